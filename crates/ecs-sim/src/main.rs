@@ -1,0 +1,93 @@
+//! The `ecs-sim` command: serves the simulator until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use ecs_sim::{Config, Identity};
+use tracing_subscriber::EnvFilter;
+
+/// A simulator of the Amazon ECS control plane, speaking the AWS JSON 1.1 protocol.
+///
+/// Point aws-sdk-ecs at it with AWS_ENDPOINT_URL_ECS=http://ADDRESS, or the aws CLI with
+/// --endpoint-url http://ADDRESS. Control API under /_sim/ (see crates/ecs-sim/README.md).
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port (the address is printed on start).
+    #[arg(long, default_value = "127.0.0.1:5001")]
+    listen: SocketAddr,
+    /// Real milliseconds per simulated second: 1000 is real time, 10 runs rollouts 100 times faster.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    tick_ms: u64,
+    /// Region in the ARNs it returns.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id in the ARNs it returns.
+    #[arg(long, default_value = "123456789012")]
+    account_id: String,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("ecs-sim: cannot listen on {}: {err}", args.listen);
+            return ExitCode::from(2);
+        }
+    };
+    match listener.local_addr() {
+        Ok(addr) => println!(
+            "ecs-sim listening on http://{addr} (1 simulated second = {} ms)",
+            args.tick_ms
+        ),
+        Err(err) => eprintln!("ecs-sim: {err}"),
+    }
+    let config = Config {
+        tick: Some(Duration::from_millis(args.tick_ms)),
+        identity: Identity {
+            region: args.region,
+            account_id: args.account_id,
+        },
+    };
+    match ecs_sim::serve(listener, config, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ecs-sim: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

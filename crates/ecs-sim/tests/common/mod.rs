@@ -1,0 +1,191 @@
+//! Helpers shared by the ecs-sim tests: a simulator stepped by hand, and short ways to set up services.
+
+#![allow(dead_code)]
+
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState,
+    HealthCheck, Service,
+};
+use testbed::Sim;
+
+/// A simulator whose time moves only when the test says so, and an SDK client for it.
+pub struct Stepped {
+    /// The simulator.
+    pub sim: Sim,
+    /// aws-sdk-ecs pointed at it.
+    pub ecs: Client,
+}
+
+impl Stepped {
+    /// Starts a simulator without a ticker and creates the `default` cluster.
+    pub async fn start() -> Self {
+        let sim = Sim::start(None);
+        let ecs = testbed::ecs_client(&sim.endpoint());
+        ecs.create_cluster()
+            .send()
+            .await
+            .expect("create the default cluster");
+        Self { sim, ecs }
+    }
+
+    /// Registers a one-container task definition; `behaviour` goes in the `ecs-sim.behaviour` label.
+    pub async fn register(
+        &self,
+        family: &str,
+        image: &str,
+        behaviour: &str,
+        health_check: bool,
+    ) -> String {
+        let mut container = ContainerDefinition::builder()
+            .name("app")
+            .image(image)
+            .docker_labels("ecs-sim.behaviour", behaviour);
+        if health_check {
+            container = container.health_check(
+                HealthCheck::builder()
+                    .command("CMD-SHELL")
+                    .command("true")
+                    .build()
+                    .expect("health check"),
+            );
+        }
+        self.ecs
+            .register_task_definition()
+            .family(family)
+            .container_definitions(container.build())
+            .send()
+            .await
+            .expect("register task definition")
+            .task_definition
+            .and_then(|d| d.task_definition_arn)
+            .expect("registered task definition has an ARN")
+    }
+
+    /// Creates a service; `breaker` is (enable, rollback) of the deployment circuit breaker.
+    pub async fn create_service(
+        &self,
+        name: &str,
+        task_definition: &str,
+        desired: i32,
+        breaker: (bool, bool),
+    ) {
+        let config = DeploymentConfiguration::builder()
+            .deployment_circuit_breaker(
+                DeploymentCircuitBreaker::builder()
+                    .enable(breaker.0)
+                    .rollback(breaker.1)
+                    .build(),
+            )
+            .build();
+        self.ecs
+            .create_service()
+            .service_name(name)
+            .task_definition(task_definition)
+            .desired_count(desired)
+            .deployment_configuration(config)
+            .send()
+            .await
+            .expect("create service");
+    }
+
+    /// Points a service at a task definition.
+    pub async fn update(&self, name: &str, task_definition: &str) {
+        self.ecs
+            .update_service()
+            .service(name)
+            .task_definition(task_definition)
+            .send()
+            .await
+            .expect("update service");
+    }
+
+    /// The service as DescribeServices returns it.
+    pub async fn service(&self, name: &str) -> Service {
+        self.ecs
+            .describe_services()
+            .services(name)
+            .send()
+            .await
+            .expect("describe services")
+            .services
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("service {name} not found"))
+    }
+
+    /// Advances one simulated second at a time until `done` holds for the service, for at most `limit`
+    /// seconds; returns every state seen on the way.
+    pub async fn step_until(
+        &self,
+        name: &str,
+        limit: u64,
+        done: impl Fn(&Service) -> bool,
+    ) -> Vec<Service> {
+        let mut seen = vec![self.service(name).await];
+        for _ in 0..limit {
+            if seen.last().is_some_and(&done) {
+                return seen;
+            }
+            self.sim.advance(1);
+            seen.push(self.service(name).await);
+        }
+        let last = seen.last().map(|s| format!("{s:#?}")).unwrap_or_default();
+        panic!(
+            "service {name} did not reach the expected state within {limit} simulated seconds: {last}"
+        );
+    }
+
+    /// Steps until the service's only deployment is COMPLETED on `task_definition`.
+    pub async fn complete(&self, name: &str, task_definition: &str) -> Vec<Service> {
+        self.step_until(name, 120, |s| is_completed_on(s, task_definition))
+            .await
+    }
+
+    /// Task ARNs of a service with the given desired status.
+    pub async fn task_arns(&self, service: &str, desired_status: &str) -> Vec<String> {
+        self.ecs
+            .list_tasks()
+            .service_name(service)
+            .desired_status(desired_status.into())
+            .send()
+            .await
+            .expect("list tasks")
+            .task_arns
+            .unwrap_or_default()
+    }
+
+    /// The tasks behind those ARNs.
+    pub async fn tasks(&self, arns: Vec<String>) -> Vec<aws_sdk_ecs::types::Task> {
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        self.ecs
+            .describe_tasks()
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .expect("describe tasks")
+            .tasks
+            .unwrap_or_default()
+    }
+}
+
+/// Whether the service's only deployment is COMPLETED on `task_definition` with every desired task running.
+pub fn is_completed_on(service: &Service, task_definition: &str) -> bool {
+    let deployments = service.deployments();
+    deployments.len() == 1
+        && deployments[0].task_definition() == Some(task_definition)
+        && deployments[0].rollout_state() == Some(&DeploymentRolloutState::Completed)
+        && service.running_count() == service.desired_count()
+}
+
+/// The messages of the service's events, newest first.
+pub fn events(service: &Service) -> Vec<String> {
+    service
+        .events()
+        .iter()
+        .filter_map(|e| e.message().map(str::to_owned))
+        .collect()
+}
