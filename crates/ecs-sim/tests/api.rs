@@ -448,7 +448,7 @@ async fn task_definitions_are_revisioned_listed_deregistered_and_tagged() {
         .send()
         .await
         .expect("list inactive");
-    assert_eq!(inactive.task_definition_arns(), [v2.clone()]);
+    assert_eq!(inactive.task_definition_arns(), std::slice::from_ref(&v2));
     let active = bed
         .ecs
         .list_task_definitions()
