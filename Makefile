@@ -1,0 +1,31 @@
+# Entry points; README.md explains each. Everything a fresh machine needs beyond the Rust toolchain and
+# python3 (moto's server and the aws CLI, in .venv/) is installed by `make setup`, which the others run first.
+
+CARGO ?= cargo
+
+.PHONY: setup build test demo model
+
+setup:
+	scripts/setup-venv.sh
+
+build:
+	$(CARGO) build --workspace --locked
+
+# Format, lints and the whole test suite; fails if any of them fails.
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+	else \
+		echo "cargo-nextest not found; running cargo test"; \
+		$(CARGO) test --workspace --locked --no-fail-fast; \
+	fi
+
+# Starts moto (SQS) and ecs-sim (ECS) on loopback and deploys a service through them.
+demo: setup
+	scripts/demo.sh
+
+# Regenerates crates/ecs-sim/model/ecs.json from the botocore installed in .venv/.
+model: setup
+	.venv/bin/python scripts/gen-ecs-model.py
