@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::model::model;
 use crate::state::{
     Cluster, Deployment, DeploymentConfiguration, Service, ServiceStatus, State, TaskDefinition,
-    epoch_now, str_of, u32_of,
+    epoch_now, str_of,
 };
 
 /// Largest page ListTasks and ListTaskDefinitions return, and their default.
@@ -16,6 +16,8 @@ const MAX_PAGE: usize = 100;
 const MAX_DESCRIBE_SERVICES: usize = 10;
 /// Most tasks one DescribeTasks call may name.
 const MAX_DESCRIBE_TASKS: usize = 100;
+/// Most tasks one service may run (the ECS quota).
+const MAX_TASKS_PER_SERVICE: i64 = 5000;
 
 /// Validates `request` against the model and runs `operation` on `state`.
 pub fn call(state: &mut State, operation: &str, request: &Value) -> Result<Value, ApiError> {
@@ -318,7 +320,7 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
             "deploymentController {controller} is not simulated; ecs-sim runs rolling updates (ECS)."
         )));
     }
-    let desired_count = u32_of(req, "desiredCount").ok_or_else(|| {
+    let desired_count = desired_count(req)?.ok_or_else(|| {
         ApiError::invalid_parameter(
             "desiredCount must be specified for the REPLICA scheduling strategy.",
         )
@@ -330,6 +332,7 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     let task_definition = active_task_definition(state, reference)?;
     let mut deployment_configuration = DeploymentConfiguration::default();
     if let Some(config) = req.get("deploymentConfiguration") {
+        check_deployment_configuration(config)?;
         deployment_configuration.update(config);
     }
 
@@ -375,6 +378,10 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         Some(reference) => Some(active_task_definition(state, reference)?),
         None => None,
     };
+    let desired_count = desired_count(req)?;
+    if let Some(config) = req.get("deploymentConfiguration") {
+        check_deployment_configuration(config)?;
+    }
     let name = last_segment(str_of(req, "service")).to_owned();
     let cluster = cluster_mut(state, req)?;
     let service = cluster
@@ -390,7 +397,7 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     for (member, value) in service_members(req) {
         service.extra.insert(member, value);
     }
-    if let Some(count) = u32_of(req, "desiredCount") {
+    if let Some(count) = desired_count {
         service.desired_count = count;
         if let Some(primary) = service.deployments.first_mut() {
             primary.desired_count = count;
@@ -627,6 +634,39 @@ fn service_members(req: &Value) -> Map<String, Value> {
         .filter(|(name, _)| shape.contains(&name.as_str()) && !COMPUTED.contains(&name.as_str()))
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect()
+}
+
+/// `desiredCount`, if given, within 0 and the tasks-per-service quota.
+fn desired_count(req: &Value) -> Result<Option<u32>, ApiError> {
+    let Some(count) = req.get("desiredCount").and_then(Value::as_i64) else {
+        return Ok(None);
+    };
+    if !(0..=MAX_TASKS_PER_SERVICE).contains(&count) {
+        return Err(ApiError::invalid_parameter(format!(
+            "desiredCount must be between 0 and {MAX_TASKS_PER_SERVICE}; got {count}"
+        )));
+    }
+    Ok(u32::try_from(count).ok())
+}
+
+/// `minimumHealthyPercent` within 0 and 100, `maximumPercent` at least 100, as the rolling update needs.
+fn check_deployment_configuration(config: &Value) -> Result<(), ApiError> {
+    let percent = |member: &str| config.get(member).and_then(Value::as_i64);
+    if let Some(min) = percent("minimumHealthyPercent")
+        && !(0..=100).contains(&min)
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "deploymentConfiguration.minimumHealthyPercent must be between 0 and 100; got {min}"
+        )));
+    }
+    if let Some(max) = percent("maximumPercent")
+        && max < 100
+    {
+        return Err(ApiError::invalid_parameter(format!(
+            "deploymentConfiguration.maximumPercent must be at least 100; got {max}"
+        )));
+    }
+    Ok(())
 }
 
 fn cluster_name(req: &Value) -> &str {

@@ -169,6 +169,17 @@ pub fn circuit_breaker_threshold(desired_count: u32) -> u32 {
     desired_count.div_ceil(2).clamp(3, 200)
 }
 
+/// `percent` % of `count`, rounded down (or up), without overflow.
+fn percent_of(count: u32, percent: u32, round_up: bool) -> u32 {
+    let product = u64::from(count) * u64::from(percent);
+    let result = if round_up {
+        product.div_ceil(100)
+    } else {
+        product / 100
+    };
+    u32::try_from(result).unwrap_or(u32::MAX)
+}
+
 /// One cluster's service scheduler for one tick.
 struct Scheduler<'a> {
     identity: &'a Identity,
@@ -269,7 +280,11 @@ impl Scheduler<'_> {
             return;
         }
         let desired = service.desired_count;
-        let max_total = desired * service.deployment_configuration.maximum_percent / 100;
+        let max_total = percent_of(
+            desired,
+            service.deployment_configuration.maximum_percent,
+            false,
+        );
         let live = self.live(&service.name, None);
         let primary_live = self.live(&service.name, Some(&primary.id));
         let to_launch = desired
@@ -357,8 +372,11 @@ impl Scheduler<'_> {
         };
         let reason = format!("Scaling activity initiated by (deployment {})", primary.id);
         let desired = service.desired_count;
-        let min_healthy =
-            (desired * service.deployment_configuration.minimum_healthy_percent).div_ceil(100);
+        let min_healthy = percent_of(
+            desired,
+            service.deployment_configuration.minimum_healthy_percent,
+            true,
+        );
         let mut healthy = self
             .tasks
             .values()

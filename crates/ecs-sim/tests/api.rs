@@ -158,6 +158,34 @@ async fn errors_reach_the_sdk_as_the_modelled_exceptions() {
         Some("arn:aws:ecs:us-east-1:123456789012:service/default/ghost")
     );
 
+    for desired in [-1, 5001, i32::MAX] {
+        let err = bed
+            .ecs
+            .update_service()
+            .service("web")
+            .desired_count(desired)
+            .send()
+            .await
+            .expect_err("desiredCount out of range");
+        assert!(
+            err.into_service_error().is_invalid_parameter_exception(),
+            "{desired}"
+        );
+    }
+    let err = bed
+        .ecs
+        .update_service()
+        .service("web")
+        .deployment_configuration(
+            aws_sdk_ecs::types::DeploymentConfiguration::builder()
+                .minimum_healthy_percent(150)
+                .build(),
+        )
+        .send()
+        .await
+        .expect_err("minimumHealthyPercent over 100");
+    assert!(err.into_service_error().is_invalid_parameter_exception());
+
     let err = bed
         .ecs
         .delete_service()
