@@ -272,38 +272,18 @@ fn a_task_definition_using_every_member_the_cli_knows_round_trips_through_the_aw
 #[test]
 fn the_aws_cli_reports_ecs_errors_and_exits_non_zero() {
     let sim = Sim::start(None);
-    let output = aws_cli()
-        .args([
-            "--endpoint-url",
-            &sim.endpoint(),
-            "ecs",
-            "update-service",
-            "--service",
-            "ghost",
-            "--desired-count",
-            "1",
-        ])
-        .output()
-        .expect("run the aws CLI");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let update_ghost = || {
+        let output = aws_cli()
+            .args(["--endpoint-url", &sim.endpoint(), "ecs", "update-service"])
+            .args(["--service", "ghost", "--desired-count", "1"])
+            .output()
+            .expect("run the aws CLI");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let stderr = update_ghost();
     assert!(stderr.contains("ClusterNotFoundException"), "{stderr}");
-
     aws_json(&sim.endpoint(), &["ecs", "create-cluster"]);
-    let output = aws_cli()
-        .args([
-            "--endpoint-url",
-            &sim.endpoint(),
-            "ecs",
-            "update-service",
-            "--service",
-            "ghost",
-            "--desired-count",
-            "1",
-        ])
-        .output()
-        .expect("run the aws CLI");
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = update_ghost();
     assert!(stderr.contains("ServiceNotFoundException"), "{stderr}");
 }

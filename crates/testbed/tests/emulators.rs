@@ -91,3 +91,9 @@ fn moto_comes_back_on_the_same_port_after_an_outage() {
     assert_eq!(again.endpoint(), endpoint);
     assert!(ureq::get(&format!("{endpoint}/moto-api/")).call().is_ok());
 }
+
+#[test]
+#[should_panic(expected = "Run `make setup`")]
+fn a_missing_emulator_fails_the_test_saying_how_to_set_up() {
+    testbed::venv_bin("moto_server_that_is_not_installed");
+}
