@@ -52,6 +52,10 @@ async fn main() -> ExitCode {
         ),
         Err(err) => eprintln!("ecs-sim: {err}"),
     }
+    tracing::info!(
+        "requests are validated against ECS shapes from {}",
+        ecs_sim::model::model().source
+    );
     let config = Config {
         tick: Some(Duration::from_millis(args.tick_ms)),
         identity: Identity {

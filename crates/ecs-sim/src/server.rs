@@ -347,11 +347,6 @@ impl SimServer {
         })
     }
 
-    /// The address it listens on.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
     /// Its endpoint URL, for `AWS_ENDPOINT_URL_ECS` or `--endpoint-url`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)

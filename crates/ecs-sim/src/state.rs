@@ -51,11 +51,6 @@ impl State {
             families: BTreeMap::new(),
         }
     }
-
-    /// The task definition with this ARN.
-    pub fn task_definition(&self, arn: &str) -> Option<&TaskDefinition> {
-        find_task_definition(&self.families, arn)
-    }
 }
 
 /// The revision named by a task definition ARN (or `family:revision`) among `families`.
