@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::model::model;
 use crate::state::{
     Cluster, Deployment, DeploymentConfiguration, Service, ServiceStatus, State, TaskDefinition,
-    epoch_now, str_of,
+    epoch_now, split_revision, str_of,
 };
 
 /// Largest page ListTasks and ListTaskDefinitions return, and their default.
@@ -223,12 +223,10 @@ fn resolve_task_definition<'a>(
         .ok_or_else(not_found)?;
     match name.split_once(':') {
         Some((_, revision)) => {
-            let revision: usize = revision.parse().map_err(|_| {
+            let (_, index) = split_revision(name).ok_or_else(|| {
                 ApiError::client(format!("Invalid revision number. Number: {revision}"))
             })?;
-            revisions
-                .get(revision.wrapping_sub(1))
-                .ok_or_else(not_found)
+            revisions.get(index).ok_or_else(not_found)
         }
         None => revisions
             .iter()
@@ -573,16 +571,13 @@ fn tags_mut<'a>(state: &'a mut State, arn: &str) -> Result<&'a mut Vec<Value>, A
             .and_then(|c| c.services.get_mut(*name))
             .map(|s| &mut s.tags),
         ["task-definition", name] => {
-            let (family, revision) = name.split_once(':').ok_or_else(|| {
+            let (family, index) = split_revision(name).ok_or_else(|| {
                 ApiError::invalid_parameter(format!("Invalid resource ARN: {arn}"))
             })?;
-            let revision: usize = revision
-                .parse()
-                .map_err(|_| ApiError::invalid_parameter(format!("Invalid resource ARN: {arn}")))?;
             state
                 .families
                 .get_mut(family)
-                .and_then(|revisions| revisions.get_mut(revision.wrapping_sub(1)))
+                .and_then(|revisions| revisions.get_mut(index))
                 .map(|d| &mut d.tags)
         }
         _ => {

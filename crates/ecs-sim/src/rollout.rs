@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use crate::behaviour::Behaviour;
 use crate::state::{
     Deployment, Health, Identity, RolloutState, Service, ServiceStatus, State, Task,
-    TaskDefinition, TaskStatus, epoch_now, find_task_definition, str_of,
+    TaskDefinition, TaskStatus, epoch_now, find_task_definition,
 };
 
 /// Simulated seconds a task spends in PROVISIONING.
@@ -333,9 +333,14 @@ impl Scheduler<'_> {
         definition: &TaskDefinition,
     ) -> Task {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let description = serde_json::Value::Object(definition.description.clone());
-        let optional =
-            |member: &str| Some(str_of(&description, member).to_owned()).filter(|s| !s.is_empty());
+        let optional = |member: &str| {
+            definition
+                .description
+                .get(member)
+                .and_then(serde_json::Value::as_str)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
         Task {
             arn: self.identity.arn(&format!("task/{}/{id}", self.cluster)),
             id,

@@ -58,9 +58,16 @@ pub fn find_task_definition<'a>(
     families: &'a BTreeMap<String, Vec<TaskDefinition>>,
     arn: &str,
 ) -> Option<&'a TaskDefinition> {
-    let (family, revision) = arn.rsplit('/').next()?.split_once(':')?;
-    let revision: usize = revision.parse().ok()?;
-    families.get(family)?.get(revision.checked_sub(1)?)
+    let (family, index) = split_revision(arn.rsplit('/').next()?)?;
+    families.get(family)?.get(index)
+}
+
+/// Splits `family:revision` into the family and the index of that revision in the family's list
+/// (revision 1 is index 0); `None` without a colon or with a revision that is not a number from 1.
+pub fn split_revision(name: &str) -> Option<(&str, usize)> {
+    let (family, revision) = name.split_once(':')?;
+    let index = revision.parse::<usize>().ok()?.checked_sub(1)?;
+    Some((family, index))
 }
 
 /// An ECS cluster with the services and tasks in it.
