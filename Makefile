@@ -26,6 +26,6 @@ test: setup
 demo: setup
 	scripts/demo.sh
 
-# Regenerates crates/ecs-sim/model/ecs.json from the botocore installed in .venv/.
+# Regenerates crates/ecs-model/model/ecs.json from the botocore installed in .venv/.
 model: setup
 	.venv/bin/python scripts/gen-ecs-model.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes crates/ecs-sim/model/ecs.json: the shapes of the ECS API that ecs-sim serves, trimmed from the
+"""Writes crates/ecs-model/model/ecs.json: the shapes of the ECS API that ecs-sim serves, trimmed from the
 ECS service model that botocore ships (installed in .venv/ by scripts/setup-venv.sh).
 
 ecs-sim validates every request against these shapes, so unknown members, wrong types, values outside an
@@ -63,7 +63,7 @@ out = {
     "operations": operations,
     "shapes": dict(sorted(shapes.items())),
 }
-dest = os.path.join(root, "crates/ecs-sim/model/ecs.json")
+dest = os.path.join(root, "crates/ecs-model/model/ecs.json")
 with open(dest, "w") as f:
     json.dump(out, f, indent=1, sort_keys=False)
     f.write("\n")

@@ -1,15 +1,143 @@
-//! `ecs-deployment`: deploys Amazon ECS services from an Amazon SQS queue.
-//!
-//! The worker itself is not built yet; this binary only reports so and exits non-zero, so that nothing
-//! mistakes it for a running deployer.
+//! The `ecs-deployment` binary: with no arguments (or `run`) it runs the worker, configured from the
+//! environment, as a container entrypoint.
 
 use std::process::ExitCode;
 
+use aws_config::{BehaviorVersion, Region};
+use clap::{Parser, Subcommand};
+use ecs_deployment::config::{Config, LogFormat};
+use ecs_deployment::{Clients, run};
+use tracing_subscriber::EnvFilter;
+
+/// Exit code for a missing or invalid setting, before any AWS call.
+const EXIT_CONFIG: u8 = 2;
+/// Exit code for a failure retrying cannot fix (the queue does not exist).
+const EXIT_FAILURE: u8 = 1;
+
+/// Deploys Amazon ECS services from an Amazon SQS queue.
+///
+/// Configuration comes from the environment: SQS_URL (required), ECS_CLUSTER (default `default`),
+/// ECS_TIMEOUT (300s), ECS_POLL_INTERVAL (5s), SQS_WAIT_TIME (20s), SQS_VISIBILITY_TIMEOUT (60s),
+/// ROLLBACK_ON_FAILURE (true), LOG_FORMAT (text), RUST_LOG (info). AWS settings come from the SDK's
+/// standard chain. README.md documents each.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Cli {
+    /// What to do; without one, the worker runs.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the worker: receive deployment messages and roll them out (the default).
+    Run,
+}
+
 fn main() -> ExitCode {
-    eprintln!(
-        "ecs-deployment {}: the deployment worker is not implemented yet; \
-         `make demo` shows the local test bed (moto and ecs-sim) it will run against",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::FAILURE
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => run_worker(),
+    }
+}
+
+fn run_worker() -> ExitCode {
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("ecs-deployment: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if let Err(e) = init_logging(config.log_format) {
+        eprintln!("ecs-deployment: RUST_LOG: {e}");
+        return ExitCode::from(EXIT_CONFIG);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("ecs-deployment: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    runtime.block_on(async {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+            // Profiles and instance metadata may still give a region; the queue URL's is the fallback.
+            if let Some(region) = config.queue_region() {
+                loader = loader.region(
+                    aws_config::meta::region::RegionProviderChain::default_provider().or_else(Region::new(region)),
+                );
+            }
+        }
+        let sdk = loader.load().await;
+        if sdk.region().is_none() {
+            eprintln!(
+                "ecs-deployment: AWS_REGION: is not set, and SQS_URL names no region; set AWS_REGION or a profile's region"
+            );
+            return ExitCode::from(EXIT_CONFIG);
+        }
+        let clients = Clients {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
+            ecs: aws_sdk_ecs::Client::new(&sdk),
+        };
+        match run(&config, clients, shutdown_signal(), None).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!(error = %e, "stopping");
+                eprintln!("ecs-deployment: {e}");
+                ExitCode::from(EXIT_FAILURE)
+            }
+        }
+    })
+}
+
+fn init_logging(format: LogFormat) -> Result<(), String> {
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.trim().is_empty() => {
+            EnvFilter::try_new(spec).map_err(|e| e.to_string())?
+        }
+        _ => EnvFilter::new("info"),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+    Ok(())
+}
+
+/// Completes on SIGTERM (what ECS sends to stop a task) or SIGINT.
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = terminate => tracing::info!("SIGTERM received; finishing the deployment in progress"),
+        result = tokio::signal::ctrl_c() => match result {
+            Ok(()) => tracing::info!("SIGINT received; finishing the deployment in progress"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGINT");
+                std::future::pending::<()>().await;
+            }
+        },
+    }
 }

@@ -4,11 +4,11 @@ use serde_json::{Map, Value, json};
 
 use crate::behaviour::{self, Behaviour};
 use crate::error::ApiError;
-use crate::model::model;
 use crate::state::{
     Cluster, Deployment, DeploymentConfiguration, Service, ServiceStatus, State, TaskDefinition,
     epoch_now, split_revision, str_of,
 };
+use ecs_model::model;
 
 /// Largest page ListTasks and ListTaskDefinitions return, and their default.
 const MAX_PAGE: usize = 100;

@@ -93,3 +93,19 @@ impl std::fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+impl From<ecs_model::Invalid> for ApiError {
+    /// A request that does not fit the model gets the error code ECS gives for that rule.
+    fn from(invalid: ecs_model::Invalid) -> Self {
+        use ecs_model::InvalidKind;
+        match invalid.kind {
+            InvalidKind::Serialization => Self::serialization(invalid.message),
+            InvalidKind::MissingMember => Self::client(invalid.message),
+            InvalidKind::InvalidValue => Self::invalid_parameter(invalid.message),
+            InvalidKind::UnknownOperation => {
+                Self::new("UnknownOperationException", 400, invalid.message)
+            }
+            InvalidKind::Model => Self::server(invalid.message),
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //!
 //! - [`server`]: the HTTP endpoint, the `/_sim/` control API, the ticker, and [`SimServer`] for tests.
 //! - [`api`]: one function per ECS operation, on validated requests.
-//! - [`model`]: the ECS request shapes (from botocore's model) and validation against them.
+//! - request validation comes from the `ecs-model` crate (ECS request shapes from botocore's model).
 //! - [`state`]: clusters, task definitions, services, deployments and tasks, rendered as ECS renders them.
 //! - [`rollout`]: the per-second task lifecycle and rolling-update scheduler, circuit breaker included.
 //! - [`behaviour`]: the `ecs-sim.behaviour` docker label that decides what tasks do.
@@ -16,7 +16,6 @@ pub mod api;
 pub mod behaviour;
 pub mod control;
 pub mod error;
-pub mod model;
 pub mod rollout;
 pub mod server;
 pub mod state;

@@ -54,7 +54,7 @@ async fn main() -> ExitCode {
     }
     tracing::info!(
         "requests are validated against ECS shapes from {}",
-        ecs_sim::model::model().source
+        ecs_model::model().source
     );
     let config = Config {
         tick: Some(Duration::from_millis(args.tick_ms)),

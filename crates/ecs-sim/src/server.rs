@@ -20,8 +20,8 @@ use tokio::sync::oneshot;
 use crate::api;
 use crate::control::{Control, FaultSpec};
 use crate::error::ApiError;
-use crate::model::model;
 use crate::state::{Identity, ServiceStatus, State};
+use ecs_model::model;
 
 /// The `X-Amz-Target` prefix of every ECS operation.
 const TARGET_PREFIX: &str = "AmazonEC2ContainerServiceV20141113.";

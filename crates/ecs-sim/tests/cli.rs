@@ -135,7 +135,7 @@ fn the_aws_cli_drives_a_full_rollout() {
 fn every_member_fixture() -> Value {
     let text = std::fs::read_to_string(FIXTURE).expect("read the fixture");
     let fixture: Value = serde_json::from_str(&text).expect("fixture is JSON");
-    let missing = ecs_sim::model::model().missing_members("RegisterTaskDefinition", &fixture);
+    let missing = ecs_model::model().missing_members("RegisterTaskDefinition", &fixture);
     assert!(
         missing.is_empty(),
         "the fixture leaves out members ECS knows: {missing:?}"

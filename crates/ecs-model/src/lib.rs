@@ -1,9 +1,10 @@
-//! The shapes of the ECS API requests that ecs-sim serves, and validation of a request against them.
+//! The shapes of the ECS API requests, and validation of a request against them.
 //!
-//! The shapes come from the ECS service model that botocore ships, trimmed to the operations served here by
-//! `scripts/gen-ecs-model.py` into `model/ecs.json`. Validating against the model instead of hand-written
-//! structs means every member ECS knows is accepted and stored whole, and every member it does not know is
-//! rejected with its path, as ECS rejects it.
+//! The shapes come from the ECS service model that botocore ships (the one the `aws` CLI validates its
+//! parameters against), trimmed by `scripts/gen-ecs-model.py` into `model/ecs.json` to the operations that
+//! ecs-sim serves and ecs-deployment sends. Validating against the model instead of hand-written structs means
+//! every member ECS knows is accepted and passed on whole, and every member it does not know is rejected with
+//! its path, as the CLI rejects it. Both ecs-sim and the worker use it.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -11,12 +12,10 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-
 /// The model as generated from botocore, embedded at build time.
 const MODEL_JSON: &str = include_str!("../model/ecs.json");
 
-/// The ECS service model, trimmed to what ecs-sim serves.
+/// The ECS service model, trimmed to the operations in use.
 #[derive(Debug, Deserialize)]
 pub struct Model {
     /// Where the shapes were taken from, for the README and error reports.
@@ -73,7 +72,7 @@ pub fn model() -> &'static Model {
 }
 
 impl Model {
-    /// Whether ecs-sim serves this operation.
+    /// Whether the model has this operation.
     pub fn has_operation(&self, operation: &str) -> bool {
         self.operations.contains_key(operation)
     }
@@ -89,14 +88,16 @@ impl Model {
     /// Checks `request` against the input shape of `operation` and returns it with `null` members removed
     /// (the JSON protocol treats them as absent).
     ///
-    /// A value of the wrong JSON type or a member the shape does not have is a `SerializationException`, a
-    /// missing required member a `ClientException`, a string outside its enum an
-    /// `InvalidParameterException`; each message names the member's path.
-    pub fn validate(&self, operation: &str, request: &Value) -> Result<Value, ApiError> {
-        let input = self
-            .operations
-            .get(operation)
-            .ok_or_else(|| ApiError::unknown_operation(operation))?;
+    /// A value of the wrong JSON type or a member the shape does not have is [`InvalidKind::Serialization`],
+    /// a missing required member [`InvalidKind::MissingMember`], a string outside its enum
+    /// [`InvalidKind::InvalidValue`]; each message names the member's path.
+    pub fn validate(&self, operation: &str, request: &Value) -> Result<Value, Invalid> {
+        let input = self.operations.get(operation).ok_or_else(|| {
+            Invalid::new(
+                InvalidKind::UnknownOperation,
+                format!("Unknown operation {operation}"),
+            )
+        })?;
         self.check(&input.input, request, "")
     }
 
@@ -152,16 +153,19 @@ impl Model {
         }
     }
 
-    fn check(&self, shape_name: &str, value: &Value, path: &str) -> Result<Value, ApiError> {
+    fn check(&self, shape_name: &str, value: &Value, path: &str) -> Result<Value, Invalid> {
         let shape = self.shapes.get(shape_name).ok_or_else(|| {
-            ApiError::server(format!("model has no shape {shape_name} (at {path})"))
+            Invalid::model(format!("model has no shape {shape_name} (at {path})"))
         })?;
         let at = |expected: &str| {
-            ApiError::serialization(format!(
-                "Expected {expected} at '{}', found {}",
-                display_path(path),
-                json_kind(value)
-            ))
+            Invalid::new(
+                InvalidKind::Serialization,
+                format!(
+                    "Expected {expected} at '{}', found {}",
+                    display_path(path),
+                    json_kind(value)
+                ),
+            )
         };
         match shape.kind.as_str() {
             "structure" => {
@@ -170,10 +174,10 @@ impl Model {
                 for (name, member) in object {
                     let member_path = join(path, name);
                     let Some(member_ref) = shape.members.get(name) else {
-                        return Err(ApiError::serialization(format!(
-                            "Unknown member '{}'",
-                            display_path(&member_path)
-                        )));
+                        return Err(Invalid::new(
+                            InvalidKind::Serialization,
+                            format!("Unknown member '{}'", display_path(&member_path)),
+                        ));
                     };
                     if member.is_null() {
                         continue;
@@ -184,17 +188,20 @@ impl Model {
                     );
                 }
                 if let Some(missing) = shape.required.iter().find(|r| !cleaned.contains_key(*r)) {
-                    return Err(ApiError::client(format!(
-                        "{} should not be null or empty.",
-                        display_path(&join(path, missing))
-                    )));
+                    return Err(Invalid::new(
+                        InvalidKind::MissingMember,
+                        format!(
+                            "{} should not be null or empty.",
+                            display_path(&join(path, missing))
+                        ),
+                    ));
                 }
                 Ok(Value::Object(cleaned))
             }
             "list" => {
                 let items = value.as_array().ok_or_else(|| at("a list"))?;
                 let item_shape = shape.member.as_ref().ok_or_else(|| {
-                    ApiError::server(format!("list shape {shape_name} has no member"))
+                    Invalid::model(format!("list shape {shape_name} has no member"))
                 })?;
                 let mut cleaned = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
@@ -205,7 +212,7 @@ impl Model {
             "map" => {
                 let object = value.as_object().ok_or_else(|| at("a map"))?;
                 let (Some(key), Some(val)) = (&shape.key, &shape.value) else {
-                    return Err(ApiError::server(format!(
+                    return Err(Invalid::model(format!(
                         "map shape {shape_name} is incomplete"
                     )));
                 };
@@ -222,11 +229,14 @@ impl Model {
                 if let Some(allowed) = &shape.allowed
                     && !allowed.iter().any(|a| a == s)
                 {
-                    return Err(ApiError::invalid_parameter(format!(
-                        "Invalid value '{s}' for '{}'; valid values: {}",
-                        display_path(path),
-                        allowed.join(", ")
-                    )));
+                    return Err(Invalid::new(
+                        InvalidKind::InvalidValue,
+                        format!(
+                            "Invalid value '{s}' for '{}'; valid values: {}",
+                            display_path(path),
+                            allowed.join(", ")
+                        ),
+                    ));
                 }
                 Ok(value.clone())
             }
@@ -246,12 +256,57 @@ impl Model {
                 .as_f64()
                 .map(|_| value.clone())
                 .ok_or_else(|| at("a number")),
-            other => Err(ApiError::server(format!(
+            other => Err(Invalid::model(format!(
                 "model shape type {other} is not supported"
             ))),
         }
     }
 }
+
+/// Why a request does not fit the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    /// Which rule the request breaks; ECS answers each with its own error code.
+    pub kind: InvalidKind,
+    /// What is wrong, naming the member's path (`containerDefinitions[0].image`).
+    pub message: String,
+}
+
+/// The rules a request can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKind {
+    /// A member the shape does not have, or a value of the wrong JSON type (ECS: `SerializationException`).
+    Serialization,
+    /// A required member is absent (ECS: `ClientException`).
+    MissingMember,
+    /// A string outside its enum (ECS: `InvalidParameterException`).
+    InvalidValue,
+    /// The operation is not in the model (ECS: `UnknownOperationException`).
+    UnknownOperation,
+    /// The embedded model itself is incomplete: a defect of the build, not of the request.
+    Model,
+}
+
+impl Invalid {
+    fn new(kind: InvalidKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    fn model(message: impl Into<String>) -> Self {
+        Self::new(InvalidKind::Model, message)
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Invalid {}
 
 fn join(path: &str, member: &str) -> String {
     if path.is_empty() {
@@ -312,36 +367,36 @@ mod tests {
         let cases = [
             (
                 json!({"family": "f", "containerDefinitions": [{"name": "a", "imag": "x"}]}),
-                "SerializationException",
+                InvalidKind::Serialization,
                 "containerDefinitions[0].imag",
             ),
             (
                 json!({"family": "f", "containerDefinitions": [{"name": "a", "cpu": "1"}]}),
-                "SerializationException",
+                InvalidKind::Serialization,
                 "containerDefinitions[0].cpu",
             ),
             (
                 json!({"family": "f", "containerDefinitions": {}}),
-                "SerializationException",
+                InvalidKind::Serialization,
                 "containerDefinitions",
             ),
             (
                 json!({"family": "f", "containerDefinitions": [], "networkMode": "wifi"}),
-                "InvalidParameterException",
+                InvalidKind::InvalidValue,
                 "networkMode",
             ),
             (
                 json!({"containerDefinitions": []}),
-                "ClientException",
+                InvalidKind::MissingMember,
                 "family",
             ),
-            (json!([]), "SerializationException", "(request)"),
+            (json!([]), InvalidKind::Serialization, "(request)"),
         ];
         for (request, code, path) in cases {
             let err = model()
                 .validate("RegisterTaskDefinition", &request)
                 .expect_err("request is invalid");
-            assert_eq!(err.code, code, "{request}");
+            assert_eq!(err.kind, code, "{request}");
             assert!(
                 err.message.contains(path),
                 "{} should name {path}",

@@ -1,0 +1,325 @@
+//! The ECS calls a deployment makes, as thin adapters that turn SDK types into the plain ones of
+//! [`crate::rollout`].
+
+use std::collections::BTreeSet;
+
+use aws_sdk_ecs::Client;
+use aws_sdk_ecs::types::{DesiredStatus, Service};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::error::AwsError;
+use crate::rollout::{DeploymentState, Observation, ServiceState, TaskState};
+use crate::task_definition::TaskDefinition;
+
+/// DescribeTasks takes at most this many task ARNs per call.
+const DESCRIBE_TASKS_BATCH: usize = 100;
+
+/// ECS, for one cluster.
+#[derive(Debug, Clone)]
+pub struct Ecs {
+    /// The SDK client, with the SDK's own retries for throttling and transient errors.
+    client: Client,
+    /// The cluster every call is made in (`ECS_CLUSTER`).
+    cluster: String,
+}
+
+/// A service as a deployment starts from it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurrentService {
+    /// Status, desired count and deployments.
+    pub state: ServiceState,
+    /// The task definition the service runs now: what a failed rollout goes back to.
+    pub task_definition: Option<String>,
+    /// Ids of the service events already there, so only new ones are reported.
+    pub event_ids: BTreeSet<String>,
+}
+
+/// A service event: ECS's own account of what it did or could not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    /// The event id, to report each once.
+    pub id: String,
+    /// What ECS said.
+    pub message: String,
+}
+
+/// A task that stopped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedTask {
+    /// The task ARN, to report each once.
+    pub arn: String,
+    /// The task definition it ran.
+    pub task_definition: String,
+    /// ECS's stoppedReason with each container's exit code and reason.
+    pub reason: String,
+}
+
+impl Ecs {
+    /// ECS in `cluster`.
+    pub fn new(client: Client, cluster: impl Into<String>) -> Self {
+        Self {
+            client,
+            cluster: cluster.into(),
+        }
+    }
+
+    /// The cluster calls are made in.
+    pub fn cluster(&self) -> &str {
+        &self.cluster
+    }
+
+    /// The service, or `None` when the cluster has no such service.
+    pub async fn describe_service(
+        &self,
+        service: &str,
+    ) -> Result<Option<CurrentService>, AwsError> {
+        Ok(self.describe(service).await?.map(|s| CurrentService {
+            state: service_state(&s),
+            task_definition: s.task_definition().map(str::to_owned),
+            event_ids: s
+                .events()
+                .iter()
+                .filter_map(|e| e.id().map(str::to_owned))
+                .collect(),
+        }))
+    }
+
+    async fn describe(&self, service: &str) -> Result<Option<Service>, AwsError> {
+        let out = self
+            .client
+            .describe_services()
+            .cluster(&self.cluster)
+            .services(service)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeServices", e))?;
+        // A missing service comes back as a failure entry (reason MISSING), not as an error.
+        Ok(out.services().first().cloned())
+    }
+
+    /// Registers the task definition and returns its ARN.
+    ///
+    /// The request body is the message's task definition as JSON, not a re-serialization of SDK structs:
+    /// every member reaches ECS exactly as the producer wrote it, including members this SDK version does
+    /// not know yet.
+    pub async fn register(&self, task_definition: &TaskDefinition) -> Result<String, AwsError> {
+        let out = self
+            .client
+            .register_task_definition()
+            .family(task_definition.family())
+            .set_container_definitions(Some(Vec::new()))
+            .customize()
+            .interceptor(RequestBody(task_definition.to_json()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("RegisterTaskDefinition", e))?;
+        out.task_definition()
+            .and_then(|td| td.task_definition_arn())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                AwsError::unexpected(
+                    "RegisterTaskDefinition",
+                    "the answer has no taskDefinition.taskDefinitionArn",
+                )
+            })
+    }
+
+    /// Points the service at `task_definition` and returns the id of the deployment ECS started.
+    pub async fn update_service(
+        &self,
+        service: &str,
+        task_definition: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .update_service()
+            .cluster(&self.cluster)
+            .service(service)
+            .task_definition(task_definition)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("UpdateService", e))?;
+        Ok(out.service().and_then(|s| {
+            s.deployments()
+                .iter()
+                .find(|d| {
+                    d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition)
+                })
+                .and_then(|d| d.id().map(str::to_owned))
+        }))
+    }
+
+    /// Reads the service, its new events, and the tasks ECS wants running (every page of ListTasks and
+    /// DescribeTasks).
+    pub async fn observe(
+        &self,
+        service: &str,
+    ) -> Result<(Observation, Vec<ServiceEvent>), AwsError> {
+        let Some(described) = self.describe(service).await? else {
+            return Ok((Observation::default(), Vec::new()));
+        };
+        let events = described
+            .events()
+            .iter()
+            .filter_map(|e| {
+                Some(ServiceEvent {
+                    id: e.id()?.to_owned(),
+                    message: e.message()?.to_owned(),
+                })
+            })
+            .collect();
+        let state = service_state(&described);
+        let tasks = if state.status == "ACTIVE" {
+            self.tasks(service, DesiredStatus::Running)
+                .await?
+                .iter()
+                .map(task_state)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok((
+            Observation {
+                service: Some(state),
+                tasks,
+            },
+            events,
+        ))
+    }
+
+    /// The service's stopped tasks that ran `task_definition`, with their reasons.
+    pub async fn stopped_tasks(
+        &self,
+        service: &str,
+        task_definition: &str,
+    ) -> Result<Vec<StoppedTask>, AwsError> {
+        Ok(self
+            .tasks(service, DesiredStatus::Stopped)
+            .await?
+            .iter()
+            .filter(|t| t.task_definition_arn() == Some(task_definition))
+            .map(|t| StoppedTask {
+                arn: t.task_arn().unwrap_or_default().to_owned(),
+                task_definition: task_definition.to_owned(),
+                reason: stopped_reason(t),
+            })
+            .collect())
+    }
+
+    async fn tasks(
+        &self,
+        service: &str,
+        desired: DesiredStatus,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let mut arns = Vec::new();
+        let mut pages = self
+            .client
+            .list_tasks()
+            .cluster(&self.cluster)
+            .service_name(service)
+            .desired_status(desired)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| AwsError::new("ListTasks", e))?;
+            arns.extend(page.task_arns().iter().cloned());
+        }
+        let mut tasks = Vec::with_capacity(arns.len());
+        for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(&self.cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeTasks", e))?;
+            tasks.extend(out.tasks().iter().cloned());
+        }
+        Ok(tasks)
+    }
+}
+
+fn service_state(service: &Service) -> ServiceState {
+    ServiceState {
+        status: service.status().unwrap_or_default().to_owned(),
+        desired_count: service.desired_count(),
+        deployments: service
+            .deployments()
+            .iter()
+            .map(|d| DeploymentState {
+                id: d.id().unwrap_or_default().to_owned(),
+                status: d.status().unwrap_or_default().to_owned(),
+                task_definition: d.task_definition().unwrap_or_default().to_owned(),
+                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                running_count: d.running_count(),
+                pending_count: d.pending_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+    }
+}
+
+fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
+    TaskState {
+        arn: task.task_arn().unwrap_or_default().to_owned(),
+        task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
+        last_status: task.last_status().unwrap_or_default().to_owned(),
+        container_health: task
+            .containers()
+            .iter()
+            .map(|c| {
+                (
+                    c.name().unwrap_or_default().to_owned(),
+                    c.health_status()
+                        .map_or("UNKNOWN", |h| h.as_str())
+                        .to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+fn stopped_reason(task: &aws_sdk_ecs::types::Task) -> String {
+    let mut reason = task.stopped_reason().unwrap_or("stopped").to_owned();
+    for c in task.containers() {
+        let name = c.name().unwrap_or("container");
+        match (c.exit_code(), c.reason()) {
+            (Some(code), Some(why)) => reason.push_str(&format!("; {name}: exit {code}, {why}")),
+            (Some(code), None) => reason.push_str(&format!("; {name}: exit {code}")),
+            (None, Some(why)) => reason.push_str(&format!("; {name}: {why}")),
+            (None, None) => {}
+        }
+    }
+    reason
+}
+
+/// Replaces the serialized body of one request with the given JSON, before it is signed.
+#[derive(Debug)]
+struct RequestBody(String);
+
+impl Intercept for RequestBody {
+    fn name(&self) -> &'static str {
+        "RequestBody"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        *request.body_mut() = SdkBody::from(self.0.clone());
+        request
+            .headers_mut()
+            .insert("content-length", self.0.len().to_string());
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! An AWS call that failed, classified by what happens next: the message is rejected for good, or the call
+//! is worth trying again later.
+
+use std::error::Error as StdError;
+
+use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// ECS error codes that mean the request itself is wrong: the same message would fail the same way again.
+const REJECTING_CODES: [&str; 8] = [
+    "ClientException",
+    "InvalidParameterException",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ServiceNotActiveException",
+    "PlatformUnknownException",
+    "PlatformTaskDefinitionIncompatibilityException",
+    "UnsupportedFeatureException",
+];
+
+/// A failed AWS call.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} failed: {message}")]
+pub struct AwsError {
+    /// The API operation, such as `RegisterTaskDefinition`.
+    pub operation: &'static str,
+    /// The service's error code, when the service answered with one.
+    pub code: Option<String>,
+    /// The error with its causes, as one line.
+    pub message: String,
+    /// Whether the request itself is at fault, so retrying the same message cannot help.
+    pub rejects_request: bool,
+    /// The SDK's error, boxed so results stay small.
+    #[source]
+    source: Box<dyn StdError + Send + Sync>,
+}
+
+impl AwsError {
+    /// Classifies an SDK error: only a service's explicit verdict on the request rejects it; throttling,
+    /// server errors, timeouts, network and credential trouble are worth retrying.
+    pub fn new<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let code = err.code().map(str::to_owned);
+        let service_message = err.message().map(str::to_owned);
+        let message = match (&code, &service_message) {
+            (Some(code), Some(text)) => format!("{code}: {text}"),
+            (Some(code), None) => code.clone(),
+            _ => DisplayErrorContext(&err).to_string(),
+        };
+        let rejects_request = matches!(err, SdkError::ServiceError(_))
+            && code.as_deref().is_some_and(|c| REJECTING_CODES.contains(&c))
+            // ECS answers concurrent registrations in one family with a ClientException worth retrying.
+            && !service_message.as_deref().is_some_and(|m| m.contains("Too many concurrent attempts"));
+        Self {
+            operation,
+            code,
+            message,
+            rejects_request,
+            source: Box::new(err),
+        }
+    }
+
+    /// An answer that lacks what the API promises; worth retrying, as a fault of the moment.
+    pub fn unexpected(operation: &'static str, message: &str) -> Self {
+        Self {
+            operation,
+            code: None,
+            message: message.to_owned(),
+            rejects_request: false,
+            source: message.into(),
+        }
+    }
+
+    /// Whether the service answered with this error code.
+    pub fn is(&self, code: &str) -> bool {
+        self.code.as_deref() == Some(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ecs::operation::update_service::UpdateServiceError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    fn service_error(code: &str, message: &str) -> SdkError<UpdateServiceError, Response> {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let status = if code.starts_with("Server") { 500 } else { 400 };
+        let response = Response::new(
+            StatusCode::try_from(status).expect("a valid status"),
+            SdkBody::empty(),
+        );
+        SdkError::service_error(UpdateServiceError::generic(meta), response)
+    }
+
+    #[test]
+    fn only_a_verdict_on_the_request_rejects_it() {
+        let cases = [
+            ("ClientException", "Container image is invalid", true),
+            ("InvalidParameterException", "bad", true),
+            ("ServiceNotFoundException", "Service not found.", true),
+            ("ClusterNotFoundException", "Cluster not found.", true),
+            ("ServiceNotActiveException", "Service was not ACTIVE.", true),
+            (
+                "ClientException",
+                "Too many concurrent attempts to create a new revision of the specified family.",
+                false,
+            ),
+            ("ThrottlingException", "Rate exceeded", false),
+            ("ServerException", "internal", false),
+            ("AccessDeniedException", "not allowed", false),
+        ];
+        for (code, message, rejects) in cases {
+            let err = AwsError::new("UpdateService", service_error(code, message));
+            assert_eq!(err.rejects_request, rejects, "{code}: {message}");
+            assert!(err.is(code));
+            assert_eq!(
+                err.to_string(),
+                format!("UpdateService failed: {code}: {message}")
+            );
+        }
+        let timeout: SdkError<UpdateServiceError, Response> =
+            SdkError::timeout_error("no answer in 3s");
+        let err = AwsError::new("UpdateService", timeout);
+        assert!(!err.rejects_request);
+        assert!(err.message.contains("no answer"), "{}", err.message);
+    }
+}

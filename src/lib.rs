@@ -1,0 +1,30 @@
+//! ecs-deployment: deploys Amazon ECS services from an Amazon SQS queue.
+//!
+//! A message's body is a task definition and its `service` attribute names the service. The worker
+//! registers the task definition, points the service at it, watches the rollout until the service's running
+//! tasks have really adopted it (or it failed, or `ECS_TIMEOUT` passed, in which case it rolls back), and only
+//! then deletes the message. Layout:
+//!
+//! - [`config`]: the environment variables, their defaults, and one-line errors naming a bad one.
+//! - [`message`] and [`task_definition`]: a message read as a deployment request, or the reason it is
+//!   rejected; the body checked against ECS's request shape and passed on unchanged.
+//! - [`rollout`]: the pure judgement of one observation: done, in progress, or failed and why.
+//! - [`outcome`]: how a deployment ended and the pure decision of what happens to its message.
+//! - [`deploy`]: one deployment's steps, its watch and its rollback.
+//! - [`worker`]: the receive loop, visibility heartbeat, settling and the final log line.
+//! - [`ecs`] and [`sqs`]: thin adapters over the AWS SDK; [`error`]: AWS errors classified by what
+//!   happens next.
+
+pub mod config;
+pub mod deploy;
+pub mod ecs;
+pub mod error;
+pub mod message;
+pub mod outcome;
+pub mod rollout;
+pub mod sqs;
+pub mod task_definition;
+pub mod worker;
+
+pub use config::Config;
+pub use worker::{Clients, Report, run};

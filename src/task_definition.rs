@@ -1,0 +1,197 @@
+//! A message body turned into the RegisterTaskDefinition request that is sent to ECS.
+//!
+//! The body is what `aws ecs register-task-definition --cli-input-json` takes, or what
+//! `aws ecs describe-task-definition` prints. It is checked against the ECS request shape from botocore's
+//! model (the `ecs-model` crate), so a member ECS does not know is rejected naming its path, as the CLI
+//! rejects it, and then sent to ECS as JSON: every member the model knows reaches ECS unchanged, with no
+//! per-member mapping to fall behind when ECS adds one.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// Members that `describe-task-definition` prints but RegisterTaskDefinition does not take: ECS sets them.
+pub const READ_ONLY_MEMBERS: [&str; 8] = [
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
+/// A RegisterTaskDefinition request that fits ECS's request shape.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefinition {
+    /// The request, members as given (null members dropped, as the JSON protocol treats them as absent).
+    request: Map<String, Value>,
+}
+
+impl TaskDefinition {
+    /// Reads a message body; the error says what is wrong and, for a member, names its path.
+    pub fn from_body(body: &str) -> Result<Self, String> {
+        let value: Value = serde_json::from_str(body).map_err(|e| {
+            format!("the message body is not JSON ({e}); it must be a task definition")
+        })?;
+        let Value::Object(mut object) = value else {
+            return Err(
+                "the message body is not a JSON object; it must be a task definition".into(),
+            );
+        };
+        if let Some(inner) = object.remove("taskDefinition") {
+            // The describe-task-definition output: {"taskDefinition": {...}, "tags": [...]}.
+            let Value::Object(mut inner) = inner else {
+                return Err("member 'taskDefinition' is not an object".into());
+            };
+            let tags = object.remove("tags");
+            if let Some(other) = object.keys().next() {
+                return Err(format!(
+                    "unknown member '{other}' beside 'taskDefinition' (a describe-task-definition output has only 'taskDefinition' and 'tags')"
+                ));
+            }
+            if let Some(tags) =
+                tags.filter(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty()))
+                && !inner.contains_key("tags")
+            {
+                inner.insert("tags".into(), tags);
+            }
+            object = inner;
+        }
+        for member in READ_ONLY_MEMBERS {
+            object.remove(member);
+        }
+        let checked = ecs_model::model()
+            .validate("RegisterTaskDefinition", &Value::Object(object))
+            .map_err(|invalid| format!("task definition: {invalid}"))?;
+        match checked {
+            Value::Object(request) => Ok(Self { request }),
+            _ => Err("task definition: not an object".into()),
+        }
+    }
+
+    /// The task definition family (a required member, so always present).
+    pub fn family(&self) -> &str {
+        self.request
+            .get("family")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Names of the containers that define a health check: their tasks count as started only once ECS
+    /// reports these containers HEALTHY.
+    pub fn health_checked_containers(&self) -> BTreeSet<String> {
+        self.request
+            .get("containerDefinitions")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.get("healthCheck").is_some_and(|h| !h.is_null()))
+            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    }
+
+    /// The request body sent to ECS.
+    pub fn to_json(&self) -> String {
+        // Serializing a map of JSON values cannot fail.
+        serde_json::to_string(&self.request).unwrap_or_default()
+    }
+
+    /// The request as JSON members.
+    pub fn request(&self) -> &Map<String, Value> {
+        &self.request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn minimal() -> Value {
+        json!({"family": "web", "containerDefinitions": [
+            {"name": "web", "image": "nginx:1.27", "healthCheck": {"command": ["CMD", "true"]}},
+            {"name": "log", "image": "fluent-bit"}]})
+    }
+
+    #[test]
+    fn a_plain_task_definition_is_taken_as_it_is() {
+        let td = TaskDefinition::from_body(&minimal().to_string()).expect("valid");
+        assert_eq!(td.family(), "web");
+        assert_eq!(Value::Object(td.request().clone()), minimal());
+        assert_eq!(
+            td.health_checked_containers(),
+            BTreeSet::from(["web".to_owned()])
+        );
+    }
+
+    #[test]
+    fn the_describe_output_wrapper_is_unwrapped_and_read_only_members_dropped() {
+        let mut inner = minimal();
+        for (k, v) in [
+            (
+                "taskDefinitionArn",
+                json!("arn:aws:ecs:us-east-1:1:task-definition/web:3"),
+            ),
+            ("revision", json!(3)),
+            ("status", json!("ACTIVE")),
+            (
+                "requiresAttributes",
+                json!([{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}]),
+            ),
+            ("compatibilities", json!(["EC2"])),
+            ("registeredAt", json!(1_700_000_000.5)),
+            ("registeredBy", json!("arn:aws:iam::1:user/ci")),
+            ("deregisteredAt", json!(1_700_000_001)),
+        ] {
+            inner[k] = v;
+        }
+        let tags = json!([{"key": "team", "value": "web"}]);
+        let body = json!({"taskDefinition": inner, "tags": tags});
+        let td = TaskDefinition::from_body(&body.to_string()).expect("valid");
+        let mut expected = minimal();
+        expected["tags"] = tags;
+        assert_eq!(Value::Object(td.request().clone()), expected);
+
+        let without_tags = json!({"taskDefinition": minimal(), "tags": []});
+        let td = TaskDefinition::from_body(&without_tags.to_string()).expect("valid");
+        assert_eq!(Value::Object(td.request().clone()), minimal());
+    }
+
+    #[test]
+    fn what_is_wrong_is_named() {
+        let cases = [
+            ("not json".to_owned(), "not JSON"),
+            ("[1]".to_owned(), "not a JSON object"),
+            (
+                json!({"taskDefinition": "web"}).to_string(),
+                "'taskDefinition' is not an object",
+            ),
+            (
+                json!({"taskDefinition": minimal(), "ResponseMetadata": {}}).to_string(),
+                "'ResponseMetadata'",
+            ),
+            (
+                json!({"family": "web", "containerDefinitions": [{"name": "web", "imag": "x"}]})
+                    .to_string(),
+                "containerDefinitions[0].imag",
+            ),
+            (json!({"containerDefinitions": []}).to_string(), "family"),
+            (
+                json!({"family": "web", "memory": 512}).to_string(),
+                "memory",
+            ),
+            (
+                json!({"family": "web", "containerDefinitions": [], "networkMode": "wifi"})
+                    .to_string(),
+                "networkMode",
+            ),
+        ];
+        for (body, named) in cases {
+            let err = TaskDefinition::from_body(&body).expect_err("invalid");
+            assert!(err.contains(named), "{body}: {err} should name {named}");
+        }
+    }
+}
