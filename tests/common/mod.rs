@@ -1,0 +1,377 @@
+//! The end-to-end harness: moto (SQS) and ecs-sim (ECS, real-time ticks) per test, a deployment queue,
+//! services to deploy, and the worker running through the library's entry point.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
+};
+use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
+use ecs_deployment::worker::WorkerError;
+use ecs_deployment::{Clients, Config, Report};
+use serde_json::{Value, json};
+use testbed::TestBed;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+/// Real time per simulated second: a healthy two-task rollout takes about a tenth of a second.
+pub const TICK: Duration = Duration::from_millis(10);
+/// How long a test waits for a deployment's report before failing.
+pub const REPORT_DEADLINE: Duration = Duration::from_secs(60);
+
+/// The emulators, clients for them, and the deployment queue.
+pub struct Bed {
+    /// moto and ecs-sim.
+    pub bed: TestBed,
+    /// SQS client for moto.
+    pub sqs: aws_sdk_sqs::Client,
+    /// ECS client for ecs-sim.
+    pub ecs: aws_sdk_ecs::Client,
+    /// The deployment queue.
+    pub queue_url: String,
+    /// Its dead-letter queue, when created with one.
+    pub dlq_url: Option<String>,
+}
+
+/// A worker running in this process.
+pub struct RunningWorker {
+    /// Each message's report, in order.
+    pub reports: mpsc::UnboundedReceiver<Report>,
+    /// Completes the worker's shutdown future.
+    shutdown: Option<oneshot::Sender<()>>,
+    /// The worker task.
+    handle: JoinHandle<Result<(), WorkerError>>,
+}
+
+impl Bed {
+    /// Starts moto and ecs-sim, creates the `default` cluster and a deployment queue (with a dead-letter
+    /// queue when `dead_letter_queue`).
+    pub async fn start(dead_letter_queue: bool) -> Self {
+        let bed = TestBed::start(Some(TICK));
+        let sqs = testbed::sqs_client(&bed.moto.endpoint());
+        let ecs = testbed::ecs_client(&bed.sim.endpoint());
+        ecs.create_cluster()
+            .send()
+            .await
+            .expect("create the default cluster");
+        let mut dlq_url = None;
+        let mut create = sqs.create_queue().queue_name("deployments");
+        if dead_letter_queue {
+            let url = sqs
+                .create_queue()
+                .queue_name("deployments-dlq")
+                .send()
+                .await
+                .expect("create the dead-letter queue")
+                .queue_url
+                .expect("queue URL");
+            let arn = sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await
+                .expect("dead-letter queue attributes")
+                .attributes
+                .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+                .expect("dead-letter queue ARN");
+            create = create.attributes(
+                QueueAttributeName::RedrivePolicy,
+                json!({"deadLetterTargetArn": arn, "maxReceiveCount": "5"}).to_string(),
+            );
+            dlq_url = Some(url);
+        }
+        let queue_url = create
+            .send()
+            .await
+            .expect("create the deployment queue")
+            .queue_url
+            .expect("queue URL");
+        Self {
+            bed,
+            sqs,
+            ecs,
+            queue_url,
+            dlq_url,
+        }
+    }
+
+    /// The worker's configuration for this bed: fast polls and the given overrides.
+    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
+        let mut vars: HashMap<String, String> = [
+            ("SQS_URL", self.queue_url.as_str()),
+            ("ECS_POLL_INTERVAL", "50ms"),
+            ("ECS_TIMEOUT", "30s"),
+            ("SQS_WAIT_TIME", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        for (k, v) in overrides {
+            vars.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Config::from_vars(vars).expect("valid test configuration")
+    }
+
+    /// Starts the worker with `config`.
+    pub fn start_worker(&self, config: Config) -> RunningWorker {
+        let clients = Clients {
+            sqs: self.sqs.clone(),
+            ecs: self.ecs.clone(),
+        };
+        let (report_tx, reports) = mpsc::unbounded_channel();
+        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            ecs_deployment::run(
+                &config,
+                clients,
+                async {
+                    let _ = shutdown_rx.await;
+                },
+                Some(report_tx),
+            )
+            .await
+        });
+        RunningWorker {
+            reports,
+            shutdown: Some(shutdown_tx),
+            handle,
+        }
+    }
+
+    /// Registers a task definition for `family` whose tasks behave as `behaviour`, with a health check.
+    pub async fn register(&self, family: &str, image: &str, behaviour: &str) -> String {
+        self.ecs
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("app")
+                    .image(image)
+                    .essential(true)
+                    .docker_labels("ecs-sim.behaviour", behaviour)
+                    .health_check(
+                        HealthCheck::builder()
+                            .command("CMD-SHELL")
+                            .command("true")
+                            .build()
+                            .expect("health check"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register a task definition")
+            .task_definition
+            .and_then(|d| d.task_definition_arn)
+            .expect("task definition ARN")
+    }
+
+    /// Creates service `name` on a healthy `name:1` with `desired` tasks; `breaker` is the circuit
+    /// breaker's (enable, rollback). Waits until its first rollout completed; returns the task definition.
+    pub async fn service(&self, name: &str, desired: i32, breaker: (bool, bool)) -> String {
+        let arn = self.register(name, "nginx:1.27", "healthy").await;
+        self.ecs
+            .create_service()
+            .service_name(name)
+            .task_definition(&arn)
+            .desired_count(desired)
+            .deployment_configuration(
+                DeploymentConfiguration::builder()
+                    .maximum_percent(200)
+                    .minimum_healthy_percent(100)
+                    .deployment_circuit_breaker(
+                        DeploymentCircuitBreaker::builder()
+                            .enable(breaker.0)
+                            .rollback(breaker.1)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create the service");
+        testbed::wait_until("the service's first rollout", REPORT_DEADLINE, || async {
+            let service = self.describe(name).await?;
+            let done = service.deployments().len() == 1
+                && service.deployments()[0].rollout_state().map(|s| s.as_str())
+                    == Some("COMPLETED");
+            done.then_some(())
+        })
+        .await;
+        arn
+    }
+
+    /// The service as ECS describes it, or `None` when missing.
+    pub async fn describe(&self, name: &str) -> Option<aws_sdk_ecs::types::Service> {
+        self.ecs
+            .describe_services()
+            .services(name)
+            .send()
+            .await
+            .expect("describe the service")
+            .services
+            .and_then(|s| s.into_iter().next())
+    }
+
+    /// Task definitions of the service's running tasks.
+    pub async fn running_task_definitions(&self, name: &str) -> Vec<String> {
+        let arns = self
+            .ecs
+            .list_tasks()
+            .service_name(name)
+            .send()
+            .await
+            .expect("list tasks")
+            .task_arns
+            .unwrap_or_default();
+        if arns.is_empty() {
+            return Vec::new();
+        }
+        self.ecs
+            .describe_tasks()
+            .set_tasks(Some(arns))
+            .send()
+            .await
+            .expect("describe tasks")
+            .tasks
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .filter_map(|t| t.task_definition_arn)
+            .collect()
+    }
+
+    /// Sends a message with String attributes; returns its message id.
+    pub async fn send(&self, body: &str, attributes: &[(&str, &str)]) -> String {
+        let mut send = self
+            .sqs
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body);
+        for (name, value) in attributes {
+            send = send.message_attributes(
+                *name,
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(*value)
+                    .build()
+                    .expect("attribute"),
+            );
+        }
+        send.send()
+            .await
+            .expect("send a message")
+            .message_id
+            .expect("message id")
+    }
+
+    /// (visible, in flight) messages of a queue.
+    pub async fn counts(&self, url: &str) -> (u64, u64) {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .unwrap_or_default();
+        let count = |name| {
+            attrs
+                .get(&name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(u64::MAX)
+        };
+        (
+            count(QueueAttributeName::ApproximateNumberOfMessages),
+            count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        )
+    }
+
+    /// Asserts that the deployment queue holds no message, visible or in flight.
+    pub async fn assert_queue_empty(&self) {
+        assert_eq!(
+            self.counts(&self.queue_url).await,
+            (0, 0),
+            "the deployment queue should be empty"
+        );
+    }
+
+    /// Receives every message now on the dead-letter queue (they stay hidden for a minute).
+    pub async fn dead_letters(&self, expected: usize) -> Vec<Message> {
+        let url = self.dlq_url.clone().expect("a dead-letter queue");
+        let mut letters = Vec::new();
+        let deadline = tokio::time::Instant::now() + REPORT_DEADLINE;
+        while letters.len() < expected {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "only {} of {expected} dead letters arrived",
+                letters.len()
+            );
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .visibility_timeout(60)
+                .wait_time_seconds(1)
+                .message_attribute_names("All")
+                .send()
+                .await
+                .expect("receive dead letters");
+            letters.extend(out.messages.unwrap_or_default());
+        }
+        letters
+    }
+}
+
+impl RunningWorker {
+    /// The next report, waiting up to [`REPORT_DEADLINE`].
+    pub async fn next_report(&mut self) -> Report {
+        tokio::time::timeout(REPORT_DEADLINE, self.reports.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no deployment report within {REPORT_DEADLINE:?}"))
+            .expect("the worker stopped before reporting")
+    }
+
+    /// Asks the worker to stop and waits until it did; panics if it failed.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        tokio::time::timeout(REPORT_DEADLINE, &mut self.handle)
+            .await
+            .expect("the worker stops")
+            .expect("the worker task did not panic")
+            .expect("the worker ended without error");
+    }
+}
+
+/// A task definition body as a producer sends it: one container whose tasks behave as `behaviour`.
+pub fn task_definition(family: &str, image: &str, behaviour: &str) -> Value {
+    json!({
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [{
+            "name": "app",
+            "image": image,
+            "essential": true,
+            "dockerLabels": {"ecs-sim.behaviour": behaviour},
+            "healthCheck": {"command": ["CMD-SHELL", "true"], "interval": 5}
+        }]
+    })
+}
+
+/// `family:revision` of a task definition ARN.
+pub fn short(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}

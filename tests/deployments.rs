@@ -1,0 +1,604 @@
+//! End to end: messages on moto's SQS, rollouts in ecs-sim, the worker through the library's entry point.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Bed, short, task_definition};
+use ecs_deployment::outcome::{Disposition, Outcome, Rollback};
+use serde_json::json;
+
+/// A rejection case: its name, the body, the attributes, and what the reason must say.
+type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>, &'a str);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_good_deployment_rolls_out_and_its_message_is_deleted() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    let body = task_definition("web", "nginx:1.28", "healthy").to_string();
+    let id = bed
+        .send(
+            &body,
+            &[
+                ("service", "web"),
+                ("commit_url", "https://example.com/commit/abc"),
+            ],
+        )
+        .await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.message_id, id);
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        (report.disposition, report.settled),
+        (Disposition::Delete, true)
+    );
+    assert_eq!(report.service, "web");
+    assert_eq!(report.cluster, "default");
+    assert_eq!(
+        report.commit_url.as_deref(),
+        Some("https://example.com/commit/abc")
+    );
+    assert_eq!(
+        report.previous_task_definition.as_deref(),
+        Some(v1.as_str())
+    );
+    let v2 = report
+        .new_task_definition
+        .clone()
+        .expect("a new task definition");
+    assert_eq!(short(&v2), "web:2");
+    // Done means the running tasks really are the new revision, all of them.
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v2.clone(), v2.clone()]
+    );
+    let service = bed.describe("web").await.expect("service");
+    assert_eq!(service.task_definition(), Some(v2.as_str()));
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn service_false_registers_only() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(
+        &task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[("service", "false")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Registered, "{report:?}");
+    assert_eq!(
+        report.new_task_definition.as_deref().map(short),
+        Some("web:2")
+    );
+    assert_eq!(
+        bed.bed.sim.calls("UpdateService"),
+        0,
+        "register-only must not touch a service"
+    );
+    assert_eq!(
+        bed.describe("web")
+            .await
+            .and_then(|s| s.task_definition)
+            .as_deref()
+            .map(short),
+        Some("web:1")
+    );
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn describe_task_definition_output_is_deployed_as_is() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // The producer's way: take the running definition with the aws CLI, change the image, send it back.
+    bed.ecs
+        .tag_resource()
+        .resource_arn(
+            bed.describe("web")
+                .await
+                .and_then(|s| s.task_definition)
+                .expect("td"),
+        )
+        .tags(
+            aws_sdk_ecs::types::Tag::builder()
+                .key("team")
+                .value("web")
+                .build(),
+        )
+        .send()
+        .await
+        .expect("tag the task definition");
+    let mut described = testbed::aws_json(
+        &bed.bed.sim.endpoint(),
+        &[
+            "ecs",
+            "describe-task-definition",
+            "--task-definition",
+            "web",
+            "--include",
+            "TAGS",
+        ],
+    );
+    assert!(
+        described["taskDefinition"]["revision"].is_number(),
+        "{described}"
+    );
+    described["taskDefinition"]["containerDefinitions"][0]["image"] = json!("nginx:1.28");
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(&described.to_string(), &[("service", "web")])
+        .await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    let v2 = report.new_task_definition.expect("registered");
+    let registered = testbed::aws_json(
+        &bed.bed.sim.endpoint(),
+        &[
+            "ecs",
+            "describe-task-definition",
+            "--task-definition",
+            &v2,
+            "--include",
+            "TAGS",
+        ],
+    );
+    assert_eq!(
+        registered["taskDefinition"]["containerDefinitions"][0]["image"],
+        "nginx:1.28"
+    );
+    assert_eq!(registered["tags"], json!([{"key": "team", "value": "web"}]));
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_rejection_goes_to_the_dead_letter_queue_with_its_reason() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let good = task_definition("web", "nginx:1.28", "healthy").to_string();
+    let mut unknown_member = task_definition("web", "nginx:1.28", "healthy");
+    unknown_member["containerDefinitions"][0]["imag"] = json!("typo");
+    let no_containers = json!({"family": "web", "containerDefinitions": []}).to_string();
+    let cases: Vec<Case> = vec![
+        (
+            "body not JSON",
+            "image: nginx".into(),
+            vec![("service", "web")],
+            "not JSON",
+        ),
+        (
+            "not a task definition",
+            json!({"image": "nginx"}).to_string(),
+            vec![("service", "web")],
+            "image",
+        ),
+        (
+            "unknown member",
+            unknown_member.to_string(),
+            vec![("service", "web")],
+            "containerDefinitions[0].imag",
+        ),
+        (
+            "missing service",
+            good.clone(),
+            vec![("commit_url", "https://x/1")],
+            "'service'",
+        ),
+        (
+            "ECS refuses the task definition",
+            no_containers,
+            vec![("service", "web")],
+            "Container list cannot be empty",
+        ),
+        (
+            "unknown service",
+            good.clone(),
+            vec![("service", "nope")],
+            "service 'nope' not found",
+        ),
+    ];
+    let mut worker = bed.start_worker(bed.config(&[]));
+    let mut expected = std::collections::HashMap::new();
+    for (name, body, attributes, reason) in &cases {
+        let id = bed.send(body, attributes).await;
+        expected.insert(id, (*name, body.clone(), *reason));
+    }
+    for _ in &cases {
+        let report = worker.next_report().await;
+        let (name, _, reason) = expected[&report.message_id];
+        match &report.outcome {
+            Outcome::Rejected { reason: said } => assert!(said.contains(reason), "{name}: {said}"),
+            other => panic!("{name}: expected a rejection, got {other:?}"),
+        }
+        assert_eq!(
+            (report.disposition, report.settled),
+            (Disposition::DeadLetter, true),
+            "{name}"
+        );
+    }
+    let letters = bed.dead_letters(cases.len()).await;
+    assert_eq!(letters.len(), cases.len());
+    for letter in letters {
+        let attributes = letter.message_attributes.clone().unwrap_or_default();
+        let original = attributes["original_message_id"]
+            .string_value()
+            .expect("original id")
+            .to_owned();
+        let (name, body, reason) = &expected[&original];
+        assert_eq!(
+            letter.body.as_deref(),
+            Some(body.as_str()),
+            "{name}: the body is kept"
+        );
+        let said = attributes["rejection_reason"]
+            .string_value()
+            .unwrap_or_default();
+        assert!(said.contains(reason), "{name}: {said}");
+        if *name != "missing service" {
+            assert!(
+                attributes.contains_key("service"),
+                "{name}: the producer's attributes are kept"
+            );
+        }
+    }
+    assert_eq!(
+        bed.bed.sim.calls("UpdateService"),
+        0,
+        "nothing rejected may touch a service"
+    );
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_dead_letter_queue_rejections_are_logged_and_deleted() {
+    let bed = Bed::start(false).await;
+    bed.service("web", 1, (true, true)).await;
+    // An unknown cluster is the worker's configuration against the message's service: ECS refuses it.
+    let mut worker = bed.start_worker(bed.config(&[("ECS_CLUSTER", "elsewhere")]));
+
+    bed.send(
+        &task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    bed.send("{", &[("service", "web")]).await;
+    let mut reasons = Vec::new();
+    for _ in 0..2 {
+        let report = worker.next_report().await;
+        assert!(
+            matches!(report.outcome, Outcome::Rejected { .. }),
+            "{report:?}"
+        );
+        assert_eq!(
+            (report.disposition, report.settled),
+            (Disposition::LogAndDelete, true)
+        );
+        reasons.push(report.outcome.reason());
+    }
+    reasons.sort();
+    assert!(
+        reasons[0].contains("ClusterNotFoundException"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("not JSON"), "{reasons:?}");
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_with_the_circuit_breaker_is_rolled_back_by_ecs() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(
+        &task_definition("web", "nginx:broken", "crash").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    let Outcome::Failed { reason, rollback } = &report.outcome else {
+        panic!("expected a failure, got {report:?}");
+    };
+    assert_eq!(rollback, &Rollback::CompletedByEcs, "{reason}");
+    assert!(reason.contains("circuit breaker"), "{reason}");
+    assert!(
+        reason.contains("Essential container"),
+        "the stopped tasks' reason is quoted: {reason}"
+    );
+    assert_eq!(
+        (report.disposition, report.settled),
+        (Disposition::Delete, true)
+    );
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v1.clone(), v1.clone()]
+    );
+    assert_eq!(
+        bed.bed.sim.calls("UpdateService"),
+        1,
+        "ECS rolled back; the worker must not"
+    );
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_without_the_circuit_breaker_times_out_and_is_rolled_back() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (false, false)).await;
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "2s")]));
+
+    bed.send(
+        &task_definition("web", "nginx:broken", "crash").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    let Outcome::TimedOut { reason, rollback } = &report.outcome else {
+        panic!("expected a timeout, got {report:?}");
+    };
+    assert_eq!(rollback, &Rollback::Completed, "{reason}");
+    assert!(reason.contains("ECS_TIMEOUT (2s)"), "{reason}");
+    assert!(reason.contains("Essential container"), "{reason}");
+    let service = bed.describe("web").await.expect("service");
+    assert_eq!(
+        service.task_definition(),
+        Some(v1.as_str()),
+        "rolled back to the previous revision"
+    );
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v1.clone(), v1.clone()]
+    );
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_rollback_off_a_failed_rollout_is_left_as_it_is() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, false)).await;
+    let mut worker = bed.start_worker(bed.config(&[("ROLLBACK_ON_FAILURE", "false")]));
+
+    bed.send(
+        &task_definition("web", "nginx:broken", "crash").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    assert!(
+        matches!(
+            &report.outcome,
+            Outcome::Failed {
+                rollback: Rollback::Disabled,
+                ..
+            }
+        ),
+        "{report:?}"
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1);
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "1s")]));
+
+    bed.send(
+        &task_definition("web", "nginx:big", "unplaceable").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    let Outcome::TimedOut { reason, rollback } = &report.outcome else {
+        panic!("expected a timeout, got {report:?}");
+    };
+    assert!(reason.contains("unable to place a task"), "{reason}");
+    assert_eq!(rollback, &Rollback::Completed, "{reason}");
+    assert_eq!(
+        bed.describe("web")
+            .await
+            .and_then(|s| s.task_definition)
+            .as_deref(),
+        Some(v1.as_str())
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn another_update_supersedes_the_rollout_and_nothing_is_rolled_back() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    let other = bed.register("web", "nginx:hotfix", "healthy").await; // web:2
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(
+        &task_definition("web", "nginx:slow", "slow:300").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    // Once the worker's update is in (web:3), someone else updates the service.
+    testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
+        let td = bed.describe("web").await?.task_definition?;
+        (short(&td) == "web:3").then_some(())
+    })
+    .await;
+    bed.ecs
+        .update_service()
+        .service("web")
+        .task_definition(&other)
+        .send()
+        .await
+        .expect("someone else's update");
+    let report = worker.next_report().await;
+
+    let Outcome::Superseded { reason } = &report.outcome else {
+        panic!("expected superseded, got {report:?}");
+    };
+    assert!(reason.contains("web:2"), "{reason}");
+    assert_eq!(report.disposition, Disposition::Delete);
+    assert_eq!(
+        bed.describe("web")
+            .await
+            .and_then(|s| s.task_definition)
+            .as_deref(),
+        Some(other.as_str()),
+        "the other update stands"
+    );
+    assert_eq!(
+        bed.bed.sim.calls("UpdateService"),
+        2,
+        "no rollback over someone else's update"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_deleted_mid_rollout_fails_without_rollback() {
+    for purge in [false, true] {
+        let bed = Bed::start(true).await;
+        bed.service("web", 1, (true, true)).await;
+        let mut worker = bed.start_worker(bed.config(&[]));
+
+        bed.send(
+            &task_definition("web", "nginx:slow", "slow:300").to_string(),
+            &[("service", "web")],
+        )
+        .await;
+        testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
+            let td = bed.describe("web").await?.task_definition?;
+            (short(&td) == "web:2").then_some(())
+        })
+        .await;
+        bed.bed.sim.delete_service("default", "web", purge);
+        let report = worker.next_report().await;
+
+        let Outcome::Failed { reason, rollback } = &report.outcome else {
+            panic!("purge={purge}: expected a failure, got {report:?}");
+        };
+        let expected: &[&str] = if purge {
+            &["no longer exists"]
+        } else {
+            &["DRAINING", "INACTIVE"]
+        };
+        assert!(
+            expected.iter().any(|e| reason.contains(e)),
+            "purge={purge}: {reason}"
+        );
+        assert!(
+            matches!(rollback, Rollback::NotPossible(_)),
+            "purge={purge}: {rollback:?}"
+        );
+        assert_eq!(
+            (report.disposition, report.settled),
+            (Disposition::Delete, true)
+        );
+        bed.assert_queue_empty().await;
+        worker.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_service_scaled_to_zero_is_deployed_at_once() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 0, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(
+        &task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[("service", "web")],
+    )
+    .await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert!(bed.running_task_definitions("web").await.is_empty());
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollout_longer_than_the_visibility_timeout_is_settled_once() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
+
+    // slow:300 takes about three seconds of real time: three visibility timeouts.
+    let id = bed
+        .send(
+            &task_definition("web", "nginx:slow", "slow:300").to_string(),
+            &[("service", "web")],
+        )
+        .await;
+    testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
+        let td = bed.describe("web").await?.task_definition?;
+        (short(&td) == "web:2").then_some(())
+    })
+    .await;
+    // Meanwhile another receiver polls the queue: the message must never be visible to it.
+    let watcher = {
+        let sqs = bed.sqs.clone();
+        let url = bed.queue_url.clone();
+        tokio::spawn(async move {
+            let mut stolen = Vec::new();
+            loop {
+                let out = sqs
+                    .receive_message()
+                    .queue_url(&url)
+                    .visibility_timeout(0)
+                    .wait_time_seconds(1)
+                    .send()
+                    .await
+                    .expect("receive");
+                stolen.extend(
+                    out.messages
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|m| m.message_id),
+                );
+                if !stolen.is_empty() {
+                    return stolen;
+                }
+            }
+        })
+    };
+    let report = worker.next_report().await;
+    assert!(
+        !watcher.is_finished(),
+        "another receiver got the message: {:?}",
+        watcher.await
+    );
+    watcher.abort();
+
+    assert_eq!(report.message_id, id);
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert!(
+        report.duration > Duration::from_secs(2),
+        "the rollout outlived the visibility timeout"
+    );
+    assert_eq!(
+        bed.bed.sim.calls("RegisterTaskDefinition"),
+        2,
+        "one registration for the service, one for the message"
+    );
+    bed.assert_queue_empty().await;
+    assert!(worker.reports.try_recv().is_err(), "settled exactly once");
+    worker.stop().await;
+}
