@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Runs the local AWS test bed and deploys a service through it, with no AWS account:
-#   moto's server for SQS, ecs-sim for ECS (rollouts over simulated time), the real aws CLI as the client.
-# It creates a deployment queue with a dead-letter queue, a cluster and a service, sends a deployment
-# message in the producer's format, then rolls the service out to that task definition and watches the
-# rollout until ECS reports it COMPLETED. Both emulators stop when the script ends.
+# Runs ecs-deployment for real against the local AWS test bed, with no AWS account:
+#   moto's server for SQS, ecs-sim for ECS (rollouts over simulated time), the aws CLI as the producer.
+# It creates a deployment queue with a dead-letter queue, a cluster and a 3-task service with the deployment
+# circuit breaker, starts the worker, then sends two deployments the way producers do: a good one, which the
+# worker rolls out, and one whose containers crash, which ECS's circuit breaker rolls back and the worker
+# reports as failed. Everything the script started stops when it ends.
 #
-# DEMO_TICK_MS sets real milliseconds per simulated second (default 500).
+# DEMO_TICK_MS sets real milliseconds per simulated second (default 250).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 scripts/setup-venv.sh
 
-tick_ms=${DEMO_TICK_MS:-500}
+tick_ms=${DEMO_TICK_MS:-250}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -32,8 +33,8 @@ wait_for() {
   done
 }
 
-say "building ecs-sim"
-cargo build --quiet --locked -p ecs-sim
+say "building ecs-deployment and ecs-sim"
+cargo build --quiet --locked -p ecs-deployment -p ecs-sim
 moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 say "starting moto (SQS) on port $moto_port and ecs-sim (ECS, 1 simulated second = ${tick_ms} ms)"
@@ -79,51 +80,51 @@ ecs create-service --service-name web --task-definition web:1 --desired-count 3 
   --deployment-configuration 'maximumPercent=200,minimumHealthyPercent=100,deploymentCircuitBreaker={enable=true,rollback=true}' \
   --query 'service.serviceArn' --output text
 
-# Prints the service's deployments on one line until its PRIMARY deployment is COMPLETED or FAILED.
-watch_rollout() {
-  local deadline=$((SECONDS + 300)) line state
-  while ((SECONDS < deadline)); do
-    line=$(ecs describe-services --services web --output text \
-      --query 'services[0].deployments[].[status, taskDefinition, rolloutState, runningCount, desiredCount]' |
-      awk '{sub(/.*task-definition\//, "", $2); printf "%s %s %s %s/%s running | ", $1, $2, $3, $4, $5}')
-    printf '    %s\n' "${line% | }"
-    state=$(ecs describe-services --services web --query 'services[0].deployments[0].rolloutState' --output text)
-    case "$state" in COMPLETED | FAILED) echo "    rollout $state"; return 0 ;; esac
-    sleep 0.5
-  done
-  echo "demo: the rollout did not finish in 300 s" >&2
-  return 1
+# Waits until the service's first deployment is COMPLETED.
+service_ready() {
+  [[ $(ecs describe-services --services web --query 'services[0].deployments[0].rolloutState' --output text) == COMPLETED ]]
 }
-watch_rollout
+wait_for 120 service_ready
 
-say "sending a deployment message: body = task definition nginx:1.28, attribute service = web"
-task_definition nginx:1.28 >"$work/v2.json"
-sqs send-message --queue-url "$queue_url" --message-body "file://$work/v2.json" \
-  --message-attributes '{"service": {"DataType": "String", "StringValue": "web"}, "commit_url": {"DataType": "String", "StringValue": "https://example.com/commit/abc123"}}' \
-  --query MessageId --output text
+say "starting the worker: ecs-deployment (SQS_URL=$queue_url)"
+SQS_URL=$queue_url AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint \
+  ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 \
+  target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
+pids+=($!)
 
-say "receiving it and rolling it out (the steps ecs-deployment automates)"
-sqs receive-message --queue-url "$queue_url" --wait-time-seconds 5 --message-attribute-names All >"$work/message.json"
-python3 - "$work/message.json" "$work/body.json" "$work/receipt" <<'PY'
+# Waits until the worker's log has $1 "deployment finished" lines.
+finished() { (($(grep -c 'deployment finished' "$work/worker.log" 2>/dev/null || true) >= $1)); }
+
+send() { # image behaviour commit
+  task_definition "$1" >"$work/td.json"
+  python3 - "$work/td.json" "$2" <<'PY2'
 import json, sys
-message = json.load(open(sys.argv[1]))["Messages"][0]
-print("    service:", message["MessageAttributes"]["service"]["StringValue"],
-      " commit_url:", message["MessageAttributes"]["commit_url"]["StringValue"])
-open(sys.argv[2], "w").write(message["Body"])
-open(sys.argv[3], "w").write(message["ReceiptHandle"])
-PY
-new_arn=$(ecs register-task-definition --cli-input-json "file://$work/body.json" --query taskDefinition.taskDefinitionArn --output text)
-echo "    registered $new_arn"
-ecs update-service --service web --task-definition "$new_arn" --query 'service.deployments[0].id' --output text
-watch_rollout
-sqs delete-message --queue-url "$queue_url" --receipt-handle "$(cat "$work/receipt")"
-echo "    message deleted after the rollout completed"
+td = json.load(open(sys.argv[1]))
+td["containerDefinitions"][0]["dockerLabels"] = {"ecs-sim.behaviour": sys.argv[2]}
+json.dump(td, open(sys.argv[1], "w"))
+PY2
+  sqs send-message --queue-url "$queue_url" --message-body "file://$work/td.json" \
+    --message-attributes "{\"service\": {\"DataType\": \"String\", \"StringValue\": \"web\"}, \"commit_url\": {\"DataType\": \"String\", \"StringValue\": \"https://example.com/commit/$3\"}}" \
+    --query MessageId --output text | sed 's/^/    sent message /'
+}
 
-say "running tasks now"
-arns=$(ecs list-tasks --service-name web --query 'taskArns[]' --output text)
-# shellcheck disable=SC2086
-ecs describe-tasks --tasks $arns --output text \
-  --query 'tasks[].[taskArn, taskDefinitionArn, lastStatus, healthStatus]' |
-  awk '{sub(/.*:task\//, "task/", $1); sub(/.*:task-definition\//, "", $2); printf "    %s  %s  %s  %s\n", $1, $2, $3, $4}'
-say "ECS API calls the demo made (GET $ecs_endpoint/_sim/stats)"
-python3 -c "import json, urllib.request; print(json.dumps(json.load(urllib.request.urlopen('$ecs_endpoint/_sim/stats'))['calls']))"
+say "deployment 1: nginx:1.28, healthy containers"
+send nginx:1.28 healthy abc123
+wait_for 300 finished 1
+
+say "deployment 2: nginx:broken, containers that crash after starting"
+send nginx:broken crash def456
+wait_for 300 finished 2
+
+say "outcomes (from the last log line of each deployment)"
+grep 'deployment finished' "$work/worker.log" | while read -r line; do
+  printf '    %s  %s  %s\n' "$(grep -o 'new_task_definition="[^"]*' <<<"$line" | sed 's/.*task-definition\///')" \
+    "$(grep -o 'outcome="[a-z_]*' <<<"$line" | tr -d '"')" "$(grep -o 'rollback="[a-z_]*' <<<"$line" | tr -d '"' || true)"
+done
+say "the service now runs"
+ecs describe-services --services web --output text \
+  --query 'services[0].deployments[].[status, taskDefinition, rolloutState, runningCount, desiredCount]' |
+  awk '{sub(/.*task-definition\//, "", $2); printf "    %s %s %s %s/%s running\n", $1, $2, $3, $4, $5}'
+say "queue after both deployments (visible, in flight)"
+sqs get-queue-attributes --queue-url "$queue_url" --output text \
+  --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible --query 'Attributes.[ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible]' | sed 's/^/    /'

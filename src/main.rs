@@ -1,6 +1,7 @@
 //! The `ecs-deployment` binary: with no arguments (or `run`) it runs the worker, configured from the
 //! environment, as a container entrypoint.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use aws_config::{BehaviorVersion, Region};
@@ -104,7 +105,8 @@ fn init_logging(format: LogFormat) -> Result<(), String> {
     };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder

@@ -212,7 +212,7 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
         return Verdict::Done;
     }
     let mut progress = format!(
-        "{healthy}/{desired} tasks running{} on {}",
+        "{healthy} running{} on {}, {desired} desired",
         if goal.health_checked.is_empty() {
             ""
         } else {
@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(
             judge(&obs, &goal(&["web"])),
             Verdict::InProgress(
-                "1/3 tasks running and healthy on web:2, 1 on other task definitions, rollout IN_PROGRESS".into()
+                "1 running and healthy on web:2, 3 desired, 1 on other task definitions, rollout IN_PROGRESS".into()
             )
         );
         let superseded = Failure::Superseded {

@@ -271,6 +271,8 @@ async fn settle(
 
 /// The one line each deployment ends with.
 fn log_report(report: &Report, rejected_message: Option<&Received>) {
+    let reason = report.outcome.reason();
+    let reason = (!reason.is_empty()).then_some(reason.as_str());
     let body = rejected_message.map(|m| m.body.as_str());
     let attributes = rejected_message.map(|m| format!("{:?}", m.attributes));
     macro_rules! line {
@@ -285,7 +287,7 @@ fn log_report(report: &Report, rejected_message: Option<&Received>) {
                 commit_url = report.commit_url.as_deref(),
                 outcome = report.outcome.label(),
                 rollback = report.outcome.rollback().map(|r| r.label()),
-                reason = %report.outcome.reason(),
+                reason,
                 disposition = ?report.disposition,
                 settled = report.settled,
                 duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),

@@ -313,7 +313,9 @@ async fn a_crash_with_the_circuit_breaker_is_rolled_back_by_ecs() {
         panic!("expected a failure, got {report:?}");
     };
     assert_eq!(rollback, &Rollback::CompletedByEcs, "{reason}");
-    assert!(reason.contains("circuit breaker"), "{reason}");
+    // ECS's own words: the rollout state reason, or once the failed deployment is gone, its events.
+    assert!(reason.contains("ECS rolled the service back"), "{reason}");
+    assert!(reason.contains("failed to start"), "{reason}");
     assert!(
         reason.contains("Essential container"),
         "the stopped tasks' reason is quoted: {reason}"
@@ -600,5 +602,42 @@ async fn a_rollout_longer_than_the_visibility_timeout_is_settled_once() {
     );
     bed.assert_queue_empty().await;
     assert!(worker.reports.try_recv().is_err(), "settled exactly once");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
+    let path = testbed::workspace_root()
+        .join("crates/ecs-sim/tests/fixtures/every-member-task-definition.json");
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read the fixture"))
+            .expect("JSON");
+    let missing = ecs_model::model().missing_members("RegisterTaskDefinition", &fixture);
+    assert!(
+        missing.is_empty(),
+        "the fixture leaves out members ECS knows: {missing:?}"
+    );
+    let bed = Bed::start(true).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(&fixture.to_string(), &[("service", "false")])
+        .await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Registered, "{report:?}");
+    let arn = report.new_task_definition.expect("registered");
+    // Read back raw: an SDK or CLI would drop members its model does not know.
+    let described = bed.bed.sim.call(
+        "DescribeTaskDefinition",
+        &json!({"taskDefinition": arn, "include": ["TAGS"]}),
+    );
+    for (member, value) in fixture.as_object().expect("an object") {
+        let got = if member == "tags" {
+            &described["tags"]
+        } else {
+            &described["taskDefinition"][member]
+        };
+        assert_eq!(got, value, "member {member} changed on the way");
+    }
     worker.stop().await;
 }

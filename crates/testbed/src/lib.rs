@@ -260,6 +260,20 @@ impl Sim {
             .unwrap_or_else(|e| panic!("ecs-sim control call {path} answered no JSON: {e}"))
     }
 
+    /// Calls an ECS operation with a raw AWS JSON 1.1 body and returns the raw answer, bypassing any SDK's
+    /// model (which would drop members it does not know); panics when the call fails.
+    pub fn call(&self, operation: &str, body: &Value) -> Value {
+        ureq::post(&self.endpoint())
+            .header(
+                "X-Amz-Target",
+                &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
+            )
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .send(body.to_string())
+            .and_then(|mut r| r.body_mut().read_json())
+            .unwrap_or_else(|e| panic!("{operation} failed: {e}"))
+    }
+
     /// Installs a fault, as `POST /_sim/faults` takes it, e.g.
     /// `{"operation": "UpdateService", "kind": "throttle", "count": 2}`.
     pub fn inject_fault(&self, fault: Value) {

@@ -1,0 +1,230 @@
+//! The real `ecs-deployment` binary: configuration errors, and the README's `aws sqs send-message` example
+//! deployed end to end with JSON logs.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{Bed, REPORT_DEADLINE, short};
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ecs-deployment");
+
+/// The binary with only the given environment (and PATH).
+fn worker(env: &[(&str, String)]) -> Command {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn a_missing_or_invalid_variable_exits_2_naming_it_before_any_aws_call() {
+    let sim = testbed::Sim::start(None);
+    let mut base = testbed::isolated_aws_env();
+    base.push(("AWS_ENDPOINT_URL", sim.endpoint()));
+    let queue = (
+        "SQS_URL",
+        "http://127.0.0.1:9/123456789012/deployments".to_owned(),
+    );
+    let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
+        (vec![], "SQS_URL"),
+        (vec![("SQS_URL", "deployments".into())], "SQS_URL"),
+        (
+            vec![queue.clone(), ("ECS_TIMEOUT", "soon".into())],
+            "ECS_TIMEOUT",
+        ),
+        (
+            vec![queue.clone(), ("ECS_POLL_INTERVAL", "0".into())],
+            "ECS_POLL_INTERVAL",
+        ),
+        (
+            vec![queue.clone(), ("SQS_WAIT_TIME", "60".into())],
+            "SQS_WAIT_TIME",
+        ),
+        (
+            vec![queue.clone(), ("ROLLBACK_ON_FAILURE", "perhaps".into())],
+            "ROLLBACK_ON_FAILURE",
+        ),
+        (
+            vec![queue.clone(), ("LOG_FORMAT", "xml".into())],
+            "LOG_FORMAT",
+        ),
+    ];
+    for (vars, variable) in cases {
+        let mut env = base.clone();
+        env.extend(vars.iter().cloned());
+        let output = worker(&env).output().expect("run the worker");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{vars:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(variable), "{stderr} should name {variable}");
+    }
+
+    // No region anywhere, and a queue URL that names none.
+    let env: Vec<(&str, String)> = base
+        .iter()
+        .filter(|(k, _)| !k.contains("REGION"))
+        .cloned()
+        .chain([queue])
+        .collect();
+    let output = worker(&env).output().expect("run the worker");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("AWS_REGION"), "{stderr}");
+
+    assert_eq!(sim.stats()["total"], 0, "no AWS call was made");
+}
+
+/// A fenced block of README.md, found by the `<!-- example: NAME -->` line before it.
+fn readme_example(name: &str) -> String {
+    let readme =
+        std::fs::read_to_string(testbed::workspace_root().join("README.md")).expect("README.md");
+    let marker = format!("<!-- example: {name} -->");
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("README.md has no {marker}"))..];
+    let block = after
+        .split("```")
+        .nth(1)
+        .expect("a fenced block after the marker");
+    block
+        .split_once('\n')
+        .map_or("", |(_, code)| code)
+        .to_owned()
+}
+
+/// Lines the child writes to stderr, as they come.
+fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_send_message_example_is_deployed_by_the_binary() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    let mut env = bed.bed.env();
+    env.extend([
+        ("SQS_URL", bed.queue_url.clone()),
+        ("ECS_POLL_INTERVAL", "100ms".into()),
+        ("SQS_WAIT_TIME", "1".into()),
+        ("LOG_FORMAT", "json".into()),
+    ]);
+    let mut child = worker(&env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let lines = stderr_lines(&mut child);
+
+    // The producer: the README's task definition and command, run by bash with the venv's aws CLI.
+    let dir = std::env::temp_dir().join(format!("ecs-deployment-readme-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(dir.join("taskdef.json"), readme_example("taskdef.json")).expect("taskdef.json");
+    let venv_bin = testbed::venv_bin("aws")
+        .parent()
+        .expect("venv bin")
+        .to_owned();
+    let output = Command::new("bash")
+        .arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        // awscli v1 sends SQS calls to queue.amazonaws.com whatever AWS_ENDPOINT_URL_SQS says, so the
+        // README's command runs with the endpoint given on the command line instead.
+        .arg(format!(
+            "aws() {{ command aws --endpoint-url \"$AWS_ENDPOINT_URL_SQS\" \"$@\"; }}\n{}",
+            readme_example("send")
+        ))
+        .current_dir(&dir)
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                venv_bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .expect("run the README's command");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let sent: Value = serde_json::from_slice(&output.stdout).expect("send-message prints JSON");
+    let message_id = sent["MessageId"].as_str().expect("a message id").to_owned();
+
+    let deadline = std::time::Instant::now() + REPORT_DEADLINE;
+    let mut log = Vec::new();
+    let finished = loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = lines.recv_timeout(remaining).unwrap_or_else(|_| {
+            panic!(
+                "no 'deployment finished' line; the log so far:\n{}",
+                log.join("\n")
+            )
+        });
+        let entry: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        log.push(line);
+        if entry["message"] == "deployment finished" {
+            break entry;
+        }
+    };
+    assert_eq!(finished["message_id"], message_id.as_str());
+    assert_eq!(finished["outcome"], "deployed", "{finished}");
+    assert_eq!(finished["service"], "web");
+    assert_eq!(finished["cluster"], "default");
+    assert_eq!(
+        finished["commit_url"],
+        "https://github.com/example/web/commit/abc123"
+    );
+    assert_eq!(
+        finished["previous_task_definition"].as_str().map(short),
+        Some("web:1")
+    );
+    assert_eq!(
+        finished["new_task_definition"].as_str().map(short),
+        Some("web:2")
+    );
+    assert!(finished["duration_ms"].is_u64(), "{finished}");
+    // Every line of the deployment carries its commit_url.
+    let during: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("registered the task definition"))
+        .collect();
+    assert!(
+        !during.is_empty() && during.iter().all(|l| l.contains("commit/abc123")),
+        "{during:?}"
+    );
+    bed.assert_queue_empty().await;
+
+    // SIGTERM: the worker stops receiving and exits 0.
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let status =
+        testbed::wait_until_blocking("the worker to exit", Duration::from_secs(30), || {
+            child.try_wait().ok().flatten()
+        });
+    assert_eq!(status.code(), Some(0));
+}
