@@ -4,11 +4,19 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Parser, Subcommand};
 use ecs_deployment::config::{Config, LogFormat};
 use ecs_deployment::{Clients, run};
 use tracing_subscriber::EnvFilter;
+
+/// How long connecting to an AWS endpoint may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much longer than the long-poll wait one attempt of an AWS call may take.
+const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
 
 /// Exit code for a missing or invalid setting, before any AWS call.
 const EXIT_CONFIG: u8 = 2;
@@ -65,7 +73,12 @@ fn run_worker() -> ExitCode {
         }
     };
     runtime.block_on(async {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
+        let timeouts = TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(config.wait_time + ATTEMPT_MARGIN)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
         if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
             // Profiles and instance metadata may still give a region; the queue URL's is the fallback.
             if let Some(region) = config.queue_region() {

@@ -641,3 +641,42 @@ async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
     }
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trouble_before_anything_changed_leaves_the_message_for_redelivery() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // More failures than the SDK's own retries absorb.
+    bed.bed.sim.inject_fault(
+        json!({"operation": "RegisterTaskDefinition", "kind": "error500", "count": 3}),
+    );
+    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
+
+    let id = bed
+        .send(
+            &task_definition("web", "nginx:1.28", "healthy").to_string(),
+            &[("service", "web")],
+        )
+        .await;
+    let first = worker.next_report().await;
+    assert!(
+        matches!(first.outcome, Outcome::RetryLater { .. }),
+        "{first:?}"
+    );
+    assert!(
+        first.outcome.reason().contains("RegisterTaskDefinition"),
+        "{first:?}"
+    );
+    assert_eq!(
+        (first.disposition, first.settled),
+        (Disposition::LeaveForRedelivery, false)
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 0);
+
+    // SQS delivers it again once its visibility timeout passed, and then it goes through.
+    let second = worker.next_report().await;
+    assert_eq!(second.message_id, id);
+    assert_eq!(second.outcome, Outcome::Deployed, "{second:?}");
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
