@@ -267,11 +267,7 @@ async fn without_a_dead_letter_queue_rejections_are_logged_and_deleted() {
     // An unknown cluster is the worker's configuration against the message's service: ECS refuses it.
     let mut worker = bed.start_worker(bed.config(&[("ECS_CLUSTER", "elsewhere")]));
 
-    bed.send(
-        &task_definition("web", "nginx:1.28", "healthy").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:1.28", "healthy").await;
     bed.send("{", &[("service", "web")]).await;
     let mut reasons = Vec::new();
     for _ in 0..2 {
@@ -302,11 +298,7 @@ async fn a_crash_with_the_circuit_breaker_is_rolled_back_by_ecs() {
     let v1 = bed.service("web", 2, (true, true)).await;
     let mut worker = bed.start_worker(bed.config(&[]));
 
-    bed.send(
-        &task_definition("web", "nginx:broken", "crash").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:broken", "crash").await;
     let report = worker.next_report().await;
 
     let Outcome::Failed { reason, rollback } = &report.outcome else {
@@ -343,11 +335,7 @@ async fn a_crash_without_the_circuit_breaker_times_out_and_is_rolled_back() {
     let v1 = bed.service("web", 2, (false, false)).await;
     let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "2s")]));
 
-    bed.send(
-        &task_definition("web", "nginx:broken", "crash").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:broken", "crash").await;
     let report = worker.next_report().await;
 
     let Outcome::TimedOut { reason, rollback } = &report.outcome else {
@@ -376,11 +364,7 @@ async fn with_rollback_off_a_failed_rollout_is_left_as_it_is() {
     bed.service("web", 1, (true, false)).await;
     let mut worker = bed.start_worker(bed.config(&[("ROLLBACK_ON_FAILURE", "false")]));
 
-    bed.send(
-        &task_definition("web", "nginx:broken", "crash").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:broken", "crash").await;
     let report = worker.next_report().await;
 
     assert!(
@@ -403,11 +387,7 @@ async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
     let v1 = bed.service("web", 1, (true, true)).await;
     let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "1s")]));
 
-    bed.send(
-        &task_definition("web", "nginx:big", "unplaceable").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:big", "unplaceable").await;
     let report = worker.next_report().await;
 
     let Outcome::TimedOut { reason, rollback } = &report.outcome else {
@@ -432,17 +412,9 @@ async fn another_update_supersedes_the_rollout_and_nothing_is_rolled_back() {
     let other = bed.register("web", "nginx:hotfix", "healthy").await; // web:2
     let mut worker = bed.start_worker(bed.config(&[]));
 
-    bed.send(
-        &task_definition("web", "nginx:slow", "slow:300").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:slow", "slow:300").await;
     // Once the worker's update is in (web:3), someone else updates the service.
-    testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
-        let td = bed.describe("web").await?.task_definition?;
-        (short(&td) == "web:3").then_some(())
-    })
-    .await;
+    bed.wait_for_task_definition("web", "web:3").await;
     bed.ecs
         .update_service()
         .service("web")
@@ -480,16 +452,8 @@ async fn a_service_deleted_mid_rollout_fails_without_rollback() {
         bed.service("web", 1, (true, true)).await;
         let mut worker = bed.start_worker(bed.config(&[]));
 
-        bed.send(
-            &task_definition("web", "nginx:slow", "slow:300").to_string(),
-            &[("service", "web")],
-        )
-        .await;
-        testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
-            let td = bed.describe("web").await?.task_definition?;
-            (short(&td) == "web:2").then_some(())
-        })
-        .await;
+        bed.send_web("nginx:slow", "slow:300").await;
+        bed.wait_for_task_definition("web", "web:2").await;
         bed.bed.sim.delete_service("default", "web", purge);
         let report = worker.next_report().await;
 
@@ -524,11 +488,7 @@ async fn a_service_scaled_to_zero_is_deployed_at_once() {
     bed.service("web", 0, (true, true)).await;
     let mut worker = bed.start_worker(bed.config(&[]));
 
-    bed.send(
-        &task_definition("web", "nginx:1.28", "healthy").to_string(),
-        &[("service", "web")],
-    )
-    .await;
+    bed.send_web("nginx:1.28", "healthy").await;
     let report = worker.next_report().await;
 
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
@@ -543,17 +503,8 @@ async fn a_rollout_longer_than_the_visibility_timeout_is_settled_once() {
     let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
 
     // slow:300 takes about three seconds of real time: three visibility timeouts.
-    let id = bed
-        .send(
-            &task_definition("web", "nginx:slow", "slow:300").to_string(),
-            &[("service", "web")],
-        )
-        .await;
-    testbed::wait_until("the worker's update", common::REPORT_DEADLINE, || async {
-        let td = bed.describe("web").await?.task_definition?;
-        (short(&td) == "web:2").then_some(())
-    })
-    .await;
+    let id = bed.send_web("nginx:slow", "slow:300").await;
+    bed.wait_for_task_definition("web", "web:2").await;
     // Meanwhile another receiver polls the queue: the message must never be visible to it.
     let watcher = {
         let sqs = bed.sqs.clone();
@@ -652,12 +603,7 @@ async fn trouble_before_anything_changed_leaves_the_message_for_redelivery() {
     );
     let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
 
-    let id = bed
-        .send(
-            &task_definition("web", "nginx:1.28", "healthy").to_string(),
-            &[("service", "web")],
-        )
-        .await;
+    let id = bed.send_web("nginx:1.28", "healthy").await;
     let first = worker.next_report().await;
     assert!(
         matches!(first.outcome, Outcome::RetryLater { .. }),

@@ -269,6 +269,25 @@ impl Bed {
             .expect("message id")
     }
 
+    /// Sends a deployment of service `web` to `image`, whose tasks behave as `behaviour`; returns its id.
+    pub async fn send_web(&self, image: &str, behaviour: &str) -> String {
+        let body = task_definition("web", image, behaviour).to_string();
+        self.send(&body, &[("service", "web")]).await
+    }
+
+    /// Waits until service `name` points at `family_revision` (`web:2`).
+    pub async fn wait_for_task_definition(&self, name: &str, family_revision: &str) {
+        testbed::wait_until(
+            &format!("{name} on {family_revision}"),
+            REPORT_DEADLINE,
+            || async {
+                let td = self.describe(name).await?.task_definition?;
+                (short(&td) == family_revision).then_some(())
+            },
+        )
+        .await;
+    }
+
     /// (visible, in flight) messages of a queue.
     pub async fn counts(&self, url: &str) -> (u64, u64) {
         let attrs = self

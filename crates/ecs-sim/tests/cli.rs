@@ -185,17 +185,7 @@ fn assert_round_trip(registered: &Value, described: &Value) {
 fn a_task_definition_using_every_member_round_trips_exactly_over_the_wire() {
     let fixture = every_member_fixture();
     let sim = Sim::start(None);
-    let call = |operation: &str, body: &Value| -> Value {
-        ureq::post(&sim.endpoint())
-            .header(
-                "X-Amz-Target",
-                &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
-            )
-            .header("Content-Type", "application/x-amz-json-1.1")
-            .send(body.to_string())
-            .and_then(|mut r| r.body_mut().read_json())
-            .unwrap_or_else(|e| panic!("{operation} failed: {e}"))
-    };
+    let call = |operation: &str, body: &Value| sim.call(operation, body);
     let registered = call("RegisterTaskDefinition", &fixture);
     let arn = registered["taskDefinition"]["taskDefinitionArn"].clone();
     let described = call(
