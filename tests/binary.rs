@@ -228,3 +228,26 @@ async fn the_readme_send_message_example_is_deployed_by_the_binary() {
         });
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_queue_that_does_not_exist_stops_the_worker_with_exit_1() {
+    let moto = testbed::Moto::start();
+    let mut env = testbed::isolated_aws_env();
+    env.extend([
+        ("AWS_ENDPOINT_URL_SQS", moto.endpoint()),
+        (
+            "SQS_URL",
+            format!("{}/123456789012/no-such-queue", moto.endpoint()),
+        ),
+    ]);
+    let output = worker(&env).output().expect("run the worker");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("SQS_URL") && l.contains("does not exist")),
+        "{stderr}"
+    );
+}
