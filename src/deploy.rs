@@ -182,7 +182,12 @@ impl Deployer {
                 let reason = watch.quote(&failure.reason());
                 warn!(%reason, "the rollout failed");
                 let rollback = self
-                    .roll_back(&mut watch, service, &current.task_definition, &arn)
+                    .roll_back(
+                        &mut watch,
+                        service,
+                        current.task_definition.as_deref(),
+                        &arn,
+                    )
                     .await;
                 Outcome::Failed { reason, rollback }
             }
@@ -193,7 +198,12 @@ impl Deployer {
                 ));
                 warn!(%reason, "the rollout timed out");
                 let rollback = self
-                    .roll_back(&mut watch, service, &current.task_definition, &arn)
+                    .roll_back(
+                        &mut watch,
+                        service,
+                        current.task_definition.as_deref(),
+                        &arn,
+                    )
                     .await;
                 Outcome::TimedOut { reason, rollback }
             }
@@ -206,13 +216,13 @@ impl Deployer {
         &self,
         watch: &mut Watch<'_>,
         service: &str,
-        previous: &Option<String>,
+        previous: Option<&str>,
         failed: &str,
     ) -> Rollback {
         if !self.settings.rollback_on_failure {
             return Rollback::Disabled;
         }
-        let Some(previous) = previous.as_deref().filter(|p| *p != failed) else {
+        let Some(previous) = previous.filter(|p| *p != failed) else {
             return Rollback::NotPossible("the service ran no other task definition before".into());
         };
         info!(to = short_arn(previous), "rolling the service back");

@@ -33,16 +33,6 @@ pub enum Target {
     RegisterOnly,
 }
 
-impl Target {
-    /// The service as logs and reports show it: its name, or `false` for register-only.
-    pub fn label(&self) -> &str {
-        match self {
-            Self::Service(name) => name,
-            Self::RegisterOnly => "false",
-        }
-    }
-}
-
 /// Reads a message: its body and its String attributes (name -> value).
 ///
 /// The error is the reason the message is rejected, naming the attribute or member at fault.

@@ -62,11 +62,6 @@ impl Queue {
         }
     }
 
-    /// The queue's URL.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
     /// Waits up to `wait` for at most one message and hides it for `visibility`.
     pub async fn receive(
         &self,
