@@ -385,7 +385,7 @@ async fn with_rollback_off_a_failed_rollout_is_left_as_it_is() {
 async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
     let bed = Bed::start(true).await;
     let v1 = bed.service("web", 1, (true, true)).await;
-    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "1s")]));
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "2s")]));
 
     bed.send_web("nginx:big", "unplaceable").await;
     let report = worker.next_report().await;
@@ -500,10 +500,10 @@ async fn a_service_scaled_to_zero_is_deployed_at_once() {
 async fn a_rollout_longer_than_the_visibility_timeout_is_settled_once() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
+    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "2")]));
 
-    // slow:300 takes about three seconds of real time: three visibility timeouts.
-    let id = bed.send_web("nginx:slow", "slow:300").await;
+    // slow:500 takes about five seconds of real time: more than two visibility timeouts.
+    let id = bed.send_web("nginx:slow", "slow:500").await;
     bed.wait_for_task_definition("web", "web:2").await;
     // Meanwhile another receiver polls the queue: the message must never be visible to it.
     let watcher = {
@@ -543,7 +543,7 @@ async fn a_rollout_longer_than_the_visibility_timeout_is_settled_once() {
     assert_eq!(report.message_id, id);
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
     assert!(
-        report.duration > Duration::from_secs(2),
+        report.duration > Duration::from_secs(4),
         "the rollout outlived the visibility timeout"
     );
     assert_eq!(
