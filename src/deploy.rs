@@ -19,7 +19,8 @@ const QUOTED_EVIDENCE: usize = 3;
 /// The longest wait between two reads of a rollout while ECS keeps failing.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
 /// Words that make a service event worth quoting in a failure reason.
-const NOTABLE_EVENT_WORDS: [&str; 6] = ["unable", "fail", "stopped", "roll", "error", "unhealthy"];
+/// (Stopped tasks are quoted by their own reasons, so ECS's routine "has stopped N running tasks" is not.)
+const NOTABLE_EVENT_WORDS: [&str; 5] = ["unable", "fail", "roll", "error", "unhealthy"];
 
 /// How deployments are watched and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,8 +265,10 @@ struct Watch<'a> {
     seen_events: BTreeSet<String>,
     /// Stopped tasks already reported.
     seen_stopped: BTreeSet<String>,
-    /// ECS's latest notable messages, newest last, quoted in failure reasons.
-    evidence: Vec<String>,
+    /// ECS's notable service events, newest last, quoted in failure reasons.
+    events: Vec<String>,
+    /// Distinct reasons of stopped tasks, newest last, quoted in failure reasons.
+    stopped_reasons: Vec<String>,
     /// Timeout and poll interval.
     settings: Settings,
 }
@@ -282,25 +285,32 @@ impl<'a> Watch<'a> {
             service,
             seen_events,
             seen_stopped: BTreeSet::new(),
-            evidence: Vec::new(),
+            events: Vec::new(),
+            stopped_reasons: Vec::new(),
             settings,
         }
     }
 
-    /// `reason` with ECS's latest notable messages quoted.
+    /// `reason` with ECS's latest notable events and stopped tasks' reasons quoted.
     fn quote(&self, reason: &str) -> String {
-        let start = self.evidence.len().saturating_sub(QUOTED_EVIDENCE);
-        let quoted = &self.evidence[start..];
-        if quoted.is_empty() {
-            reason.to_owned()
-        } else {
-            format!("{reason}; ECS said: {}", quoted.join(" | "))
+        let latest = |all: &[String]| all[all.len().saturating_sub(QUOTED_EVIDENCE)..].join(" | ");
+        let mut quoted = reason.to_owned();
+        if !self.events.is_empty() {
+            quoted.push_str(&format!("; ECS said: {}", latest(&self.events)));
         }
+        if !self.stopped_reasons.is_empty() {
+            quoted.push_str(&format!(
+                "; tasks stopped: {}",
+                latest(&self.stopped_reasons)
+            ));
+        }
+        quoted
     }
 
-    fn note(&mut self, text: String) {
-        if !self.evidence.contains(&text) {
-            self.evidence.push(text);
+    /// Appends `text` to `list` unless it is there already.
+    fn note(list: &mut Vec<String>, text: String) {
+        if !list.contains(&text) {
+            list.push(text);
         }
     }
 
@@ -389,7 +399,7 @@ impl<'a> Watch<'a> {
                 info!(event = %event.message, "service event");
                 let lower = event.message.to_lowercase();
                 if NOTABLE_EVENT_WORDS.iter().any(|w| lower.contains(w)) {
-                    self.note(event.message);
+                    Self::note(&mut self.events, event.message);
                 }
             }
         }
@@ -401,7 +411,7 @@ impl<'a> Watch<'a> {
                 for task in stopped {
                     if self.seen_stopped.insert(task.arn.clone()) {
                         warn!(task = %task.arn, task_definition = short_arn(&task.task_definition), reason = %task.reason, "task stopped");
-                        self.note(task.reason);
+                        Self::note(&mut self.stopped_reasons, task.reason);
                     }
                 }
             }
