@@ -148,6 +148,7 @@ impl Deployer {
             previous_task_definition: current.task_definition.clone(),
             health_checked: request.task_definition.health_checked_containers(),
         };
+        let previous = current.task_definition.as_deref();
         record.outcome = match watch.run(&goal).await {
             WatchEnd::Done => {
                 info!(task_definition = %arn, "the rollout completed");
@@ -182,14 +183,7 @@ impl Deployer {
             WatchEnd::Failed(failure @ Failure::DeploymentFailed(_)) => {
                 let reason = watch.quote(&failure.reason());
                 warn!(%reason, "the rollout failed");
-                let rollback = self
-                    .roll_back(
-                        &mut watch,
-                        service,
-                        current.task_definition.as_deref(),
-                        &arn,
-                    )
-                    .await;
+                let rollback = self.roll_back(&mut watch, service, previous, &arn).await;
                 Outcome::Failed { reason, rollback }
             }
             WatchEnd::TimedOut(progress) => {
@@ -198,14 +192,7 @@ impl Deployer {
                     humantime::format_duration(self.settings.timeout)
                 ));
                 warn!(%reason, "the rollout timed out");
-                let rollback = self
-                    .roll_back(
-                        &mut watch,
-                        service,
-                        current.task_definition.as_deref(),
-                        &arn,
-                    )
-                    .await;
+                let rollback = self.roll_back(&mut watch, service, previous, &arn).await;
                 Outcome::TimedOut { reason, rollback }
             }
         };
