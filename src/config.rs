@@ -18,6 +18,13 @@ pub const DEFAULT_WAIT_TIME: Duration = Duration::from_secs(20);
 /// `SQS_VISIBILITY_TIMEOUT` when unset: how long a received message stays hidden before the worker extends it.
 pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// `CONCURRENCY` when unset: deployments of different services in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 10;
+/// `SHUTDOWN_GRACE` when unset: under the 30 seconds ECS waits between SIGTERM and SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// The most deployments one worker runs at once: each holds a message and polls ECS.
+const MAX_CONCURRENCY: usize = 100;
 /// SQS caps a long poll at 20 seconds.
 const MAX_WAIT_TIME: Duration = Duration::from_secs(20);
 /// SQS caps a message's visibility timeout at 12 hours.
@@ -42,6 +49,11 @@ pub struct Config {
     /// `ROLLBACK_ON_FAILURE`: whether a failed or timed-out rollout is rolled back to the task definition the
     /// service ran before.
     pub rollback_on_failure: bool,
+    /// `CONCURRENCY`: how many deployments (each of a different service) run at once.
+    pub concurrency: usize,
+    /// `SHUTDOWN_GRACE`: after SIGTERM or SIGINT, how long deployments in flight may take to settle before
+    /// their messages are released to another worker.
+    pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: human-readable text or one JSON object per line.
     pub log_format: LogFormat,
 }
@@ -84,6 +96,8 @@ struct RawEnv {
     sqs_wait_time: Option<String>,
     sqs_visibility_timeout: Option<String>,
     rollback_on_failure: Option<String>,
+    concurrency: Option<String>,
+    shutdown_grace: Option<String>,
     log_format: Option<String>,
 }
 
@@ -108,6 +122,8 @@ impl Config {
                     | "SQS_WAIT_TIME"
                     | "SQS_VISIBILITY_TIMEOUT"
                     | "ROLLBACK_ON_FAILURE"
+                    | "CONCURRENCY"
+                    | "SHUTDOWN_GRACE"
                     | "LOG_FORMAT"
             )
         }))
@@ -167,6 +183,21 @@ impl Config {
                 )
             })?,
         };
+        let concurrency = match non_empty(raw.concurrency) {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_CONCURRENCY).contains(n))
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "CONCURRENCY",
+                        format!("expected a whole number from 1 to {MAX_CONCURRENCY}, got {v:?}"),
+                    )
+                })?,
+        };
+        let shutdown_grace =
+            duration("SHUTDOWN_GRACE", raw.shutdown_grace, DEFAULT_SHUTDOWN_GRACE)?;
         let log_format = match non_empty(raw.log_format)
             .as_deref()
             .map(str::to_ascii_lowercase)
@@ -189,6 +220,8 @@ impl Config {
             wait_time,
             visibility_timeout,
             rollback_on_failure,
+            concurrency,
+            shutdown_grace,
             log_format,
         })
     }
@@ -290,6 +323,8 @@ mod tests {
         assert_eq!(c.wait_time, Duration::from_secs(20));
         assert_eq!(c.visibility_timeout, Duration::from_secs(60));
         assert!(c.rollback_on_failure);
+        assert_eq!(c.concurrency, 10);
+        assert_eq!(c.shutdown_grace, Duration::from_secs(25));
         assert_eq!(c.log_format, LogFormat::Text);
     }
 
@@ -303,6 +338,8 @@ mod tests {
             ("SQS_WAIT_TIME", "0"),
             ("SQS_VISIBILITY_TIMEOUT", "2m"),
             ("ROLLBACK_ON_FAILURE", "false"),
+            ("CONCURRENCY", "3"),
+            ("SHUTDOWN_GRACE", "0"),
             ("LOG_FORMAT", "JSON"),
         ])
         .expect("valid");
@@ -312,6 +349,8 @@ mod tests {
         assert_eq!(c.wait_time, Duration::ZERO);
         assert_eq!(c.visibility_timeout, Duration::from_secs(120));
         assert!(!c.rollback_on_failure);
+        assert_eq!(c.concurrency, 3);
+        assert_eq!(c.shutdown_grace, Duration::ZERO);
         assert_eq!(c.log_format, LogFormat::Json);
     }
 
@@ -368,6 +407,16 @@ mod tests {
             (
                 &[("SQS_URL", QUEUE), ("ROLLBACK_ON_FAILURE", "maybe")],
                 "ROLLBACK_ON_FAILURE",
+            ),
+            (&[("SQS_URL", QUEUE), ("CONCURRENCY", "0")], "CONCURRENCY"),
+            (
+                &[("SQS_URL", QUEUE), ("CONCURRENCY", "many")],
+                "CONCURRENCY",
+            ),
+            (&[("SQS_URL", QUEUE), ("CONCURRENCY", "101")], "CONCURRENCY"),
+            (
+                &[("SQS_URL", QUEUE), ("SHUTDOWN_GRACE", "later")],
+                "SHUTDOWN_GRACE",
             ),
             (&[("SQS_URL", QUEUE), ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
         ];

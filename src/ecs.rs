@@ -4,7 +4,10 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_ecs::Client;
-use aws_sdk_ecs::types::{DesiredStatus, Service};
+use aws_sdk_ecs::config::retry::RetryConfig;
+use aws_sdk_ecs::types::{
+    DesiredStatus, Service, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus,
+};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
@@ -13,11 +16,16 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::error::AwsError;
-use crate::rollout::{DeploymentState, Observation, ServiceState, TaskState};
+use crate::marker::Marked;
+use crate::rollout::{DeploymentState, ServiceState, TaskState};
 use crate::task_definition::TaskDefinition;
 
 /// DescribeTasks takes at most this many task ARNs per call.
 const DESCRIBE_TASKS_BATCH: usize = 100;
+/// DescribeServices takes at most this many services per call.
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// How many of a family's newest revisions a redelivered message looks through for its own.
+const MARKED_SEARCH_DEPTH: i32 = 10;
 
 /// ECS, for one cluster.
 #[derive(Debug, Clone)]
@@ -78,8 +86,9 @@ impl Ecs {
         &self,
         service: &str,
     ) -> Result<Option<CurrentService>, AwsError> {
-        Ok(self.describe(service).await?.map(|s| CurrentService {
-            state: service_state(&s),
+        let found = self.describe_services(&[service.to_owned()]).await?;
+        Ok(found.first().map(|s| CurrentService {
+            state: service_state(s),
             task_definition: s.task_definition().map(str::to_owned),
             event_ids: s
                 .events()
@@ -89,17 +98,18 @@ impl Ecs {
         }))
     }
 
-    async fn describe(&self, service: &str) -> Result<Option<Service>, AwsError> {
+    /// Up to [`DESCRIBE_SERVICES_BATCH`] services in one call; services the cluster does not have are left
+    /// out (ECS lists them as failures with reason MISSING, not as an error).
+    pub async fn describe_services(&self, services: &[String]) -> Result<Vec<Service>, AwsError> {
         let out = self
             .client
             .describe_services()
             .cluster(&self.cluster)
-            .services(service)
+            .set_services(Some(services.to_vec()))
             .send()
             .await
             .map_err(|e| AwsError::new("DescribeServices", e))?;
-        // A missing service comes back as a failure entry (reason MISSING), not as an error.
-        Ok(out.services().first().cloned())
+        Ok(out.services().to_vec())
     }
 
     /// Registers the task definition and returns its ARN.
@@ -107,6 +117,10 @@ impl Ecs {
     /// The request body is the message's task definition as JSON, not a re-serialization of SDK structs:
     /// every member reaches ECS exactly as the producer wrote it, including members this SDK version does
     /// not know yet.
+    ///
+    /// The SDK does not retry this call: a registration whose answer was lost (a timeout, a 5xx) may have
+    /// happened, and retrying it blindly would register a second revision. The caller retries a throttled
+    /// call, which ECS did not carry out, and looks for the marked revision before retrying anything else.
     pub async fn register(&self, task_definition: &TaskDefinition) -> Result<String, AwsError> {
         let out = self
             .client
@@ -114,6 +128,10 @@ impl Ecs {
             .family(task_definition.family())
             .set_container_definitions(Some(Vec::new()))
             .customize()
+            .config_override(
+                aws_sdk_ecs::config::Builder::default()
+                    .retry_config(RetryConfig::standard().with_max_attempts(1)),
+            )
             .interceptor(RequestBody(task_definition.to_json()))
             .send()
             .await
@@ -154,42 +172,65 @@ impl Ecs {
         }))
     }
 
-    /// Reads the service, its new events, and the tasks ECS wants running (every page of ListTasks and
-    /// DescribeTasks).
-    pub async fn observe(
-        &self,
-        service: &str,
-    ) -> Result<(Observation, Vec<ServiceEvent>), AwsError> {
-        let Some(described) = self.describe(service).await? else {
-            return Ok((Observation::default(), Vec::new()));
-        };
-        let events = described
-            .events()
+    /// The service's tasks that ECS wants running (every page of ListTasks and DescribeTasks).
+    pub async fn running_tasks(&self, service: &str) -> Result<Vec<TaskState>, AwsError> {
+        Ok(self
+            .tasks(service, DesiredStatus::Running)
+            .await?
             .iter()
-            .filter_map(|e| {
-                Some(ServiceEvent {
-                    id: e.id()?.to_owned(),
-                    message: e.message()?.to_owned(),
-                })
-            })
-            .collect();
-        let state = service_state(&described);
-        let tasks = if state.status == "ACTIVE" {
-            self.tasks(service, DesiredStatus::Running)
-                .await?
+            .map(task_state)
+            .collect())
+    }
+
+    /// The revision of `family` registered for `message_id`, looked for among the family's newest ACTIVE
+    /// revisions.
+    pub async fn find_marked(
+        &self,
+        family: &str,
+        message_id: &str,
+    ) -> Result<Option<Marked>, AwsError> {
+        let out = self
+            .client
+            .list_task_definitions()
+            .family_prefix(family)
+            .status(TaskDefinitionStatus::Active)
+            .sort(SortOrder::Desc)
+            .max_results(MARKED_SEARCH_DEPTH)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ListTaskDefinitions", e))?;
+        for arn in out.task_definition_arns() {
+            let described = self
+                .client
+                .describe_task_definition()
+                .task_definition(arn)
+                .include(TaskDefinitionField::Tags)
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
+            let tags: Vec<(String, String)> = described
+                .tags()
                 .iter()
-                .map(task_state)
-                .collect()
-        } else {
-            Vec::new()
-        };
-        Ok((
-            Observation {
-                service: Some(state),
-                tasks,
-            },
-            events,
-        ))
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+                .collect();
+            if let Some(marked) = Marked::from_tags(arn, &tags, message_id) {
+                return Ok(Some(marked));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Adds one tag to a resource (a task definition revision).
+    pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {
+        let tag = Tag::builder().key(key).value(value).build();
+        self.client
+            .tag_resource()
+            .resource_arn(arn)
+            .tags(tag)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("TagResource", e))?;
+        Ok(())
     }
 
     /// The service's stopped tasks that ran `task_definition`, with their reasons.
@@ -245,7 +286,22 @@ impl Ecs {
     }
 }
 
-fn service_state(service: &Service) -> ServiceState {
+/// A described service's events, newest first as ECS lists them.
+pub fn service_events(service: &Service) -> Vec<ServiceEvent> {
+    service
+        .events()
+        .iter()
+        .filter_map(|e| {
+            Some(ServiceEvent {
+                id: e.id()?.to_owned(),
+                message: e.message()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// A described service as [`crate::rollout`] judges it.
+pub fn service_state(service: &Service) -> ServiceState {
     ServiceState {
         status: service.status().unwrap_or_default().to_owned(),
         desired_count: service.desired_count(),

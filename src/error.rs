@@ -2,6 +2,7 @@
 //! is worth trying again later.
 
 use std::error::Error as StdError;
+use std::sync::Arc;
 
 use aws_sdk_ecs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
@@ -17,8 +18,17 @@ const REJECTING_CODES: [&str; 8] = [
     "UnsupportedFeatureException",
 ];
 
-/// A failed AWS call.
-#[derive(Debug, thiserror::Error)]
+/// Error codes of a call refused for its rate: nothing was done, so sending it again cannot do it twice.
+const THROTTLING_CODES: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+];
+
+/// A failed AWS call; cheap to clone, so one failed call shared by several rollouts reaches each of them.
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{operation} failed: {message}")]
 pub struct AwsError {
     /// The API operation, such as `RegisterTaskDefinition`.
@@ -29,9 +39,12 @@ pub struct AwsError {
     pub message: String,
     /// Whether the request itself is at fault, so retrying the same message cannot help.
     pub rejects_request: bool,
-    /// The SDK's error, boxed so results stay small.
+    /// Whether the service refused the call for its rate before doing anything (throttling, or ECS's "too
+    /// many concurrent attempts"), so sending it again cannot apply it twice.
+    pub throttled: bool,
+    /// The SDK's error, behind a pointer so results stay small.
     #[source]
-    source: Box<dyn StdError + Send + Sync>,
+    source: Arc<dyn StdError + Send + Sync>,
 }
 
 impl AwsError {
@@ -49,16 +62,28 @@ impl AwsError {
             (Some(code), None) => code.clone(),
             _ => DisplayErrorContext(&err).to_string(),
         };
-        let rejects_request = matches!(err, SdkError::ServiceError(_))
-            && code.as_deref().is_some_and(|c| REJECTING_CODES.contains(&c))
-            // ECS answers concurrent registrations in one family with a ClientException worth retrying.
-            && !service_message.as_deref().is_some_and(|m| m.contains("Too many concurrent attempts"));
+        let answered = matches!(err, SdkError::ServiceError(_));
+        // ECS answers concurrent registrations in one family with a ClientException worth retrying.
+        let too_many_attempts = service_message
+            .as_deref()
+            .is_some_and(|m| m.contains("Too many concurrent attempts"));
+        let rejects_request = answered
+            && code
+                .as_deref()
+                .is_some_and(|c| REJECTING_CODES.contains(&c))
+            && !too_many_attempts;
+        let throttled = answered
+            && (too_many_attempts
+                || code
+                    .as_deref()
+                    .is_some_and(|c| THROTTLING_CODES.contains(&c)));
         Self {
             operation,
             code,
             message,
             rejects_request,
-            source: Box::new(err),
+            throttled,
+            source: Arc::new(err),
         }
     }
 
@@ -69,7 +94,8 @@ impl AwsError {
             code: None,
             message: message.to_owned(),
             rejects_request: false,
-            source: message.into(),
+            throttled: false,
+            source: Arc::from(Box::<dyn StdError + Send + Sync>::from(message)),
         }
     }
 
@@ -100,24 +126,42 @@ mod tests {
 
     #[test]
     fn only_a_verdict_on_the_request_rejects_it() {
+        // (code, message, rejects the request, refused for its rate)
         let cases = [
-            ("ClientException", "Container image is invalid", true),
-            ("InvalidParameterException", "bad", true),
-            ("ServiceNotFoundException", "Service not found.", true),
-            ("ClusterNotFoundException", "Cluster not found.", true),
-            ("ServiceNotActiveException", "Service was not ACTIVE.", true),
+            ("ClientException", "Container image is invalid", true, false),
+            ("InvalidParameterException", "bad", true, false),
+            (
+                "ServiceNotFoundException",
+                "Service not found.",
+                true,
+                false,
+            ),
+            (
+                "ClusterNotFoundException",
+                "Cluster not found.",
+                true,
+                false,
+            ),
+            (
+                "ServiceNotActiveException",
+                "Service was not ACTIVE.",
+                true,
+                false,
+            ),
             (
                 "ClientException",
                 "Too many concurrent attempts to create a new revision of the specified family.",
                 false,
+                true,
             ),
-            ("ThrottlingException", "Rate exceeded", false),
-            ("ServerException", "internal", false),
-            ("AccessDeniedException", "not allowed", false),
+            ("ThrottlingException", "Rate exceeded", false, true),
+            ("ServerException", "internal", false, false),
+            ("AccessDeniedException", "not allowed", false, false),
         ];
-        for (code, message, rejects) in cases {
+        for (code, message, rejects, throttled) in cases {
             let err = AwsError::new("UpdateService", service_error(code, message));
             assert_eq!(err.rejects_request, rejects, "{code}: {message}");
+            assert_eq!(err.throttled, throttled, "{code}: {message}");
             assert!(err.is(code));
             assert_eq!(
                 err.to_string(),
@@ -128,6 +172,7 @@ mod tests {
             SdkError::timeout_error("no answer in 3s");
         let err = AwsError::new("UpdateService", timeout);
         assert!(!err.rejects_request);
+        assert!(!err.throttled);
         assert!(err.message.contains("no answer"), "{}", err.message);
     }
 }

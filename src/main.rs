@@ -10,7 +10,7 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use clap::{Parser, Subcommand};
 use ecs_deployment::config::{Config, LogFormat};
-use ecs_deployment::{Clients, run};
+use ecs_deployment::{Clients, Shutdown, Stop, StopSender, run};
 use tracing_subscriber::EnvFilter;
 
 /// How long connecting to an AWS endpoint may take.
@@ -22,12 +22,14 @@ const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
 const EXIT_CONFIG: u8 = 2;
 /// Exit code for a failure retrying cannot fix (the queue does not exist).
 const EXIT_FAILURE: u8 = 1;
+/// Exit code after a second stop signal: unsettled messages were left to reappear (128 + SIGINT).
+const EXIT_FORCED: u8 = 130;
 
 /// Deploys Amazon ECS services from an Amazon SQS queue.
 ///
 /// Configuration comes from the environment: SQS_URL (required), ECS_CLUSTER (default `default`),
 /// ECS_TIMEOUT (300s), ECS_POLL_INTERVAL (5s), SQS_WAIT_TIME (20s), SQS_VISIBILITY_TIMEOUT (60s),
-/// ROLLBACK_ON_FAILURE (true), LOG_FORMAT (text), RUST_LOG (info). AWS settings come from the SDK's
+/// ROLLBACK_ON_FAILURE (true), CONCURRENCY (10), SHUTDOWN_GRACE (25s), LOG_FORMAT (text), RUST_LOG (info). AWS settings come from the SDK's
 /// standard chain. README.md documents each.
 #[derive(Debug, Parser)]
 #[command(version)]
@@ -73,6 +75,9 @@ fn run_worker() -> ExitCode {
         }
     };
     runtime.block_on(async {
+        // Listening from the start: a stop requested while the worker starts up is a graceful one.
+        let (stop, shutdown) = Shutdown::new();
+        tokio::spawn(forward_signals(stop));
         // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
         let timeouts = TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -98,8 +103,9 @@ fn run_worker() -> ExitCode {
             sqs: aws_sdk_sqs::Client::new(&sdk),
             ecs: aws_sdk_ecs::Client::new(&sdk),
         };
-        match run(&config, clients, shutdown_signal(), None).await {
-            Ok(()) => ExitCode::SUCCESS,
+        match run(&config, clients, shutdown, None).await {
+            Ok(Stop::Graceful) => ExitCode::SUCCESS,
+            Ok(Stop::Forced) => ExitCode::from(EXIT_FORCED),
             Err(e) => {
                 tracing::error!(error = %e, "stopping");
                 eprintln!("ecs-deployment: {e}");
@@ -132,27 +138,36 @@ fn init_logging(format: LogFormat) -> Result<(), String> {
     Ok(())
 }
 
-/// Completes on SIGTERM (what ECS sends to stop a task) or SIGINT.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
+/// Turns each SIGTERM (what ECS sends to stop a task) and SIGINT into a stop request: the first stops
+/// gracefully, the second at once.
+async fn forward_signals(stop: StopSender) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut terminate, mut interrupt) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM and SIGINT; stop the worker with SIGKILL");
+            return;
         }
     };
-    tokio::select! {
-        _ = terminate => tracing::info!("SIGTERM received; finishing the deployment in progress"),
-        result = tokio::signal::ctrl_c() => match result {
-            Ok(()) => tracing::info!("SIGINT received; finishing the deployment in progress"),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGINT");
-                std::future::pending::<()>().await;
-            }
-        },
+    let mut count = 0;
+    loop {
+        let name = tokio::select! {
+            Some(()) = terminate.recv() => "SIGTERM",
+            Some(()) = interrupt.recv() => "SIGINT",
+            else => return,
+        };
+        count += 1;
+        if count == 1 {
+            tracing::info!(
+                signal = name,
+                "stopping gracefully; a second signal stops at once"
+            );
+        } else {
+            tracing::warn!(signal = name, "second signal: stopping at once");
+        }
+        stop.request();
     }
 }

@@ -13,8 +13,9 @@ use std::collections::BTreeSet;
 pub struct Observation {
     /// The service, or `None` when ECS no longer has it.
     pub service: Option<ServiceState>,
-    /// The service's tasks that ECS wants running (ListTasks, desired status RUNNING).
-    pub tasks: Vec<TaskState>,
+    /// The service's tasks that ECS wants running (ListTasks, desired status RUNNING); `None` when they were
+    /// not read because the service alone shows the rollout is not done (see [`needs_tasks`]).
+    pub tasks: Option<Vec<TaskState>>,
 }
 
 /// A service as DescribeServices shows it.
@@ -183,15 +184,12 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
         ));
     }
 
-    let ecs_says_done = service.desired_count == 0
-        || ours.rollout_state.as_deref() == Some("COMPLETED")
-        || (ours.rollout_state.is_none()
-            && service.deployments.len() == 1
-            && ours.running_count == service.desired_count
-            && ours.pending_count == 0);
+    let ecs_says_done = ecs_says_done(service, ours);
+    let Some(tasks) = &observation.tasks else {
+        return Verdict::InProgress(counted_progress(service, ours, goal));
+    };
 
-    let running: Vec<&TaskState> = observation
-        .tasks
+    let running: Vec<&TaskState> = tasks
         .iter()
         .filter(|t| t.last_status == "RUNNING")
         .collect();
@@ -233,6 +231,51 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
         progress.push_str(&format!(", {} failed tasks", ours.failed_tasks));
     }
     Verdict::InProgress(progress)
+}
+
+/// Whether the rollout needs the service's tasks read to be judged: only once ECS says the goal's
+/// deployment is done. Until then the service alone decides (in progress, failed, rolled back, superseded),
+/// so a rollout costs one shared DescribeServices per poll and no task reads.
+pub fn needs_tasks(service: &ServiceState, goal: &Goal) -> bool {
+    if service.status != "ACTIVE" {
+        return false;
+    }
+    let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
+    primary.is_some_and(|p| {
+        goal.deployment_id
+            .as_ref()
+            .map_or(p.task_definition == goal.task_definition, |id| &p.id == id)
+            && p.rollout_state.as_deref() != Some("FAILED")
+            && ecs_says_done(service, p)
+    })
+}
+
+/// ECS's own view: the deployment is COMPLETED, or (without rollout states) it is the only one and runs as
+/// many tasks as desired.
+fn ecs_says_done(service: &ServiceState, ours: &DeploymentState) -> bool {
+    service.desired_count == 0
+        || ours.rollout_state.as_deref() == Some("COMPLETED")
+        || (ours.rollout_state.is_none()
+            && service.deployments.len() == 1
+            && ours.running_count == service.desired_count
+            && ours.pending_count == 0)
+}
+
+/// Progress from ECS's counts, while the tasks themselves are not read.
+fn counted_progress(service: &ServiceState, ours: &DeploymentState, goal: &Goal) -> String {
+    let mut progress = format!(
+        "{} of {} running on {} (ECS's count), rollout {}",
+        ours.running_count,
+        service.desired_count,
+        short_arn(&goal.task_definition),
+        ours.rollout_state
+            .as_deref()
+            .unwrap_or("state not reported")
+    );
+    if ours.failed_tasks > 0 {
+        progress.push_str(&format!(", {} failed tasks", ours.failed_tasks));
+    }
+    progress
 }
 
 /// Whether every health-checked container of the task is HEALTHY (tasks without any count as healthy).
@@ -308,7 +351,7 @@ mod tests {
                 desired_count: desired,
                 deployments,
             }),
-            tasks,
+            tasks: Some(tasks),
         }
     }
 
@@ -499,7 +542,7 @@ mod tests {
                 "service deleted",
                 Observation {
                     service: None,
-                    tasks: vec![],
+                    tasks: None,
                 },
                 goal(&["web"]),
                 Gone,
@@ -511,7 +554,7 @@ mod tests {
                         status: "DRAINING".into(),
                         ..Default::default()
                     }),
-                    tasks: vec![],
+                    tasks: None,
                 },
                 goal(&["web"]),
                 Gone,
@@ -565,5 +608,46 @@ mod tests {
             superseded.reason()
         );
         assert_eq!(short_arn("web:7"), "web:7");
+    }
+
+    #[test]
+    fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
+        // (case, deployments, tasks needed)
+        let cases = [
+            (
+                "in progress",
+                vec![new_primary(Some("IN_PROGRESS"), 1), old_active(2)],
+                false,
+            ),
+            ("completed", vec![new_primary(Some("COMPLETED"), 2)], true),
+            (
+                "failed",
+                vec![deployment("new", "PRIMARY", NEW, Some("FAILED"), 0)],
+                false,
+            ),
+            (
+                "another deployment is primary",
+                vec![deployment("other", "PRIMARY", OTHER, Some("COMPLETED"), 2)],
+                false,
+            ),
+            (
+                "no rollout state, settled",
+                vec![new_primary(None, 2)],
+                true,
+            ),
+        ];
+        for (name, deployments, needed) in cases {
+            let obs = observe(2, deployments, vec![]);
+            let service = obs.service.as_ref().expect("a service");
+            assert_eq!(needs_tasks(service, &goal(&["web"])), needed, "{name}");
+        }
+        let unread = Observation {
+            tasks: None,
+            ..observe(2, vec![new_primary(Some("COMPLETED"), 2)], vec![])
+        };
+        assert_eq!(
+            judge(&unread, &goal(&["web"])),
+            Verdict::InProgress("2 of 2 running on web:2 (ECS's count), rollout COMPLETED".into())
+        );
     }
 }

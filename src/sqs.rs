@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
+    QueueAttributeName,
+};
 
 use crate::error::AwsError;
 
@@ -17,6 +20,8 @@ pub const ORIGINAL_ID_ATTRIBUTE: &str = "original_message_id";
 const MAX_ATTRIBUTES: usize = 10;
 /// Longest rejection reason put on a message attribute; longer ones are cut (the full one is logged).
 const MAX_REASON_CHARS: usize = 4096;
+/// SQS takes at most this many messages per receive and per batch call.
+pub const MAX_BATCH: usize = 10;
 
 /// The deployment queue.
 #[derive(Debug, Clone)]
@@ -42,6 +47,32 @@ pub struct Received {
     pub raw_attributes: HashMap<String, MessageAttributeValue>,
     /// The message group of a FIFO queue's message.
     pub message_group_id: Option<String>,
+    /// When the producer sent it, in milliseconds since the epoch (0 when SQS did not say): orders the
+    /// messages of one service.
+    pub sent_at_ms: u64,
+    /// How many times SQS has handed the message out, this time included (1 when SQS did not say).
+    pub receive_count: u32,
+}
+
+/// One message's visibility change that SQS refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisibilityFailure {
+    /// The message.
+    pub message_id: String,
+    /// SQS's error code, such as `ReceiptHandleIsInvalid`.
+    pub code: String,
+    /// SQS's explanation.
+    pub message: String,
+}
+
+impl VisibilityFailure {
+    /// Whether the message is no longer this receiver's to change: deleted, or handed to another receiver
+    /// after its visibility lapsed. Trying again cannot help.
+    pub fn lost(&self) -> bool {
+        self.code.contains("ReceiptHandleIsInvalid")
+            || self.code.contains("MessageNotInflight")
+            || self.code.contains("InvalidParameterValue")
+    }
 }
 
 /// Where a queue's redrive policy sends messages.
@@ -62,21 +93,25 @@ impl Queue {
         }
     }
 
-    /// Waits up to `wait` for at most one message and hides it for `visibility`.
+    /// Waits up to `wait` for at most `max` messages (1 to 10) and hides them for `visibility`.
     pub async fn receive(
         &self,
+        max: usize,
         wait: Duration,
         visibility: Duration,
     ) -> Result<Vec<Received>, AwsError> {
+        let max = i32::try_from(max.clamp(1, MAX_BATCH)).unwrap_or(1);
         let out = self
             .client
             .receive_message()
             .queue_url(&self.url)
-            .max_number_of_messages(1)
+            .max_number_of_messages(max)
             .wait_time_seconds(seconds(wait))
             .visibility_timeout(seconds(visibility))
             .message_attribute_names("All")
             .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()
             .await
             .map_err(|e| AwsError::new("ReceiveMessage", e))?;
@@ -85,6 +120,9 @@ impl Queue {
             .iter()
             .filter_map(|m| {
                 let raw_attributes = m.message_attributes().cloned().unwrap_or_default();
+                let system = |name: MessageSystemAttributeName| {
+                    m.attributes().and_then(|a| a.get(&name)).cloned()
+                };
                 Some(Received {
                     message_id: m.message_id()?.to_owned(),
                     receipt_handle: m.receipt_handle()?.to_owned(),
@@ -94,26 +132,64 @@ impl Queue {
                         .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
                         .collect(),
                     raw_attributes,
-                    message_group_id: m
-                        .attributes()
-                        .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
-                        .cloned(),
+                    message_group_id: system(MessageSystemAttributeName::MessageGroupId),
+                    sent_at_ms: system(MessageSystemAttributeName::SentTimestamp)
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0),
+                    receive_count: system(MessageSystemAttributeName::ApproximateReceiveCount)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(1),
                 })
             })
             .collect())
     }
 
-    /// Keeps a message hidden for `visibility` from now.
-    pub async fn extend(&self, receipt_handle: &str, visibility: Duration) -> Result<(), AwsError> {
-        self.client
-            .change_message_visibility()
+    /// Sets the visibility of up to ten messages (message id, receipt handle) to `visibility` from now: a
+    /// heartbeat extends it, a release sets it to zero so another receiver gets the message at once.
+    /// Returns the messages SQS refused, each with its reason.
+    pub async fn change_visibility(
+        &self,
+        messages: &[(String, String)],
+        visibility: Duration,
+    ) -> Result<Vec<VisibilityFailure>, AwsError> {
+        if messages.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Batch entry ids are the positions; message ids are not guaranteed to fit SQS's id pattern.
+        let entries = messages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, handle))| {
+                ChangeMessageVisibilityBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(handle)
+                    .visibility_timeout(seconds(visibility))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let out = self
+            .client
+            .change_message_visibility_batch()
             .queue_url(&self.url)
-            .receipt_handle(receipt_handle)
-            .visibility_timeout(seconds(visibility))
+            .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| AwsError::new("ChangeMessageVisibility", e))?;
-        Ok(())
+            .map_err(|e| AwsError::new("ChangeMessageVisibilityBatch", e))?;
+        Ok(out
+            .failed()
+            .iter()
+            .map(|f| VisibilityFailure {
+                message_id: f
+                    .id()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| messages.get(i))
+                    .map_or_else(|| f.id().to_owned(), |(id, _)| id.clone()),
+                code: f.code().to_owned(),
+                message: f.message().unwrap_or_default().to_owned(),
+            })
+            .collect())
     }
 
     /// Deletes a message for good.

@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::marker;
+
 /// Members that `describe-task-definition` prints but RegisterTaskDefinition does not take: ECS sets them.
 pub const READ_ONLY_MEMBERS: [&str; 8] = [
     "taskDefinitionArn",
@@ -102,6 +104,43 @@ impl TaskDefinition {
     pub fn request(&self) -> &Map<String, Value> {
         &self.request
     }
+
+    /// The same request with the worker's marker tags: the producer's own tags are kept, except those
+    /// under [`marker::TAG_PREFIX`], which only the worker writes.
+    pub fn with_marker_tags(&self, marks: &[(String, String)]) -> Result<Self, String> {
+        let mut request = self.request.clone();
+        let mut tags: Vec<Value> = request
+            .remove("tags")
+            .and_then(|t| match t {
+                Value::Array(tags) => Some(tags),
+                _ => None,
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| {
+                !t.get("key")
+                    .and_then(Value::as_str)
+                    .is_some_and(|k| k.starts_with(marker::TAG_PREFIX))
+            })
+            .collect();
+        if tags.len() + marker::MARKER_TAGS > marker::MAX_TAGS {
+            return Err(format!(
+                "task definition: member 'tags' has {} tags; at most {} leave room for the {} tags \
+                 ecs-deployment adds (ECS allows {})",
+                tags.len(),
+                marker::MAX_TAGS - marker::MARKER_TAGS,
+                marker::MARKER_TAGS,
+                marker::MAX_TAGS
+            ));
+        }
+        tags.extend(
+            marks
+                .iter()
+                .map(|(key, value)| serde_json::json!({"key": key, "value": value})),
+        );
+        request.insert("tags".into(), Value::Array(tags));
+        Ok(Self { request })
+    }
 }
 
 #[cfg(test)]
@@ -193,5 +232,36 @@ mod tests {
             let err = TaskDefinition::from_body(&body).expect_err("invalid");
             assert!(err.contains(named), "{body}: {err} should name {named}");
         }
+    }
+
+    #[test]
+    fn marker_tags_replace_copied_ones_and_keep_the_producers() {
+        let mut body = minimal();
+        body["tags"] = json!([
+            {"key": "team", "value": "web"},
+            {"key": "ecs-deployment:message-id", "value": "copied-from-an-old-revision"},
+        ]);
+        let td = TaskDefinition::from_body(&body.to_string()).expect("valid");
+        let marked = td
+            .with_marker_tags(&[("ecs-deployment:message-id".into(), "m-1".into())])
+            .expect("room for the marks");
+        assert_eq!(
+            marked.request()["tags"],
+            json!([
+                {"key": "team", "value": "web"},
+                {"key": "ecs-deployment:message-id", "value": "m-1"},
+            ])
+        );
+        assert_eq!(marked.family(), "web");
+
+        let mut crowded = minimal();
+        crowded["tags"] = Value::Array(
+            (0..48)
+                .map(|i| json!({"key": format!("k{i}"), "value": "v"}))
+                .collect(),
+        );
+        let td = TaskDefinition::from_body(&crowded.to_string()).expect("valid");
+        let err = td.with_marker_tags(&[]).expect_err("no room");
+        assert!(err.contains("'tags'") && err.contains("48"), "{err}");
     }
 }

@@ -1,28 +1,37 @@
-//! The receive loop: long-poll the queue, deploy each message while keeping it hidden, settle it as
-//! [`crate::outcome::disposition`] decides, and end each deployment with one structured log line.
+//! The receive loop: long-poll the queue, run up to `CONCURRENCY` deployments of different services at once
+//! while the heartbeat keeps their messages hidden, settle each as [`crate::outcome::disposition`] decides,
+//! end each with one structured log line, and stop gracefully.
 
-use std::collections::BTreeMap;
-use std::convert::Infallible;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::{JoinError, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use tracing::{Instrument, Level, error, info, info_span, warn};
 
 use crate::config::Config;
-use crate::deploy::{Deployer, Record, Settings};
+use crate::deploy::{Delivery, Deployer, Record, Settings};
 use crate::ecs::Ecs;
 use crate::error::AwsError;
-use crate::message::{self, COMMIT_URL_ATTRIBUTE, SERVICE_ATTRIBUTE};
+use crate::inflight::{InFlight, heartbeat};
+use crate::message::{self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, SERVICE_ATTRIBUTE, Target};
 use crate::outcome::{Disposition, Outcome, disposition};
-use crate::sqs::{DeadLetterQueue, Queue, Received};
+use crate::poller::service_name;
+use crate::schedule::{Admission, Schedule};
+use crate::shutdown::Shutdown;
+use crate::sqs::{DeadLetterQueue, MAX_BATCH, Queue, Received};
 
 /// The shortest wait after a failed receive.
 const MIN_RECEIVE_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest wait after failed receives in a row.
 const MAX_RECEIVE_BACKOFF: Duration = Duration::from_secs(60);
+/// How long a stopping worker spends releasing unsettled messages at most.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The AWS clients the worker uses; built from the SDK's standard configuration chain by the binary.
 #[derive(Debug, Clone)]
@@ -66,17 +75,83 @@ pub enum WorkerError {
     QueueMissing(AwsError),
 }
 
-/// Runs the worker until `shutdown` completes; a deployment in progress is finished first.
+/// How the worker stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Stopped on request; every deployment settled or was released to another worker.
+    Graceful,
+    /// A second stop request: exited at once, deleting nothing unsettled; those messages reappear on the
+    /// queue when their visibility timeout passes.
+    Forced,
+}
+
+/// What the worker shares with every deployment it runs.
+struct Context {
+    /// From the environment.
+    config: Config,
+    /// The deployment queue.
+    queue: Queue,
+    /// Runs deployments in the cluster.
+    deployer: Deployer,
+    /// Where rejected messages go, when the queue has a redrive policy.
+    dead_letter_queue: Option<DeadLetterQueue>,
+    /// Messages held, kept hidden by the heartbeat.
+    in_flight: InFlight,
+    /// Where reports go besides the log, when someone listens.
+    reports: Option<UnboundedSender<Report>>,
+}
+
+/// One received message and what to do with it.
+struct Job {
+    /// The message.
+    message: Received,
+    /// When it was received, for the report's duration.
+    received_at: Instant,
+    /// Deploy it, or settle it with an outcome already known.
+    action: Action,
+}
+
+/// What a job does.
+enum Action {
+    /// Run the deployment.
+    Deploy(DeploymentRequest),
+    /// Settle the message with an outcome decided without ECS (rejected, stale).
+    Settle(Outcome),
+}
+
+/// Runs the worker until `shutdown` asks it to stop.
+///
+/// Up to `CONCURRENCY` deployments of different services run at once; a second message for a busy
+/// service waits for it, kept hidden. On the first stop request no more messages are received, waiting
+/// ones are released at once, deployments in flight get `SHUTDOWN_GRACE` to settle, and whatever is still
+/// unsettled is released to another worker. A second request stops at once.
 ///
 /// Each report is also sent to `reports` when given.
 pub async fn run(
     config: &Config,
     clients: Clients,
-    shutdown: impl Future<Output = ()>,
+    mut shutdown: Shutdown,
     reports: Option<UnboundedSender<Report>>,
-) -> Result<(), WorkerError> {
-    tokio::pin!(shutdown);
+) -> Result<Stop, WorkerError> {
     let queue = Queue::new(clients.sqs, &config.queue_url);
+    let dead_letter_queue = tokio::select! {
+        biased;
+        () = shutdown.requested() => return Ok(Stop::Graceful),
+        found = resolve_dead_letter_queue(&queue) => found?,
+    };
+    match &dead_letter_queue {
+        Some(dlq) => {
+            info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")
+        }
+        None => {
+            info!(queue = %config.queue_url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments (the queue has no dead-letter queue)")
+        }
+    }
+    if !config.queue_url.ends_with(".fifo") {
+        info!(
+            "a standard queue: run one worker on it; several workers need a FIFO queue with MessageGroupId = service"
+        );
+    }
     let deployer = Deployer::new(
         Ecs::new(clients.ecs, &config.cluster),
         Settings {
@@ -85,16 +160,238 @@ pub async fn run(
             rollback_on_failure: config.rollback_on_failure,
         },
     );
-    let mut backoff = receive_backoff();
-    let mut last_error: Option<String> = None;
+    let in_flight = InFlight::default();
+    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+        queue.clone(),
+        in_flight.clone(),
+        config.visibility_timeout,
+    )));
+    let ctx = Arc::new(Context {
+        config: config.clone(),
+        queue,
+        deployer,
+        dead_letter_queue,
+        in_flight,
+        reports,
+    });
+    let mut workers = Workers::default();
 
-    let dead_letter_queue = loop {
-        let result = tokio::select! {
-            _ = &mut shutdown => return Ok(()),
-            result = queue.dead_letter_queue() => result,
+    // Receive and deploy until asked to stop.
+    let mut receiving: Option<Pin<Box<dyn Future<Output = Received_> + Send>>> = None;
+    let mut backoff = receive_backoff();
+    let mut retry_at: Option<Instant> = None;
+    let mut last_error: Option<String> = None;
+    loop {
+        let room = workers.room(&ctx);
+        if receiving.is_none() && retry_at.is_none() && room > 0 {
+            let queue = ctx.queue.clone();
+            let (wait, visibility) = (config.wait_time, config.visibility_timeout);
+            receiving = Some(Box::pin(async move {
+                queue.receive(room, wait, visibility).await
+            }));
+        }
+        tokio::select! {
+            biased;
+            () = shutdown.requested() => break,
+            Some(joined) = workers.tasks.join_next_with_id() => workers.joined(&ctx, joined),
+            received = async {
+                match receiving.as_mut() {
+                    Some(receive) => receive.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                receiving = None;
+                match received {
+                    Ok(messages) => {
+                        if let Some(error) = last_error.take() {
+                            info!(%error, "receiving again");
+                        }
+                        backoff = receive_backoff();
+                        for message in messages {
+                            workers.admit(&ctx, message);
+                        }
+                    }
+                    Err(e) => {
+                        let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
+                        let error = e.to_string();
+                        if last_error.as_deref() != Some(error.as_str()) {
+                            warn!(%error, "cannot receive; retrying with backoff");
+                            last_error = Some(error);
+                        }
+                        retry_at = Some(Instant::now() + delay);
+                    }
+                }
+            }
+            () = async {
+                match retry_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => retry_at = None,
+        }
+    }
+
+    // Stop receiving at once; give waiting messages back; let deployments in flight settle for the grace.
+    drop(receiving);
+    let waiting: Vec<String> = workers
+        .schedule
+        .take_waiting()
+        .into_iter()
+        .map(|job| job.message.message_id)
+        .collect();
+    let mut to_release: Vec<(String, String)> = waiting
+        .iter()
+        .filter_map(|id| Some((id.clone(), ctx.in_flight.take(id)?)))
+        .collect();
+    info!(
+        in_flight = workers.tasks.len(),
+        waiting = to_release.len(),
+        grace = %humantime::format_duration(config.shutdown_grace),
+        "stop requested: no more messages are received; deployments in flight get SHUTDOWN_GRACE to settle"
+    );
+    let grace = tokio::time::sleep(config.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.forced() => {
+                warn!(in_flight = workers.tasks.len(), "second stop request: exiting now; unsettled messages reappear on the queue when their visibility timeout passes");
+                return Ok(Stop::Forced);
+            }
+            joined = workers.tasks.join_next_with_id() => match joined {
+                Some(joined) => workers.joined(&ctx, joined),
+                None => break,
+            },
+            () = &mut grace => {
+                warn!(in_flight = workers.tasks.len(), "SHUTDOWN_GRACE passed; releasing the messages of deployments still in flight");
+                break;
+            }
+        }
+    }
+    workers.tasks.abort_all();
+    while workers.tasks.join_next().await.is_some() {}
+    to_release.extend(ctx.in_flight.take_all());
+    if !to_release.is_empty() {
+        tokio::select! {
+            biased;
+            () = shutdown.forced() => return Ok(Stop::Forced),
+            () = release(&ctx.queue, &to_release) => {}
+        }
+    }
+    info!("stopped");
+    Ok(Stop::Graceful)
+}
+
+/// What one ReceiveMessage call gives.
+type Received_ = Result<Vec<Received>, AwsError>;
+
+/// Deployments running, and messages waiting for their service.
+#[derive(Default)]
+struct Workers {
+    /// One task per running deployment.
+    tasks: JoinSet<()>,
+    /// Per task: its service (when it holds one) and its message.
+    running: HashMap<tokio::task::Id, (Option<String>, String)>,
+    /// Which message runs when.
+    schedule: Schedule<Job>,
+}
+
+impl Workers {
+    /// How many more messages to receive now: none while `CONCURRENCY` deployments run, and at most as
+    /// many waiting messages again as deployments may run.
+    fn room(&self, ctx: &Context) -> usize {
+        let limit = ctx.config.concurrency;
+        let running = limit.saturating_sub(self.tasks.len());
+        let holding = (2 * limit).saturating_sub(ctx.in_flight.len());
+        running.min(holding).min(MAX_BATCH)
+    }
+
+    /// Takes a received message: runs it, queues it behind its service, or settles it at once.
+    fn admit(&mut self, ctx: &Arc<Context>, message: Received) {
+        if !ctx
+            .in_flight
+            .hold(&message.message_id, &message.receipt_handle)
+        {
+            info!(message_id = %message.message_id, "received again while in progress here; kept with its newer receipt handle");
+            return;
+        }
+        let action = match message::parse(&message.body, &message.attributes) {
+            Ok(request) => Action::Deploy(request),
+            Err(reason) => Action::Settle(Outcome::Rejected { reason }),
         };
-        match result {
-            Ok(dlq) => break dlq,
+        let service = match &action {
+            Action::Deploy(DeploymentRequest {
+                target: Target::Service(service),
+                ..
+            }) => Some(service_name(service).to_owned()),
+            _ => None,
+        };
+        let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
+        let job = Job {
+            message,
+            received_at: Instant::now(),
+            action,
+        };
+        let Some(service) = service else {
+            self.spawn(ctx, None, job);
+            return;
+        };
+        match self.schedule.admit(&service, sent_at, &message_id, job) {
+            Admission::Start(job) => self.spawn(ctx, Some(service), job),
+            Admission::Wait => {
+                info!(%message_id, %service, "waiting: a deployment of this service is in progress");
+            }
+            Admission::Stale {
+                mut job,
+                newer_message_id,
+            } => {
+                job.action = Action::Settle(Outcome::Superseded {
+                    reason: format!(
+                        "message {newer_message_id}, sent after this one, was already deployed to service '{service}'; deploying this older one would undo it"
+                    ),
+                });
+                self.spawn(ctx, None, job);
+            }
+        }
+    }
+
+    fn spawn(&mut self, ctx: &Arc<Context>, service: Option<String>, job: Job) {
+        let message_id = job.message.message_id.clone();
+        let task = self.tasks.spawn(run_job(Arc::clone(ctx), job));
+        self.running.insert(task.id(), (service, message_id));
+    }
+
+    /// A deployment task ended: frees its service for the next message waiting for it.
+    fn joined(&mut self, ctx: &Arc<Context>, joined: Result<(tokio::task::Id, ()), JoinError>) {
+        let id = match &joined {
+            Ok((id, ())) => *id,
+            Err(e) => e.id(),
+        };
+        let Some((service, message_id)) = self.running.remove(&id) else {
+            return;
+        };
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            // Not expected; the message is kept for SQS to deliver again rather than lost or deleted.
+            error!(%message_id, "a deployment stopped unexpectedly; its message reappears on the queue when its visibility timeout passes");
+            ctx.in_flight.take(&message_id);
+        }
+        if let Some(service) = service
+            && let Some(next) = self.schedule.finish(&service)
+        {
+            self.spawn(ctx, Some(service), next);
+        }
+    }
+}
+
+/// Reads the queue's redrive policy, retrying while SQS is unreachable; `None` when there is none or it
+/// cannot be read.
+async fn resolve_dead_letter_queue(queue: &Queue) -> Result<Option<DeadLetterQueue>, WorkerError> {
+    let mut backoff = receive_backoff();
+    loop {
+        match queue.dead_letter_queue().await {
+            Ok(dlq) => return Ok(dlq),
             Err(e) if queue_missing(&e) => return Err(WorkerError::QueueMissing(e)),
             Err(e)
                 if e.rejects_request
@@ -103,82 +400,60 @@ pub async fn run(
                         .is_some_and(|c| c.contains("AccessDenied")) =>
             {
                 warn!(error = %e, "cannot read the queue's redrive policy; rejected messages will be logged whole and deleted");
-                break None;
+                return Ok(None);
             }
             Err(e) => {
                 let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
                 warn!(error = %e, retry_in = ?delay, "cannot read the queue's redrive policy");
-                tokio::select! {
-                    _ = &mut shutdown => return Ok(()),
-                    _ = tokio::time::sleep(delay) => {}
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// Sets the messages' visibility to zero so another worker receives them at once; bounded in time, since a
+/// stopping worker must not hang on SQS.
+async fn release(queue: &Queue, messages: &[(String, String)]) {
+    let work = async {
+        for batch in messages.chunks(MAX_BATCH) {
+            match queue.change_visibility(batch, Duration::ZERO).await {
+                Ok(failures) => {
+                    for (id, _) in batch {
+                        match failures.iter().find(|f| &f.message_id == id) {
+                            None => {
+                                warn!(message_id = %id, "released unsettled: another worker resumes it")
+                            }
+                            Some(f) => {
+                                warn!(message_id = %id, code = %f.code, "cannot release; it reappears when its visibility timeout passes")
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, count = batch.len(), "cannot release messages; they reappear when their visibility timeout passes");
                 }
             }
         }
     };
-    match &dead_letter_queue {
-        Some(dlq) => {
-            info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, "receiving deployments")
-        }
-        None => {
-            info!(queue = %config.queue_url, cluster = %config.cluster, "receiving deployments (the queue has no dead-letter queue)")
-        }
+    if tokio::time::timeout(RELEASE_TIMEOUT, work).await.is_err() {
+        warn!(
+            "releasing messages took too long; the rest reappear when their visibility timeout passes"
+        );
     }
-
-    loop {
-        let received = tokio::select! {
-            biased;
-            _ = &mut shutdown => break,
-            received = queue.receive(config.wait_time, config.visibility_timeout) => received,
-        };
-        match received {
-            Ok(messages) => {
-                if let Some(error) = last_error.take() {
-                    info!(%error, "receiving again");
-                }
-                backoff = receive_backoff();
-                for message in messages {
-                    let report = handle(
-                        config,
-                        &queue,
-                        &deployer,
-                        dead_letter_queue.as_ref(),
-                        message,
-                    )
-                    .await;
-                    if let Some(reports) = &reports {
-                        // A closed channel means nobody listens any more; the log line is the record.
-                        let _ = reports.send(report);
-                    }
-                }
-            }
-            Err(e) if queue_missing(&e) => return Err(WorkerError::QueueMissing(e)),
-            Err(e) => {
-                let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
-                let error = e.to_string();
-                if last_error.as_deref() != Some(error.as_str()) {
-                    warn!(%error, "cannot receive; retrying with backoff");
-                    last_error = Some(error);
-                }
-                tokio::select! {
-                    _ = &mut shutdown => break,
-                    _ = tokio::time::sleep(delay) => {}
-                }
-            }
-        }
-    }
-    info!("stopped receiving; exiting");
-    Ok(())
 }
 
-/// Deploys one message and settles it.
-async fn handle(
-    config: &Config,
-    queue: &Queue,
-    deployer: &Deployer,
-    dead_letter_queue: Option<&DeadLetterQueue>,
-    message: Received,
-) -> Report {
-    let started = Instant::now();
+/// Aborts a background task when dropped, so no exit path leaves it running.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Deploys (or settles) one message, then reports.
+async fn run_job(ctx: Arc<Context>, job: Job) {
+    let message = job.message;
     let service = attribute(&message.attributes, SERVICE_ATTRIBUTE);
     let commit_url = message.attributes.get(COMMIT_URL_ATTRIBUTE).cloned();
     let span = info_span!(
@@ -188,22 +463,23 @@ async fn handle(
         commit_url = commit_url.as_deref().unwrap_or(""),
     );
     let (record, disposition, settled) = async {
-        info!("received a deployment");
-        let record = match message::parse(&message.body, &message.attributes) {
-            Ok(request) => {
-                tokio::select! {
-                    record = deployer.deploy(&request) => record,
-                    never = keep_hidden(queue, &message.receipt_handle, config.visibility_timeout) => match never {},
-                }
+        let record = match job.action {
+            Action::Deploy(request) => {
+                info!(receive_count = message.receive_count, "deploying");
+                let delivery = Delivery {
+                    message_id: message.message_id.clone(),
+                    redelivered: message.receive_count > 1,
+                };
+                ctx.deployer.deploy(&request, &delivery).await
             }
-            Err(reason) => Record {
+            Action::Settle(outcome) => Record {
                 previous_task_definition: None,
                 new_task_definition: None,
-                outcome: Outcome::Rejected { reason },
+                outcome,
             },
         };
-        let disposition = disposition(&record.outcome, dead_letter_queue.is_some());
-        let settled = settle(queue, dead_letter_queue, &message, &record.outcome, disposition).await;
+        let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
+        let settled = settle(&ctx, &message, &record.outcome, disposition).await;
         (record, disposition, settled)
     }
     .instrument(span)
@@ -212,55 +488,54 @@ async fn handle(
     let report = Report {
         message_id: message.message_id.clone(),
         service,
-        cluster: config.cluster.clone(),
+        cluster: ctx.config.cluster.clone(),
         previous_task_definition: record.previous_task_definition,
         new_task_definition: record.new_task_definition,
         commit_url,
         outcome: record.outcome,
         disposition,
         settled,
-        duration: started.elapsed(),
+        duration: job.received_at.elapsed(),
     };
     log_report(
         &report,
         (disposition == Disposition::LogAndDelete).then_some(&message),
     );
-    report
-}
-
-/// Extends the message's visibility every third of it, for as long as the deployment runs.
-async fn keep_hidden(queue: &Queue, receipt_handle: &str, visibility: Duration) -> Infallible {
-    let period = visibility / 3;
-    loop {
-        tokio::time::sleep(period).await;
-        if let Err(e) = queue.extend(receipt_handle, visibility).await {
-            warn!(error = %e, "cannot extend the message's visibility; another receiver may get it");
-        }
+    if let Some(reports) = &ctx.reports {
+        // A closed channel means nobody listens any more; the log line is the record.
+        let _ = reports.send(report);
     }
 }
 
 /// Carries out the disposition; `false` when the message is left on the queue.
 async fn settle(
-    queue: &Queue,
-    dead_letter_queue: Option<&DeadLetterQueue>,
+    ctx: &Context,
     message: &Received,
     outcome: &Outcome,
     disposition: Disposition,
 ) -> bool {
-    match (disposition, dead_letter_queue) {
-        (Disposition::LeaveForRedelivery, _) => return false,
-        (Disposition::DeadLetter, Some(dlq)) => {
-            if let Err(e) = queue
-                .send_to_dead_letter_queue(dlq, message, &outcome.reason())
-                .await
-            {
-                error!(error = %e, "cannot move the rejected message to the dead-letter queue; it stays on the queue");
-                return false;
-            }
+    if disposition == Disposition::LeaveForRedelivery {
+        // Still held: it is released, or reappears, for a later try.
+        if let Some(handle) = ctx.in_flight.take(&message.message_id) {
+            release(&ctx.queue, &[(message.message_id.clone(), handle)]).await;
         }
-        _ => {}
+        return false;
     }
-    match queue.delete(&message.receipt_handle).await {
+    if let (Disposition::DeadLetter, Some(dlq)) = (disposition, &ctx.dead_letter_queue)
+        && let Err(e) = ctx
+            .queue
+            .send_to_dead_letter_queue(dlq, message, &outcome.reason())
+            .await
+    {
+        error!(error = %e, "cannot move the rejected message to the dead-letter queue; it stays on the queue");
+        ctx.in_flight.take(&message.message_id);
+        return false;
+    }
+    // The latest receipt handle: SQS may have delivered the message again while it ran.
+    let Some(handle) = ctx.in_flight.take(&message.message_id) else {
+        return false;
+    };
+    match ctx.queue.delete(&handle).await {
         Ok(()) => true,
         Err(e) => {
             error!(error = %e, "cannot delete the message; SQS will deliver it again");

@@ -136,12 +136,26 @@ async fn describe_task_definition_output_is_deployed_as_is() {
     described["taskDefinition"]["containerDefinitions"][0]["image"] = json!("nginx:1.28");
     let mut worker = bed.start_worker(bed.config(&[]));
 
-    bed.send(&described.to_string(), &[("service", "web")])
+    let id = bed
+        .send(&described.to_string(), &[("service", "web")])
         .await;
     let report = worker.next_report().await;
 
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
     let v2 = report.new_task_definition.expect("registered");
+    let (producer_tags, marks) = bed.tags(&v2);
+    assert_eq!(producer_tags, json!([{"key": "team", "value": "web"}]));
+    assert_eq!(marks["ecs-deployment:message-id"], id);
+    assert_eq!(
+        marks["ecs-deployment:previous-task-definition"],
+        report
+            .previous_task_definition
+            .expect("the previous revision")
+    );
+    assert!(
+        marks["ecs-deployment:deployment-id"].starts_with("ecs-svc/"),
+        "{marks:?}"
+    );
     let registered = testbed::aws_json(
         &bed.bed.sim.endpoint(),
         &[
@@ -157,7 +171,6 @@ async fn describe_task_definition_output_is_deployed_as_is() {
         registered["taskDefinition"]["containerDefinitions"][0]["image"],
         "nginx:1.28"
     );
-    assert_eq!(registered["tags"], json!([{"key": "team", "value": "web"}]));
     worker.stop().await;
 }
 
@@ -582,9 +595,10 @@ async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
         "DescribeTaskDefinition",
         &json!({"taskDefinition": arn, "include": ["TAGS"]}),
     );
+    let (producer_tags, _marks) = bed.tags(&arn);
     for (member, value) in fixture.as_object().expect("an object") {
         let got = if member == "tags" {
-            &described["tags"]
+            &producer_tags
         } else {
             &described["taskDefinition"][member]
         };
@@ -594,14 +608,50 @@ async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn trouble_before_anything_changed_leaves_the_message_for_redelivery() {
+async fn failed_ecs_calls_are_retried_in_place_without_a_second_revision() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    // More failures than the SDK's own retries absorb.
+    // More failures than the SDK's own retries absorb, and a registration whose answer is lost: the
+    // worker cannot tell it happened, finds the revision by its mark and uses it.
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "DescribeServices", "kind": "error500", "count": 4}));
     bed.bed.sim.inject_fault(
-        json!({"operation": "RegisterTaskDefinition", "kind": "error500", "count": 3}),
+        json!({"operation": "RegisterTaskDefinition", "kind": "lose-answer", "count": 1}),
     );
-    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "UpdateService", "kind": "throttle", "count": 4}));
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    let id = bed.send_web("nginx:1.28", "healthy").await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.message_id, id);
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        report.new_task_definition.as_deref().map(short),
+        Some("web:2")
+    );
+    assert_eq!(bed.revisions("web"), 2, "one revision for the message");
+    assert_eq!(
+        bed.bed.sim.calls("RegisterTaskDefinition"),
+        2,
+        "web:1 and the lost one"
+    );
+    assert_eq!(bed.bed.sim.stats()["faulted"]["UpdateService"], 4);
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ecs_down_past_ecs_timeout_gives_the_message_back_for_later() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "DescribeServices", "kind": "error500"}));
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "1s")]));
 
     let id = bed.send_web("nginx:1.28", "healthy").await;
     let first = worker.next_report().await;
@@ -610,19 +660,21 @@ async fn trouble_before_anything_changed_leaves_the_message_for_redelivery() {
         "{first:?}"
     );
     assert!(
-        first.outcome.reason().contains("RegisterTaskDefinition"),
+        first.outcome.reason().contains("DescribeServices"),
         "{first:?}"
     );
     assert_eq!(
         (first.disposition, first.settled),
         (Disposition::LeaveForRedelivery, false)
     );
-    assert_eq!(bed.bed.sim.calls("UpdateService"), 0);
+    assert_eq!(bed.revisions("web"), 1, "nothing registered yet");
 
-    // SQS delivers it again once its visibility timeout passed, and then it goes through.
+    // Given back at once (visibility 0), it is received again; once ECS answers it goes through.
+    bed.bed.sim.clear_faults();
     let second = worker.next_report().await;
     assert_eq!(second.message_id, id);
     assert_eq!(second.outcome, Outcome::Deployed, "{second:?}");
+    assert_eq!(bed.revisions("web"), 2);
     bed.assert_queue_empty().await;
     worker.stop().await;
 }

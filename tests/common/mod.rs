@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_ecs::types::{
@@ -11,10 +11,10 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
 use ecs_deployment::worker::WorkerError;
-use ecs_deployment::{Clients, Config, Report};
+use ecs_deployment::{Clients, Config, Report, Shutdown, Stop, StopSender};
 use serde_json::{Value, json};
 use testbed::TestBed;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// Real time per simulated second: a healthy two-task rollout takes about a tenth of a second.
@@ -40,10 +40,10 @@ pub struct Bed {
 pub struct RunningWorker {
     /// Each message's report, in order.
     pub reports: mpsc::UnboundedReceiver<Report>,
-    /// Completes the worker's shutdown future.
-    shutdown: Option<oneshot::Sender<()>>,
+    /// Requests the worker's stop, as a signal would.
+    stop: StopSender,
     /// The worker task.
-    handle: JoinHandle<Result<(), WorkerError>>,
+    handle: JoinHandle<Result<Stop, WorkerError>>,
 }
 
 impl Bed {
@@ -123,21 +123,13 @@ impl Bed {
             ecs: self.ecs.clone(),
         };
         let (report_tx, reports) = mpsc::unbounded_channel();
-        let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+        let (stop, shutdown) = Shutdown::new();
         let handle = tokio::spawn(async move {
-            ecs_deployment::run(
-                &config,
-                clients,
-                async {
-                    let _ = shutdown_rx.await;
-                },
-                Some(report_tx),
-            )
-            .await
+            ecs_deployment::run(&config, clients, shutdown, Some(report_tx)).await
         });
         RunningWorker {
             reports,
-            shutdown: Some(shutdown_tx),
+            stop,
             handle,
         }
     }
@@ -243,6 +235,39 @@ impl Bed {
             .filter(|t| t.last_status() == Some("RUNNING"))
             .filter_map(|t| t.task_definition_arn)
             .collect()
+    }
+
+    /// A revision's tags read back raw: (the producer's tags, the worker's `ecs-deployment:` marks by key).
+    pub fn tags(&self, task_definition: &str) -> (Value, BTreeMap<String, String>) {
+        let described = self.bed.sim.call(
+            "DescribeTaskDefinition",
+            &json!({"taskDefinition": task_definition, "include": ["TAGS"]}),
+        );
+        let all = described["tags"].as_array().cloned().unwrap_or_default();
+        let (marks, producer): (Vec<Value>, Vec<Value>) = all.into_iter().partition(|t| {
+            t["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("ecs-deployment:"))
+        });
+        let marks = marks
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t["key"].as_str()?.to_owned(),
+                    t["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        (Value::Array(producer), marks)
+    }
+
+    /// How many ACTIVE revisions the family has, registered by anyone.
+    pub fn revisions(&self, family: &str) -> usize {
+        let listed = self
+            .bed
+            .sim
+            .call("ListTaskDefinitions", &json!({"familyPrefix": family}));
+        listed["taskDefinitionArns"].as_array().map_or(0, Vec::len)
     }
 
     /// Sends a message with String attributes; returns its message id.
@@ -359,16 +384,15 @@ impl RunningWorker {
             .expect("the worker stopped before reporting")
     }
 
-    /// Asks the worker to stop and waits until it did; panics if it failed.
-    pub async fn stop(mut self) {
-        if let Some(shutdown) = self.shutdown.take() {
-            let _ = shutdown.send(());
-        }
-        tokio::time::timeout(REPORT_DEADLINE, &mut self.handle)
+    /// Asks the worker to stop and waits until it did; panics if it failed or did not stop gracefully.
+    pub async fn stop(self) {
+        self.stop.request();
+        let stopped = tokio::time::timeout(REPORT_DEADLINE, self.handle)
             .await
             .expect("the worker stops")
             .expect("the worker task did not panic")
             .expect("the worker ended without error");
+        assert_eq!(stopped, Stop::Graceful);
     }
 }
 

@@ -18,6 +18,10 @@ pub enum FaultKind {
     Error500,
     /// Answer normally after `delayMs` milliseconds.
     Delay,
+    /// Carry the call out, then answer with `ServerException` (HTTP 500), as when an answer is lost on the
+    /// way: the caller cannot tell whether it happened.
+    #[serde(rename = "lose-answer")]
+    LoseAnswer,
 }
 
 /// A fault as `POST /_sim/faults` takes it.
@@ -58,6 +62,8 @@ pub struct Verdict {
     pub delay: Duration,
     /// Then answer with this error instead of running it.
     pub error: Option<ApiError>,
+    /// Run it, then answer with this error instead of its result.
+    pub lost_answer: Option<ApiError>,
 }
 
 /// Installed faults and call statistics.
@@ -143,11 +149,16 @@ impl Control {
                 FaultKind::Error500 if verdict.error.is_none() => {
                     verdict.error = Some(ApiError::server("Internal failure injected by ecs-sim"));
                 }
+                FaultKind::LoseAnswer if verdict.lost_answer.is_none() => {
+                    verdict.lost_answer = Some(ApiError::server(
+                        "The call was carried out but its answer was lost (injected by ecs-sim)",
+                    ));
+                }
                 _ => {}
             }
         }
         self.faults.retain(|f| f.remaining != Some(0));
-        if verdict.error.is_some() {
+        if verdict.error.is_some() || verdict.lost_answer.is_some() {
             *self.faulted.entry(operation.to_owned()).or_default() += 1;
         }
         verdict
@@ -175,6 +186,7 @@ impl FaultSpec {
             FaultKind::Throttle => "throttle",
             FaultKind::Error500 => "error500",
             FaultKind::Delay => "delay",
+            FaultKind::LoseAnswer => "lose-answer",
         }
     }
 }
@@ -238,6 +250,24 @@ mod tests {
         let verdict = control.on_call("CreateCluster");
         assert_eq!(verdict.delay, Duration::from_millis(30));
         assert_eq!(verdict.error, None);
+    }
+
+    #[test]
+    fn a_lost_answer_lets_the_call_run_and_fails_its_answer() {
+        let mut control = Control::default();
+        control
+            .add_fault(spec(
+                json!({"operation": "RegisterTaskDefinition", "kind": "lose-answer", "count": 1}),
+            ))
+            .expect("added");
+        let verdict = control.on_call("RegisterTaskDefinition");
+        assert_eq!(verdict.error, None);
+        assert_eq!(verdict.lost_answer.map(|e| e.code), Some("ServerException"));
+        assert_eq!(
+            control.on_call("RegisterTaskDefinition"),
+            Verdict::default()
+        );
+        assert_eq!(control.stats()["faulted"]["RegisterTaskDefinition"], 1);
     }
 
     #[test]

@@ -157,6 +157,10 @@ async fn ecs_api(
         Ok(_) => tracing::debug!(operation, "ok"),
         Err(error) => tracing::info!(operation, error = %error, "rejected"),
     }
+    if let Some(error) = verdict.lost_answer {
+        tracing::debug!(operation, error = %error, "injected fault after the call");
+        return answer(Err(error));
+    }
     answer(result)
 }
 

@@ -1,0 +1,154 @@
+//! The messages this worker holds (deploying, or waiting for their service), and the heartbeat that keeps
+//! them hidden from other receivers for as long as they are held.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tracing::{error, info, warn};
+
+use crate::sqs::{MAX_BATCH, Queue};
+
+/// The shortest pause before the heartbeat tries again after SQS refused or failed an extension.
+const MIN_RETRY: Duration = Duration::from_millis(200);
+
+/// Held messages by message id; cheap to clone, shared by the receive loop, the deployments and the
+/// heartbeat.
+#[derive(Debug, Clone, Default)]
+pub struct InFlight {
+    /// Message id -> the delivery's state.
+    held: Arc<Mutex<HashMap<String, Held>>>,
+}
+
+/// One held message.
+#[derive(Debug, Clone)]
+struct Held {
+    /// The latest receipt handle: SQS deletes and extends only by the newest one.
+    receipt_handle: String,
+    /// SQS said the handle no longer holds the message (its visibility lapsed and another receiver may
+    /// have it); the heartbeat stops extending it.
+    lost: bool,
+}
+
+impl InFlight {
+    /// Holds a message; `false` when it was held already (SQS delivered it again), in which case the newer
+    /// receipt handle replaces the old one and no second deployment must start.
+    pub fn hold(&self, message_id: &str, receipt_handle: &str) -> bool {
+        let mut held = self.lock();
+        let again = held.contains_key(message_id);
+        held.insert(
+            message_id.to_owned(),
+            Held {
+                receipt_handle: receipt_handle.to_owned(),
+                lost: false,
+            },
+        );
+        !again
+    }
+
+    /// Stops holding a message and gives its latest receipt handle, to delete or release it with.
+    pub fn take(&self, message_id: &str) -> Option<String> {
+        self.lock().remove(message_id).map(|h| h.receipt_handle)
+    }
+
+    /// Every held message (message id, receipt handle), to release them.
+    pub fn take_all(&self) -> Vec<(String, String)> {
+        self.lock()
+            .drain()
+            .map(|(id, h)| (id, h.receipt_handle))
+            .collect()
+    }
+
+    /// How many messages are held.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no message is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Held messages whose visibility is still ours to extend.
+    fn extendable(&self) -> Vec<(String, String)> {
+        self.lock()
+            .iter()
+            .filter(|(_, h)| !h.lost)
+            .map(|(id, h)| (id.clone(), h.receipt_handle.clone()))
+            .collect()
+    }
+
+    fn mark_lost(&self, message_id: &str) {
+        if let Some(held) = self.lock().get_mut(message_id) {
+            held.lost = true;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Held>> {
+        // The map stays consistent even if a holder panicked: every change is one insert or remove.
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Extends every held message's visibility to `visibility` every third of it, in batches of ten; after a
+/// failure it tries again soon, while the visibility still lasts. Runs until dropped.
+pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration) -> Infallible {
+    let period = visibility / 3;
+    let mut pause = period;
+    let mut failing: Option<String> = None;
+    loop {
+        tokio::time::sleep(pause).await;
+        let mut trouble: Option<String> = None;
+        for batch in in_flight.extendable().chunks(MAX_BATCH) {
+            match queue.change_visibility(batch, visibility).await {
+                Ok(failures) => {
+                    for failure in failures {
+                        if failure.lost() {
+                            error!(message_id = %failure.message_id, code = %failure.code, reason = %failure.message,
+                                "lost hold of the message: its visibility could not be extended and another receiver may get it; the deployment goes on, and a redelivery resumes it rather than deploying twice");
+                            in_flight.mark_lost(&failure.message_id);
+                        } else {
+                            trouble = Some(format!("{}: {}", failure.code, failure.message));
+                        }
+                    }
+                }
+                Err(e) => trouble = Some(e.to_string()),
+            }
+        }
+        match (&trouble, &failing) {
+            (Some(now), previous) if previous.as_ref() != Some(now) => {
+                warn!(error = %now, "cannot extend the visibility of messages in progress; retrying soon");
+            }
+            (None, Some(previous)) => {
+                info!(error = %previous, "extending visibility works again");
+            }
+            _ => {}
+        }
+        pause = if trouble.is_some() {
+            (period / 4).max(MIN_RETRY)
+        } else {
+            period
+        };
+        failing = trouble;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_delivery_replaces_the_receipt_handle() {
+        let in_flight = InFlight::default();
+        assert!(in_flight.hold("m1", "r1"));
+        assert!(!in_flight.hold("m1", "r2"));
+        assert!(in_flight.hold("m2", "r3"));
+        in_flight.mark_lost("m2");
+        assert_eq!(in_flight.extendable(), [("m1".into(), "r2".into())]);
+        assert_eq!(in_flight.take("m1").as_deref(), Some("r2"));
+        assert_eq!(in_flight.take("m1"), None);
+        assert_eq!(in_flight.take_all(), [("m2".into(), "r3".into())]);
+        assert!(in_flight.is_empty());
+    }
+}

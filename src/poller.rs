@@ -1,0 +1,116 @@
+//! One DescribeServices call per ten watched services per poll interval, shared by every rollout in flight.
+//!
+//! Each rollout asks for its service's next reading and waits; on each tick the poller answers every
+//! waiting rollout with as few calls as DescribeServices allows (ten services per call). Ten rollouts watched
+//! at once cost one call per interval, not ten, which keeps a busy worker far from ECS's rate limits.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::Service;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::MissedTickBehavior;
+
+use crate::ecs::{DESCRIBE_SERVICES_BATCH, Ecs};
+use crate::error::AwsError;
+
+/// A service's reading: the service, `None` when the cluster no longer has it, or the failed call.
+pub type Reading = Result<Option<Service>, AwsError>;
+
+/// Hands out service readings; cheap to clone. The polling task stops once every clone is dropped.
+#[derive(Debug, Clone)]
+pub struct ServicePoller {
+    /// Readings asked for and not yet answered, to the polling task.
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+/// One rollout waiting for its service's next reading.
+#[derive(Debug)]
+struct Request {
+    /// The service's name (the last part of an ARN).
+    service: String,
+    /// Where the reading goes.
+    reply: oneshot::Sender<Reading>,
+}
+
+impl ServicePoller {
+    /// Starts polling `ecs`'s cluster every `interval` for the services asked about.
+    pub fn spawn(ecs: Ecs, interval: Duration) -> Self {
+        let (requests, pending) = mpsc::unbounded_channel();
+        tokio::spawn(serve(ecs, interval, pending));
+        Self { requests }
+    }
+
+    /// The service's reading at the next tick.
+    pub async fn next(&self, service: &str) -> Reading {
+        let (reply, reading) = oneshot::channel();
+        let request = Request {
+            service: service_name(service).to_owned(),
+            reply,
+        };
+        if self.requests.send(request).is_err() {
+            return Err(AwsError::unexpected(
+                "DescribeServices",
+                "the service poller has stopped",
+            ));
+        }
+        reading.await.unwrap_or_else(|_| {
+            Err(AwsError::unexpected(
+                "DescribeServices",
+                "the service poller dropped the request",
+            ))
+        })
+    }
+}
+
+/// Answers requests tick by tick until every [`ServicePoller`] is dropped.
+async fn serve(ecs: Ecs, interval: Duration, mut pending: mpsc::UnboundedReceiver<Request>) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    while let Some(first) = pending.recv().await {
+        ticks.tick().await;
+        let mut waiting: BTreeMap<String, Vec<oneshot::Sender<Reading>>> = BTreeMap::new();
+        let mut add = |r: Request| waiting.entry(r.service).or_default().push(r.reply);
+        add(first);
+        while let Ok(request) = pending.try_recv() {
+            add(request);
+        }
+        let names: Vec<String> = waiting.keys().cloned().collect();
+        for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
+            let result = ecs.describe_services(batch).await;
+            for name in batch {
+                let reading = match &result {
+                    Ok(services) => Ok(services
+                        .iter()
+                        .find(|s| s.service_name() == Some(name.as_str()))
+                        .cloned()),
+                    Err(e) => Err(e.clone()),
+                };
+                for reply in waiting.remove(name).into_iter().flatten() {
+                    // A rollout that stopped waiting (its deployment ended) needs no answer.
+                    let _ = reply.send(reading.clone());
+                }
+            }
+        }
+    }
+}
+
+/// The service's name, from a name or an ARN (`arn:aws:ecs:...:service/cluster/name`).
+pub fn service_name(service: &str) -> &str {
+    service.rsplit('/').next().unwrap_or(service)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn services_are_keyed_by_name() {
+        assert_eq!(service_name("web"), "web");
+        assert_eq!(
+            service_name("arn:aws:ecs:us-east-1:1:service/prod/web"),
+            "web"
+        );
+        assert_eq!(service_name("arn:aws:ecs:us-east-1:1:service/web"), "web");
+    }
+}
