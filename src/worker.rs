@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio::sync::mpsc::UnboundedSender;
@@ -63,6 +63,8 @@ pub struct Report {
     pub disposition: Disposition,
     /// Whether that was done; `false` means SQS will deliver the message again.
     pub settled: bool,
+    /// When this worker received the message.
+    pub received_at: SystemTime,
     /// From receipt to settlement.
     pub duration: Duration,
 }
@@ -107,6 +109,8 @@ struct Job {
     message: Received,
     /// When it was received, for the report's duration.
     received_at: Instant,
+    /// The same moment on the wall clock, for the report.
+    received_wall: SystemTime,
     /// Deploy it, or settle it with an outcome already known.
     action: Action,
 }
@@ -330,6 +334,7 @@ impl Workers {
         let job = Job {
             message,
             received_at: Instant::now(),
+            received_wall: SystemTime::now(),
             action,
         };
         let Some(service) = service else {
@@ -495,6 +500,7 @@ async fn run_job(ctx: Arc<Context>, job: Job) {
         outcome: record.outcome,
         disposition,
         settled,
+        received_at: job.received_wall,
         duration: job.received_at.elapsed(),
     };
     log_report(

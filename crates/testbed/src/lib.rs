@@ -128,8 +128,12 @@ impl Moto {
     }
 
     fn start_on(program: &PathBuf, port: u16) -> Result<Self, String> {
-        let log =
-            std::env::temp_dir().join(format!("testbed-moto-{}-{port}.log", std::process::id()));
+        static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let log = std::env::temp_dir().join(format!(
+            "testbed-moto-{}-{port}-{n}.log",
+            std::process::id()
+        ));
         let output =
             std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let errors = output.try_clone().map_err(|e| e.to_string())?;
@@ -174,6 +178,20 @@ impl Moto {
 
     /// Stops it now (an outage); all its queues are gone, as with a restarted emulator.
     pub fn stop(self) {}
+
+    /// Stops it in place (an outage): connections are refused until [`Moto::start_again`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port after [`Moto::kill`]; it comes back empty, as a restarted
+    /// emulator does.
+    pub fn start_again(&mut self) {
+        self.kill();
+        let mut again = Self::start_on_port(self.port);
+        std::mem::swap(self, &mut again);
+    }
 
     fn output(&self) -> String {
         let mut text = String::new();
