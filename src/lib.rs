@@ -10,8 +10,13 @@
 //!   rejected; the body checked against ECS's request shape and passed on unchanged.
 //! - [`rollout`]: the pure judgement of one observation: done, in progress, or failed and why.
 //! - [`outcome`]: how a deployment ended and the pure decision of what happens to its message.
-//! - [`deploy`]: one deployment's steps, its watch and its rollback.
-//! - [`worker`]: the receive loop, visibility heartbeat, settling and the final log line.
+//! - [`marker`]: the tags that mark a registered revision with its message, and the pure decision of where
+//!   a redelivered message resumes.
+//! - [`schedule`]: the pure decision of which message runs when (one per service, in the order sent).
+//! - [`deploy`]: one deployment's steps, its watch and its rollback; [`poller`]: the DescribeServices
+//!   calls every watched rollout shares.
+//! - [`worker`]: the receive loop, concurrency, settling, graceful stop and the final log line;
+//!   [`inflight`]: the messages held and the heartbeat that keeps them hidden; [`shutdown`]: stop requests.
 //! - [`ecs`] and [`sqs`]: thin adapters over the AWS SDK; [`error`]: AWS errors classified by what
 //!   happens next.
 

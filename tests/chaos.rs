@@ -273,7 +273,11 @@ async fn with_half_of_all_ecs_calls_throttled_every_deployment_settles_correctly
         assert_eq!(bed.revisions(service), 2, "{service}: one new revision");
     }
     let faulted = bed.bed.sim.stats()["faulted"].clone();
-    for operation in ["DescribeServices", "RegisterTaskDefinition", "UpdateService"] {
+    for operation in [
+        "DescribeServices",
+        "RegisterTaskDefinition",
+        "UpdateService",
+    ] {
         assert!(
             faulted[operation].as_u64().is_some_and(|n| n > 0),
             "{operation} was throttled too: {faulted}"
