@@ -678,3 +678,34 @@ async fn ecs_down_past_ecs_timeout_gives_the_message_back_for_later() {
     bed.assert_queue_empty().await;
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn messages_for_a_busy_service_wait_and_run_in_the_order_sent() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let mut ids = Vec::new();
+    for image in ["nginx:1.28", "nginx:1.29", "nginx:1.30"] {
+        let body = task_definition("web", image, "slow:50").to_string();
+        ids.push(bed.send(&body, &[("service", "web")]).await);
+    }
+    // Received together, deployed one after the other.
+    let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
+
+    let mut reports = Vec::new();
+    for _ in 0..ids.len() {
+        reports.push(worker.next_report().await);
+    }
+    let order: Vec<&str> = reports.iter().map(|r| r.message_id.as_str()).collect();
+    assert_eq!(order, ids, "in the order sent");
+    for (i, report) in reports.iter().enumerate() {
+        assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+        assert_eq!(
+            report.previous_task_definition.as_deref().map(short),
+            Some(format!("web:{}", i + 1).as_str()),
+            "each starts from the one before: {report:?}"
+        );
+    }
+    assert_eq!(bed.revisions("web"), 4);
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
