@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -258,37 +259,20 @@ impl Deployer {
             .with_marker_tags(tags)
             .map_err(|reason| Outcome::Rejected { reason })?;
         let family = task_definition.family();
-        let mut backoff = error_backoff(self.settings.poll_interval);
-        let mut last_error: Option<String> = None;
-        loop {
-            let err = match self.ecs.register(&task_definition).await {
-                Ok(arn) => return Ok(arn),
-                Err(e) if e.rejects_request => {
-                    return Err(Outcome::Rejected {
-                        reason: format!("ECS refused the request: {e}"),
-                    });
-                }
-                Err(e) => e,
-            };
-            let error = err.to_string();
-            if last_error.as_deref() != Some(error.as_str()) {
-                warn!(%error, "cannot register the task definition; retrying with backoff");
-                last_error = Some(error.clone());
-            }
-            let delay = backoff.next().unwrap_or(MAX_ERROR_BACKOFF);
-            if Instant::now() + delay >= deadline {
-                return Err(Outcome::RetryLater { reason: error });
-            }
-            tokio::time::sleep(delay).await;
-            if !err.throttled
-                && let Some(marked) = self
-                    .retrying(deadline, || self.ecs.find_marked(family, message_id))
-                    .await?
+        // After a failure other than throttling the registration may have happened: look before trying again.
+        let look_first = AtomicBool::new(false);
+        self.retrying(deadline, || async {
+            if look_first.load(Ordering::Relaxed)
+                && let Some(marked) = self.ecs.find_marked(family, message_id).await?
             {
                 info!(task_definition = %marked.task_definition, "the failed-looking registration had happened; using it");
                 return Ok(marked.task_definition);
             }
-        }
+            self.ecs.register(&task_definition).await.inspect_err(|e| {
+                look_first.store(!e.throttled, Ordering::Relaxed);
+            })
+        })
+        .await
     }
 
     /// Points the service at the revision and records the deployment on it.
