@@ -213,26 +213,8 @@ impl Bed {
 
     /// Task definitions of the service's running tasks.
     pub async fn running_task_definitions(&self, name: &str) -> Vec<String> {
-        let arns = self
-            .ecs
-            .list_tasks()
-            .service_name(name)
-            .send()
+        testbed::service_tasks(&self.ecs, name, "RUNNING")
             .await
-            .expect("list tasks")
-            .task_arns
-            .unwrap_or_default();
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        self.ecs
-            .describe_tasks()
-            .set_tasks(Some(arns))
-            .send()
-            .await
-            .expect("describe tasks")
-            .tasks
-            .unwrap_or_default()
             .into_iter()
             .filter(|t| t.last_status() == Some("RUNNING"))
             .filter_map(|t| t.task_definition_arn)

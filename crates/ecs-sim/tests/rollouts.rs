@@ -93,7 +93,7 @@ async fn healthy_rollout_of_three_tasks_moves_through_the_ecs_states() {
         "{messages:?}"
     );
 
-    let running = bed.tasks(bed.task_arns("web", "RUNNING").await).await;
+    let running = bed.tasks("web", "RUNNING").await;
     assert_eq!(running.len(), 3);
     for task in &running {
         assert_eq!(task.task_definition_arn(), Some(v2.as_str()));
@@ -109,7 +109,7 @@ async fn healthy_rollout_of_three_tasks_moves_through_the_ecs_states() {
                 .is_some_and(|d| d.starts_with("sha256:"))
         );
     }
-    let stopped = bed.tasks(bed.task_arns("web", "STOPPED").await).await;
+    let stopped = bed.tasks("web", "STOPPED").await;
     let mut stopped_arns: Vec<_> = stopped
         .iter()
         .filter_map(|t| t.task_arn().map(str::to_owned))
@@ -140,8 +140,8 @@ async fn image_digests_are_stable_per_image() {
     bed.create_service("b", &v1, 1, (false, false)).await;
     bed.complete("a", &v1).await;
     bed.complete("b", &v1).await;
-    let a = bed.tasks(bed.task_arns("a", "RUNNING").await).await;
-    let b = bed.tasks(bed.task_arns("b", "RUNNING").await).await;
+    let a = bed.tasks("a", "RUNNING").await;
+    let b = bed.tasks("b", "RUNNING").await;
     let digest =
         |t: &[aws_sdk_ecs::types::Task]| t[0].containers()[0].image_digest().map(str::to_owned);
     assert_eq!(digest(&a), digest(&b));
@@ -203,7 +203,7 @@ async fn crash_with_circuit_breaker_fails_and_rolls_back_to_the_last_completed_d
         "{messages}"
     );
 
-    let stopped = bed.tasks(bed.task_arns("api", "STOPPED").await).await;
+    let stopped = bed.tasks("api", "STOPPED").await;
     assert!(
         stopped
             .iter()
@@ -294,7 +294,7 @@ async fn a_later_update_supersedes_a_rollout_in_progress() {
     assert_eq!(statuses, [Some("PRIMARY"), Some("ACTIVE"), Some("ACTIVE")]);
 
     bed.complete("web", &v3).await;
-    let running = bed.tasks(bed.task_arns("web", "RUNNING").await).await;
+    let running = bed.tasks("web", "RUNNING").await;
     assert_eq!(running.len(), 2);
     assert!(
         running
@@ -353,7 +353,7 @@ async fn unhealthy_tasks_are_replaced_and_counted_as_failed() {
             .iter()
             .any(|m| m.contains("failed container health checks"))
     );
-    let stopped = bed.tasks(bed.task_arns("web", "STOPPED").await).await;
+    let stopped = bed.tasks("web", "STOPPED").await;
     assert!(stopped.iter().any(|t| t.stopped_reason()
         == Some("Task failed container health checks")
         && t.health_status() == Some(&HealthStatus::Unhealthy)));

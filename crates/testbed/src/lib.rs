@@ -432,6 +432,34 @@ pub fn ecs_config(endpoint: &str) -> aws_sdk_ecs::config::Builder {
         .endpoint_url(endpoint)
 }
 
+/// The service's tasks with the given desired status (`RUNNING`, `STOPPED`), described; first page only,
+/// which holds up to 100 tasks.
+pub async fn service_tasks(
+    ecs: &aws_sdk_ecs::Client,
+    service: &str,
+    desired_status: &str,
+) -> Vec<aws_sdk_ecs::types::Task> {
+    let arns = ecs
+        .list_tasks()
+        .service_name(service)
+        .desired_status(desired_status.into())
+        .send()
+        .await
+        .expect("list tasks")
+        .task_arns
+        .unwrap_or_default();
+    if arns.is_empty() {
+        return Vec::new();
+    }
+    ecs.describe_tasks()
+        .set_tasks(Some(arns))
+        .send()
+        .await
+        .expect("describe tasks")
+        .tasks
+        .unwrap_or_default()
+}
+
 /// An ECS client for `endpoint` with the SDK's default retries.
 pub fn ecs_client(endpoint: &str) -> aws_sdk_ecs::Client {
     aws_sdk_ecs::Client::from_conf(ecs_config(endpoint).build())

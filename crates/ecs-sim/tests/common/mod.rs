@@ -156,19 +156,13 @@ impl Stepped {
             .unwrap_or_default()
     }
 
-    /// The tasks behind those ARNs.
-    pub async fn tasks(&self, arns: Vec<String>) -> Vec<aws_sdk_ecs::types::Task> {
-        if arns.is_empty() {
-            return Vec::new();
-        }
-        self.ecs
-            .describe_tasks()
-            .set_tasks(Some(arns))
-            .send()
-            .await
-            .expect("describe tasks")
-            .tasks
-            .unwrap_or_default()
+    /// The service's tasks with the given desired status, described.
+    pub async fn tasks(
+        &self,
+        service: &str,
+        desired_status: &str,
+    ) -> Vec<aws_sdk_ecs::types::Task> {
+        testbed::service_tasks(&self.ecs, service, desired_status).await
     }
 }
 
