@@ -3,6 +3,7 @@
 //! Every variable is read as text by envy and then parsed here, so an error names the variable and says what
 //! was wrong with its value: `ECS_TIMEOUT: expected a duration such as 300, 30s, 500ms or 5m, got "soon"`.
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -22,6 +23,12 @@ pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
 pub const DEFAULT_CONCURRENCY: usize = 10;
 /// `SHUTDOWN_GRACE` when unset: under the 30 seconds ECS waits between SIGTERM and SIGKILL.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// `UNHEALTHY_AFTER` when unset (unless twice the longest quiet time of a healthy worker is more).
+pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
+
+/// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
+pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The most deployments one worker runs at once: each holds a message and polls ECS.
 const MAX_CONCURRENCY: usize = 100;
@@ -56,6 +63,36 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: human-readable text or one JSON object per line.
     pub log_format: LogFormat,
+    /// `SLACK_WEBHOOK`, `SLACK_CHANNEL`, `SLACK_BOTNAME`: where Slack notifications go, when set.
+    pub slack: Option<Slack>,
+    /// `SNS_TOPIC`: the topic ARN notifications are published to as JSON, when set.
+    pub sns_topic: Option<String>,
+    /// `HTTP_LISTEN`: where `/healthz`, `/readyz` and `/metrics` are served, when set.
+    pub http_listen: Option<SocketAddr>,
+    /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
+    /// unhealthy; by default 2 minutes, or twice the longest quiet time of a healthy worker if that is more.
+    pub unhealthy_after: Duration,
+}
+
+/// A Slack incoming webhook, as the old script's variables name it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Slack {
+    /// `SLACK_WEBHOOK`: the incoming webhook's URL. A secret: it is never logged.
+    pub webhook: String,
+    /// `SLACK_CHANNEL`: the channel to post in, when not the webhook's own.
+    pub channel: Option<String>,
+    /// `SLACK_BOTNAME`: the name the posts appear under.
+    pub botname: String,
+}
+
+impl std::fmt::Debug for Slack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slack")
+            .field("webhook", &"(secret)")
+            .field("channel", &self.channel)
+            .field("botname", &self.botname)
+            .finish()
+    }
 }
 
 /// How log lines are written.
@@ -99,6 +136,12 @@ struct RawEnv {
     concurrency: Option<String>,
     shutdown_grace: Option<String>,
     log_format: Option<String>,
+    slack_webhook: Option<String>,
+    slack_channel: Option<String>,
+    slack_botname: Option<String>,
+    sns_topic: Option<String>,
+    http_listen: Option<String>,
+    unhealthy_after: Option<String>,
 }
 
 impl Config {
@@ -125,6 +168,12 @@ impl Config {
                     | "CONCURRENCY"
                     | "SHUTDOWN_GRACE"
                     | "LOG_FORMAT"
+                    | "SLACK_WEBHOOK"
+                    | "SLACK_CHANNEL"
+                    | "SLACK_BOTNAME"
+                    | "SNS_TOPIC"
+                    | "HTTP_LISTEN"
+                    | "UNHEALTHY_AFTER"
             )
         }))
         .map_err(|e| ConfigError::new("environment", e.to_string()))?;
@@ -212,6 +261,47 @@ impl Config {
                 ));
             }
         };
+        let slack = match non_empty(raw.slack_webhook) {
+            None => None,
+            Some(webhook) => {
+                check_http_url(&webhook).map_err(|p| ConfigError::new("SLACK_WEBHOOK", p))?;
+                Some(Slack {
+                    webhook,
+                    channel: non_empty(raw.slack_channel),
+                    botname: non_empty(raw.slack_botname)
+                        .unwrap_or_else(|| DEFAULT_SLACK_BOTNAME.to_owned()),
+                })
+            }
+        };
+        let sns_topic = match non_empty(raw.sns_topic) {
+            None => None,
+            Some(topic) => {
+                check_topic_arn(&topic).map_err(|p| ConfigError::new("SNS_TOPIC", p))?;
+                Some(topic)
+            }
+        };
+        let http_listen = non_empty(raw.http_listen)
+            .map(|v| parse_listen(&v))
+            .transpose()?;
+        // A healthy worker reaches SQS at least every long poll, or every heartbeat while it is too busy to
+        // receive.
+        let quiet = wait_time.max(visibility_timeout / 3);
+        let unhealthy_after = match non_empty(raw.unhealthy_after) {
+            None => DEFAULT_UNHEALTHY_AFTER.max(2 * quiet),
+            Some(v) => {
+                let after = duration("UNHEALTHY_AFTER", Some(v), Duration::ZERO)?;
+                if after <= quiet {
+                    return Err(ConfigError::new(
+                        "UNHEALTHY_AFTER",
+                        format!(
+                            "must be more than SQS_WAIT_TIME and a third of SQS_VISIBILITY_TIMEOUT ({}), or a healthy worker would look unhealthy",
+                            humantime::format_duration(quiet)
+                        ),
+                    ));
+                }
+                after
+            }
+        };
         Ok(Self {
             queue_url,
             cluster,
@@ -223,28 +313,29 @@ impl Config {
             concurrency,
             shutdown_grace,
             log_format,
+            slack,
+            sns_topic,
+            http_listen,
+            unhealthy_after,
         })
     }
 
     /// The AWS region named by the queue's URL (`https://sqs.eu-west-1.amazonaws.com/...`), used when the
     /// SDK's chain gives none.
     pub fn queue_region(&self) -> Option<String> {
-        let host = self
-            .queue_url
-            .split("://")
-            .nth(1)?
-            .split(['/', ':'])
-            .next()?;
-        let mut labels = host.split('.');
-        match (labels.next(), labels.next()) {
-            (Some("sqs"), Some(region)) if host.contains(".amazonaws.com") => {
-                Some(region.to_owned())
-            }
-            (Some(region), Some("queue")) if host.contains(".amazonaws.com") => {
-                Some(region.to_owned())
-            }
-            _ => None,
-        }
+        region_of_queue_url(&self.queue_url)
+    }
+}
+
+/// The AWS region an SQS queue URL names (`https://sqs.eu-west-1.amazonaws.com/...` or the legacy
+/// `https://eu-west-1.queue.amazonaws.com/...`).
+pub fn region_of_queue_url(queue_url: &str) -> Option<String> {
+    let host = queue_url.split("://").nth(1)?.split(['/', ':']).next()?;
+    let mut labels = host.split('.');
+    match (labels.next(), labels.next()) {
+        (Some("sqs"), Some(region)) if host.contains(".amazonaws.com") => Some(region.to_owned()),
+        (Some(region), Some("queue")) if host.contains(".amazonaws.com") => Some(region.to_owned()),
+        _ => None,
     }
 }
 
@@ -264,6 +355,49 @@ fn check_queue_url(url: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Reads `HTTP_LISTEN`: `host:port`, `:port` or a bare port (both meaning every interface).
+pub fn parse_listen(text: &str) -> Result<SocketAddr, ConfigError> {
+    let text = text.trim();
+    let port_only = text.strip_prefix(':').unwrap_or(text);
+    if let Ok(port) = port_only.parse::<u16>() {
+        return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
+    }
+    text.parse::<SocketAddr>().map_err(|_| {
+        ConfigError::new(
+            "HTTP_LISTEN",
+            format!("expected an address such as 0.0.0.0:8080, :8080 or 8080, got {text:?}"),
+        )
+    })
+}
+
+/// An `http://` or `https://` URL with a host.
+fn check_http_url(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+            Ok(())
+        }
+        // The URL is a secret: say what is wrong without repeating it.
+        _ => Err("expected an https:// URL of a Slack incoming webhook".to_owned()),
+    }
+}
+
+/// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
+fn check_topic_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    if parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "sns"
+        && parts.iter().all(|p| !p.is_empty())
+        && !arn.contains(char::is_whitespace)
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected a topic ARN such as arn:aws:sns:us-east-1:123456789012:deployments, got {arn:?}"
+        ))
+    }
 }
 
 /// Parses a variable's duration, or gives `default` when it is unset or empty.
@@ -326,6 +460,12 @@ mod tests {
         assert_eq!(c.concurrency, 10);
         assert_eq!(c.shutdown_grace, Duration::from_secs(25));
         assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.slack, None);
+        assert_eq!(c.sns_topic, None);
+        assert_eq!(c.http_listen, None);
+        assert_eq!(c.unhealthy_after, Duration::from_secs(120));
+        let long = config(&[("SQS_URL", QUEUE), ("SQS_VISIBILITY_TIMEOUT", "12h")]).expect("valid");
+        assert_eq!(long.unhealthy_after, Duration::from_secs(8 * 60 * 60));
     }
 
     #[test]
@@ -341,6 +481,16 @@ mod tests {
             ("CONCURRENCY", "3"),
             ("SHUTDOWN_GRACE", "0"),
             ("LOG_FORMAT", "JSON"),
+            (
+                "SLACK_WEBHOOK",
+                "https://hooks.slack.com/services/T0/B0/xyzzy",
+            ),
+            ("SLACK_CHANNEL", "#deploys"),
+            (
+                "SNS_TOPIC",
+                "arn:aws:sns:eu-west-1:123456789012:deployments",
+            ),
+            ("HTTP_LISTEN", ":9090"),
         ])
         .expect("valid");
         assert_eq!(c.cluster, "prod");
@@ -352,6 +502,34 @@ mod tests {
         assert_eq!(c.concurrency, 3);
         assert_eq!(c.shutdown_grace, Duration::ZERO);
         assert_eq!(c.log_format, LogFormat::Json);
+        let slack = c.slack.expect("slack");
+        assert_eq!(slack.channel.as_deref(), Some("#deploys"));
+        assert_eq!(slack.botname, DEFAULT_SLACK_BOTNAME);
+        assert!(
+            !format!("{slack:?}").contains("xyzzy"),
+            "the webhook is never shown"
+        );
+        assert_eq!(
+            c.sns_topic.as_deref(),
+            Some("arn:aws:sns:eu-west-1:123456789012:deployments")
+        );
+        assert_eq!(c.http_listen, Some(SocketAddr::from(([0, 0, 0, 0], 9090))));
+    }
+
+    #[test]
+    fn http_listen_takes_an_address_or_a_port() {
+        for (text, expected) in [
+            ("8080", "0.0.0.0:8080"),
+            (":8080", "0.0.0.0:8080"),
+            ("127.0.0.1:9000", "127.0.0.1:9000"),
+            ("[::1]:9000", "[::1]:9000"),
+        ] {
+            let parsed = parse_listen(text).expect(text);
+            assert_eq!(parsed.to_string(), expected, "{text}");
+        }
+        for text in ["", "localhost", "host:port", "1.2.3.4:99999"] {
+            assert_eq!(parse_listen(text).expect_err(text).variable, "HTTP_LISTEN");
+        }
     }
 
     #[test]
@@ -419,6 +597,26 @@ mod tests {
                 "SHUTDOWN_GRACE",
             ),
             (&[("SQS_URL", QUEUE), ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+            (
+                &[("SQS_URL", QUEUE), ("SLACK_WEBHOOK", "hooks.slack.com/x")],
+                "SLACK_WEBHOOK",
+            ),
+            (
+                &[("SQS_URL", QUEUE), ("SNS_TOPIC", "deployments")],
+                "SNS_TOPIC",
+            ),
+            (
+                &[
+                    ("SQS_URL", QUEUE),
+                    ("SNS_TOPIC", "arn:aws:sqs:us-east-1:1:q"),
+                ],
+                "SNS_TOPIC",
+            ),
+            (&[("SQS_URL", QUEUE), ("HTTP_LISTEN", "x")], "HTTP_LISTEN"),
+            (
+                &[("SQS_URL", QUEUE), ("UNHEALTHY_AFTER", "20s")],
+                "UNHEALTHY_AFTER",
+            ),
         ];
         for (vars, variable) in cases {
             let err = config(vars).expect_err("invalid");

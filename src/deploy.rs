@@ -48,6 +48,8 @@ pub struct Record {
     pub new_task_definition: Option<String>,
     /// How it ended.
     pub outcome: Outcome,
+    /// On failure, ECS's own words: its latest notable service events and stopped tasks' reasons.
+    pub ecs_said: Vec<String>,
 }
 
 /// The delivery a deployment comes from: what marks its revision and whether it may have run before.
@@ -101,16 +103,23 @@ impl Deployer {
     }
 
     /// Carries out one request and says how it ended; never panics, never returns early without an outcome.
-    pub async fn deploy(&self, request: &DeploymentRequest, delivery: &Delivery) -> Record {
+    /// `on_started` is called once the service points at the new revision, before the rollout is watched.
+    pub async fn deploy(
+        &self,
+        request: &DeploymentRequest,
+        delivery: &Delivery,
+        on_started: &(dyn Fn(&Record) + Send + Sync),
+    ) -> Record {
         let mut record = Record {
             previous_task_definition: None,
             new_task_definition: None,
             outcome: Outcome::Deployed,
+            ecs_said: Vec::new(),
         };
         let result = match &request.target {
             Target::RegisterOnly => self.register_only(request, delivery, &mut record).await,
             Target::Service(service) => {
-                self.deploy_service(request, delivery, service, &mut record)
+                self.deploy_service(request, delivery, service, &mut record, on_started)
                     .await
             }
         };
@@ -155,6 +164,7 @@ impl Deployer {
         delivery: &Delivery,
         service: &str,
         record: &mut Record,
+        on_started: &(dyn Fn(&Record) + Send + Sync),
     ) -> Result<Outcome, Outcome> {
         let deadline = Instant::now() + self.settings.timeout;
         let current = self
@@ -240,9 +250,12 @@ impl Deployer {
                 }
             }
         };
-        Ok(self
+        on_started(record);
+        let (outcome, ecs_said) = self
             .watch_rollout(request, service, current.event_ids, started)
-            .await)
+            .await;
+        record.ecs_said = ecs_said;
+        Ok(outcome)
     }
 
     /// Registers the request with the marker tags; retries throttled calls, and after any other failure
@@ -345,14 +358,14 @@ impl Deployer {
         }
     }
 
-    /// Watches the rollout to its end and rolls back a failed one.
+    /// Watches the rollout to its end and rolls back a failed one; on failure also gives what ECS said.
     async fn watch_rollout(
         &self,
         request: &DeploymentRequest,
         service: &str,
         seen_events: BTreeSet<String>,
         started: Started,
-    ) -> Outcome {
+    ) -> (Outcome, Vec<String>) {
         let arn = started.task_definition;
         let previous = started.previous_task_definition.filter(|p| *p != arn);
         let mut watch = Watch::new(self, service, seen_events);
@@ -362,10 +375,10 @@ impl Deployer {
             previous_task_definition: previous.clone(),
             health_checked: request.task_definition.health_checked_containers(),
         };
-        match watch.run(&goal).await {
+        let outcome = match watch.run(&goal).await {
             WatchEnd::Done => {
                 info!(task_definition = %arn, "the rollout completed");
-                Outcome::Deployed
+                return (Outcome::Deployed, Vec::new());
             }
             WatchEnd::Failed(Failure::Superseded { by_task_definition }) => Outcome::Superseded {
                 reason: Failure::Superseded { by_task_definition }.reason(),
@@ -412,7 +425,8 @@ impl Deployer {
                     .await;
                 Outcome::TimedOut { reason, rollback }
             }
-        }
+        };
+        (outcome, watch.evidence())
     }
 
     /// Points the service back at `previous` and watches that rollout by the same rules.
@@ -490,6 +504,14 @@ impl<'a> Watch<'a> {
             ));
         }
         quoted
+    }
+
+    /// ECS's latest notable events, then its latest stopped tasks' reasons.
+    fn evidence(&self) -> Vec<String> {
+        let latest = |all: &[String]| all[all.len().saturating_sub(QUOTED_EVIDENCE)..].to_vec();
+        let mut said = latest(&self.events);
+        said.extend(latest(&self.stopped_reasons));
+        said
     }
 
     /// Appends `text` to `list` unless it is there already.

@@ -2,6 +2,7 @@
 //! [`crate::rollout`].
 
 use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::config::retry::RetryConfig;
@@ -10,7 +11,9 @@ use aws_sdk_ecs::types::{
 };
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -200,24 +203,32 @@ impl Ecs {
             .await
             .map_err(|e| AwsError::new("ListTaskDefinitions", e))?;
         for arn in out.task_definition_arns() {
-            let described = self
-                .client
-                .describe_task_definition()
-                .task_definition(arn)
-                .include(TaskDefinitionField::Tags)
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
-            let tags: Vec<(String, String)> = described
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
-                .collect();
+            let tags = self.task_definition_tags(arn).await?;
             if let Some(marked) = Marked::from_tags(arn, &tags, message_id) {
                 return Ok(Some(marked));
             }
         }
         Ok(None)
+    }
+
+    /// A task definition revision's tags (key, value).
+    pub async fn task_definition_tags(
+        &self,
+        task_definition: &str,
+    ) -> Result<Vec<(String, String)>, AwsError> {
+        let described = self
+            .client
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
+        Ok(described
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value()?.to_owned())))
+            .collect())
     }
 
     /// Adds one tag to a resource (a task definition revision).
@@ -250,6 +261,32 @@ impl Ecs {
                 reason: stopped_reason(t),
             })
             .collect())
+    }
+
+    /// The service's tasks that ECS wants running, as ECS describes them.
+    pub async fn running_task_details(
+        &self,
+        service: &str,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        self.tasks(service, DesiredStatus::Running).await
+    }
+
+    /// DescribeTaskDefinition's answer with tags, as the JSON ECS sent: `{"taskDefinition": ..., "tags":
+    /// ...}`, every member kept, including ones this SDK version does not know.
+    pub async fn task_definition_json(&self, task_definition: &str) -> Result<String, AwsError> {
+        let body = ResponseBody::default();
+        self.client
+            .describe_task_definition()
+            .task_definition(task_definition)
+            .include(TaskDefinitionField::Tags)
+            .customize()
+            .interceptor(body.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
+        body.take().ok_or_else(|| {
+            AwsError::unexpected("DescribeTaskDefinition", "the answer has no JSON body")
+        })
     }
 
     async fn tasks(
@@ -354,6 +391,37 @@ fn stopped_reason(task: &aws_sdk_ecs::types::Task) -> String {
         }
     }
     reason
+}
+
+/// Keeps the body of one response, as text.
+#[derive(Debug, Clone, Default)]
+struct ResponseBody(Arc<Mutex<Option<String>>>);
+
+impl ResponseBody {
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+impl Intercept for ResponseBody {
+    fn name(&self) -> &'static str {
+        "ResponseBody"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let text = context
+            .response()
+            .body()
+            .bytes()
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = text;
+        Ok(())
+    }
 }
 
 /// Replaces the serialized body of one request with the given JSON, before it is signed.

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tracing::{error, info, warn};
 
+use crate::http::Health;
 use crate::sqs::{MAX_BATCH, Queue};
 
 /// The shortest pause before the heartbeat tries again after SQS refused or failed an extension.
@@ -93,7 +94,13 @@ impl InFlight {
 
 /// Extends every held message's visibility to `visibility` every third of it, in batches of ten; after a
 /// failure it tries again soon, while the visibility still lasts. Runs until dropped.
-pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration) -> Infallible {
+/// Each successful extension counts as contact with SQS for `health`.
+pub async fn heartbeat(
+    queue: Queue,
+    in_flight: InFlight,
+    visibility: Duration,
+    health: Health,
+) -> Infallible {
     let period = visibility / 3;
     let mut pause = period;
     let mut failing: Option<String> = None;
@@ -103,6 +110,7 @@ pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration) 
         for batch in in_flight.extendable().chunks(MAX_BATCH) {
             match queue.change_visibility(batch, visibility).await {
                 Ok(failures) => {
+                    health.contact();
                     for failure in failures {
                         if failure.lost() {
                             error!(message_id = %failure.message_id, code = %failure.code, reason = %failure.message,

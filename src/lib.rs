@@ -17,16 +17,23 @@
 //!   calls every watched rollout shares.
 //! - [`worker`]: the receive loop, concurrency, settling, graceful stop and the final log line;
 //!   [`inflight`]: the messages held and the heartbeat that keeps them hidden; [`shutdown`]: stop requests.
+//! - [`notify`]: Slack, SNS and reply notifications that never hold a deployment up; [`metrics`] and
+//!   [`http`]: the counters, `/metrics`, `/healthz` and `/readyz`.
+//! - [`cli`]: the subcommands for producers and operators (validate, send, status, diff, healthcheck).
 //! - [`ecs`] and [`sqs`]: thin adapters over the AWS SDK; [`error`]: AWS errors classified by what
 //!   happens next.
 
+pub mod cli;
 pub mod config;
 pub mod deploy;
 pub mod ecs;
 pub mod error;
+pub mod http;
 pub mod inflight;
 pub mod marker;
 pub mod message;
+pub mod metrics;
+pub mod notify;
 pub mod outcome;
 pub mod poller;
 pub mod rollout;

@@ -6,31 +6,27 @@ use std::process::ExitCode;
 
 use std::time::Duration;
 
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use clap::{Parser, Subcommand};
+use ecs_deployment::cli::{self, Failure};
 use ecs_deployment::config::{Config, LogFormat};
 use ecs_deployment::{Clients, Shutdown, Stop, StopSender, run};
 use tracing_subscriber::EnvFilter;
 
-/// How long connecting to an AWS endpoint may take.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much longer than the long-poll wait one attempt of an AWS call may take.
 const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
 
 /// Exit code for a missing or invalid setting, before any AWS call.
 const EXIT_CONFIG: u8 = 2;
-/// Exit code for a failure retrying cannot fix (the queue does not exist).
+/// Exit code for a failure retrying cannot fix (the queue does not exist, HTTP_LISTEN is taken).
 const EXIT_FAILURE: u8 = 1;
 /// Exit code after a second stop signal: unsettled messages were left to reappear (128 + SIGINT).
 const EXIT_FORCED: u8 = 130;
 
 /// Deploys Amazon ECS services from an Amazon SQS queue.
 ///
-/// Configuration comes from the environment: SQS_URL (required), ECS_CLUSTER (default `default`),
-/// ECS_TIMEOUT (300s), ECS_POLL_INTERVAL (5s), SQS_WAIT_TIME (20s), SQS_VISIBILITY_TIMEOUT (60s),
-/// ROLLBACK_ON_FAILURE (true), CONCURRENCY (10), SHUTDOWN_GRACE (25s), LOG_FORMAT (text), RUST_LOG (info). AWS settings come from the SDK's
-/// standard chain. README.md documents each.
+/// Without a subcommand (or with `run`) the worker runs, configured from the environment: SQS_URL
+/// (required), ECS_CLUSTER (default `default`), ECS_TIMEOUT (300s) and the others README.md documents.
+/// The other subcommands help producers and operators; each has --help.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Cli {
@@ -42,14 +38,64 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the worker: receive deployment messages and roll them out (the default).
+    ///
+    /// Exit codes: 0 stopped by SIGTERM/SIGINT, 1 the queue does not exist or HTTP_LISTEN cannot be
+    /// listened on, 2 a missing or invalid variable, 130 a second stop signal.
     Run,
+    /// Judge a message body exactly as the worker would, offline.
+    Validate(cli::validate::Args),
+    /// Validate a task definition and send it to the deployment queue; --wait follows it.
+    Send(cli::send::Args),
+    /// Show a service's deployments and whether its running tasks run the target.
+    Status(cli::status::Args),
+    /// Show what would change between a service's task definition and a file.
+    Diff(cli::diff::Args),
+    /// Probe the worker's /healthz (for container health checks).
+    Healthcheck(cli::healthcheck::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Run) {
-        Command::Run => run_worker(),
+    let command = match cli.command.unwrap_or(Command::Run) {
+        Command::Run => return run_worker(),
+        other => other,
+    };
+    let name = match &command {
+        Command::Run => "run",
+        Command::Validate(_) => "validate",
+        Command::Send(_) => "send",
+        Command::Status(_) => "status",
+        Command::Diff(_) => "diff",
+        Command::Healthcheck(_) => "healthcheck",
+    };
+    let result = match command {
+        Command::Validate(args) => cli::validate::run(&args),
+        other => match runtime() {
+            Ok(runtime) => runtime.block_on(async {
+                match other {
+                    Command::Send(args) => cli::send::run(&args).await,
+                    Command::Status(args) => cli::status::run(&args).await,
+                    Command::Diff(args) => cli::diff::run(&args).await,
+                    Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
+                    Command::Run | Command::Validate(_) => Ok(cli::EXIT_OK),
+                }
+            }),
+            Err(e) => Err(Failure::aws(format!("cannot start the async runtime: {e}"))),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("ecs-deployment {name}: {failure}");
+            ExitCode::from(failure.exit)
+        }
     }
+}
+
+fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
 }
 
 fn run_worker() -> ExitCode {
@@ -64,10 +110,7 @@ fn run_worker() -> ExitCode {
         eprintln!("ecs-deployment: RUST_LOG: {e}");
         return ExitCode::from(EXIT_CONFIG);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("ecs-deployment: cannot start the async runtime: {e}");
@@ -79,31 +122,16 @@ fn run_worker() -> ExitCode {
         let (stop, shutdown) = Shutdown::new();
         tokio::spawn(forward_signals(stop));
         // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .operation_attempt_timeout(config.wait_time + ATTEMPT_MARGIN)
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
-        if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
-            // Profiles and instance metadata may still give a region; the queue URL's is the fallback.
-            if let Some(region) = config.queue_region() {
-                loader = loader.region(
-                    aws_config::meta::region::RegionProviderChain::default_provider().or_else(Region::new(region)),
-                );
+        let sdk = match cli::sdk_config(Some(&config.queue_url), config.wait_time + ATTEMPT_MARGIN)
+            .await
+        {
+            Ok(sdk) => sdk,
+            Err(e) => {
+                eprintln!("ecs-deployment: {e}");
+                return ExitCode::from(EXIT_CONFIG);
             }
-        }
-        let sdk = loader.load().await;
-        if sdk.region().is_none() {
-            eprintln!(
-                "ecs-deployment: AWS_REGION: is not set, and SQS_URL names no region; set AWS_REGION or a profile's region"
-            );
-            return ExitCode::from(EXIT_CONFIG);
-        }
-        let clients = Clients {
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            ecs: aws_sdk_ecs::Client::new(&sdk),
         };
-        match run(&config, clients, shutdown, None).await {
+        match run(&config, Clients::new(&sdk), shutdown, None).await {
             Ok(Stop::Graceful) => ExitCode::SUCCESS,
             Ok(Stop::Forced) => ExitCode::from(EXIT_FORCED),
             Err(e) => {

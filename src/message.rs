@@ -13,6 +13,9 @@ pub const SERVICE_ATTRIBUTE: &str = "service";
 /// The optional message attribute with a link to the change being deployed.
 pub const COMMIT_URL_ATTRIBUTE: &str = "commit_url";
 
+/// The optional message attribute naming an SQS queue URL the outcome is sent to, as JSON.
+pub const REPLY_TO_ATTRIBUTE: &str = "reply_to";
+
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentRequest {

@@ -109,6 +109,11 @@ impl Outcome {
         }
     }
 
+    /// Whether the message's task definition is in place: the service runs it, or it was registered.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Self::Deployed | Self::Registered)
+    }
+
     /// The rollback, where there was a failure.
     pub fn rollback(&self) -> Option<&Rollback> {
         match self {

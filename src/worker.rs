@@ -18,8 +18,13 @@ use crate::config::Config;
 use crate::deploy::{Delivery, Deployer, Record, Settings};
 use crate::ecs::Ecs;
 use crate::error::AwsError;
+use crate::http::{self, Health};
 use crate::inflight::{InFlight, heartbeat};
-use crate::message::{self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, SERVICE_ATTRIBUTE, Target};
+use crate::message::{
+    self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
+};
+use crate::metrics::Metrics;
+use crate::notify::{Notice, Notifier};
 use crate::outcome::{Disposition, Outcome, disposition};
 use crate::poller::service_name;
 use crate::schedule::{Admission, Schedule};
@@ -32,14 +37,61 @@ const MIN_RECEIVE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_RECEIVE_BACKOFF: Duration = Duration::from_secs(60);
 /// How long a stopping worker spends releasing unsettled messages at most.
 const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a stopping worker waits for queued notifications to go out.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The AWS clients the worker uses; built from the SDK's standard configuration chain by the binary.
+/// The AWS clients the worker uses, and the metrics their failed calls are counted in.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    /// For the deployment queue and its dead-letter queue.
+    /// For the deployment queue, its dead-letter queue and reply queues.
     pub sqs: aws_sdk_sqs::Client,
     /// For the cluster's services.
     pub ecs: aws_sdk_ecs::Client,
+    /// For `SNS_TOPIC`.
+    pub sns: aws_sdk_sns::Client,
+    /// Where the worker counts what it does; served at `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Clients {
+    /// Clients from the SDK's configuration whose failed call attempts count into fresh metrics.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self::from_clients(
+            aws_sdk_sqs::Client::new(sdk),
+            aws_sdk_ecs::Client::new(sdk),
+            aws_sdk_sns::Client::new(sdk),
+        )
+    }
+
+    /// The same clients, each counting its failed call attempts into fresh metrics.
+    pub fn from_clients(
+        sqs: aws_sdk_sqs::Client,
+        ecs: aws_sdk_ecs::Client,
+        sns: aws_sdk_sns::Client,
+    ) -> Self {
+        let metrics = Metrics::new();
+        Self {
+            sqs: aws_sdk_sqs::Client::from_conf(
+                sqs.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            ecs: aws_sdk_ecs::Client::from_conf(
+                ecs.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                sns.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            metrics,
+        }
+    }
 }
 
 /// What became of one message: the content of its final log line.
@@ -59,6 +111,8 @@ pub struct Report {
     pub commit_url: Option<String>,
     /// How the deployment ended.
     pub outcome: Outcome,
+    /// On failure, ECS's own words: notable service events and stopped tasks' reasons, newest last.
+    pub ecs_said: Vec<String>,
     /// What was done with the message.
     pub disposition: Disposition,
     /// Whether that was done; `false` means SQS will deliver the message again.
@@ -75,6 +129,9 @@ pub enum WorkerError {
     /// `SQS_URL` names no queue.
     #[error("SQS_URL: the queue does not exist ({0})")]
     QueueMissing(AwsError),
+    /// `HTTP_LISTEN` cannot be listened on.
+    #[error("{0}")]
+    Listen(String),
 }
 
 /// How the worker stopped.
@@ -101,6 +158,12 @@ struct Context {
     in_flight: InFlight,
     /// Where reports go besides the log, when someone listens.
     reports: Option<UnboundedSender<Report>>,
+    /// Slack, SNS and replies.
+    notifier: Notifier,
+    /// Counts for `/metrics`.
+    metrics: Metrics,
+    /// Contact with SQS, for `/healthz`.
+    health: Health,
 }
 
 /// One received message and what to do with it.
@@ -137,12 +200,27 @@ pub async fn run(
     mut shutdown: Shutdown,
     reports: Option<UnboundedSender<Report>>,
 ) -> Result<Stop, WorkerError> {
-    let queue = Queue::new(clients.sqs, &config.queue_url);
+    let health = Health::new(config.unhealthy_after);
+    let metrics = clients.metrics.clone();
+    let _endpoint = match config.http_listen {
+        Some(address) => {
+            let listener = http::bind(address).await.map_err(WorkerError::Listen)?;
+            info!(address = %address, "serving /healthz, /readyz and /metrics");
+            Some(AbortOnDrop(tokio::spawn(http::serve(
+                listener,
+                health.clone(),
+                metrics.clone(),
+            ))))
+        }
+        None => None,
+    };
+    let queue = Queue::new(clients.sqs.clone(), &config.queue_url);
     let dead_letter_queue = tokio::select! {
         biased;
         () = shutdown.requested() => return Ok(Stop::Graceful),
         found = resolve_dead_letter_queue(&queue) => found?,
     };
+    health.contact();
     match &dead_letter_queue {
         Some(dlq) => {
             info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")
@@ -169,7 +247,9 @@ pub async fn run(
         queue.clone(),
         in_flight.clone(),
         config.visibility_timeout,
+        health.clone(),
     )));
+    let (notifier, deliveries) = Notifier::start(config, clients.sqs, clients.sns, metrics.clone());
     let ctx = Arc::new(Context {
         config: config.clone(),
         queue,
@@ -177,8 +257,12 @@ pub async fn run(
         dead_letter_queue,
         in_flight,
         reports,
+        notifier,
+        metrics,
+        health,
     });
     let mut workers = Workers::default();
+    ctx.health.set_ready(true);
 
     // Receive and deploy until asked to stop.
     let mut receiving: Option<Pin<Box<dyn Future<Output = Received_> + Send>>> = None;
@@ -186,6 +270,8 @@ pub async fn run(
     let mut retry_at: Option<Instant> = None;
     let mut last_error: Option<String> = None;
     loop {
+        ctx.metrics
+            .load(workers.tasks.len(), workers.schedule.waiting());
         let room = workers.room(&ctx);
         if receiving.is_none() && retry_at.is_none() && room > 0 {
             let queue = ctx.queue.clone();
@@ -207,6 +293,8 @@ pub async fn run(
                 receiving = None;
                 match received {
                     Ok(messages) => {
+                        ctx.metrics.received(messages.len());
+                        ctx.health.contact();
                         if let Some(error) = last_error.take() {
                             info!(%error, "receiving again");
                         }
@@ -237,6 +325,7 @@ pub async fn run(
 
     // Stop receiving at once; give waiting messages back; let deployments in flight settle for the grace.
     drop(receiving);
+    ctx.health.set_ready(false);
     let waiting: Vec<String> = workers
         .schedule
         .take_waiting()
@@ -281,6 +370,13 @@ pub async fn run(
             () = shutdown.forced() => return Ok(Stop::Forced),
             () = release(&ctx.queue, &to_release) => {}
         }
+    }
+    // Every deployment task ended, so this is the last notifier: its sinks finish what is queued.
+    drop(ctx);
+    tokio::select! {
+        biased;
+        () = shutdown.forced() => return Ok(Stop::Forced),
+        () = deliveries.finish(NOTIFY_TIMEOUT) => {}
     }
     info!("stopped");
     Ok(Stop::Graceful)
@@ -467,6 +563,26 @@ async fn run_job(ctx: Arc<Context>, job: Job) {
         service = %service,
         commit_url = commit_url.as_deref().unwrap_or(""),
     );
+    let reply_to = message
+        .attributes
+        .get(REPLY_TO_ATTRIBUTE)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    // What every notification of this message says, besides its event.
+    let mut report = Report {
+        message_id: message.message_id.clone(),
+        service,
+        cluster: ctx.config.cluster.clone(),
+        previous_task_definition: None,
+        new_task_definition: None,
+        commit_url,
+        outcome: Outcome::Deployed,
+        ecs_said: Vec::new(),
+        disposition: Disposition::Delete,
+        settled: false,
+        received_at: job.received_wall,
+        duration: Duration::ZERO,
+    };
     let (record, disposition, settled) = async {
         let record = match job.action {
             Action::Deploy(request) => {
@@ -475,12 +591,21 @@ async fn run_job(ctx: Arc<Context>, job: Job) {
                     message_id: message.message_id.clone(),
                     redelivered: message.receive_count > 1,
                 };
-                ctx.deployer.deploy(&request, &delivery).await
+                let on_started = |record: &Record| {
+                    ctx.notifier.notify(Notice::started(
+                        &report,
+                        record.previous_task_definition.as_deref(),
+                        record.new_task_definition.as_deref(),
+                        reply_to,
+                    ));
+                };
+                ctx.deployer.deploy(&request, &delivery, &on_started).await
             }
             Action::Settle(outcome) => Record {
                 previous_task_definition: None,
                 new_task_definition: None,
                 outcome,
+                ecs_said: Vec::new(),
             },
         };
         let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
@@ -490,23 +615,20 @@ async fn run_job(ctx: Arc<Context>, job: Job) {
     .instrument(span)
     .await;
 
-    let report = Report {
-        message_id: message.message_id.clone(),
-        service,
-        cluster: ctx.config.cluster.clone(),
-        previous_task_definition: record.previous_task_definition,
-        new_task_definition: record.new_task_definition,
-        commit_url,
-        outcome: record.outcome,
-        disposition,
-        settled,
-        received_at: job.received_wall,
-        duration: job.received_at.elapsed(),
-    };
+    report.previous_task_definition = record.previous_task_definition;
+    report.new_task_definition = record.new_task_definition;
+    report.outcome = record.outcome;
+    report.ecs_said = record.ecs_said;
+    report.disposition = disposition;
+    report.settled = settled;
+    report.duration = job.received_at.elapsed();
     log_report(
         &report,
         (disposition == Disposition::LogAndDelete).then_some(&message),
     );
+    ctx.metrics
+        .finished(report.outcome.label(), report.duration);
+    ctx.notifier.notify(Notice::finished(&report, reply_to));
     if let Some(reports) = &ctx.reports {
         // A closed channel means nobody listens any more; the log line is the record.
         let _ = reports.send(report);

@@ -12,6 +12,7 @@ use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
 };
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
+use ecs_deployment::metrics::Metrics;
 use ecs_deployment::worker::WorkerError;
 use ecs_deployment::{Clients, Config, Report, Shutdown, Stop, StopSender};
 use serde_json::{Value, json};
@@ -32,6 +33,8 @@ pub struct Bed {
     pub sqs: aws_sdk_sqs::Client,
     /// ECS client for ecs-sim.
     pub ecs: aws_sdk_ecs::Client,
+    /// SNS client for moto.
+    pub sns: aws_sdk_sns::Client,
     /// The deployment queue.
     pub queue_url: String,
     /// Its dead-letter queue, when created with one.
@@ -42,6 +45,8 @@ pub struct Bed {
 pub struct RunningWorker {
     /// Each message's report, in order.
     pub reports: mpsc::UnboundedReceiver<Report>,
+    /// What the worker counts, as `/metrics` shows it.
+    pub metrics: Metrics,
     /// Requests the worker's stop, as a signal would.
     stop: StopSender,
     /// The worker task.
@@ -55,6 +60,7 @@ impl Bed {
         let bed = TestBed::start(Some(TICK));
         let sqs = testbed::sqs_client(&bed.moto.endpoint());
         let ecs = testbed::ecs_client(&bed.sim.endpoint());
+        let sns = testbed::sns_client(&bed.moto.endpoint());
         ecs.create_cluster()
             .send()
             .await
@@ -96,6 +102,7 @@ impl Bed {
             bed,
             sqs,
             ecs,
+            sns,
             queue_url,
             dlq_url,
         }
@@ -120,10 +127,8 @@ impl Bed {
 
     /// Starts the worker with `config`.
     pub fn start_worker(&self, config: Config) -> RunningWorker {
-        let clients = Clients {
-            sqs: self.sqs.clone(),
-            ecs: self.ecs.clone(),
-        };
+        let clients = Clients::from_clients(self.sqs.clone(), self.ecs.clone(), self.sns.clone());
+        let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();
         let handle = tokio::spawn(async move {
@@ -131,6 +136,7 @@ impl Bed {
         });
         RunningWorker {
             reports,
+            metrics,
             stop,
             handle,
         }

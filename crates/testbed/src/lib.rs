@@ -477,3 +477,16 @@ pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
         .build();
     aws_sdk_sqs::Client::from_conf(config)
 }
+
+/// An SNS client for `endpoint` (moto serves SNS beside SQS) with the SDK's default retries.
+pub fn sns_client(endpoint: &str) -> aws_sdk_sns::Client {
+    let config = aws_sdk_sns::Config::builder()
+        .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+        .region(aws_sdk_sns::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_sns::config::Credentials::new(
+            "testing", "testing", None, None, "testbed",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_sns::Client::from_conf(config)
+}

@@ -1,0 +1,415 @@
+//! `ecs-deployment status`: a service's deployments, and each running task's task definition and image
+//! digests against the service's target, so anyone can see when a rollout is really complete.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use aws_sdk_ecs::types::Task;
+
+use crate::cli::send::duration_arg;
+use crate::cli::{ClusterArg, EXIT_OK, Failure, sdk_config};
+use crate::ecs::{Ecs, service_state};
+use crate::rollout::{ServiceState, short_arn};
+
+/// How long one AWS call attempt may take.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many characters of an image digest are shown.
+const DIGEST_SHOWN: usize = 19;
+
+/// Show a service's deployments and whether its running tasks run the target.
+///
+/// The target is the task definition of the service's PRIMARY deployment. Each running task is marked
+/// `match` when it runs the target and the same image digests as the target's newest task, `no_match`
+/// otherwise (an older revision, or an image tag that moved). With --watch the view is refreshed until
+/// interrupted.
+///
+/// Exit codes: 0 shown, 2 wrong usage, 3 AWS unreachable or refused (or no such service).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The ECS service (name or ARN).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: String,
+    #[command(flatten)]
+    pub cluster: ClusterArg,
+    /// Refresh the view until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// How often --watch refreshes.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration_arg)]
+    pub interval: Duration,
+}
+
+/// One running task, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    /// The task id (the last part of its ARN).
+    pub id: String,
+    /// The task definition it runs.
+    pub task_definition: String,
+    /// ECS's lastStatus.
+    pub last_status: String,
+    /// ECS's health status of the task.
+    pub health: String,
+    /// Container name and the image digest it runs, when ECS knows it.
+    pub digests: Vec<(String, Option<String>)>,
+    /// When it started, in seconds since the epoch, when it has.
+    pub started_at: Option<i64>,
+}
+
+/// Whether a task runs the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Match {
+    /// The target's task definition and image digests.
+    Match,
+    /// Not the target, and how.
+    NoMatch(String),
+}
+
+/// Marks each task against `target`: the same task definition, and the same image digest per container
+/// as the target's newest started task.
+pub fn match_tasks(target: &str, tasks: &[TaskRow]) -> Vec<Match> {
+    let reference = tasks
+        .iter()
+        .filter(|t| t.task_definition == target)
+        .max_by_key(|t| t.started_at.unwrap_or(i64::MIN));
+    tasks
+        .iter()
+        .map(|task| {
+            if task.task_definition != target {
+                return Match::NoMatch(format!("runs {}", short_arn(&task.task_definition)));
+            }
+            let Some(reference) = reference else {
+                return Match::Match;
+            };
+            for (container, digest) in &task.digests {
+                let expected = reference
+                    .digests
+                    .iter()
+                    .find(|(name, _)| name == container)
+                    .and_then(|(_, d)| d.as_ref());
+                if let (Some(digest), Some(expected)) = (digest, expected)
+                    && digest != expected
+                {
+                    return Match::NoMatch(format!(
+                        "{container} runs {}, the target's newest task {}",
+                        shorten(digest),
+                        shorten(expected)
+                    ));
+                }
+            }
+            Match::Match
+        })
+        .collect()
+}
+
+fn shorten(digest: &str) -> &str {
+    digest.get(..DIGEST_SHOWN).unwrap_or(digest)
+}
+
+fn task_row(task: &Task) -> TaskRow {
+    TaskRow {
+        id: task
+            .task_arn()
+            .and_then(|a| a.rsplit('/').next())
+            .unwrap_or("?")
+            .to_owned(),
+        task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
+        last_status: task.last_status().unwrap_or("?").to_owned(),
+        health: task
+            .health_status()
+            .map_or("UNKNOWN", |h| h.as_str())
+            .to_owned(),
+        digests: task
+            .containers()
+            .iter()
+            .map(|c| {
+                (
+                    c.name().unwrap_or("?").to_owned(),
+                    c.image_digest().map(str::to_owned),
+                )
+            })
+            .collect(),
+        started_at: task.started_at().map(|t| t.secs()),
+    }
+}
+
+/// The status as text.
+pub fn render(
+    service: &str,
+    cluster: &str,
+    state: &ServiceState,
+    target: Option<&str>,
+    tasks: &[TaskRow],
+) -> String {
+    let mut out = String::new();
+    let running: i32 = state.deployments.iter().map(|d| d.running_count).sum();
+    let pending: i32 = state.deployments.iter().map(|d| d.pending_count).sum();
+    out.push_str(&format!(
+        "service {service} in cluster {cluster}: {}, {} desired, {running} running, {pending} pending\n\n",
+        state.status, state.desired_count
+    ));
+    let mut rows = vec![vec![
+        "DEPLOYMENT".to_owned(),
+        "STATUS".into(),
+        "TASK DEFINITION".into(),
+        "ROLLOUT".into(),
+        "RUNNING".into(),
+        "PENDING".into(),
+        "FAILED".into(),
+    ]];
+    for d in &state.deployments {
+        rows.push(vec![
+            d.id.clone(),
+            d.status.clone(),
+            short_arn(&d.task_definition).to_owned(),
+            d.rollout_state.clone().unwrap_or_else(|| "-".into()),
+            format!("{}/{}", d.running_count, state.desired_count),
+            d.pending_count.to_string(),
+            d.failed_tasks.to_string(),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    let Some(target) = target else {
+        out.push_str("\nno PRIMARY deployment: no target to compare tasks with\n");
+        return out;
+    };
+    out.push('\n');
+    let marks = match_tasks(target, tasks);
+    let mut rows = vec![vec![
+        "TASK".to_owned(),
+        "TASK DEFINITION".into(),
+        "STATUS".into(),
+        "HEALTH".into(),
+        "IMAGES".into(),
+        format!("TARGET {}", short_arn(target)),
+    ]];
+    for (task, mark) in tasks.iter().zip(&marks) {
+        let images: Vec<String> = task
+            .digests
+            .iter()
+            .map(|(name, digest)| {
+                format!("{name}={}", digest.as_deref().map_or("unknown", shorten))
+            })
+            .collect();
+        rows.push(vec![
+            task.id.clone(),
+            short_arn(&task.task_definition).to_owned(),
+            task.last_status.clone(),
+            task.health.clone(),
+            images.join(","),
+            match mark {
+                Match::Match => "match".to_owned(),
+                Match::NoMatch(why) => format!("no_match: {why}"),
+            },
+        ]);
+    }
+    out.push_str(&table(&rows));
+    let matching = marks
+        .iter()
+        .zip(tasks)
+        .filter(|(m, t)| **m == Match::Match && t.last_status == "RUNNING")
+        .count();
+    let complete = i32::try_from(matching).unwrap_or(i32::MAX) == state.desired_count
+        && matching == tasks.len();
+    out.push_str(&format!(
+        "\n{matching} of {} desired tasks run the target; {} task{} running in all: the rollout is {}\n",
+        state.desired_count,
+        tasks.len(),
+        if tasks.len() == 1 { "" } else { "s" },
+        if complete { "complete" } else { "not complete" }
+    ));
+    out
+}
+
+/// Left-aligned columns, two spaces apart.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
+    let described = ecs.describe_services(&[service.to_owned()]).await?;
+    let Some(described) = described.first() else {
+        return Err(Failure::aws(format!(
+            "service '{service}' not found in cluster '{}'",
+            ecs.cluster()
+        )));
+    };
+    let state = service_state(described);
+    let target = state
+        .deployments
+        .iter()
+        .find(|d| d.status == "PRIMARY")
+        .map(|d| d.task_definition.clone());
+    let tasks: Vec<TaskRow> = ecs
+        .running_task_details(service)
+        .await?
+        .iter()
+        .map(task_row)
+        .collect();
+    Ok(render(
+        described.service_name().unwrap_or(service),
+        ecs.cluster(),
+        &state,
+        target.as_deref(),
+        &tasks,
+    ))
+}
+
+/// Runs the subcommand.
+pub async fn run(args: &Args) -> Result<u8, Failure> {
+    let sdk = sdk_config(None, ATTEMPT_TIMEOUT).await?;
+    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    if !args.watch {
+        print!("{}", snapshot(&ecs, &args.service).await?);
+        return Ok(EXIT_OK);
+    }
+    let terminal = std::io::stdout().is_terminal();
+    let mut last = String::new();
+    loop {
+        let view = match snapshot(&ecs, &args.service).await {
+            Ok(view) => view,
+            Err(e) => format!("{e}\n"),
+        };
+        if terminal {
+            // Clear the screen and draw the view again.
+            print!("\x1b[H\x1b[2J{view}");
+        } else if view != last {
+            println!("{view}");
+        }
+        last = view;
+        tokio::time::sleep(args.interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(id: &str, td: &str, digest: &str, started: i64) -> TaskRow {
+        TaskRow {
+            id: id.into(),
+            task_definition: td.into(),
+            last_status: "RUNNING".into(),
+            health: "HEALTHY".into(),
+            digests: vec![("app".into(), Some(digest.into()))],
+            started_at: Some(started),
+        }
+    }
+
+    #[test]
+    fn tasks_match_the_target_revision_and_its_newest_digests() {
+        let tasks = [
+            task(
+                "a",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+                "sha256:new",
+                20,
+            ),
+            task(
+                "b",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+                "sha256:old",
+                10,
+            ),
+            task(
+                "c",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:4",
+                "sha256:new",
+                30,
+            ),
+            TaskRow {
+                digests: vec![("app".into(), None)],
+                ..task("d", "arn:aws:ecs:us-east-1:1:task-definition/web:5", "", 15)
+            },
+        ];
+        let marks = match_tasks("arn:aws:ecs:us-east-1:1:task-definition/web:5", &tasks);
+        assert_eq!(marks[0], Match::Match);
+        assert!(matches!(&marks[1], Match::NoMatch(why) if why.contains("app runs sha256:old")));
+        assert!(matches!(&marks[2], Match::NoMatch(why) if why.contains("web:4")));
+        assert_eq!(
+            marks[3],
+            Match::Match,
+            "an unknown digest is judged by the revision"
+        );
+    }
+
+    #[test]
+    fn the_view_says_whether_the_rollout_is_complete() {
+        let state = ServiceState {
+            status: "ACTIVE".into(),
+            desired_count: 1,
+            deployments: vec![crate::rollout::DeploymentState {
+                id: "ecs-svc/1".into(),
+                status: "PRIMARY".into(),
+                task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:5".into(),
+                rollout_state: Some("COMPLETED".into()),
+                rollout_state_reason: None,
+                running_count: 1,
+                pending_count: 0,
+                failed_tasks: 0,
+            }],
+        };
+        let done = render(
+            "web",
+            "prod",
+            &state,
+            Some("arn:aws:ecs:us-east-1:1:task-definition/web:5"),
+            &[task(
+                "a",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+                "sha256:1",
+                1,
+            )],
+        );
+        assert!(
+            done.lines()
+                .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                    == [
+                        "ecs-svc/1",
+                        "PRIMARY",
+                        "web:5",
+                        "COMPLETED",
+                        "1/1",
+                        "0",
+                        "0"
+                    ]),
+            "{done}"
+        );
+        assert!(done.contains("match"), "{done}");
+        assert!(done.contains("the rollout is complete"), "{done}");
+        let old = render(
+            "web",
+            "prod",
+            &state,
+            Some("arn:aws:ecs:us-east-1:1:task-definition/web:5"),
+            &[task(
+                "a",
+                "arn:aws:ecs:us-east-1:1:task-definition/web:4",
+                "sha256:1",
+                1,
+            )],
+        );
+        assert!(old.contains("no_match: runs web:4"), "{old}");
+        assert!(old.contains("not complete"), "{old}");
+    }
+}

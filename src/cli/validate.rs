@@ -1,0 +1,116 @@
+//! `ecs-deployment validate FILE`: judges a message body exactly as the worker would, offline.
+
+use std::collections::BTreeMap;
+
+use crate::cli::{EXIT_OK, Failure, InputFile, read_input};
+use crate::marker;
+use crate::message::{
+    self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
+};
+
+/// Judge a message body exactly as the worker would, without calling AWS.
+///
+/// Prints what the worker would register and exits 0, or says what is wrong with which member and
+/// exits 1. With --service (and --commit-url, --reply-to) the message attributes are judged too.
+///
+/// Exit codes: 0 valid, 1 invalid, 2 wrong usage or unreadable FILE.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
+    /// standard input.
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub file: InputFile,
+    /// The `service` attribute to judge with the body (`false`: register only).
+    #[arg(long, value_name = "SERVICE")]
+    pub service: Option<String>,
+    /// The `commit_url` attribute to judge with the body.
+    #[arg(long, value_name = "URL")]
+    pub commit_url: Option<String>,
+    /// The `reply_to` attribute to judge with the body.
+    #[arg(long, value_name = "QUEUE_URL")]
+    pub reply_to: Option<String>,
+}
+
+/// A message as the worker would read it: the request, or the reason it would be rejected.
+pub fn judge(
+    body: &str,
+    service: Option<&str>,
+    commit_url: Option<&str>,
+    reply_to: Option<&str>,
+) -> Result<DeploymentRequest, String> {
+    let mut attributes = BTreeMap::new();
+    // Without a service, the body alone is judged: register-only reads it the same way.
+    attributes.insert(
+        SERVICE_ATTRIBUTE.to_owned(),
+        service.unwrap_or("false").to_owned(),
+    );
+    if let Some(url) = commit_url {
+        attributes.insert(COMMIT_URL_ATTRIBUTE.to_owned(), url.to_owned());
+    }
+    if let Some(queue) = reply_to {
+        attributes.insert(REPLY_TO_ATTRIBUTE.to_owned(), queue.to_owned());
+    }
+    let request = message::parse(body, &attributes)?;
+    // The worker adds its marker tags when it registers; too many producer tags fail only there.
+    let marks = marker::registration_tags(
+        "00000000-0000-0000-0000-000000000000",
+        request.commit_url.as_deref(),
+        Some("arn:aws:ecs:us-east-1:000000000000:task-definition/previous:1"),
+    );
+    request.task_definition.with_marker_tags(&marks)?;
+    Ok(request)
+}
+
+/// What a valid message will do, in one line.
+pub fn summary(request: &DeploymentRequest, service_given: bool) -> String {
+    let containers: Vec<String> = request
+        .task_definition
+        .request()
+        .get("containerDefinitions")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("name").and_then(|n| n.as_str()).map(str::to_owned))
+        .collect();
+    let checked = request.task_definition.health_checked_containers();
+    let mut line = format!(
+        "valid: task definition family '{}', {} container{} ({})",
+        request.task_definition.family(),
+        containers.len(),
+        if containers.len() == 1 { "" } else { "s" },
+        containers.join(", ")
+    );
+    if !checked.is_empty() {
+        let names: Vec<&str> = checked.iter().map(String::as_str).collect();
+        line.push_str(&format!("; health-checked: {}", names.join(", ")));
+    }
+    match (&request.target, service_given) {
+        (Target::Service(service), true) => {
+            line.push_str(&format!("; deploys service '{service}'"))
+        }
+        (Target::RegisterOnly, true) => line.push_str("; registers only"),
+        _ => {}
+    }
+    line
+}
+
+/// Runs the subcommand.
+pub fn run(args: &Args) -> Result<u8, Failure> {
+    let body = read_input(&args.file)?;
+    let request = judge(
+        &body,
+        args.service.as_deref(),
+        args.commit_url.as_deref(),
+        args.reply_to.as_deref(),
+    )
+    .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
+    if let Some(queue) = &args.reply_to
+        && !(queue.starts_with("https://") || queue.starts_with("http://"))
+    {
+        eprintln!(
+            "warning: reply_to ({queue:?}) is not an SQS queue URL; the worker would deploy but send no reply"
+        );
+    }
+    println!("{}", summary(&request, args.service.is_some()));
+    Ok(EXIT_OK)
+}

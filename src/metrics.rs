@@ -1,0 +1,379 @@
+//! The worker's metrics, served in Prometheus text format at `/metrics` (see [`crate::http`]), and the SDK
+//! interceptor that counts every failed AWS call attempt by service, operation and error.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Upper bounds of the deployment duration histogram, in seconds: from a register-only message to a slow
+/// rollout plus its rollback.
+const DURATION_BUCKETS: [f64; 12] = [
+    1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 180.0, 300.0, 450.0, 600.0, 900.0, 1800.0,
+];
+/// How much of an error response is read for its error code.
+const MAX_ERROR_BODY: usize = 4096;
+
+/// Labels of a finished deployment.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    /// [`crate::outcome::Outcome::label`].
+    outcome: String,
+}
+
+/// Labels of a failed AWS call attempt.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AwsErrorLabels {
+    /// `sqs`, `ecs` or `sns`.
+    service: String,
+    /// The API operation, such as `DescribeServices`.
+    operation: String,
+    /// The service's error code, or `timeout`, `connection`, `http_NNN`.
+    error: String,
+}
+
+/// Labels of a notification.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NotificationLabels {
+    /// `slack`, `sns` or `reply`.
+    sink: String,
+    /// `delivered`, `failed` or `dropped` (its queue was full).
+    result: String,
+}
+
+/// Counters and gauges of one worker; cheap to clone, every clone counts into the same metrics.
+#[derive(Clone)]
+pub struct Metrics {
+    /// Shared by every clone.
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Every metric below, for encoding.
+    registry: Registry,
+    /// Messages received from the deployment queue.
+    received: Counter,
+    /// Deployments (messages settled or left) by outcome.
+    deployments: Family<OutcomeLabels, Counter>,
+    /// From receipt to settlement, by outcome.
+    duration: Family<OutcomeLabels, Histogram, fn() -> Histogram>,
+    /// Deployments running now.
+    in_flight: Gauge,
+    /// Messages waiting for a deployment of their service to finish.
+    waiting: Gauge,
+    /// Failed AWS call attempts, retried ones included.
+    aws_errors: Family<AwsErrorLabels, Counter>,
+    /// Notifications by sink and result.
+    notifications: Family<NotificationLabels, Counter>,
+    /// When a ReceiveMessage call last succeeded, in seconds since the epoch (0 before the first).
+    last_receive: Gauge<f64, AtomicU64>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+impl Metrics {
+    /// Fresh metrics, all zero.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("ecs_deployment");
+        let received = Counter::default();
+        registry.register(
+            "messages_received",
+            "Messages received from the deployment queue",
+            received.clone(),
+        );
+        let deployments = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "deployments",
+            "Deployments finished, by outcome",
+            deployments.clone(),
+        );
+        let duration = Family::<OutcomeLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            duration_histogram,
+        );
+        registry.register(
+            "deployment_duration_seconds",
+            "From receiving a message to settling it, by outcome",
+            duration.clone(),
+        );
+        let in_flight = Gauge::default();
+        registry.register(
+            "deployments_in_flight",
+            "Deployments running now",
+            in_flight.clone(),
+        );
+        let waiting = Gauge::default();
+        registry.register(
+            "messages_waiting",
+            "Messages held until a deployment of their service finishes",
+            waiting.clone(),
+        );
+        let aws_errors = Family::<AwsErrorLabels, Counter>::default();
+        registry.register(
+            "aws_errors",
+            "Failed AWS call attempts (the SDK's retries included), by service, operation and error",
+            aws_errors.clone(),
+        );
+        let notifications = Family::<NotificationLabels, Counter>::default();
+        registry.register(
+            "notifications",
+            "Notifications by sink and result",
+            notifications.clone(),
+        );
+        let last_receive = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_successful_receive_timestamp_seconds",
+            "When a ReceiveMessage call last succeeded, in seconds since the Unix epoch",
+            last_receive.clone(),
+        );
+        Self {
+            inner: Arc::new(Inner {
+                registry,
+                received,
+                deployments,
+                duration,
+                in_flight,
+                waiting,
+                aws_errors,
+                notifications,
+                last_receive,
+            }),
+        }
+    }
+
+    /// A ReceiveMessage call succeeded with `count` messages.
+    pub fn received(&self, count: usize) {
+        self.inner.received.inc_by(count as u64);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        self.inner.last_receive.set(now.as_secs_f64());
+    }
+
+    /// A deployment ended with `outcome` after `duration`.
+    pub fn finished(&self, outcome: &str, duration: Duration) {
+        let labels = OutcomeLabels {
+            outcome: outcome.to_owned(),
+        };
+        self.inner.deployments.get_or_create(&labels).inc();
+        self.inner
+            .duration
+            .get_or_create(&labels)
+            .observe(duration.as_secs_f64());
+    }
+
+    /// How many deployments run and how many messages wait now.
+    pub fn load(&self, in_flight: usize, waiting: usize) {
+        self.inner
+            .in_flight
+            .set(i64::try_from(in_flight).unwrap_or(i64::MAX));
+        self.inner
+            .waiting
+            .set(i64::try_from(waiting).unwrap_or(i64::MAX));
+    }
+
+    /// An AWS call attempt failed.
+    pub fn aws_error(&self, service: &str, operation: &str, error: &str) {
+        self.inner
+            .aws_errors
+            .get_or_create(&AwsErrorLabels {
+                service: service.to_ascii_lowercase(),
+                operation: operation.to_owned(),
+                error: error.to_owned(),
+            })
+            .inc();
+    }
+
+    /// A notification to `sink` ended with `result`.
+    pub fn notification(&self, sink: &str, result: &str) {
+        self.inner
+            .notifications
+            .get_or_create(&NotificationLabels {
+                sink: sink.to_owned(),
+                result: result.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Every metric in the text exposition format.
+    pub fn encode(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry);
+        text
+    }
+
+    /// An interceptor for an SDK client's configuration that counts its failed attempts here.
+    pub fn interceptor(&self) -> CountAwsErrors {
+        CountAwsErrors {
+            metrics: self.clone(),
+        }
+    }
+}
+
+/// Counts each failed attempt of an AWS call into [`Metrics`].
+#[derive(Debug, Clone)]
+pub struct CountAwsErrors {
+    /// Where the counts go.
+    metrics: Metrics,
+}
+
+impl Intercept for CountAwsErrors {
+    fn name(&self) -> &'static str {
+        "CountAwsErrors"
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(Err(err)) = context.output_or_error() else {
+            return Ok(());
+        };
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
+        let error = if err.is_timeout_error() {
+            "timeout".to_owned()
+        } else if err.is_connector_error() {
+            "connection".to_owned()
+        } else {
+            context
+                .response()
+                .map(|r| {
+                    let headers = r.headers();
+                    let header = headers
+                        .get("x-amzn-query-error")
+                        .or_else(|| headers.get("x-amzn-errortype"));
+                    error_code(header, r.body().bytes())
+                        .unwrap_or_else(|| format!("http_{}", r.status().as_u16()))
+                })
+                .unwrap_or_else(|| "other".to_owned())
+        };
+        self.metrics.aws_error(service, operation, &error);
+        Ok(())
+    }
+}
+
+/// The error code of an AWS error response: from its error-type header, or a JSON body's `__type`, or an
+/// XML body's `<Code>`.
+pub fn error_code(header: Option<&str>, body: Option<&[u8]>) -> Option<String> {
+    // Headers look like `ThrottlingException:http://internal.amazon.com/` or `Code;Sender`.
+    let clean = |code: &str| {
+        let code = code.split([':', ';']).next().unwrap_or(code);
+        let code = code.rsplit('#').next().unwrap_or(code).trim();
+        (!code.is_empty()
+            && code.len() <= 100
+            && code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .then(|| code.to_owned())
+    };
+    if let Some(code) = header.and_then(clean) {
+        return Some(code);
+    }
+    let body = body?;
+    let body = &body[..body.len().min(MAX_ERROR_BODY)];
+    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
+        return json
+            .get("__type")
+            .or_else(|| json.get("code"))
+            .and_then(|v| v.as_str())
+            .and_then(clean);
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("<Code>")? + "<Code>".len();
+    let end = text[start..].find("</Code>")? + start;
+    clean(&text[start..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_read_from_each_protocol() {
+        let cases: [(Option<&str>, &str, Option<&str>); 7] = [
+            (
+                Some("ThrottlingException:http://internal.amazon.com/"),
+                "",
+                Some("ThrottlingException"),
+            ),
+            (
+                Some("AWS.SimpleQueueService.NonExistentQueue;Sender"),
+                "",
+                Some("AWS.SimpleQueueService.NonExistentQueue"),
+            ),
+            (
+                None,
+                r#"{"__type": "com.amazonaws.ecs#ClientException", "message": "x"}"#,
+                Some("ClientException"),
+            ),
+            (
+                None,
+                "<ErrorResponse><Error><Code>NotFound</Code></Error></ErrorResponse>",
+                Some("NotFound"),
+            ),
+            (None, "<html>bad gateway</html>", None),
+            (None, r#"{"__type": "has spaces in it"}"#, None),
+            (Some(""), "", None),
+        ];
+        for (header, body, expected) in cases {
+            assert_eq!(
+                error_code(header, Some(body.as_bytes())).as_deref(),
+                expected,
+                "{header:?} {body}"
+            );
+        }
+    }
+
+    #[test]
+    fn metrics_are_encoded_with_their_labels() {
+        let metrics = Metrics::new();
+        metrics.received(2);
+        metrics.finished("deployed", Duration::from_secs(20));
+        metrics.load(3, 1);
+        metrics.aws_error("ECS", "DescribeServices", "ThrottlingException");
+        metrics.notification("slack", "failed");
+        let text = metrics.encode();
+        for line in [
+            "ecs_deployment_messages_received_total 2",
+            "ecs_deployment_deployments_total{outcome=\"deployed\"} 1",
+            "ecs_deployment_deployment_duration_seconds_bucket{le=\"30.0\",outcome=\"deployed\"} 1",
+            "ecs_deployment_deployments_in_flight 3",
+            "ecs_deployment_messages_waiting 1",
+            "ecs_deployment_aws_errors_total{service=\"ecs\",operation=\"DescribeServices\",error=\"ThrottlingException\"} 1",
+            "ecs_deployment_notifications_total{sink=\"slack\",result=\"failed\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} missing from:\n{text}");
+        }
+        assert!(text.contains("ecs_deployment_last_successful_receive_timestamp_seconds 1"));
+    }
+}
