@@ -376,28 +376,181 @@ impl Bed {
     /// Receives every message now on the dead-letter queue (they stay hidden for a minute).
     pub async fn dead_letters(&self, expected: usize) -> Vec<Message> {
         let url = self.dlq_url.clone().expect("a dead-letter queue");
-        let mut letters = Vec::new();
+        self.receive_all(&url, expected).await
+    }
+
+    /// Receives `expected` messages from `url`, waiting up to [`REPORT_DEADLINE`] (they stay hidden for a
+    /// minute).
+    pub async fn receive_all(&self, url: &str, expected: usize) -> Vec<Message> {
+        let mut messages = Vec::new();
         let deadline = tokio::time::Instant::now() + REPORT_DEADLINE;
-        while letters.len() < expected {
+        while messages.len() < expected {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "only {} of {expected} dead letters arrived",
-                letters.len()
+                "only {} of {expected} messages arrived on {url}",
+                messages.len()
             );
             let out = self
                 .sqs
                 .receive_message()
-                .queue_url(&url)
+                .queue_url(url)
                 .max_number_of_messages(10)
                 .visibility_timeout(60)
                 .wait_time_seconds(1)
                 .message_attribute_names("All")
                 .send()
                 .await
-                .expect("receive dead letters");
-            letters.extend(out.messages.unwrap_or_default());
+                .expect("receive messages");
+            messages.extend(out.messages.unwrap_or_default());
         }
-        letters
+        messages
+    }
+
+    /// Creates a standard queue; returns its URL.
+    pub async fn queue(&self, name: &str) -> String {
+        self.sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .expect("create a queue")
+            .queue_url
+            .expect("queue URL")
+    }
+
+    /// The queue's ARN.
+    pub async fn queue_arn(&self, url: &str) -> String {
+        self.sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .expect("queue attributes")
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .expect("queue ARN")
+    }
+
+    /// Runs the binary with `args` against the bed (SQS_URL set to the deployment queue), feeding `stdin`.
+    pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> CliRun {
+        let mut env = self.bed.env();
+        env.push(("SQS_URL", self.queue_url.clone()));
+        cli(env, args, stdin).await
+    }
+}
+
+/// What a run of the binary printed, and how it exited.
+#[derive(Debug)]
+pub struct CliRun {
+    /// The exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the binary with exactly `env` (plus PATH) and `args`, feeding `stdin`; off the async threads.
+pub async fn cli(env: Vec<(&'static str, String)>, args: &[&str], stdin: Option<&str>) -> CliRun {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let stdin = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ecs-deployment"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the binary");
+        if let Some(mut pipe) = child.stdin.take() {
+            pipe.write_all(stdin.unwrap_or_default().as_bytes())
+                .expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("the binary runs");
+        CliRun {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    })
+    .await
+    .expect("the binary's runner did not panic")
+}
+
+/// A local HTTP receiver standing in for a Slack webhook: records every JSON body posted to it, and
+/// answers only once it is open.
+pub struct HttpReceiver {
+    /// Its URL.
+    pub url: String,
+    /// The bodies received so far.
+    pub bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    /// Whether requests are answered.
+    open: tokio::sync::watch::Sender<bool>,
+    /// The server.
+    task: JoinHandle<()>,
+}
+
+impl HttpReceiver {
+    /// Starts on a free loopback port; `open`: answer at once, otherwise hold every request until
+    /// [`HttpReceiver::open`].
+    pub async fn start(open: bool) -> Self {
+        use axum::extract::State;
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+            tokio::sync::watch::Receiver<bool>,
+        );
+        async fn post(State((bodies, mut open)): State<Shared>, body: String) -> &'static str {
+            let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+            bodies.lock().expect("bodies").push(value);
+            let _ = open.wait_for(|o| *o).await;
+            "ok"
+        }
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (open_tx, open_rx) = tokio::sync::watch::channel(open);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a receiver");
+        let url = format!(
+            "http://{}/services/T000/B000/hook",
+            listener.local_addr().expect("address")
+        );
+        let app = axum::Router::new()
+            .route("/services/T000/B000/hook", axum::routing::post(post))
+            .with_state((bodies.clone(), open_rx));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url,
+            bodies,
+            open: open_tx,
+            task,
+        }
+    }
+
+    /// Answers held and later requests.
+    pub fn open(&self) {
+        let _ = self.open.send(true);
+    }
+
+    /// Waits until `count` bodies arrived; returns them.
+    pub async fn wait_for(&self, count: usize) -> Vec<Value> {
+        testbed::wait_until("webhook posts", REPORT_DEADLINE, || async {
+            let bodies = self.bodies.lock().expect("bodies").clone();
+            (bodies.len() >= count).then_some(bodies)
+        })
+        .await
+    }
+}
+
+impl Drop for HttpReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -49,7 +49,7 @@ pub fn venv_bin(program: &str) -> PathBuf {
 }
 
 /// A free TCP port on 127.0.0.1 (free when asked; the caller retries if something takes it meanwhile).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free loopback port");
     listener
         .local_addr()
@@ -356,6 +356,7 @@ impl TestBed {
     pub fn env(&self) -> Vec<(&'static str, String)> {
         let mut env = isolated_aws_env();
         env.push(("AWS_ENDPOINT_URL_SQS", self.moto.endpoint()));
+        env.push(("AWS_ENDPOINT_URL_SNS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_ECS", self.sim.endpoint()));
         env
     }
@@ -376,11 +377,12 @@ pub fn isolated_aws_env() -> Vec<(&'static str, String)> {
 }
 
 /// Variables of the developer's environment that would point a child at a real account or endpoint.
-const INHERITED_AWS_VARS: [&str; 7] = [
+const INHERITED_AWS_VARS: [&str; 8] = [
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_SNS",
     "AWS_ENDPOINT_URL_ECS",
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",

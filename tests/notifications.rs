@@ -1,0 +1,232 @@
+//! Notifications: a local HTTP receiver standing in for Slack, SNS and reply queues on moto.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_sqs::types::Message;
+use common::{Bed, HttpReceiver, task_definition};
+use ecs_deployment::outcome::Outcome;
+use serde_json::Value;
+
+/// The JSON bodies of `messages`, with each message's String attributes.
+fn notices(messages: &[Message]) -> Vec<(Value, BTreeMap<String, String>)> {
+    messages
+        .iter()
+        .map(|m| {
+            let body = serde_json::from_str(m.body().unwrap_or_default()).expect("a JSON notice");
+            let attributes = m
+                .message_attributes()
+                .into_iter()
+                .flatten()
+                .filter_map(|(k, v)| Some((k.clone(), v.string_value()?.to_owned())))
+                .collect();
+            (body, attributes)
+        })
+        .collect()
+}
+
+fn find<'a>(
+    all: &'a [(Value, BTreeMap<String, String>)],
+    event: &str,
+    id: &str,
+) -> &'a (Value, BTreeMap<String, String>) {
+    all.iter()
+        .find(|(n, _)| n["event"] == event && n["message_id"] == id)
+        .unwrap_or_else(|| panic!("no {event} notice for {id} among {all:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slack_sns_and_the_reply_queue_hear_of_every_start_and_end() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    let slack = HttpReceiver::start(true).await;
+    // SNS delivers to an SQS queue subscribed to the topic, raw, so the body is the worker's JSON.
+    let topic = bed
+        .sns
+        .create_topic()
+        .name("deployments")
+        .send()
+        .await
+        .expect("create a topic")
+        .topic_arn
+        .expect("topic ARN");
+    let inbox = bed.queue("sns-inbox").await;
+    bed.sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(bed.queue_arn(&inbox).await)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe the inbox");
+    let replies = bed.queue("replies").await;
+    let mut worker = bed.start_worker(bed.config(&[
+        ("SLACK_WEBHOOK", slack.url.as_str()),
+        ("SLACK_CHANNEL", "#deploys"),
+        ("SLACK_BOTNAME", "deploy-bot"),
+        ("SNS_TOPIC", topic.as_str()),
+    ]));
+
+    let good = bed
+        .send(
+            &task_definition("web", "nginx:1.28", "healthy").to_string(),
+            &[
+                ("service", "web"),
+                ("commit_url", "https://example.com/commit/1"),
+                ("reply_to", replies.as_str()),
+            ],
+        )
+        .await;
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    let v2 = report.new_task_definition.clone().expect("registered");
+    let crash = bed
+        .send(
+            &task_definition("web", "nginx:1.29", "crash").to_string(),
+            &[("service", "web"), ("reply_to", replies.as_str())],
+        )
+        .await;
+    let report = worker.next_report().await;
+    assert!(
+        matches!(report.outcome, Outcome::Failed { .. }),
+        "{report:?}"
+    );
+    let rejected = bed
+        .send(
+            "{not json",
+            &[("service", "web"), ("reply_to", replies.as_str())],
+        )
+        .await;
+    let report = worker.next_report().await;
+    assert!(
+        matches!(report.outcome, Outcome::Rejected { .. }),
+        "{report:?}"
+    );
+
+    // Two deployments started and three ended: five notices on every sink.
+    let sns = notices(&bed.receive_all(&inbox, 5).await);
+    let reply = notices(&bed.receive_all(&replies, 5).await);
+    let posts = slack.wait_for(5).await;
+    for all in [&sns, &reply] {
+        let (started, _) = find(all, "started", &good);
+        assert_eq!(started["service"], "web");
+        assert_eq!(started["cluster"], "default");
+        assert_eq!(started["previous_task_definition"], v1.as_str());
+        assert_eq!(started["new_task_definition"], v2.as_str());
+        assert_eq!(started["commit_url"], "https://example.com/commit/1");
+        let (deployed, _) = find(all, "finished", &good);
+        assert_eq!(deployed["outcome"], "deployed");
+        assert_eq!(deployed["success"], true);
+        assert!(deployed["duration_ms"].as_u64().is_some());
+        let (failed, _) = find(all, "finished", &crash);
+        assert_eq!(failed["outcome"], "failed");
+        assert_eq!(failed["success"], false);
+        assert_eq!(failed["rollback"], "rolled_back_by_ecs");
+        assert!(
+            failed["ecs_said"].as_array().is_some_and(|s| !s.is_empty()),
+            "what ECS said travels with a failure: {failed}"
+        );
+        let (refused, _) = find(all, "finished", &rejected);
+        assert_eq!(refused["outcome"], "rejected");
+        assert!(
+            refused["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not JSON"))
+        );
+    }
+    // Replies are correlated by the original message id.
+    for (notice, attributes) in &reply {
+        assert_eq!(
+            attributes.get("original_message_id"),
+            notice["message_id"].as_str().map(str::to_owned).as_ref()
+        );
+        assert_eq!(
+            attributes.get("event"),
+            notice["event"].as_str().map(str::to_owned).as_ref()
+        );
+    }
+    // Slack: the old script's channel and name, a colored attachment per notice.
+    assert!(
+        posts
+            .iter()
+            .all(|p| p["channel"] == "#deploys" && p["username"] == "deploy-bot"),
+        "{posts:#?}"
+    );
+    let texts: Vec<&str> = posts.iter().filter_map(|p| p["text"].as_str()).collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Deploying web in default: web:1 → web:2")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Deployed web in default: web:1 → web:2")),
+        "{texts:?}"
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("Deployment of web in default failed")),
+        "{texts:?}"
+    );
+    let colors: Vec<&str> = posts
+        .iter()
+        .filter_map(|p| p["attachments"][0]["color"].as_str())
+        .collect();
+    assert!(
+        colors.contains(&"good") && colors.contains(&"danger"),
+        "{colors:?}"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_or_hanging_notification_neither_fails_nor_delays_a_deployment() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    // Slack takes the posts and does not answer; the topic does not exist; the reply queue is no URL.
+    let slack = HttpReceiver::start(false).await;
+    let mut worker = bed.start_worker(bed.config(&[
+        ("SLACK_WEBHOOK", slack.url.as_str()),
+        ("SNS_TOPIC", "arn:aws:sns:us-east-1:123456789012:missing"),
+    ]));
+    let id = bed
+        .send(
+            &task_definition("web", "nginx:1.28", "healthy").to_string(),
+            &[("service", "web"), ("reply_to", "not-a-queue")],
+        )
+        .await;
+    let report = worker.next_report().await;
+    assert_eq!(report.message_id, id);
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert!(report.settled);
+    bed.assert_queue_empty().await;
+    // The deployment ended while Slack still held its first post unanswered.
+    assert_eq!(
+        slack.bodies.lock().expect("bodies").len(),
+        1,
+        "only the start reached Slack so far"
+    );
+    let text = testbed::wait_until(
+        "failed notifications counted",
+        common::REPORT_DEADLINE,
+        || async {
+            let text = worker.metrics.encode();
+            (text.contains(r#"notifications_total{sink="sns",result="failed"} 2"#)
+                && text.contains(r#"notifications_total{sink="reply",result="failed"} 2"#))
+            .then_some(text)
+        },
+    )
+    .await;
+    assert!(
+        text.contains(r#"aws_errors_total{service="sns",operation="Publish""#),
+        "{text}"
+    );
+    slack.open();
+    slack.wait_for(2).await;
+    worker.stop().await;
+}
