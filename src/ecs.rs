@@ -192,6 +192,17 @@ impl Ecs {
         family: &str,
         message_id: &str,
     ) -> Result<Option<Marked>, AwsError> {
+        for arn in self.newest_revisions(family).await? {
+            let tags = self.task_definition_tags(&arn).await?;
+            if let Some(marked) = Marked::from_tags(&arn, &tags, message_id) {
+                return Ok(Some(marked));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The family's newest ACTIVE revisions, newest first: as many as a redelivered message searches.
+    pub async fn newest_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
         let out = self
             .client
             .list_task_definitions()
@@ -202,13 +213,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| AwsError::new("ListTaskDefinitions", e))?;
-        for arn in out.task_definition_arns() {
-            let tags = self.task_definition_tags(arn).await?;
-            if let Some(marked) = Marked::from_tags(arn, &tags, message_id) {
-                return Ok(Some(marked));
-            }
-        }
-        Ok(None)
+        Ok(out.task_definition_arns().to_vec())
     }
 
     /// A task definition revision's tags (key, value).

@@ -42,15 +42,11 @@ enum Command {
     /// Exit codes: 0 stopped by SIGTERM/SIGINT, 1 the queue does not exist or HTTP_LISTEN cannot be
     /// listened on, 2 a missing or invalid variable, 130 a second stop signal.
     Run,
-    /// Judge a message body exactly as the worker would, offline.
+    // The other subcommands' help is their arguments' documentation.
     Validate(cli::validate::Args),
-    /// Validate a task definition and send it to the deployment queue; --wait follows it.
     Send(cli::send::Args),
-    /// Show a service's deployments and whether its running tasks run the target.
     Status(cli::status::Args),
-    /// Show what would change between a service's task definition and a file.
     Diff(cli::diff::Args),
-    /// Probe the worker's /healthz (for container health checks).
     Healthcheck(cli::healthcheck::Args),
 }
 

@@ -1,7 +1,7 @@
 //! `ecs-deployment send`: validates a task definition, sends it as a deployment message with the right
 //! attributes, and with `--wait` follows the deployment to its outcome.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
@@ -255,7 +255,7 @@ impl Follow {
         let mut progress = ProgressLine::new();
         let mut revision: Option<String> = None;
         let mut seen = false;
-        let mut looked_up: HashMap<String, bool> = HashMap::new();
+        let mut not_ours: HashSet<String> = HashSet::new();
         let mut trouble: Option<String> = None;
         loop {
             if Instant::now() >= deadline {
@@ -333,8 +333,11 @@ impl Follow {
                     continue;
                 }
             };
-            if revision.is_none() {
-                revision = self.find_revision(&state, &mut looked_up).await;
+            if revision.is_none() && self.reply_to.is_none() {
+                revision = self
+                    .find_revision(&mut not_ours)
+                    .await
+                    .map(|m| m.task_definition);
             }
             let (line, news) = progress_line(
                 service,
@@ -347,7 +350,10 @@ impl Follow {
             let Some(revision) = &revision else {
                 continue;
             };
-            seen |= ours(&state, revision).is_some();
+            // Seen in the service, or (a rollout ended before it was read) tagged as deployed.
+            seen = seen
+                || ours(&state, revision).is_some()
+                || (self.reply_to.is_none() && self.service_was_updated(revision).await);
             if self.reply_to.is_none() {
                 match judge_service(&state, revision, seen) {
                     Seen::InProgress => {}
@@ -423,29 +429,36 @@ impl Follow {
         Ok(notices)
     }
 
-    /// The revision among the service's deployments that the worker tagged with this message's id.
-    async fn find_revision(
-        &self,
-        state: &ServiceState,
-        looked_up: &mut HashMap<String, bool>,
-    ) -> Option<String> {
-        for deployment in &state.deployments {
-            let arn = &deployment.task_definition;
-            if !short_arn(arn).starts_with(&format!("{}:", self.family)) {
-                continue;
-            }
-            if !looked_up.contains_key(arn) {
-                let Ok(tags) = self.ecs.task_definition_tags(arn).await else {
-                    continue;
-                };
-                let marked = Marked::from_tags(arn, &tags, &self.message_id).is_some();
-                looked_up.insert(arn.clone(), marked);
-            }
-            if looked_up.get(arn) == Some(&true) {
-                return Some(arn.clone());
+    /// The revision the worker registered for this message, found by its marker tag among the family's
+    /// newest revisions; revisions found not to be it are remembered in `not_ours`.
+    async fn find_revision(&self, not_ours: &mut HashSet<String>) -> Option<Marked> {
+        let newest = self.ecs.newest_revisions(&self.family).await.ok()?;
+        let unknown: Vec<String> = newest
+            .into_iter()
+            .filter(|a| !not_ours.contains(a))
+            .collect();
+        for arn in unknown {
+            let tags = self.ecs.task_definition_tags(&arn).await.ok()?;
+            match Marked::from_tags(&arn, &tags, &self.message_id) {
+                Some(marked) => return Some(marked),
+                // A revision's message-id tag is written when it is registered: it never becomes ours.
+                None => {
+                    not_ours.insert(arn);
+                }
             }
         }
         None
+    }
+
+    /// Whether the worker has pointed the service at the revision: it tags the revision with the
+    /// deployment once UpdateService answered.
+    async fn service_was_updated(&self, revision: &str) -> bool {
+        self.ecs
+            .task_definition_tags(revision)
+            .await
+            .ok()
+            .and_then(|tags| Marked::from_tags(revision, &tags, &self.message_id))
+            .is_some_and(|m| m.deployment_id.is_some())
     }
 }
 
@@ -497,9 +510,6 @@ fn outcome(notice: &Notice) -> Result<u8, Failure> {
     let mut message = format!("{}{took}", notice.headline());
     if let Some(reason) = &notice.reason {
         message.push_str(&format!(": {reason}"));
-    }
-    for said in &notice.ecs_said {
-        message.push_str(&format!("\n  ECS said: {said}"));
     }
     Err(Failure::no(message))
 }
