@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs ecs-deployment for real against the local AWS test bed, with no AWS account:
 #   moto's server for SQS, ecs-sim for ECS (rollouts over simulated time), the aws CLI as the producer.
-# It creates a deployment queue with a dead-letter queue, a cluster and a 3-task service with the deployment
-# circuit breaker, starts the worker, then sends two deployments the way producers do: a good one, which the
-# worker rolls out, and one whose containers crash, which ECS's circuit breaker rolls back and the worker
-# reports as failed. Everything the script started stops when it ends.
+# It creates a deployment queue with a dead-letter queue, a reply queue, a cluster and a 3-task service with
+# the deployment circuit breaker, starts the worker with its HTTP endpoint, then sends three deployments: a
+# good one with `aws sqs send-message` as the old script's producers do, a good one and one whose containers
+# crash with `ecs-deployment send --wait`, which shows each rollout's progress and exits with its outcome
+# (ECS's circuit breaker rolls the crashing one back). It ends with `ecs-deployment status`, the health check
+# and a few metrics. Everything the script started stops when it ends.
 #
 # DEMO_TICK_MS sets real milliseconds per simulated second (default 250).
 set -euo pipefail
@@ -86,16 +88,20 @@ service_ready() {
 }
 wait_for 120 service_ready
 
-say "starting the worker: ecs-deployment (SQS_URL=$queue_url)"
-SQS_URL=$queue_url AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint \
-  ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 \
+replies_url=$(sqs create-queue --queue-name deployment-replies --query QueueUrl --output text)
+http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+say "starting the worker: ecs-deployment (SQS_URL=$queue_url, HTTP_LISTEN=127.0.0.1:$http_port)"
+export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint
+SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
   target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
 pids+=($!)
 
 # Waits until the worker's log has $1 "deployment finished" lines.
 finished() { (($(grep -c 'deployment finished' "$work/worker.log" 2>/dev/null || true) >= $1)); }
 
-send() { # image behaviour commit
+# Writes the task definition of `image` whose containers behave as `behaviour` to td.json.
+write_td() { # image behaviour
   task_definition "$1" >"$work/td.json"
   python3 - "$work/td.json" "$2" <<'PY2'
 import json, sys
@@ -103,18 +109,43 @@ td = json.load(open(sys.argv[1]))
 td["containerDefinitions"][0]["dockerLabels"] = {"ecs-sim.behaviour": sys.argv[2]}
 json.dump(td, open(sys.argv[1], "w"))
 PY2
+}
+
+send() { # image behaviour commit
+  write_td "$1" "$2"
   sqs send-message --queue-url "$queue_url" --message-body "file://$work/td.json" \
     --message-attributes "{\"service\": {\"DataType\": \"String\", \"StringValue\": \"web\"}, \"commit_url\": {\"DataType\": \"String\", \"StringValue\": \"https://example.com/commit/$3\"}}" \
     --query MessageId --output text | sed 's/^/    sent message /'
 }
 
-say "deployment 1: nginx:1.28, healthy containers"
+say "deployment 1, sent with the aws CLI as the old script's producers do: nginx:1.28, healthy containers"
 send nginx:1.28 healthy abc123
 wait_for 300 finished 1
 
-say "deployment 2: nginx:broken, containers that crash after starting"
-send nginx:broken crash def456
-wait_for 300 finished 2
+say "deployment 2, sent with ecs-deployment send --wait: nginx:1.29, healthy containers"
+write_td nginx:1.29 healthy
+target/debug/ecs-deployment send --queue-url "$queue_url" --service web --commit-url https://example.com/commit/bcd234 \
+  --reply-to "$replies_url" --wait --poll-interval 1s "$work/td.json"
+wait_for 60 finished 2
+
+say "deployment 3, sent with ecs-deployment send --wait: nginx:broken, containers that crash after starting"
+write_td nginx:broken crash
+if target/debug/ecs-deployment send --queue-url "$queue_url" --service web --commit-url https://example.com/commit/def456 \
+  --reply-to "$replies_url" --wait --poll-interval 1s "$work/td.json"; then
+  echo "demo: send --wait should have failed for the crashing deployment" >&2
+  exit 1
+else
+  echo "    send --wait exited $? for the failed deployment, as a CI pipeline needs"
+fi
+wait_for 60 finished 3
+
+say "ecs-deployment status --service web"
+target/debug/ecs-deployment status --service web | sed 's/^/    /'
+
+say "the worker's health and a few of its metrics (http://127.0.0.1:$http_port)"
+target/debug/ecs-deployment healthcheck --url "http://127.0.0.1:$http_port/healthz" | sed 's/^/    /'
+python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$http_port/metrics').read().decode())" |
+  grep -E '^ecs_deployment_(messages_received_total|deployments_total|deployments_in_flight|notifications_total)' | sed 's/^/    /'
 
 say "outcomes (from the last log line of each deployment)"
 grep 'deployment finished' "$work/worker.log" | while read -r line; do
@@ -125,6 +156,6 @@ say "the service now runs"
 ecs describe-services --services web --output text \
   --query 'services[0].deployments[].[status, taskDefinition, rolloutState, runningCount, desiredCount]' |
   awk '{sub(/.*task-definition\//, "", $2); printf "    %s %s %s %s/%s running\n", $1, $2, $3, $4, $5}'
-say "queue after both deployments (visible, in flight)"
+say "queue after the deployments (visible, in flight)"
 sqs get-queue-attributes --queue-url "$queue_url" --output text \
   --attribute-names ApproximateNumberOfMessages ApproximateNumberOfMessagesNotVisible --query 'Attributes.[ApproximateNumberOfMessages, ApproximateNumberOfMessagesNotVisible]' | sed 's/^/    /'
