@@ -251,3 +251,49 @@ fn a_queue_that_does_not_exist_stops_the_worker_with_exit_1() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_are_text_or_json_lines_filtered_by_rust_log() {
+    let bed = Bed::start(true).await;
+    // JSON, warnings and errors only: the rejection's final line is there, info lines are not.
+    let mut quiet = common::WorkerProcess::start(&bed, &[("RUST_LOG", "warn")]);
+    bed.send("{", &[("service", "web")]).await;
+    let finished = quiet.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["level"], "ERROR");
+    assert_eq!(finished["outcome"], "rejected");
+    assert!(
+        quiet.log.iter().all(|l| l["level"] != "INFO"),
+        "{}",
+        quiet.log_text()
+    );
+    quiet.signal("TERM");
+    assert_eq!(quiet.wait_exit(), Some(0));
+
+    // Text: one readable key=value line per event.
+    let mut env = bed.bed.env();
+    env.extend([
+        ("SQS_URL", bed.queue_url.clone()),
+        ("SQS_WAIT_TIME", "1".to_owned()),
+        ("LOG_FORMAT", "text".to_owned()),
+    ]);
+    let mut child = worker(&env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the worker");
+    let lines = stderr_lines(&mut child);
+    let line = testbed::wait_until_blocking("the receiving line", REPORT_DEADLINE, || {
+        lines
+            .recv_timeout(REPORT_DEADLINE)
+            .ok()
+            .filter(|l| l.contains("receiving deployments"))
+    });
+    assert!(!line.starts_with('{'), "{line}");
+    assert!(line.contains(" INFO ") && line.contains("queue="), "{line}");
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success());
+    let status = child.wait().expect("the worker exits");
+    assert_eq!(status.code(), Some(0));
+}
