@@ -46,6 +46,15 @@ async fn every_subcommand_documents_itself_and_its_exit_codes() {
     }
     let wrong = cli(testbed::isolated_aws_env(), &["deploy"], None).await;
     assert_eq!(wrong.code, 2, "{wrong:?}");
+    let wrong = cli(testbed::isolated_aws_env(), &["validate", "--bogus"], None).await;
+    expect(&wrong, 2, "--bogus");
+    let wrong = cli(
+        testbed::isolated_aws_env(),
+        &["send", "--service", "web", "--timeout", "soon"],
+        None,
+    )
+    .await;
+    expect(&wrong, 2, "--timeout");
     let missing = cli(testbed::isolated_aws_env(), &["status"], None).await;
     expect(&missing, 2, "--service");
 }
@@ -338,6 +347,68 @@ async fn status_shows_deployments_and_whether_each_task_runs_the_target() {
     assert!(run.stdout.contains("PRIMARY"), "{run:?}");
     assert_eq!(run.stdout.matches("  match").count(), 2, "{run:?}");
     assert!(run.stdout.contains("the rollout is complete"), "{run:?}");
+
+    // --watch draws the view again as the service changes, until interrupted.
+    let mut env = bed.bed.env();
+    env.push(("SQS_URL", bed.queue_url.clone()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-deployment"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .args([
+            "status",
+            "--service",
+            "web",
+            "--watch",
+            "--interval",
+            "100ms",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start status --watch");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, lines) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next_with = |lines: std::sync::mpsc::Receiver<String>, text: &'static str| {
+        tokio::task::spawn_blocking(move || {
+            let found = testbed::wait_until_blocking(text, common::REPORT_DEADLINE, || {
+                lines
+                    .recv_timeout(common::REPORT_DEADLINE)
+                    .ok()
+                    .filter(|l| l.contains(text))
+            });
+            (found, lines)
+        })
+    };
+    let (_, lines) = next_with(lines, "the rollout is complete")
+        .await
+        .expect("first view");
+    let v2 = bed.register("web", "nginx:1.28", "healthy").await;
+    bed.ecs
+        .update_service()
+        .service("web")
+        .task_definition(&v2)
+        .send()
+        .await
+        .expect("update the service");
+    let (line, _) = next_with(lines, "TARGET web:2")
+        .await
+        .expect("a later view");
+    assert!(line.contains("TARGET web:2"), "{line}");
+    child.kill().expect("interrupt status --watch");
+    let _ = child.wait();
 
     let run = bed.cli(&["status", "--service", "nope"], None).await;
     expect(&run, 3, "service 'nope' not found in cluster 'default'");
