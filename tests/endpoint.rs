@@ -31,8 +31,8 @@ async fn metrics_count_what_the_worker_did_and_health_follows_sqs() {
     let base = format!("http://{listen}");
     let mut worker = bed.start_worker(bed.config(&[
         ("HTTP_LISTEN", listen.as_str()),
-        ("SQS_VISIBILITY_TIMEOUT", "3"),
-        ("UNHEALTHY_AFTER", "2s"),
+        ("SQS_VISIBILITY_TIMEOUT", "6"),
+        ("UNHEALTHY_AFTER", "5s"),
     ]));
     testbed::wait_until("the worker is ready", REPORT_DEADLINE, || async {
         get(&format!("{base}/readyz"))
