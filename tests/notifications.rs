@@ -230,3 +230,81 @@ async fn a_failing_or_hanging_notification_neither_fails_nor_delays_a_deployment
     slack.wait_for(2).await;
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifo_reply_queues_and_topics_get_a_message_group() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let replies = bed.fifo_queue("replies.fifo").await;
+    let topic = bed
+        .sns
+        .create_topic()
+        .name("deployments.fifo")
+        .attributes("FifoTopic", "true")
+        .send()
+        .await
+        .expect("create a FIFO topic")
+        .topic_arn
+        .expect("topic ARN");
+    let inbox = bed.fifo_queue("sns-inbox.fifo").await;
+    bed.sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(bed.queue_arn(&inbox).await)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe the inbox");
+    let mut worker = bed.start_worker(bed.config(&[("SNS_TOPIC", topic.as_str())]));
+    let id = bed
+        .send(
+            &task_definition("web", "nginx:1.28", "healthy").to_string(),
+            &[("service", "web"), ("reply_to", replies.as_str())],
+        )
+        .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+
+    let group = |m: &Message| {
+        m.attributes()
+            .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId))
+            .cloned()
+    };
+    // A FIFO queue hands out one message of a group at a time: each is deleted before the next.
+    for (url, expected_group) in [(&replies, id.as_str()), (&inbox, "web")] {
+        let mut events = Vec::new();
+        while events.len() < 2 {
+            let messages =
+                testbed::wait_until("a FIFO notice", common::REPORT_DEADLINE, || async {
+                    let out = bed
+                        .sqs
+                        .receive_message()
+                        .queue_url(url)
+                        .message_system_attribute_names(
+                            aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId,
+                        )
+                        .wait_time_seconds(1)
+                        .send()
+                        .await
+                        .expect("receive");
+                    let messages = out.messages.unwrap_or_default();
+                    (!messages.is_empty()).then_some(messages)
+                })
+                .await;
+            for message in messages {
+                assert_eq!(group(&message).as_deref(), Some(expected_group), "{url}");
+                let (notice, _) = &notices(std::slice::from_ref(&message))[0];
+                events.push(notice["event"].as_str().unwrap_or_default().to_owned());
+                bed.sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+        assert_eq!(events, ["started", "finished"], "in order on {url}");
+    }
+    worker.stop().await;
+}
