@@ -186,6 +186,25 @@ async fn send_puts_a_valid_message_on_the_queue_with_the_workers_attributes() {
     expect(&run, 3, "SendMessage");
 }
 
+/// `send --wait` of `file` to service `web`, through the reply queue when given, polling every 200 ms.
+async fn send_wait(bed: &Bed, reply: Option<&str>, file: &str) -> CliRun {
+    let mut args = vec![
+        "send",
+        "--service",
+        "web",
+        "--wait",
+        "--timeout",
+        "60s",
+        "--poll-interval",
+        "200ms",
+    ];
+    if let Some(reply) = reply {
+        args.extend(["--reply-to", reply]);
+    }
+    args.push(file);
+    bed.cli(&args, None).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn send_wait_follows_each_deployment_to_its_outcome() {
     let bed = Bed::start(true).await;
@@ -201,24 +220,7 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
 
     // Through the reply queue: the worker's own verdict.
     let good = wait("nginx-1.28", "healthy");
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--wait",
-                "--timeout",
-                "60s",
-                "--reply-to",
-                &replies,
-                "--poll-interval",
-                "200ms",
-                &good,
-            ],
-            None,
-        )
-        .await;
+    let run = send_wait(&bed, Some(&replies), &good).await;
     expect(&run, 0, "Deployed web in default: web:1 → web:2");
     assert!(
         run.stderr.contains("web: web:2"),
@@ -227,24 +229,7 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
 
     let crash = wait("nginx-1.29", "crash");
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--wait",
-                "--reply-to",
-                &replies,
-                "--poll-interval",
-                "200ms",
-                "--timeout",
-                "20s",
-                &crash,
-            ],
-            None,
-        )
-        .await;
+    let run = send_wait(&bed, Some(&replies), &crash).await;
     expect(&run, 1, "Deployment of web in default failed");
     assert!(run.stderr.contains("ECS said"), "{run:?}");
     assert!(matches!(
@@ -254,41 +239,11 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
 
     // Without a reply queue: by watching the service for the revision tagged with the message id.
     let good = wait("nginx-1.30", "healthy");
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--wait",
-                "--timeout",
-                "60s",
-                "--poll-interval",
-                "200ms",
-                &good,
-            ],
-            None,
-        )
-        .await;
+    let run = send_wait(&bed, None, &good).await;
     expect(&run, 0, "deployed: service 'web' runs web:4");
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
     let crash = wait("nginx-1.31", "crash");
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--wait",
-                "--timeout",
-                "60s",
-                "--poll-interval",
-                "200ms",
-                &crash,
-            ],
-            None,
-        )
-        .await;
+    let run = send_wait(&bed, None, &crash).await;
     expect(&run, 1, "not deployed: web:5");
     assert!(matches!(
         worker.next_report().await.outcome,

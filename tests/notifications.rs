@@ -42,25 +42,7 @@ async fn slack_sns_and_the_reply_queue_hear_of_every_start_and_end() {
     let v1 = bed.service("web", 2, (true, true)).await;
     let slack = HttpReceiver::start(true).await;
     // SNS delivers to an SQS queue subscribed to the topic, raw, so the body is the worker's JSON.
-    let topic = bed
-        .sns
-        .create_topic()
-        .name("deployments")
-        .send()
-        .await
-        .expect("create a topic")
-        .topic_arn
-        .expect("topic ARN");
-    let inbox = bed.queue("sns-inbox").await;
-    bed.sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(bed.queue_arn(&inbox).await)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("subscribe the inbox");
+    let (topic, inbox) = bed.sns_inbox("deployments").await;
     let replies = bed.queue("replies").await;
     let mut worker = bed.start_worker(bed.config(&[
         ("SLACK_WEBHOOK", slack.url.as_str()),
@@ -236,26 +218,7 @@ async fn fifo_reply_queues_and_topics_get_a_message_group() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
     let replies = bed.fifo_queue("replies.fifo").await;
-    let topic = bed
-        .sns
-        .create_topic()
-        .name("deployments.fifo")
-        .attributes("FifoTopic", "true")
-        .send()
-        .await
-        .expect("create a FIFO topic")
-        .topic_arn
-        .expect("topic ARN");
-    let inbox = bed.fifo_queue("sns-inbox.fifo").await;
-    bed.sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol("sqs")
-        .endpoint(bed.queue_arn(&inbox).await)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .expect("subscribe the inbox");
+    let (topic, inbox) = bed.sns_inbox("deployments.fifo").await;
     let mut worker = bed.start_worker(bed.config(&[("SNS_TOPIC", topic.as_str())]));
     let id = bed
         .send(

@@ -418,6 +418,37 @@ impl Bed {
             .expect("queue URL")
     }
 
+    /// Creates an SNS topic (FIFO when its name ends in `.fifo`) and a queue subscribed to it with raw
+    /// delivery, so each message's body is what was published; returns (topic ARN, queue URL).
+    pub async fn sns_inbox(&self, topic: &str) -> (String, String) {
+        let fifo = topic.ends_with(".fifo");
+        let mut create = self.sns.create_topic().name(topic);
+        if fifo {
+            create = create.attributes("FifoTopic", "true");
+        }
+        let topic_arn = create
+            .send()
+            .await
+            .expect("create a topic")
+            .topic_arn
+            .expect("topic ARN");
+        let inbox = if fifo {
+            self.fifo_queue("sns-inbox.fifo").await
+        } else {
+            self.queue("sns-inbox").await
+        };
+        self.sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(self.queue_arn(&inbox).await)
+            .attributes("RawMessageDelivery", "true")
+            .send()
+            .await
+            .expect("subscribe the inbox");
+        (topic_arn, inbox)
+    }
+
     /// The queue's ARN.
     pub async fn queue_arn(&self, url: &str) -> String {
         self.sqs
