@@ -163,19 +163,31 @@ fn init_logging(format: LogFormat) -> Result<(), String> {
 }
 
 /// Turns each SIGTERM (what ECS sends to stop a task) and SIGINT into a stop request: the first stops
-/// gracefully, the second at once.
-async fn forward_signals(stop: StopSender) {
+/// gracefully, the second at once. Listening starts when this is called, not when the future first runs,
+/// so a signal sent right after start is never missed.
+fn forward_signals(stop: StopSender) -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let (mut terminate, mut interrupt) = match (
+    let streams = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) {
-        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::warn!(error = %e, "cannot listen for SIGTERM and SIGINT; stop the worker with SIGKILL");
-            return;
-        }
-    };
+    );
+    async move {
+        let (terminate, interrupt) = match streams {
+            (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM and SIGINT; stop the worker with SIGKILL");
+                return;
+            }
+        };
+        relay_signals(stop, terminate, interrupt).await;
+    }
+}
+
+async fn relay_signals(
+    stop: StopSender,
+    mut terminate: tokio::signal::unix::Signal,
+    mut interrupt: tokio::signal::unix::Signal,
+) {
     let mut count = 0;
     loop {
         let name = tokio::select! {
