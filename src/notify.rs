@@ -667,6 +667,61 @@ mod tests {
         assert!(payload.to_string().contains("bad &lt;body&gt;"));
     }
 
+    #[tokio::test]
+    async fn a_sink_that_cannot_keep_up_drops_new_notices_and_counts_them() {
+        // A webhook that takes connections and never answers: the first post hangs, the rest queue up.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                held.push(stream);
+            }
+        });
+        let config = Config::from_vars([
+            (
+                "SQS_URL".to_owned(),
+                "https://sqs.us-east-1.amazonaws.com/1/q".to_owned(),
+            ),
+            ("SLACK_WEBHOOK".to_owned(), format!("http://{address}/hook")),
+        ])
+        .expect("config");
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::Config::builder()
+                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::Config::builder()
+                .behavior_version(aws_sdk_sns::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let metrics = Metrics::new();
+        let (notifier, _deliveries) = Notifier::start(&config, sqs, sns, metrics.clone());
+        let sent = SINK_QUEUE + 50;
+        for _ in 0..sent {
+            notifier.notify(Notice::finished(&report(Outcome::Deployed), None));
+        }
+        let text = metrics.encode();
+        let dropped = text
+            .lines()
+            .find(|l| {
+                l.starts_with(
+                    r#"ecs_deployment_notifications_total{sink="slack",result="dropped"}"#,
+                )
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        // At most the queue and the one in flight are kept; notify never waited.
+        assert!(
+            (sent - SINK_QUEUE - 1..=sent - SINK_QUEUE).contains(&dropped),
+            "{text}"
+        );
+    }
+
     #[test]
     fn sns_subjects_fit_the_limits() {
         let subject = sns_subject(&format!("Deploying {} → x\nnext", "s".repeat(200)));

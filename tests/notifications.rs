@@ -271,3 +271,43 @@ async fn fifo_reply_queues_and_topics_get_a_message_group() {
     }
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_deployment_given_back_for_later_says_so_then_says_how_it_ended() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let replies = bed.queue("replies").await;
+    bed.bed
+        .sim
+        .inject_fault(serde_json::json!({"operation": "DescribeServices", "kind": "error500"}));
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "1s")]));
+    let id = bed
+        .send(
+            &task_definition("web", "nginx:1.28", "healthy").to_string(),
+            &[("service", "web"), ("reply_to", replies.as_str())],
+        )
+        .await;
+    let first = worker.next_report().await;
+    assert!(
+        matches!(first.outcome, Outcome::RetryLater { .. }),
+        "{first:?}"
+    );
+    let retrying = notices(&bed.receive_all(&replies, 1).await);
+    let (notice, _) = find(&retrying, "retrying", &id);
+    assert_eq!(notice["outcome"], "retry_later");
+    assert_eq!(notice["success"], false);
+    assert!(
+        notice["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("DescribeServices")),
+        "{notice}"
+    );
+
+    bed.bed.sim.clear_faults();
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    let rest = notices(&bed.receive_all(&replies, 2).await);
+    find(&rest, "started", &id);
+    let (finished, _) = find(&rest, "finished", &id);
+    assert_eq!(finished["outcome"], "deployed");
+    worker.stop().await;
+}
