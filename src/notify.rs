@@ -265,19 +265,23 @@ impl Notifier {
             });
         };
         if let Some(slack) = &config.slack {
-            let http = reqwest::Client::builder()
+            match reqwest::Client::builder()
                 .timeout(SLACK_TIMEOUT)
                 .user_agent(concat!("ecs-deployment/", env!("CARGO_PKG_VERSION")))
                 .build()
-                .unwrap_or_default();
-            add(
-                "slack",
-                false,
-                Sink::Slack {
-                    http,
-                    slack: slack.clone(),
-                },
-            );
+            {
+                Ok(http) => add(
+                    "slack",
+                    false,
+                    Sink::Slack {
+                        http,
+                        slack: slack.clone(),
+                    },
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); Slack notifications are off")
+                }
+            }
         }
         if let Some(topic) = &config.sns_topic {
             add(
