@@ -99,6 +99,28 @@ async fn metrics_count_what_the_worker_did_and_health_follows_sqs() {
         text.contains("# TYPE ecs_deployment_deployment_duration_seconds histogram"),
         "{text}"
     );
+    assert!(
+        !text.contains("# EOF"),
+        "the classic text format has no end marker"
+    );
+    // A scraper that asks for OpenMetrics gets it, end marker and all.
+    let openmetrics = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .header("accept", "application/openmetrics-text; version=1.0.0")
+        .send()
+        .await
+        .expect("/metrics answers");
+    assert!(
+        openmetrics.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("application/openmetrics-text"))
+    );
+    assert!(
+        openmetrics
+            .text()
+            .await
+            .is_ok_and(|t| t.ends_with("# EOF\n"))
+    );
 
     let (status, body) = get(&format!("{base}/healthz"))
         .await
