@@ -339,14 +339,15 @@ impl Follow {
                     .await
                     .map(|m| m.task_definition);
             }
-            let (line, news) = progress_line(
+            let line = progress_line(
                 service,
                 &state,
                 revision.as_deref(),
                 &self.message_id,
                 trouble.take(),
             );
-            progress.show(&format!("{line} · {}s", started.elapsed().as_secs()), &news);
+            // The clock ticks on a terminal; elsewhere only a change of the rest is news.
+            progress.show(&format!("{line} · {}s", started.elapsed().as_secs()), &line);
             let Some(revision) = &revision else {
                 continue;
             };
@@ -462,14 +463,14 @@ impl Follow {
     }
 }
 
-/// One progress line, and the part of it that counts as news.
+/// One progress line, without the clock.
 fn progress_line(
     service: &str,
     state: &ServiceState,
     revision: Option<&str>,
     message_id: &str,
     trouble: Option<String>,
-) -> (String, String) {
+) -> String {
     let mut line = match revision.and_then(|r| ours(state, r).map(|d| (r, d))) {
         Some((revision, d)) => format!(
             "{service}: {} {}, {}/{} running{}{}",
@@ -494,7 +495,7 @@ fn progress_line(
     if let Some(trouble) = trouble {
         line.push_str(&format!(" ({trouble})"));
     }
-    (line.clone(), line)
+    line
 }
 
 /// Prints the worker's verdict and gives the exit code.
