@@ -30,6 +30,26 @@ pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
 /// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
 pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
+/// Every variable the worker reads (besides the AWS SDK's own and `RUST_LOG`).
+pub const VARIABLES: [&str; 16] = [
+    "SQS_URL",
+    "ECS_CLUSTER",
+    "ECS_TIMEOUT",
+    "ECS_POLL_INTERVAL",
+    "SQS_WAIT_TIME",
+    "SQS_VISIBILITY_TIMEOUT",
+    "ROLLBACK_ON_FAILURE",
+    "CONCURRENCY",
+    "SHUTDOWN_GRACE",
+    "LOG_FORMAT",
+    "SLACK_WEBHOOK",
+    "SLACK_CHANNEL",
+    "SLACK_BOTNAME",
+    "SNS_TOPIC",
+    "HTTP_LISTEN",
+    "UNHEALTHY_AFTER",
+];
+
 /// The most deployments one worker runs at once: each holds a message and polls ECS.
 const MAX_CONCURRENCY: usize = 100;
 /// SQS caps a long poll at 20 seconds.
@@ -155,27 +175,10 @@ impl Config {
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         // Only variables of ours reach envy, so a malformed unrelated one cannot fail it.
-        let raw: RawEnv = envy::from_iter(vars.into_iter().filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "SQS_URL"
-                    | "ECS_CLUSTER"
-                    | "ECS_TIMEOUT"
-                    | "ECS_POLL_INTERVAL"
-                    | "SQS_WAIT_TIME"
-                    | "SQS_VISIBILITY_TIMEOUT"
-                    | "ROLLBACK_ON_FAILURE"
-                    | "CONCURRENCY"
-                    | "SHUTDOWN_GRACE"
-                    | "LOG_FORMAT"
-                    | "SLACK_WEBHOOK"
-                    | "SLACK_CHANNEL"
-                    | "SLACK_BOTNAME"
-                    | "SNS_TOPIC"
-                    | "HTTP_LISTEN"
-                    | "UNHEALTHY_AFTER"
-            )
-        }))
+        let raw: RawEnv = envy::from_iter(
+            vars.into_iter()
+                .filter(|(k, _)| VARIABLES.contains(&k.as_str())),
+        )
         .map_err(|e| ConfigError::new("environment", e.to_string()))?;
         Self::from_raw(raw)
     }

@@ -1,0 +1,432 @@
+//! The files operators copy (Dockerfile, docker-compose.yml, aws-task-definition.json, iam-policy.json)
+//! parse and agree with the code: variable names, port, binary name, health check, and the AWS operations
+//! the worker calls.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use ecs_deployment::config::{Config, VARIABLES, parse_listen};
+use serde_json::Value;
+
+const BINARY: &str = "ecs-deployment";
+const INSTALLED: &str = "/usr/local/bin/ecs-deployment";
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(testbed::workspace_root().join(path))
+        .unwrap_or_else(|e| panic!("read {path}: {e}"))
+}
+
+fn json(path: &str) -> Value {
+    serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
+}
+
+/// docker-compose.yml as JSON, read by PyYAML from `.venv/` (moto's server depends on it).
+fn compose() -> Value {
+    let out = Command::new(testbed::venv_bin("python"))
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(testbed::workspace_root().join("docker-compose.yml"))
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("docker-compose.yml as JSON")
+}
+
+/// Is this a variable the worker reads (or the SDK's, or the log filter)?
+fn known(variable: &str) -> bool {
+    VARIABLES.contains(&variable) || variable.starts_with("AWS_") || variable == "RUST_LOG"
+}
+
+/// The worker's configuration from `pairs`, as the binary would read it.
+fn config(pairs: impl IntoIterator<Item = (String, String)>) -> Config {
+    Config::from_vars(pairs).unwrap_or_else(|e| panic!("not a valid configuration: {e}"))
+}
+
+#[test]
+fn the_dockerfile_builds_a_small_non_root_image_that_checks_its_own_health() {
+    let dockerfile = read("Dockerfile");
+    let lines: Vec<&str> = dockerfile
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    let froms: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("FROM "))
+        .collect();
+    assert!(froms.len() >= 2, "multi-stage: {froms:?}");
+    assert!(froms[0].contains(" AS build"), "{froms:?}");
+    let last = froms.last().copied().unwrap_or_default();
+    assert!(
+        last.contains("gcr.io/distroless/") && last.ends_with("AS worker"),
+        "{last}"
+    );
+    assert!(
+        dockerfile.contains("cargo build --release --locked"),
+        "built from Cargo.lock"
+    );
+    assert!(
+        dockerfile.contains("--mount=type=cache"),
+        "dependencies are cached between builds"
+    );
+
+    // The worker stage: what follows the last FROM.
+    let worker: Vec<&str> = lines.iter().copied().skip_while(|l| *l != last).collect();
+    let has = |line: &str| worker.contains(&line);
+    assert!(has("USER nonroot:nonroot"), "{worker:?}");
+    assert!(has("STOPSIGNAL SIGTERM"), "{worker:?}");
+    assert!(has(&format!(r#"ENTRYPOINT ["{INSTALLED}"]"#)), "{worker:?}");
+    assert!(has(r#"CMD ["run"]"#), "{worker:?}");
+    assert!(
+        worker
+            .iter()
+            .any(|l| l.contains(&format!(r#"CMD ["{INSTALLED}", "healthcheck"]"#))),
+        "HEALTHCHECK runs the healthcheck subcommand: {worker:?}"
+    );
+    assert!(
+        worker
+            .iter()
+            .any(|l| l.starts_with("COPY --from=build") && l.ends_with(INSTALLED)),
+        "{worker:?}"
+    );
+    // The port the image exposes is the one its HTTP_LISTEN serves and its health check probes.
+    let env = worker
+        .iter()
+        .find(|l| l.starts_with("ENV "))
+        .expect("an ENV line");
+    let listen = env
+        .split_whitespace()
+        .find_map(|kv| kv.strip_prefix("HTTP_LISTEN="))
+        .expect("ENV HTTP_LISTEN");
+    let port = parse_listen(listen).expect("a valid HTTP_LISTEN").port();
+    assert!(has(&format!("EXPOSE {port}")), "{worker:?}");
+    for variable in env.trim_start_matches("ENV ").split_whitespace() {
+        let name = variable.split('=').next().unwrap_or_default();
+        assert!(known(name), "ENV {name} is no variable the worker reads");
+    }
+    assert!(Path::new(env!("CARGO_BIN_EXE_ecs-deployment")).ends_with(BINARY));
+    let help = Command::new(env!("CARGO_BIN_EXE_ecs-deployment"))
+        .args(["healthcheck", "--help"])
+        .output()
+        .expect("run the binary");
+    assert!(help.status.success(), "the healthcheck subcommand exists");
+    let ignore = read(".dockerignore");
+    for kept_out in ["target", ".venv", ".git"] {
+        assert!(
+            ignore.lines().any(|l| l.trim() == kept_out),
+            ".dockerignore: {kept_out}"
+        );
+    }
+}
+
+#[test]
+fn the_task_definition_is_valid_and_agrees_with_the_worker() {
+    let body = read("aws-task-definition.json");
+    let request = ecs_deployment::cli::validate::judge(&body, None, None, None)
+        .unwrap_or_else(|e| panic!("the worker's own validation rejects it: {e}"));
+    let td = request.task_definition.request();
+    assert_eq!(td["networkMode"], "awsvpc");
+    assert_eq!(
+        td["requiresCompatibilities"],
+        serde_json::json!(["FARGATE"])
+    );
+    for role in ["taskRoleArn", "executionRoleArn"] {
+        assert!(
+            td[role]
+                .as_str()
+                .is_some_and(|r| r.starts_with("arn:aws:iam::")),
+            "{role}"
+        );
+    }
+    let containers = td["containerDefinitions"].as_array().expect("containers");
+    assert_eq!(containers.len(), 1);
+    let container = &containers[0];
+    let environment: Vec<(String, String)> = container["environment"]
+        .as_array()
+        .expect("environment")
+        .iter()
+        .map(|e| {
+            let name = e["name"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                known(&name),
+                "environment {name} is no variable the worker reads"
+            );
+            (name, e["value"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    let config = config(environment.clone());
+    assert_eq!(config.log_format, ecs_deployment::config::LogFormat::Json);
+    // ECS waits stopTimeout between SIGTERM and SIGKILL: the grace and the release must fit.
+    let stop_timeout = container["stopTimeout"].as_u64().expect("stopTimeout");
+    assert!(
+        Duration::from_secs(stop_timeout) >= config.shutdown_grace + Duration::from_secs(5),
+        "stopTimeout {stop_timeout}s leaves no room after SHUTDOWN_GRACE {:?}",
+        config.shutdown_grace
+    );
+    assert!(stop_timeout <= 120, "Fargate allows at most 120 s");
+    let port = config.http_listen.expect("HTTP_LISTEN").port();
+    assert_eq!(
+        container["portMappings"][0]["containerPort"].as_u64(),
+        Some(u64::from(port))
+    );
+    assert_eq!(
+        container["healthCheck"]["command"],
+        serde_json::json!(["CMD", INSTALLED, "healthcheck"])
+    );
+    assert_eq!(container["logConfiguration"]["logDriver"], "awslogs");
+}
+
+#[test]
+fn docker_compose_runs_against_aws_and_all_locally() {
+    let compose = compose();
+    let services = compose["services"].as_object().expect("services");
+    let profile = |name: &str| services[name]["profiles"].clone();
+    assert_eq!(profile("worker"), serde_json::json!(["aws"]));
+    for local in ["moto", "ecs-sim", "setup", "worker-local"] {
+        assert_eq!(profile(local), serde_json::json!(["local"]), "{local}");
+    }
+
+    // Against AWS: settings from an env file, credentials from a read-only ~/.aws and AWS_PROFILE.
+    let worker = &services["worker"];
+    assert_eq!(worker["build"]["target"], "worker");
+    assert_eq!(worker["env_file"], "ecs-deployment.env");
+    assert!(worker["environment"]["AWS_PROFILE"].is_string());
+    assert!(
+        worker["volumes"]
+            .as_array()
+            .is_some_and(|v| v.iter().any(|v| v
+                .as_str()
+                .is_some_and(|v| v.contains("/.aws:") && v.ends_with(":ro")))),
+        "{worker}"
+    );
+    let example: Vec<(String, String)> = read("ecs-deployment.env.example")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            assert!(
+                known(k),
+                "ecs-deployment.env.example: {k} is no variable the worker reads"
+            );
+            (k.to_owned(), v.to_owned())
+        })
+        .collect();
+    config(example);
+
+    // Locally: the worker against moto and ecs-sim, once the setup job made the queue and the service.
+    let local = &services["worker-local"];
+    assert_eq!(
+        local["depends_on"]["setup"]["condition"],
+        "service_completed_successfully"
+    );
+    let environment: Vec<(String, String)> = local["environment"]
+        .as_object()
+        .expect("environment")
+        .iter()
+        .map(|(k, v)| {
+            assert!(
+                known(k),
+                "worker-local: {k} is no variable the worker reads"
+            );
+            (k.clone(), v.as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    let local_config = config(environment.clone());
+    assert!(local_config.queue_url.starts_with("http://moto:5000/"));
+    let endpoint = |name: &str| {
+        environment
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(endpoint("AWS_ENDPOINT_URL_SQS"), "http://moto:5000");
+    assert_eq!(endpoint("AWS_ENDPOINT_URL_ECS"), "http://ecs-sim:9000");
+    let port = local_config.http_listen.expect("HTTP_LISTEN").port();
+    for name in ["worker", "worker-local"] {
+        assert!(
+            services[name]["ports"].as_array().is_some_and(|p| p
+                .iter()
+                .any(|p| p.as_str().is_some_and(|p| p.ends_with(&format!(":{port}"))))),
+            "{name} publishes {port}"
+        );
+        // Docker's stop timeout leaves room for SHUTDOWN_GRACE.
+        assert_eq!(services[name]["stop_grace_period"], "30s");
+    }
+    assert_eq!(services["ecs-sim"]["build"]["target"], "ecs-sim");
+    let setup = read("deploy/local/setup.sh");
+    assert!(
+        setup.contains("--queue-name deployments "),
+        "the queue worker-local reads"
+    );
+    assert!(setup.contains("--service-name web"));
+    let syntax = Command::new("bash")
+        .args(["-n"])
+        .arg(testbed::workspace_root().join("deploy/local/setup.sh"))
+        .status()
+        .expect("run bash -n");
+    assert!(syntax.success(), "deploy/local/setup.sh has a syntax error");
+}
+
+/// The AWS operations the worker's source calls (the producer subcommands in `src/cli/` excluded), as
+/// IAM actions.
+fn actions_the_worker_calls() -> BTreeSet<String> {
+    const SQS: [&str; 8] = [
+        "receive_message",
+        "delete_message",
+        "delete_message_batch",
+        "change_message_visibility",
+        "change_message_visibility_batch",
+        "get_queue_attributes",
+        "get_queue_url",
+        "send_message",
+    ];
+    const SNS: [&str; 2] = ["publish", "publish_batch"];
+    let mut actions = BTreeSet::new();
+    let src = testbed::workspace_root().join("src");
+    let mut calls = 0;
+    for entry in std::fs::read_dir(&src).expect("src/") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        // An SDK call is `client` then `.operation(` (possibly on the next line).
+        let compact: String = code.split_whitespace().collect();
+        for (at, _) in compact.match_indices("client.") {
+            let rest = &compact[at + "client.".len()..];
+            let method: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !rest[method.len()..].starts_with('(') || method.is_empty() {
+                continue;
+            }
+            let operation: String = method
+                .split('_')
+                .map(|w| {
+                    let mut chars = w.chars();
+                    chars
+                        .next()
+                        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let action = if SQS.contains(&method.as_str()) {
+                format!("sqs:{}", operation.trim_end_matches("Batch"))
+            } else if SNS.contains(&method.as_str()) {
+                format!("sns:{}", operation.trim_end_matches("Batch"))
+            } else if ecs_model::model().has_operation(&operation) {
+                format!("ecs:{operation}")
+            } else {
+                panic!(
+                    "{}: `client.{method}(` is no known SQS, SNS or ECS operation",
+                    path.display()
+                );
+            };
+            calls += 1;
+            actions.insert(action);
+        }
+    }
+    assert!(
+        calls >= 15,
+        "the scan found only {calls} SDK calls: {actions:?}"
+    );
+    // Registering a task definition with a task or execution role passes that role to ECS.
+    if actions.contains("ecs:RegisterTaskDefinition") {
+        actions.insert("iam:PassRole".to_owned());
+    }
+    actions
+}
+
+#[test]
+fn the_iam_policy_allows_what_the_worker_calls_and_nothing_else() {
+    let policy = json("iam-policy.json");
+    assert_eq!(policy["Version"], "2012-10-17");
+    let statements = policy["Statement"].as_array().expect("statements");
+    let actions_of = |s: &Value| -> Vec<String> {
+        match &s["Action"] {
+            Value::String(a) => vec![a.clone()],
+            Value::Array(all) => all
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            other => panic!("Action {other}"),
+        }
+    };
+    let mut allowed = BTreeSet::new();
+    for statement in statements {
+        assert_eq!(statement["Effect"], "Allow", "{statement}");
+        for action in actions_of(statement) {
+            assert!(!action.contains('*'), "no wildcard actions: {action}");
+            allowed.insert(action);
+        }
+    }
+    let called = actions_the_worker_calls();
+    let missing: Vec<&String> = called.difference(&allowed).collect();
+    let unused: Vec<&String> = allowed.difference(&called).collect();
+    assert!(
+        missing.is_empty(),
+        "the worker calls these, the policy does not allow them: {missing:?}"
+    );
+    assert!(
+        unused.is_empty(),
+        "the policy allows these, the worker never calls them: {unused:?}"
+    );
+
+    // Narrowed where AWS allows it.
+    let statement_of = |action: &str| {
+        statements
+            .iter()
+            .find(|s| actions_of(s).iter().any(|a| a == action))
+            .unwrap_or_else(|| panic!("no statement allows {action}"))
+    };
+    let pass_role = statement_of("iam:PassRole");
+    assert_eq!(
+        pass_role["Condition"]["StringEquals"]["iam:PassedToService"],
+        "ecs-tasks.amazonaws.com"
+    );
+    for action in ["ecs:DescribeServices", "ecs:UpdateService"] {
+        let resource = statement_of(action)["Resource"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            resource.contains(":service/"),
+            "{action} only on the cluster's services: {resource}"
+        );
+    }
+    for action in ["ecs:ListTasks", "ecs:DescribeTasks"] {
+        assert!(
+            statement_of(action)["Condition"]["ArnEquals"]["ecs:cluster"].is_string(),
+            "{action} only in the cluster"
+        );
+    }
+    for action in [
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:SendMessage",
+        "sns:Publish",
+        "ecs:TagResource",
+    ] {
+        for statement in statements
+            .iter()
+            .filter(|s| actions_of(s).iter().any(|a| a == action))
+        {
+            assert_ne!(
+                statement["Resource"], "*",
+                "{action} on named resources only"
+            );
+        }
+    }
+}
