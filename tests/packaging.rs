@@ -430,3 +430,101 @@ fn the_iam_policy_allows_what_the_worker_calls_and_nothing_else() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_local_profile_sets_up_and_deploys_against_moto_and_ecs_sim() {
+    let bed = testbed::TestBed::start(Some(Duration::from_millis(10)));
+    let services = compose()["services"].clone();
+    // The compose hosts stand for the emulators of this test.
+    let local = |value: &str| {
+        value
+            .replace("http://moto:5000", &bed.moto.endpoint())
+            .replace("http://ecs-sim:9000", &bed.sim.endpoint())
+    };
+    let environment = |service: &str| -> Vec<(String, String)> {
+        services[service]["environment"]
+            .as_object()
+            .expect("environment")
+            .iter()
+            .map(|(k, v)| (k.clone(), local(v.as_str().unwrap_or_default())))
+            .collect()
+    };
+
+    // The one-shot job, with the real aws CLI; a wrapper passes each service's endpoint as the CLI's
+    // --endpoint-url, which the aws CLI in .venv/ needs for SQS.
+    let dir = std::env::temp_dir().join(format!("ecs-deployment-setup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let wrapper = dir.join("aws");
+    std::fs::write(
+        &wrapper,
+        "#!/usr/bin/env bash\nvar=AWS_ENDPOINT_URL_$(tr a-z A-Z <<<\"$1\")\nexec \"$REAL_AWS\" --endpoint-url \"${!var}\" \"$@\"\n",
+    )
+    .expect("write the wrapper");
+    let chmod = Command::new("chmod")
+        .arg("+x")
+        .arg(&wrapper)
+        .status()
+        .expect("chmod");
+    assert!(chmod.success());
+    let setup = Command::new("bash")
+        .arg(testbed::workspace_root().join("deploy/local/setup.sh"))
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                dir.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("REAL_AWS", testbed::venv_bin("aws"))
+        .envs(testbed::isolated_aws_env())
+        .envs(environment("setup"))
+        .output()
+        .expect("run the setup job");
+    assert!(
+        setup.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&setup.stdout),
+        String::from_utf8_lossy(&setup.stderr)
+    );
+
+    // The worker with worker-local's settings deploys the message the job sent.
+    let config = config(
+        environment("worker-local")
+            .into_iter()
+            .filter(|(k, _)| k != "HTTP_LISTEN"),
+    );
+    let clients = ecs_deployment::Clients::from_clients(
+        testbed::sqs_client(&bed.moto.endpoint()),
+        testbed::ecs_client(&bed.sim.endpoint()),
+        testbed::sns_client(&bed.moto.endpoint()),
+    );
+    let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, shutdown) = ecs_deployment::Shutdown::new();
+    let worker = tokio::spawn(async move {
+        ecs_deployment::run(&config, clients, shutdown, Some(reports_tx)).await
+    });
+    let report = tokio::time::timeout(Duration::from_secs(60), reports.recv())
+        .await
+        .expect("a deployment within a minute")
+        .expect("a report");
+    assert_eq!(
+        report.outcome,
+        ecs_deployment::outcome::Outcome::Deployed,
+        "{report:?}"
+    );
+    assert_eq!(report.service, "web");
+    assert!(
+        report
+            .new_task_definition
+            .is_some_and(|td| td.ends_with("task-definition/web:2"))
+    );
+    stop.request();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("the worker stops")
+        .expect("no panic");
+    assert!(matches!(stopped, Ok(ecs_deployment::Stop::Graceful)));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 until aws sqs list-queues >/dev/null 2>&1; do sleep 0.5; done
-until aws ecs list-clusters >/dev/null 2>&1; do sleep 0.5; done
+until aws ecs describe-clusters >/dev/null 2>&1; do sleep 0.5; done
 
 dlq_url=$(aws sqs create-queue --queue-name deployments-dlq --query QueueUrl --output text)
 dlq_arn=$(aws sqs get-queue-attributes --queue-url "$dlq_url" --attribute-names QueueArn \
