@@ -4,16 +4,11 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use std::time::Duration;
-
 use clap::{Parser, Subcommand};
 use ecs_deployment::cli::{self, Failure};
 use ecs_deployment::config::{Config, LogFormat};
 use ecs_deployment::{Clients, Shutdown, Stop, StopSender, run};
 use tracing_subscriber::EnvFilter;
-
-/// How much longer than the long-poll wait one attempt of an AWS call may take.
-const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
 
 /// Exit code for a missing or invalid setting, before any AWS call.
 const EXIT_CONFIG: u8 = 2;
@@ -118,9 +113,7 @@ fn run_worker() -> ExitCode {
         let (stop, shutdown) = Shutdown::new();
         tokio::spawn(forward_signals(stop));
         // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
-        let sdk = match cli::sdk_config(Some(&config.queue_url), config.wait_time + ATTEMPT_MARGIN)
-            .await
-        {
+        let sdk = match cli::sdk_config(Some(&config.queue_url), config.wait_time).await {
             Ok(sdk) => sdk,
             Err(e) => {
                 eprintln!("ecs-deployment: {e}");

@@ -13,8 +13,6 @@ use crate::marker::TAG_PREFIX;
 use crate::rollout::short_arn;
 use crate::task_definition::{READ_ONLY_MEMBERS, TaskDefinition};
 
-/// How long one AWS call attempt may take.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// Lines of context around each change.
 const CONTEXT_LINES: usize = 3;
 
@@ -136,7 +134,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let body = read_input(&args.file)?;
     let new = TaskDefinition::from_body(&body)
         .map_err(|reason| Failure::usage(format!("{}: invalid: {reason}", args.file.display())))?;
-    let sdk = sdk_config(None, ATTEMPT_TIMEOUT).await?;
+    let sdk = sdk_config(None, Duration::ZERO).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
     let services = ecs
         .describe_services(std::slice::from_ref(&args.service))

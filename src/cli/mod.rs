@@ -33,6 +33,8 @@ pub const EXIT_NO_OUTCOME: u8 = 4;
 
 /// How long connecting to an AWS endpoint may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much longer than its long-poll wait (if any) one attempt of an AWS call may take.
+pub const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
 
 /// Why a subcommand stopped, and the exit code that says so.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -120,14 +122,15 @@ pub fn read_input(path: &Path) -> Result<String, Failure> {
 pub type InputFile = PathBuf;
 
 /// The SDK's configuration from its standard chain (environment, profile, container or instance role),
-/// every call attempt bounded by `attempt_timeout`; without a region anywhere, the one in `queue_url`.
+/// every call attempt bounded by the longest long poll (`long_poll`, zero for none) plus
+/// [`ATTEMPT_MARGIN`], so no call can hang; without a region anywhere, the one in `queue_url`.
 pub async fn sdk_config(
     queue_url: Option<&str>,
-    attempt_timeout: Duration,
+    long_poll: Duration,
 ) -> Result<SdkConfig, Failure> {
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(CONNECT_TIMEOUT)
-        .operation_attempt_timeout(attempt_timeout)
+        .operation_attempt_timeout(long_poll + ATTEMPT_MARGIN)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
     if std::env::var_os("AWS_REGION").is_none()

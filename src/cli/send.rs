@@ -22,9 +22,6 @@ use crate::notify::{Event, Notice, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
 use crate::poller::service_name;
 use crate::rollout::{DeploymentState, ServiceState, short_arn};
 
-/// How much longer than the long poll one AWS call attempt may take.
-const ATTEMPT_MARGIN: Duration = Duration::from_secs(20);
-
 /// Validate a task definition and send it to the deployment queue.
 ///
 /// The message gets the `service` attribute (and `commit_url`, `reply_to` when given); on a FIFO queue
@@ -89,7 +86,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         ));
     }
     let wait = args.poll_interval.min(Duration::from_secs(20));
-    let sdk = sdk_config(Some(queue), wait + ATTEMPT_MARGIN).await?;
+    let sdk = sdk_config(Some(queue), wait).await?;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     if let Some(reply) = &args.reply_to {
         check_queue(&sqs, reply)
@@ -333,11 +330,13 @@ impl Follow {
                     continue;
                 }
             };
-            if revision.is_none() && self.reply_to.is_none() {
-                revision = self
-                    .find_revision(&mut not_ours)
-                    .await
-                    .map(|m| m.task_definition);
+            if revision.is_none()
+                && self.reply_to.is_none()
+                && let Some(marked) = self.find_revision(&mut not_ours).await
+            {
+                // Its tags were just read: a deployment tag means the service was already updated.
+                seen = marked.deployment_id.is_some();
+                revision = Some(marked.task_definition);
             }
             let line = progress_line(
                 service,
@@ -351,7 +350,8 @@ impl Follow {
             let Some(revision) = &revision else {
                 continue;
             };
-            // Seen in the service, or (a rollout ended before it was read) tagged as deployed.
+            // Seen in the service, or (a rollout ended before it was read) tagged as deployed; the
+            // tags are read again only while neither is known.
             seen = seen
                 || ours(&state, revision).is_some()
                 || (self.reply_to.is_none() && self.service_was_updated(revision).await);

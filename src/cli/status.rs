@@ -11,8 +11,6 @@ use crate::cli::{ClusterArg, EXIT_OK, Failure, sdk_config};
 use crate::ecs::{Ecs, service_state};
 use crate::rollout::{ServiceState, short_arn};
 
-/// How long one AWS call attempt may take.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How many characters of an image digest are shown.
 const DIGEST_SHOWN: usize = 19;
 
@@ -277,7 +275,7 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
 
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
-    let sdk = sdk_config(None, ATTEMPT_TIMEOUT).await?;
+    let sdk = sdk_config(None, Duration::ZERO).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
     if !args.watch {
         print!("{}", snapshot(&ecs, &args.service).await?);
