@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 
-.PHONY: setup build test demo model
+.PHONY: setup build test demo bench model
 
 setup:
 	scripts/setup-venv.sh
@@ -16,15 +16,23 @@ test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
-		$(CARGO) nextest run --workspace --locked --no-fail-fast; \
+		$(CARGO) nextest run --workspace --all-targets --locked --no-fail-fast; \
 	else \
 		echo "cargo-nextest not found; running cargo test"; \
-		$(CARGO) test --workspace --locked --no-fail-fast; \
+		$(CARGO) test --workspace --all-targets --locked --no-fail-fast; \
 	fi
 
 # Starts moto (SQS) and ecs-sim (ECS) on loopback and deploys a service through them.
 demo: setup
 	scripts/demo.sh
+
+# Measures what the worker adds on top of SQS and ECS (release build, moto and ecs-sim on loopback) and
+# writes the results table into BENCHMARKS.md; a missed target is reported there, never a failure. The worker
+# is built on its own, as it ships, not with the harness's or the benchmark's dependency features.
+bench: setup
+	$(CARGO) bench --locked --profile release -p ecs-deployment --bench message_path
+	$(CARGO) build --release --locked -p ecs-deployment
+	$(CARGO) run --release --locked -p ecs-bench
 
 # Regenerates crates/ecs-model/model/ecs.json from the botocore installed in .venv/.
 model: setup

@@ -65,8 +65,7 @@ impl ServicePoller {
 
 /// Answers requests tick by tick until every [`ServicePoller`] is dropped.
 async fn serve(ecs: Ecs, interval: Duration, mut pending: mpsc::UnboundedReceiver<Request>) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut ticks = ticks(interval);
     while let Some(first) = pending.recv().await {
         ticks.tick().await;
         let mut waiting: BTreeMap<String, Vec<oneshot::Sender<Reading>>> = BTreeMap::new();
@@ -95,6 +94,15 @@ async fn serve(ecs: Ecs, interval: Duration, mut pending: mpsc::UnboundedReceive
     }
 }
 
+/// The poll ticks: the first reading after an idle spell comes at once, and readings are always at least
+/// `interval` apart. (Keeping to a fixed grid instead would read twice in quick succession when a request
+/// arrives just before a grid tick.)
+fn ticks(interval: Duration) -> tokio::time::Interval {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    ticks
+}
+
 /// The service's name, from a name or an ARN (`arn:aws:ecs:...:service/cluster/name`).
 pub fn service_name(service: &str) -> &str {
     service.rsplit('/').next().unwrap_or(service)
@@ -112,5 +120,33 @@ mod tests {
             "web"
         );
         assert_eq!(service_name("arn:aws:ecs:us-east-1:1:service/web"), "web");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn readings_come_at_once_after_idling_and_then_an_interval_apart() {
+        let interval = Duration::from_secs(5);
+        let mut ticks = ticks(interval);
+        let start = tokio::time::Instant::now();
+        ticks.tick().await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the first reading is at once"
+        );
+        // Idle for most of an interval and then some: a request arrives 0.1 s before the grid's tick.
+        tokio::time::sleep(Duration::from_millis(14_900)).await;
+        let asked = tokio::time::Instant::now();
+        ticks.tick().await;
+        assert_eq!(asked.elapsed(), Duration::ZERO, "after idling, at once");
+        let read = tokio::time::Instant::now();
+        ticks.tick().await;
+        assert_eq!(
+            read.elapsed(),
+            interval,
+            "then a whole interval later, not at the grid's tick"
+        );
+        let read = tokio::time::Instant::now();
+        ticks.tick().await;
+        assert_eq!(read.elapsed(), interval);
     }
 }

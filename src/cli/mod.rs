@@ -8,6 +8,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
@@ -132,7 +133,11 @@ pub async fn sdk_config(
         .connect_timeout(CONNECT_TIMEOUT)
         .operation_attempt_timeout(long_poll + ATTEMPT_MARGIN)
         .build();
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
+    // Stalled-stream protection would watch a long poll, silent by design, with a 100 ms timer: ten
+    // wake-ups a second while the worker is idle. Every attempt is already bounded by the timeout above.
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled());
     if std::env::var_os("AWS_REGION").is_none()
         && std::env::var_os("AWS_DEFAULT_REGION").is_none()
         && let Some(region) = queue_url.and_then(region_of_queue_url)

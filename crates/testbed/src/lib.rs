@@ -313,6 +313,13 @@ impl Sim {
             .unwrap_or_else(|e| panic!("ecs-sim GET /_sim/stats failed: {e}"))
     }
 
+    /// Zeroes the call counts.
+    pub fn reset_stats(&self) {
+        ureq::delete(&self.url("/_sim/stats"))
+            .call()
+            .unwrap_or_else(|e| panic!("ecs-sim DELETE /_sim/stats failed: {e}"));
+    }
+
     /// Calls received of one operation.
     pub fn calls(&self, operation: &str) -> u64 {
         self.stats()["calls"][operation].as_u64().unwrap_or(0)

@@ -1,0 +1,587 @@
+//! The measured runs, each against the same moto and ecs-sim with its own queue, services and worker
+//! process: one deployment at a time (pick-up latency and detection overhead), fleets deployed at once
+//! (concurrency, API economy, peak memory), and an idle worker (memory, CPU).
+//!
+//! Timestamps come from where the events happen: ecs-sim's own `registeredAt` and a deployment's
+//! `createdAt`/`updatedAt`, and the recording pass-throughs in front of moto and ecs-sim for the worker's
+//! calls. The harness never infers a time from its own polling.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
+};
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use serde_json::json;
+use testbed::TestBed;
+
+use crate::process::WorkerProcess;
+use crate::proxy::{self, Proxy};
+use crate::stats::burst_sizes;
+
+/// How long any one wait may take before the run is abandoned as broken (not slow: a slow machine
+/// finishes well within it).
+const DEADLINE: Duration = Duration::from_secs(300);
+/// How long a stopping worker gets to exit.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// The sizes and speeds of a run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// A few seconds to check the harness works, or the full run.
+    pub quick: bool,
+    /// Real time per simulated second in ecs-sim.
+    pub tick: Duration,
+    /// `ECS_POLL_INTERVAL` of the measured workers.
+    pub poll_interval: Duration,
+    /// Deployments sent one at a time for pick-up latency and detection overhead.
+    pub samples: usize,
+    /// Simulated seconds the fleets' new tasks spend in PENDING: sets one rollout's length.
+    pub pending_secs: u64,
+    /// Services deployed at once, smallest first.
+    pub fleets: [usize; 3],
+    /// `CONCURRENCY` of the fleet workers.
+    pub concurrency: usize,
+    /// Tasks per service.
+    pub desired: i32,
+    /// How long the idle worker is watched.
+    pub idle: Duration,
+}
+
+impl Plan {
+    /// The run BENCHMARKS.md reports.
+    pub fn full() -> Self {
+        Self {
+            quick: false,
+            tick: Duration::from_millis(100),
+            poll_interval: Duration::from_secs(1),
+            samples: 50,
+            pending_secs: 100,
+            fleets: [1, 10, 50],
+            concurrency: 50,
+            desired: 2,
+            idle: Duration::from_secs(60),
+        }
+    }
+
+    /// A few seconds, to show the harness still works.
+    pub fn quick() -> Self {
+        Self {
+            quick: true,
+            tick: Duration::from_millis(20),
+            poll_interval: Duration::from_millis(200),
+            samples: 5,
+            pending_secs: 20,
+            fleets: [1, 3, 6],
+            concurrency: 50,
+            desired: 2,
+            idle: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Deployments sent one at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Latency {
+    /// SendMessage → RegisterTaskDefinition at ecs-sim, seconds.
+    pub pickup: Vec<f64>,
+    /// ecs-sim completes the rollout → DeleteMessage, seconds.
+    pub detection: Vec<f64>,
+}
+
+/// Services deployed at once.
+#[derive(Debug, Clone, Default)]
+pub struct Fleet {
+    /// How many.
+    pub services: usize,
+    /// First SendMessage → last DeleteMessage, seconds.
+    pub wall: f64,
+    /// Each service's rollout as ecs-sim timed it (UpdateService → COMPLETED), seconds.
+    pub rollouts: Vec<f64>,
+    /// The worker's ECS calls by operation, as the pass-through saw them.
+    pub ecs_calls: BTreeMap<String, u64>,
+    /// The same calls as ecs-sim's `/_sim/stats` counted them (a cross-check of the pass-through).
+    pub sim_total: u64,
+    /// The worker's SQS calls by operation.
+    pub sqs_calls: BTreeMap<String, u64>,
+    /// DescribeServices calls per poll while every service was being watched.
+    pub polls: Vec<usize>,
+    /// The worker's peak resident memory, bytes.
+    pub peak_rss: u64,
+}
+
+/// A worker on an empty queue.
+#[derive(Debug, Clone, Default)]
+pub struct Idle {
+    /// How long it was watched.
+    pub window: Duration,
+    /// CPU time it used meanwhile.
+    pub cpu: Duration,
+    /// Its resident memory at the end, bytes.
+    pub rss: u64,
+    /// Its SQS calls meanwhile.
+    pub sqs_calls: usize,
+}
+
+/// The emulators, the pass-throughs and the clients the harness plays producer and observer with.
+pub struct Bench {
+    /// What to run.
+    pub plan: Plan,
+    /// moto and ecs-sim.
+    bed: TestBed,
+    /// The producer's SQS client, straight to moto (its calls are not the worker's).
+    sqs: aws_sdk_sqs::Client,
+    /// The observer's ECS client, straight to ecs-sim.
+    ecs: aws_sdk_ecs::Client,
+    /// The worker's way to moto.
+    sqs_proxy: Proxy,
+    /// The worker's way to ecs-sim.
+    ecs_proxy: Proxy,
+    /// The `ecs-deployment` binary measured.
+    worker: PathBuf,
+    /// Where worker logs go.
+    logs: PathBuf,
+    /// Start → first ReceiveMessage of every worker started, seconds.
+    pub starts: Vec<f64>,
+}
+
+impl Bench {
+    /// Starts moto, ecs-sim and the pass-throughs, and creates the cluster.
+    pub async fn start(plan: Plan, worker: PathBuf) -> Result<Self, String> {
+        // On the calling thread (main's, under block_on), which outlives the run: moto is killed when the
+        // thread that started it ends, so not on a blocking-pool thread that exits when idle.
+        let bed = TestBed::start(Some(plan.tick));
+        let sqs = testbed::sqs_client(&bed.moto.endpoint());
+        let ecs = testbed::ecs_client(&bed.sim.endpoint());
+        ecs.create_cluster()
+            .send()
+            .await
+            .map_err(|e| format!("CreateCluster: {e:?}"))?;
+        let sqs_proxy = proxy::start(&bed.moto.endpoint()).await?;
+        let ecs_proxy = proxy::start(&bed.sim.endpoint()).await?;
+        let logs = std::env::temp_dir().join(format!("ecs-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&logs)
+            .map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+        Ok(Self {
+            plan,
+            bed,
+            sqs,
+            ecs,
+            sqs_proxy,
+            ecs_proxy,
+            worker,
+            logs,
+            starts: Vec::new(),
+        })
+    }
+
+    /// Where worker logs are kept.
+    pub fn logs(&self) -> &PathBuf {
+        &self.logs
+    }
+
+    /// Deploys one service `samples` times, one message at a time.
+    pub async fn latency(&mut self) -> Result<Latency, String> {
+        let service = "latency";
+        self.services(service, 1).await?;
+        let queue = self.queue(service).await?;
+        let interval = self.plan.poll_interval;
+        let worker = self
+            .start_worker(service, &queue, &[("ECS_POLL_INTERVAL", millis(interval))])
+            .await?;
+        let mut latency = Latency::default();
+        for i in 0..self.plan.samples {
+            let name = format!("{service}-0");
+            let body = task_definition(&name, &format!("nginx:1.27.{}", i + 1), "healthy");
+            // Producers send at any moment, not in step with the worker's polls: start each send at a
+            // random point of the poll interval, or every sample would see the same phase.
+            tokio::time::sleep(interval.mul_f64(random_fraction())).await;
+            let mark = self.sqs_proxy.recorder.mark();
+            let sent_at = epoch(SystemTime::now());
+            self.sqs
+                .send_message()
+                .queue_url(&queue)
+                .message_body(body)
+                .message_attributes("service", string(&name)?)
+                .send()
+                .await
+                .map_err(|e| format!("SendMessage: {e:?}"))?;
+            let deleted = self
+                .sqs_proxy
+                .recorder
+                .wait_for(mark, "DeleteMessage", 1, DEADLINE)
+                .await
+                .map_err(|e| failed(&worker, &e))?;
+            let revision = format!("{name}:{}", i + 2);
+            let registered_at = self.registered_at(&revision).await?;
+            let (created, completed) = self
+                .completed_rollout(&name, &revision)
+                .await
+                .map_err(|e| failed(&worker, &e))?;
+            debug_assert!(created <= completed);
+            latency.pickup.push(registered_at - sent_at);
+            latency.detection.push(epoch(deleted[0].at) - completed);
+        }
+        worker.stop(STOP_GRACE);
+        Ok(latency)
+    }
+
+    /// Deploys `n` services at once, each rollout as long as the others.
+    pub async fn fleet(&mut self, n: usize) -> Result<Fleet, String> {
+        let prefix = format!("fleet{n}");
+        let names = self.services(&prefix, n).await?;
+        let queue = self.queue(&prefix).await?;
+        let worker = self
+            .start_worker(
+                &prefix,
+                &queue,
+                &[
+                    ("ECS_POLL_INTERVAL", millis(self.plan.poll_interval)),
+                    ("CONCURRENCY", self.plan.concurrency.to_string()),
+                ],
+            )
+            .await?;
+        // As for one deployment: no particular phase of the worker's poll interval.
+        tokio::time::sleep(self.plan.poll_interval.mul_f64(random_fraction())).await;
+        self.bed.sim.reset_stats();
+        let (sqs_mark, ecs_mark) = (
+            self.sqs_proxy.recorder.mark(),
+            self.ecs_proxy.recorder.mark(),
+        );
+        let behaviour = format!("slow:{}", self.plan.pending_secs);
+        let started = epoch(SystemTime::now());
+        let mut sends = tokio::task::JoinSet::new();
+        for (batch_no, batch) in names.chunks(10).enumerate() {
+            let mut request = self.sqs.send_message_batch().queue_url(&queue);
+            for (i, name) in batch.iter().enumerate() {
+                request = request.entries(
+                    SendMessageBatchRequestEntry::builder()
+                        .id(format!("m{batch_no}-{i}"))
+                        .message_body(task_definition(name, "nginx:1.27.1", &behaviour))
+                        .message_attributes("service", string(name)?)
+                        .build()
+                        .map_err(|e| e.to_string())?,
+                );
+            }
+            sends.spawn(request.send());
+        }
+        while let Some(sent) = sends.join_next().await {
+            let sent = sent
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("SendMessageBatch: {e:?}"))?;
+            if let Some(failure) = sent.failed().first() {
+                return Err(format!("SendMessageBatch refused a message: {failure:?}"));
+            }
+        }
+        let deleted = self
+            .sqs_proxy
+            .recorder
+            .wait_for(sqs_mark, "DeleteMessage", n, DEADLINE)
+            .await
+            .map_err(|e| failed(&worker, &e))?;
+        // Read before the harness's own reads below reach ecs-sim.
+        let sim_total = self.bed.sim.stats()["total"].as_u64().unwrap_or(0);
+        let peak_rss = worker.memory()?.1;
+        let last_delete = deleted.iter().map(|c| epoch(c.at)).fold(0.0, f64::max);
+        let mut rollouts = Vec::new();
+        for name in &names {
+            let (created, completed) = self
+                .completed_rollout(name, &format!("{name}:2"))
+                .await
+                .map_err(|e| failed(&worker, &e))?;
+            rollouts.push(completed - created);
+        }
+        let ecs_calls = self.ecs_proxy.recorder.since(ecs_mark);
+        let last_update = ecs_calls
+            .iter()
+            .filter(|c| c.operation == "UpdateService")
+            .map(|c| c.instant)
+            .max();
+        let first_list = ecs_calls
+            .iter()
+            .filter(|c| c.operation == "ListTasks")
+            .map(|c| c.instant)
+            .min();
+        let watched: Vec<Instant> = ecs_calls
+            .iter()
+            .filter(|c| c.operation == "DescribeServices")
+            .map(|c| c.instant)
+            .filter(|&at| last_update.is_some_and(|u| at > u) && first_list.is_none_or(|l| at < l))
+            .collect();
+        worker.stop(STOP_GRACE);
+        Ok(Fleet {
+            services: n,
+            wall: last_delete - started,
+            rollouts,
+            ecs_calls: by_operation(ecs_calls.iter().map(|c| c.operation.as_str())),
+            sim_total,
+            sqs_calls: by_operation(
+                self.sqs_proxy
+                    .recorder
+                    .since(sqs_mark)
+                    .iter()
+                    .map(|c| c.operation.as_str()),
+            ),
+            polls: burst_sizes(&watched, self.plan.poll_interval / 2),
+            peak_rss,
+        })
+    }
+
+    /// Watches a worker with its default settings on an empty queue.
+    pub async fn idle(&mut self) -> Result<Idle, String> {
+        let queue = self.queue("idle").await?;
+        let worker = self.start_worker("idle", &queue, &[]).await?;
+        let mark = self.sqs_proxy.recorder.mark();
+        let (cpu_before, from) = (worker.cpu_time()?, Instant::now());
+        // The measurement window itself: nothing is awaited, the worker is watched doing nothing.
+        tokio::time::sleep(self.plan.idle).await;
+        let (cpu_after, window) = (worker.cpu_time()?, from.elapsed());
+        let rss = worker.memory()?.0;
+        let sqs_calls = self.sqs_proxy.recorder.since(mark).len();
+        worker.stop(STOP_GRACE);
+        Ok(Idle {
+            window,
+            cpu: cpu_after.saturating_sub(cpu_before),
+            rss,
+            sqs_calls,
+        })
+    }
+
+    /// Starts a worker on `queue` and waits for its first ReceiveMessage, noting how long that took.
+    async fn start_worker(
+        &mut self,
+        name: &str,
+        queue: &str,
+        settings: &[(&str, String)],
+    ) -> Result<WorkerProcess, String> {
+        let mut env: BTreeMap<String, String> = self
+            .bed
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+        env.insert(
+            "AWS_ENDPOINT_URL_SQS".into(),
+            self.sqs_proxy.endpoint.clone(),
+        );
+        env.insert(
+            "AWS_ENDPOINT_URL_ECS".into(),
+            self.ecs_proxy.endpoint.clone(),
+        );
+        env.insert("SQS_URL".into(), queue.to_owned());
+        env.insert("LOG_FORMAT".into(), "json".into());
+        for (key, value) in settings {
+            env.insert((*key).to_owned(), value.clone());
+        }
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let mark = self.sqs_proxy.recorder.mark();
+        let worker =
+            WorkerProcess::start(&self.worker, &env, self.logs.join(format!("{name}.log")))?;
+        let received = self
+            .sqs_proxy
+            .recorder
+            .wait_for(mark, "ReceiveMessage", 1, DEADLINE)
+            .await
+            .map_err(|e| failed(&worker, &e))?;
+        self.starts.push(
+            received[0]
+                .instant
+                .saturating_duration_since(worker.spawned)
+                .as_secs_f64(),
+        );
+        Ok(worker)
+    }
+
+    /// A standard queue named `name`.
+    async fn queue(&self, name: &str) -> Result<String, String> {
+        self.sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .map_err(|e| format!("CreateQueue {name}: {e:?}"))?
+            .queue_url
+            .ok_or_else(|| format!("CreateQueue {name} answered no URL"))
+    }
+
+    /// Creates services `{prefix}-0` .. `{prefix}-{n-1}` on healthy first revisions with the circuit
+    /// breaker, and waits until each has finished its first rollout.
+    async fn services(&self, prefix: &str, n: usize) -> Result<Vec<String>, String> {
+        let names: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
+        for name in &names {
+            self.ecs
+                .register_task_definition()
+                .family(name)
+                .container_definitions(container(name, "nginx:1.27.0", "healthy")?)
+                .send()
+                .await
+                .map_err(|e| format!("RegisterTaskDefinition {name}: {e:?}"))?;
+            let breaker = DeploymentCircuitBreaker::builder()
+                .enable(true)
+                .rollback(true)
+                .build();
+            self.ecs
+                .create_service()
+                .service_name(name)
+                .task_definition(format!("{name}:1"))
+                .desired_count(self.plan.desired)
+                .deployment_configuration(
+                    DeploymentConfiguration::builder()
+                        .maximum_percent(200)
+                        .minimum_healthy_percent(100)
+                        .deployment_circuit_breaker(breaker)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| format!("CreateService {name}: {e:?}"))?;
+        }
+        let give_up = Instant::now() + DEADLINE;
+        for batch in names.chunks(10) {
+            loop {
+                let described = self.describe(batch).await?;
+                let settled = described.iter().all(|s| {
+                    s.deployments().len() == 1
+                        && s.deployments()[0].rollout_state().map(|r| r.as_str())
+                            == Some("COMPLETED")
+                });
+                if settled && described.len() == batch.len() {
+                    break;
+                }
+                if Instant::now() > give_up {
+                    return Err(format!(
+                        "services {batch:?} did not finish their first rollout"
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        Ok(names)
+    }
+
+    async fn describe(&self, names: &[String]) -> Result<Vec<aws_sdk_ecs::types::Service>, String> {
+        Ok(self
+            .ecs
+            .describe_services()
+            .set_services(Some(names.to_vec()))
+            .send()
+            .await
+            .map_err(|e| format!("DescribeServices: {e:?}"))?
+            .services
+            .unwrap_or_default())
+    }
+
+    /// When ecs-sim registered `family:revision`, epoch seconds.
+    async fn registered_at(&self, revision: &str) -> Result<f64, String> {
+        self.ecs
+            .describe_task_definition()
+            .task_definition(revision)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeTaskDefinition {revision}: {e:?}"))?
+            .task_definition
+            .and_then(|d| d.registered_at)
+            .map(|at| at.as_secs_f64())
+            .ok_or_else(|| format!("{revision} has no registeredAt"))
+    }
+
+    /// When the service's deployment to `family:revision` was created and when it completed, epoch
+    /// seconds.
+    async fn completed_rollout(&self, service: &str, revision: &str) -> Result<(f64, f64), String> {
+        let described = self.describe(&[service.to_owned()]).await?;
+        let deployment = described
+            .first()
+            .into_iter()
+            .flat_map(|s| s.deployments())
+            .find(|d| {
+                d.task_definition()
+                    .is_some_and(|t| t.ends_with(&format!("/{revision}")))
+            })
+            .ok_or_else(|| format!("{service} has no deployment of {revision}"))?;
+        let state = deployment.rollout_state().map(|r| r.as_str().to_owned());
+        if state.as_deref() != Some("COMPLETED") {
+            return Err(format!(
+                "{service}'s deployment of {revision} is {state:?}, not COMPLETED"
+            ));
+        }
+        match (deployment.created_at(), deployment.updated_at()) {
+            (Some(created), Some(updated)) => Ok((created.as_secs_f64(), updated.as_secs_f64())),
+            _ => Err(format!("{service}'s deployment has no createdAt/updatedAt")),
+        }
+    }
+}
+
+/// The error, with the end of the worker's log.
+fn failed(worker: &WorkerProcess, error: &str) -> String {
+    format!("{error}; the worker's log ends:\n{}", worker.log_tail())
+}
+
+/// A pseudo-random number in [0, 1), from the standard library's randomly seeded hasher.
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let bits = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    (bits >> 11) as f64 / (1_u64 << 53) as f64
+}
+
+fn epoch(at: SystemTime) -> f64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{}ms", duration.as_millis())
+}
+
+fn by_operation<'a>(operations: impl Iterator<Item = &'a str>) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for operation in operations {
+        *counts.entry(operation.to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+fn string(value: &str) -> Result<MessageAttributeValue, String> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The one container of the measured services, with a health check, behaving as `behaviour` in ecs-sim.
+fn container(name: &str, image: &str, behaviour: &str) -> Result<ContainerDefinition, String> {
+    Ok(ContainerDefinition::builder()
+        .name(name)
+        .image(image)
+        .essential(true)
+        .docker_labels("ecs-sim.behaviour", behaviour)
+        .health_check(
+            HealthCheck::builder()
+                .command("CMD-SHELL")
+                .command("curl -f http://localhost/ || exit 1")
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .build())
+}
+
+/// A message body as a producer sends it.
+fn task_definition(family: &str, image: &str, behaviour: &str) -> String {
+    json!({
+        "family": family,
+        "containerDefinitions": [{
+            "name": family,
+            "image": image,
+            "essential": true,
+            "memory": 256,
+            "portMappings": [{"containerPort": 80}],
+            "dockerLabels": {"ecs-sim.behaviour": behaviour},
+            "healthCheck": {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
+        }]
+    })
+    .to_string()
+}
