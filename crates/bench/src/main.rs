@@ -105,6 +105,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
     step(&format!("5: idle for {}", human(plan.idle)));
     let idle = bench.idle().await?;
+    step(&format!("5: {} more starts", plan.starts));
+    bench.starts(plan.starts).await?;
     let message_path = if plan.quick {
         Err("--quick does not run criterion; `cargo nextest run --all-targets` runs the benchmark once as a test".to_owned())
     } else {

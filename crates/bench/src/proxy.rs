@@ -26,11 +26,20 @@ pub struct Call {
     pub instant: Instant,
 }
 
+/// A ReceiveMessage answer that carried messages, as it left the proxy for the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery {
+    /// When it left, on the wall clock.
+    pub at: SystemTime,
+}
+
 /// The calls seen so far; shared between the proxy and the harness.
 #[derive(Debug, Default)]
 pub struct Recorder {
     /// Every call, in arrival order.
     calls: Mutex<Vec<Call>>,
+    /// Every ReceiveMessage answer with messages, in order.
+    deliveries: Mutex<Vec<Delivery>>,
     /// Woken on every call, so waiting for one needs no polling.
     arrived: Notify,
 }
@@ -44,6 +53,26 @@ impl Recorder {
         };
         self.lock().push(call);
         self.arrived.notify_waiters();
+    }
+
+    fn delivered(&self) {
+        let delivery = Delivery {
+            at: SystemTime::now(),
+        };
+        self.deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(delivery);
+    }
+
+    /// The first ReceiveMessage answer with messages at or after `after`.
+    pub fn delivery_after(&self, after: SystemTime) -> Option<Delivery> {
+        self.deliveries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|d| d.at >= after)
+            .copied()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Call>> {
@@ -149,6 +178,14 @@ pub fn operation_of(target: Option<&str>) -> String {
         .to_owned()
 }
 
+/// Whether a ReceiveMessage answer (AWS JSON) holds at least one message.
+pub fn carries_messages(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("Messages")?.as_array().map(|m| !m.is_empty()))
+        .unwrap_or(false)
+}
+
 /// Headers that belong to one connection and are not passed on.
 fn hop_by_hop(name: &HeaderName) -> bool {
     [
@@ -165,7 +202,9 @@ async fn forward(State(upstream): State<Arc<Upstream>>, request: Request) -> Res
         .headers()
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok());
-    upstream.recorder.record(operation_of(target));
+    let operation = operation_of(target);
+    let receive = operation == "ReceiveMessage";
+    upstream.recorder.record(operation);
     let (parts, body) = request.into_parts();
     let body = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(body) => body,
@@ -189,6 +228,9 @@ async fn forward(State(upstream): State<Arc<Upstream>>, request: Request) -> Res
         Ok(body) => body,
         Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     };
+    if receive && carries_messages(&body) {
+        upstream.recorder.delivered();
+    }
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = status;
     for (name, value) in headers.iter().filter(|(n, _)| !hop_by_hop(n)) {
@@ -215,6 +257,14 @@ mod tests {
         ] {
             assert_eq!(operation_of(target), operation, "{target:?}");
         }
+    }
+
+    #[test]
+    fn answers_with_messages_are_told_from_empty_ones() {
+        assert!(carries_messages(br#"{"Messages":[{"MessageId":"1"}]}"#));
+        assert!(!carries_messages(br#"{"Messages":[]}"#));
+        assert!(!carries_messages(b"{}"));
+        assert!(!carries_messages(b"<xml/>"));
     }
 
     #[tokio::test]

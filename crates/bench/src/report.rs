@@ -24,36 +24,20 @@ pub struct Row {
 }
 
 impl Row {
-    /// A row whose value is compared against `limit` (met when `value < limit`).
-    pub fn below(
+    /// A row with a target, met or not.
+    pub fn judged(
         number: &'static str,
         measure: impl Into<String>,
         target: impl Into<String>,
         measured: impl Into<String>,
-        value: f64,
-        limit: f64,
+        met: bool,
     ) -> Self {
         Self {
             number,
             measure: measure.into(),
             target: target.into(),
             measured: measured.into(),
-            met: Some(value < limit),
-        }
-    }
-
-    /// A row that is met when `value <= limit`.
-    pub fn at_most(
-        number: &'static str,
-        measure: impl Into<String>,
-        target: impl Into<String>,
-        measured: impl Into<String>,
-        value: f64,
-        limit: f64,
-    ) -> Self {
-        Self {
-            met: Some(value <= limit),
-            ..Self::below(number, measure, target, measured, value, limit)
+            met: Some(met),
         }
     }
 
@@ -149,21 +133,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_judge_their_targets() {
+    fn rows_say_whether_their_target_was_met() {
         assert_eq!(
-            Row::below("1", "m", "< 50 ms", "10 ms", 10.0, 50.0).met,
+            Row::judged("1", "m", "< 50 ms", "10 ms", true).met,
             Some(true)
         );
         assert_eq!(
-            Row::below("1", "m", "< 50 ms", "50 ms", 50.0, 50.0).met,
-            Some(false)
-        );
-        assert_eq!(
-            Row::at_most("3", "m", "<= 1.2", "1.2", 1.2, 1.2).met,
-            Some(true)
-        );
-        assert_eq!(
-            Row::at_most("3", "m", "<= 1.2", "1.3", 1.3, 1.2).met,
+            Row::judged("5", "m", "< 20 MB", "25 MB", false).met,
             Some(false)
         );
         assert_eq!(Row::reference("5", "m", "12 MB").met, None);
@@ -172,8 +148,8 @@ mod tests {
     #[test]
     fn the_table_shows_targets_beside_values_and_marks_misses() {
         let text = table(&[
-            Row::below("1", "pick-up | median", "< 50 ms", "12.0 ms", 12.0, 50.0),
-            Row::below("5", "idle RSS", "< 20 MB", "25.0 MB", 25.0, 20.0),
+            Row::judged("1", "pick-up | median", "< 50 ms", "12.0 ms", true),
+            Row::judged("5", "idle RSS", "< 20 MB", "25.0 MB", false),
             Row::reference("5", "binary", "13.1 MB"),
         ]);
         let lines: Vec<&str> = text.lines().collect();

@@ -48,6 +48,8 @@ pub struct Plan {
     pub desired: i32,
     /// How long the idle worker is watched.
     pub idle: Duration,
+    /// Workers started and stopped only to time their start.
+    pub starts: usize,
 }
 
 impl Plan {
@@ -63,6 +65,7 @@ impl Plan {
             concurrency: 50,
             desired: 2,
             idle: Duration::from_secs(60),
+            starts: 20,
         }
     }
 
@@ -78,6 +81,7 @@ impl Plan {
             concurrency: 50,
             desired: 2,
             idle: Duration::from_secs(2),
+            starts: 3,
         }
     }
 }
@@ -89,6 +93,9 @@ pub struct Latency {
     pub pickup: Vec<f64>,
     /// ecs-sim completes the rollout → DeleteMessage, seconds.
     pub detection: Vec<f64>,
+    /// The worker's part of the pick-up: ReceiveMessage answered with the message →
+    /// RegisterTaskDefinition at ecs-sim, seconds.
+    pub worker_pickup: Vec<f64>,
 }
 
 /// Services deployed at once.
@@ -199,7 +206,8 @@ impl Bench {
             // random point of the poll interval, or every sample would see the same phase.
             tokio::time::sleep(interval.mul_f64(random_fraction())).await;
             let mark = self.sqs_proxy.recorder.mark();
-            let sent_at = epoch(SystemTime::now());
+            let sent = SystemTime::now();
+            let sent_at = epoch(sent);
             self.sqs
                 .send_message()
                 .queue_url(&queue)
@@ -222,6 +230,11 @@ impl Bench {
                 .map_err(|e| failed(&worker, &e))?;
             debug_assert!(created <= completed);
             latency.pickup.push(registered_at - sent_at);
+            if let Some(delivery) = self.sqs_proxy.recorder.delivery_after(sent) {
+                latency
+                    .worker_pickup
+                    .push(registered_at - epoch(delivery.at));
+            }
             latency.detection.push(epoch(deleted[0].at) - completed);
         }
         worker.stop(STOP_GRACE);
@@ -347,6 +360,18 @@ impl Bench {
             rss,
             sqs_calls,
         })
+    }
+
+    /// Starts and stops a worker with default settings `count` times on an empty queue, to time its start.
+    pub async fn starts(&mut self, count: usize) -> Result<(), String> {
+        let queue = self.queue("starts").await?;
+        for i in 0..count {
+            let worker = self
+                .start_worker(&format!("start-{i}"), &queue, &[])
+                .await?;
+            worker.stop(STOP_GRACE);
+        }
+        Ok(())
     }
 
     /// Starts a worker on `queue` and waits for its first ReceiveMessage, noting how long that took.
