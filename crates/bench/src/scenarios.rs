@@ -198,9 +198,9 @@ impl Bench {
         let worker = self
             .start_worker(service, &queue, &[("ECS_POLL_INTERVAL", millis(interval))])
             .await?;
+        let name = format!("{service}-0");
         let mut latency = Latency::default();
         for i in 0..self.plan.samples {
-            let name = format!("{service}-0");
             let body = task_definition(&name, &format!("nginx:1.27.{}", i + 1), "healthy");
             // Producers send at any moment, not in step with the worker's polls: start each send at a
             // random point of the poll interval, or every sample would see the same phase.
