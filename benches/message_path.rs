@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ecs_deployment::{marker, message};
+use ecs_deployment::decide::{marker, message};
 
 /// The body a producer sends.
 const BODY: &str = include_str!("task-definition.json");

@@ -3,46 +3,61 @@
 //! A message's body is a task definition and its `service` attribute names the service. The worker
 //! registers the task definition, points the service at it, watches the rollout until the service's running
 //! tasks have really adopted it (or it failed, or `ECS_TIMEOUT` passed, in which case it rolls back), and only
-//! then deletes the message. Layout:
+//! then deletes the message.
 //!
-//! - [`config`]: the environment variables, their defaults, and one-line errors naming a bad one.
-//! - [`message`] and [`task_definition`]: a message read as a deployment request, or the reason it is
-//!   rejected; the body checked against ECS's request shape and passed on unchanged.
-//! - [`rollout`]: the pure judgement of one observation: done, in progress, or failed and why.
-//! - [`outcome`]: how a deployment ended and the pure decision of what happens to its message.
-//! - [`marker`]: the tags that mark a registered revision with its message, and the pure decision of where
-//!   a redelivered message resumes.
-//! - [`schedule`]: the pure decision of which message runs when (one per service, in the order sent).
-//! - [`deploy`]: one deployment's steps, its watch and its rollback; [`poller`]: the DescribeServices
-//!   calls every watched rollout shares.
-//! - [`worker`]: the receive loop, concurrency, settling, graceful stop and the final log line;
-//!   [`inflight`]: the messages held and the heartbeat that keeps them hidden; [`shutdown`]: stop requests.
-//! - [`notify`]: Slack, SNS and reply notifications that never hold a deployment up; [`metrics`] and
-//!   [`http`]: the counters, `/metrics`, `/healthz` and `/readyz`.
-//! - [`cli`]: the subcommands for producers and operators (validate, send, status, diff, healthcheck).
-//! - [`ecs`] and [`sqs`]: thin adapters over the AWS SDK; [`error`]: AWS errors classified by what
-//!   happens next.
+//! # Layout
+//!
+//! Five layers; each uses only the layers listed before it (the `layout` test checks it):
+//!
+//! 1. Pure decisions, in [`decide`], with table tests and no AWS SDK, no tokio, no I/O.
+//!    - [`decide::message`] and [`decide::task_definition`]: a message read as a deployment request, or
+//!      the reason it is rejected; the body checked against ECS's request shape and passed on unchanged.
+//!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
+//!      the service ([`decide::service`]) and its tasks; [`decide::rollout::ecs_says_done`] is ECS's own
+//!      view, which `send --wait` uses too.
+//!    - [`decide::ending`]: how a watch's end becomes an outcome, and whether to roll back;
+//!      [`decide::evidence`]: ECS's words worth quoting.
+//!    - [`decide::outcome`]: how a deployment ended, and **what happens to this message**
+//!      ([`decide::outcome::disposition`]); the [`decide::outcome::Report`] logs and notifications are
+//!      made from.
+//!    - [`decide::marker`]: the tags that mark a registered revision with its message, and where a
+//!      redelivered message resumes ([`decide::marker::plan`]).
+//!    - [`decide::schedule`]: which message runs when (one per service, in the order sent).
+//!    - [`decide::names`]: `family:revision`, service names, a queue URL's region.
+//! 2. Thin adapters over the AWS SDK, in [`aws`].
+//!    - [`aws::ecs`]: the ECS calls, among them **the call that registers a task definition**
+//!      ([`aws::ecs::Ecs::register`]) and the marked-revision search ([`aws::ecs::Ecs::find_marked`]).
+//!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices calls
+//!      every watched rollout shares.
+//!    - [`aws::sdk`]: the SDK's configuration (region, endpoints, timeouts); [`aws::error`]: AWS errors
+//!      classified by what happens next; [`aws::attempts`] and [`aws::body`]: SDK interceptors.
+//! 3. Operations, in [`ops`].
+//!    - [`ops::config`]: the environment variables, their defaults, and one-line errors naming a bad one.
+//!    - [`ops::notify`]: notifications that never hold a deployment up. [`ops::notify::notice`] is the JSON
+//!      format `send --wait` reads back; each sink has its own file, among them **the Slack payload**
+//!      ([`ops::notify::slack::payload`]).
+//!    - [`ops::metrics`], [`ops::health`] and [`ops::http`]: the counters, `/metrics`, `/healthz` and
+//!      `/readyz`.
+//! 4. The runtime that wires the layers above together, in [`runtime`].
+//!    - [`runtime::worker::run`]: the worker, in three steps: [`runtime::startup`], the receive loop
+//!      ([`runtime::receive`], with [`runtime::workers`] running deployments of different services at
+//!      once), and the drain on stop ([`runtime::drain`]).
+//!    - [`runtime::job`]: one message's run, settlement and final log line.
+//!    - [`runtime::inflight`]: the messages held, **the heartbeat** ([`runtime::inflight::heartbeat`])
+//!      that keeps them hidden, and their release.
+//!    - [`runtime::deploy`]: a deployment's steps; [`runtime::watch`]: the watch and its rollback;
+//!      [`runtime::retry`]: backoff while AWS fails.
+//!    - [`runtime::clients`] and [`runtime::shutdown`]: the clients and the stop requests the worker is
+//!      given.
+//! 5. The subcommands for producers and operators (validate, send, status, diff, healthcheck), in
+//!    [`cli`], reusing the decisions and adapters above.
 
+pub mod aws;
 pub mod cli;
-pub mod config;
-pub mod deploy;
-pub mod ecs;
-pub mod error;
-pub mod http;
-pub mod inflight;
-pub mod marker;
-pub mod message;
-pub mod metrics;
-pub mod notify;
-pub mod outcome;
-pub mod poller;
-pub mod rollout;
-pub mod schedule;
-pub mod shutdown;
-pub mod sqs;
-pub mod task_definition;
-pub mod worker;
+pub mod decide;
+pub mod ops;
+pub mod runtime;
 
-pub use config::Config;
-pub use shutdown::{Shutdown, StopSender};
-pub use worker::{Clients, Report, Stop, run};
+pub use decide::outcome::Report;
+pub use ops::config::Config;
+pub use runtime::{Clients, Shutdown, Stop, StopSender, run};

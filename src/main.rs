@@ -5,8 +5,9 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use ecs_deployment::aws::sdk::sdk_config;
 use ecs_deployment::cli::{self, Failure};
-use ecs_deployment::config::{Config, LogFormat};
+use ecs_deployment::ops::config::{Config, LogFormat};
 use ecs_deployment::{Clients, Shutdown, Stop, StopSender, run};
 use tracing_subscriber::EnvFilter;
 
@@ -113,7 +114,7 @@ fn run_worker() -> ExitCode {
         let (stop, shutdown) = Shutdown::new();
         tokio::spawn(forward_signals(stop));
         // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
-        let sdk = match cli::sdk_config(Some(&config.queue_url), config.wait_time).await {
+        let sdk = match sdk_config(Some(&config.queue_url), config.wait_time).await {
             Ok(sdk) => sdk,
             Err(e) => {
                 eprintln!("ecs-deployment: {e}");

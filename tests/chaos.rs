@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Bed, WorkerProcess, short, task_definition};
 use ecs_deployment::Report;
-use ecs_deployment::outcome::{Outcome, Rollback};
+use ecs_deployment::decide::outcome::{Outcome, Rollback};
 use serde_json::json;
 
 /// The deployment of `web` the tests interrupt: tasks stay PENDING for 300 simulated seconds (3 s).

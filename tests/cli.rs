@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use common::{Bed, CliRun, cli, task_definition};
-use ecs_deployment::outcome::Outcome;
+use ecs_deployment::decide::outcome::Outcome;
 use serde_json::Value;
 
 /// Writes `body` to a file of this test process; returns its path.

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Bed, short, task_definition};
-use ecs_deployment::outcome::{Disposition, Outcome, Rollback};
+use ecs_deployment::decide::outcome::{Disposition, Outcome, Rollback};
 use serde_json::json;
 
 /// A rejection case: its name, the body, the attributes, and what the reason must say.

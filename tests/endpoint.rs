@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Bed, REPORT_DEADLINE, cli, task_definition};
-use ecs_deployment::outcome::Outcome;
+use ecs_deployment::decide::outcome::Outcome;
 use serde_json::json;
 
 /// GETs `url`; (status, body), or `None` when nothing answers.

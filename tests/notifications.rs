@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::Message;
 use common::{Bed, HttpReceiver, task_definition};
-use ecs_deployment::outcome::Outcome;
+use ecs_deployment::decide::outcome::Outcome;
 use serde_json::Value;
 
 /// The JSON bodies of `messages`, with each message's String attributes.

@@ -3,11 +3,11 @@
 //! the worker calls.
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ecs_deployment::config::{Config, VARIABLES, parse_listen};
+use ecs_deployment::ops::config::{Config, VARIABLES, parse_listen};
 use serde_json::Value;
 
 const BINARY: &str = "ecs-deployment";
@@ -164,7 +164,10 @@ fn the_task_definition_is_valid_and_agrees_with_the_worker() {
         })
         .collect();
     let config = config(environment.clone());
-    assert_eq!(config.log_format, ecs_deployment::config::LogFormat::Json);
+    assert_eq!(
+        config.log_format,
+        ecs_deployment::ops::config::LogFormat::Json
+    );
     // ECS waits stopTimeout between SIGTERM and SIGKILL: the grace and the release must fit.
     let stop_timeout = container["stopTimeout"].as_u64().expect("stopTimeout");
     assert!(
@@ -278,6 +281,31 @@ fn docker_compose_runs_against_aws_and_all_locally() {
     assert!(syntax.success(), "deploy/local/setup.sh has a syntax error");
 }
 
+/// The worker's source files: every `.rs` file under `src/` but the subcommands in `src/cli/` and files
+/// that hold only tests (`tests.rs`, `fixtures.rs`).
+fn worker_sources(src: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut folders = vec![src.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("a source folder") {
+            let path = entry.expect("an entry").path();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if path != src.join("cli") {
+                    folders.push(path);
+                }
+            } else if name.ends_with(".rs") && name != "tests.rs" && name != "fixtures.rs" {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 /// The AWS operations the worker's source calls (the producer subcommands in `src/cli/` excluded), as
 /// IAM actions.
 fn actions_the_worker_calls() -> BTreeSet<String> {
@@ -295,11 +323,7 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
     let src = testbed::workspace_root().join("src");
     let mut calls = 0;
-    for entry in std::fs::read_dir(&src).expect("src/") {
-        let path = entry.expect("an entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in worker_sources(&src) {
         let text = std::fs::read_to_string(&path).expect("a source file");
         let code = text.split("#[cfg(test)]").next().unwrap_or_default();
         // An SDK call is `client` then `.operation(` (possibly on the next line).
@@ -511,7 +535,7 @@ async fn the_local_profile_sets_up_and_deploys_against_moto_and_ecs_sim() {
         .expect("a report");
     assert_eq!(
         report.outcome,
-        ecs_deployment::outcome::Outcome::Deployed,
+        ecs_deployment::decide::outcome::Outcome::Deployed,
         "{report:?}"
     );
     assert_eq!(report.service, "web");

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use ecs_deployment::marker::registration_tags;
-use ecs_deployment::message::{DeploymentRequest, Target, parse};
+use ecs_deployment::decide::marker::registration_tags;
+use ecs_deployment::decide::message::{DeploymentRequest, Target, parse};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 

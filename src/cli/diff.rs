@@ -7,11 +7,13 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 use similar::TextDiff;
 
-use crate::cli::{ClusterArg, EXIT_NO, EXIT_OK, Failure, InputFile, read_input, sdk_config};
-use crate::ecs::Ecs;
-use crate::marker::TAG_PREFIX;
-use crate::rollout::short_arn;
-use crate::task_definition::{READ_ONLY_MEMBERS, TaskDefinition};
+use crate::aws::ecs::Ecs;
+use crate::aws::sdk::sdk_config;
+use crate::cli::args::{ClusterArg, InputFile, read_input};
+use crate::cli::exit::{EXIT_NO, EXIT_OK, Failure};
+use crate::decide::marker::TAG_PREFIX;
+use crate::decide::names::short_arn;
+use crate::decide::task_definition::{READ_ONLY_MEMBERS, TaskDefinition};
 
 /// Lines of context around each change.
 const CONTEXT_LINES: usize = 3;

@@ -4,9 +4,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
-use crate::cli::send::duration_arg;
-use crate::cli::{EXIT_NO, EXIT_OK, Failure};
-use crate::config::parse_listen;
+use crate::cli::args::duration_arg;
+use crate::cli::exit::{EXIT_NO, EXIT_OK, Failure};
+use crate::ops::config::parse_listen;
 
 /// Probe the worker's health endpoint and exit 0 when it is healthy.
 ///

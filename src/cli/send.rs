@@ -1,26 +1,21 @@
 //! `ecs-deployment send`: validates a task definition, sends it as a deployment message with the right
-//! attributes, and with `--wait` follows the deployment to its outcome.
+//! attributes, and with `--wait` follows the deployment to its outcome ([`crate::cli::follow`]).
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use sha2::{Digest, Sha256};
-use tokio::time::Instant;
 
+use crate::aws::ecs::Ecs;
+use crate::aws::error::AwsError;
+use crate::aws::sdk::sdk_config;
+use crate::aws::sqs::send_message;
+use crate::cli::args::{ClusterArg, InputFile, QueueArg, duration_arg, read_input};
+use crate::cli::exit::{EXIT_OK, Failure};
+use crate::cli::follow::Follow;
 use crate::cli::validate::{judge, summary};
-use crate::cli::{
-    ClusterArg, EXIT_NO_OUTCOME, EXIT_OK, Failure, InputFile, ProgressLine, QueueArg, read_input,
-    sdk_config,
-};
-use crate::config::parse_duration;
-use crate::ecs::{Ecs, service_state};
-use crate::error::AwsError;
-use crate::marker::Marked;
-use crate::message::{COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target};
-use crate::notify::{Event, Notice, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
-use crate::poller::service_name;
-use crate::rollout::{DeploymentState, ServiceState, short_arn};
+use crate::decide::message::{COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target};
+use crate::decide::names::service_name;
 
 /// Validate a task definition and send it to the deployment queue.
 ///
@@ -62,13 +57,6 @@ pub struct Args {
     pub file: InputFile,
 }
 
-/// Reads a duration argument as the worker reads its variables: `300`, `30s`, `500ms`, `5m`.
-pub fn duration_arg(text: &str) -> Result<Duration, String> {
-    parse_duration(text)
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| format!("expected a duration such as 30s, 500ms or 5m, got {text:?}"))
-}
-
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let body = read_input(&args.file)?;
@@ -94,40 +82,22 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
             .map_err(|e| Failure::aws(format!("--reply-to: {e}")))?;
     }
 
-    let attribute = |value: &str| {
-        MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(value)
-            .build()
-            .map_err(|e| Failure::usage(e.to_string()))
-    };
-    let mut send = sqs
-        .send_message()
-        .queue_url(queue)
-        .message_body(&body)
-        .message_attributes(SERVICE_ATTRIBUTE, attribute(args.service.trim())?);
+    let service = args.service.trim();
+    let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
     if let Some(url) = &args.commit_url {
-        send = send.message_attributes(COMMIT_URL_ATTRIBUTE, attribute(url)?);
+        attributes.push((COMMIT_URL_ATTRIBUTE, url));
     }
     if let Some(reply) = &args.reply_to {
-        send = send.message_attributes(REPLY_TO_ATTRIBUTE, attribute(reply)?);
+        attributes.push((REPLY_TO_ATTRIBUTE, reply));
     }
-    if queue.ends_with(".fifo") {
-        send = send
-            .message_group_id(service_name(args.service.trim()))
-            .message_deduplication_id(deduplication_id(
-                &args.service,
-                args.commit_url.as_deref(),
-                &body,
-            ));
-    }
-    let sent = send.send().await.map_err(|e| {
-        Failure::aws(format!(
-            "cannot send to {queue}: {}",
-            AwsError::new("SendMessage", e)
-        ))
-    })?;
-    let message_id = sent.message_id().unwrap_or_default().to_owned();
+    let deduplication_id = deduplication_id(&args.service, args.commit_url.as_deref(), &body);
+    let fifo = queue
+        .ends_with(".fifo")
+        .then(|| (service_name(service), deduplication_id.as_str()));
+    let sent = send_message(&sqs, queue, &body, &attributes, fifo)
+        .await
+        .map_err(|e| Failure::aws(format!("cannot send to {queue}: {e}")))?;
+    let message_id = sent.unwrap_or_default();
     println!(
         "sent message {message_id}: {}",
         summary(&request, true).trim_start_matches("valid: ")
@@ -171,432 +141,9 @@ async fn check_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<(), AwsErro
         .map_err(|e| AwsError::new("GetQueueAttributes", e))
 }
 
-/// Following one sent message to its outcome.
-struct Follow {
-    /// For the reply queue.
-    sqs: aws_sdk_sqs::Client,
-    /// For the service.
-    ecs: Ecs,
-    /// The service deployed; `None` for register-only.
-    service: Option<String>,
-    /// The task definition's family, to find its revision by.
-    family: String,
-    /// The sent message's id: replies and the revision's marker tag carry it.
-    message_id: String,
-    /// Where the worker replies, when asked.
-    reply_to: Option<String>,
-    /// How often the service is read.
-    poll_interval: Duration,
-    /// How long to wait for an outcome.
-    timeout: Duration,
-}
-
-/// What the service says about the deployment, when the worker's own verdict is not at hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
-    /// Still going.
-    InProgress,
-    /// The service runs the revision.
-    Deployed,
-    /// It did not work, and why.
-    NotDeployed(String),
-}
-
-/// Judges the service for a revision whose deployment was already seen (`seen`) or not.
-pub fn judge_service(state: &ServiceState, revision: &str, seen: bool) -> Seen {
-    if state.status != "ACTIVE" {
-        return Seen::NotDeployed(format!("the service is {}", state.status));
-    }
-    match ours(state, revision) {
-        Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Seen::NotDeployed(format!(
-            "the rollout failed: {}",
-            d.rollout_state_reason
-                .as_deref()
-                .unwrap_or("ECS gave no reason")
-        )),
-        Some(d)
-            if d.status == "PRIMARY"
-                && (d.rollout_state.as_deref() == Some("COMPLETED")
-                    || (d.rollout_state.is_none()
-                        && state.deployments.len() == 1
-                        && d.running_count == state.desired_count)) =>
-        {
-            Seen::Deployed
-        }
-        Some(_) => Seen::InProgress,
-        None if seen => {
-            let now = state
-                .deployments
-                .iter()
-                .find(|d| d.status == "PRIMARY")
-                .map_or("another task definition", |d| short_arn(&d.task_definition));
-            Seen::NotDeployed(format!(
-                "the service moved on to {now} (rolled back, or superseded by another deployment)"
-            ))
-        }
-        None => Seen::InProgress,
-    }
-}
-
-fn ours<'a>(state: &'a ServiceState, revision: &str) -> Option<&'a DeploymentState> {
-    state
-        .deployments
-        .iter()
-        .find(|d| d.task_definition == revision)
-}
-
-impl Follow {
-    async fn run(self) -> Result<u8, Failure> {
-        let started = Instant::now();
-        let deadline = started + self.timeout;
-        let mut progress = ProgressLine::new();
-        let mut revision: Option<String> = None;
-        let mut seen = false;
-        let mut not_ours: HashSet<String> = HashSet::new();
-        let mut trouble: Option<String> = None;
-        loop {
-            if Instant::now() >= deadline {
-                progress.finish();
-                return Err(Failure {
-                    exit: EXIT_NO_OUTCOME,
-                    message: format!(
-                        "no outcome within --timeout ({}); message {} may still be deployed",
-                        humantime::format_duration(self.timeout),
-                        self.message_id
-                    ),
-                });
-            }
-            // The worker's own verdict, when it was asked to reply.
-            if let Some(reply) = &self.reply_to {
-                match self.replies(reply).await {
-                    Ok(notices) => {
-                        for notice in notices {
-                            match notice.event {
-                                Event::Started => revision = notice.new_task_definition.clone(),
-                                Event::Retrying => {
-                                    trouble = Some(format!(
-                                        "the worker will try again: {}",
-                                        notice.reason.as_deref().unwrap_or("")
-                                    ));
-                                }
-                                Event::Finished => {
-                                    progress.finish();
-                                    return outcome(&notice);
-                                }
-                            }
-                        }
-                    }
-                    Err(e)
-                        if e.is("AWS.SimpleQueueService.NonExistentQueue")
-                            || e.is("QueueDoesNotExist") =>
-                    {
-                        progress.finish();
-                        return Err(Failure::aws(format!("--reply-to: {e}")));
-                    }
-                    Err(e) => trouble = Some(e.to_string()),
-                }
-            } else {
-                tokio::time::sleep(self.poll_interval).await;
-            }
-            let Some(service) = &self.service else {
-                progress.show(
-                    &format!(
-                        "waiting for the worker to register message {} · {}s",
-                        self.message_id,
-                        started.elapsed().as_secs()
-                    ),
-                    "register",
-                );
-                continue;
-            };
-            let state = match self
-                .ecs
-                .describe_services(std::slice::from_ref(service))
-                .await
-            {
-                Ok(found) => match found.first() {
-                    Some(s) => service_state(s),
-                    None => {
-                        progress.finish();
-                        return Err(Failure::aws(format!(
-                            "service '{service}' not found in cluster '{}'",
-                            self.ecs.cluster()
-                        )));
-                    }
-                },
-                Err(e) => {
-                    trouble = Some(e.to_string());
-                    progress.show(&format!("{service}: {e}"), &e.to_string());
-                    continue;
-                }
-            };
-            if revision.is_none()
-                && self.reply_to.is_none()
-                && let Some(marked) = self.find_revision(&mut not_ours).await
-            {
-                // Its tags were just read: a deployment tag means the service was already updated.
-                seen = marked.deployment_id.is_some();
-                revision = Some(marked.task_definition);
-            }
-            let line = progress_line(
-                service,
-                &state,
-                revision.as_deref(),
-                &self.message_id,
-                trouble.take(),
-            );
-            // The clock ticks on a terminal; elsewhere only a change of the rest is news.
-            progress.show(&format!("{line} · {}s", started.elapsed().as_secs()), &line);
-            let Some(revision) = &revision else {
-                continue;
-            };
-            // Seen in the service, or (a rollout ended before it was read) tagged as deployed; the
-            // tags are read again only while neither is known.
-            seen = seen
-                || ours(&state, revision).is_some()
-                || (self.reply_to.is_none() && self.service_was_updated(revision).await);
-            if self.reply_to.is_none() {
-                match judge_service(&state, revision, seen) {
-                    Seen::InProgress => {}
-                    Seen::Deployed => {
-                        progress.finish();
-                        println!(
-                            "deployed: service '{service}' runs {} ({}s)",
-                            short_arn(revision),
-                            started.elapsed().as_secs()
-                        );
-                        return Ok(EXIT_OK);
-                    }
-                    Seen::NotDeployed(why) => {
-                        progress.finish();
-                        return Err(Failure::no(format!(
-                            "not deployed: {} to service '{service}': {why}",
-                            short_arn(revision)
-                        )));
-                    }
-                }
-            }
-        }
-    }
-
-    /// The replies to this message on the reply queue; others' replies are given back at once.
-    async fn replies(&self, queue: &str) -> Result<Vec<Notice>, AwsError> {
-        let wait = i32::try_from(self.poll_interval.as_secs().clamp(1, 20)).unwrap_or(1);
-        let out = self
-            .sqs
-            .receive_message()
-            .queue_url(queue)
-            .max_number_of_messages(10)
-            .wait_time_seconds(wait)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .map_err(|e| AwsError::new("ReceiveMessage", e))?;
-        let mut notices = Vec::new();
-        for message in out.messages() {
-            let original = message
-                .message_attributes()
-                .and_then(|a| a.get(ORIGINAL_MESSAGE_ID_ATTRIBUTE))
-                .and_then(|v| v.string_value());
-            let Some(handle) = message.receipt_handle() else {
-                continue;
-            };
-            if original != Some(self.message_id.as_str()) {
-                // Someone else's reply on a shared queue: back to the queue for its reader.
-                let _ = self
-                    .sqs
-                    .change_message_visibility()
-                    .queue_url(queue)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await;
-                continue;
-            }
-            if let Some(notice) = message
-                .body()
-                .and_then(|b| serde_json::from_str::<Notice>(b).ok())
-            {
-                notices.push(notice);
-            }
-            let _ = self
-                .sqs
-                .delete_message()
-                .queue_url(queue)
-                .receipt_handle(handle)
-                .send()
-                .await;
-        }
-        Ok(notices)
-    }
-
-    /// The revision the worker registered for this message, found by its marker tag among the family's
-    /// newest revisions; revisions found not to be it are remembered in `not_ours`.
-    async fn find_revision(&self, not_ours: &mut HashSet<String>) -> Option<Marked> {
-        let newest = self.ecs.newest_revisions(&self.family).await.ok()?;
-        let unknown: Vec<String> = newest
-            .into_iter()
-            .filter(|a| !not_ours.contains(a))
-            .collect();
-        for arn in unknown {
-            let tags = self.ecs.task_definition_tags(&arn).await.ok()?;
-            match Marked::from_tags(&arn, &tags, &self.message_id) {
-                Some(marked) => return Some(marked),
-                // A revision's message-id tag is written when it is registered: it never becomes ours.
-                None => {
-                    not_ours.insert(arn);
-                }
-            }
-        }
-        None
-    }
-
-    /// Whether the worker has pointed the service at the revision: it tags the revision with the
-    /// deployment once UpdateService answered.
-    async fn service_was_updated(&self, revision: &str) -> bool {
-        self.ecs
-            .task_definition_tags(revision)
-            .await
-            .ok()
-            .and_then(|tags| Marked::from_tags(revision, &tags, &self.message_id))
-            .is_some_and(|m| m.deployment_id.is_some())
-    }
-}
-
-/// One progress line, without the clock.
-fn progress_line(
-    service: &str,
-    state: &ServiceState,
-    revision: Option<&str>,
-    message_id: &str,
-    trouble: Option<String>,
-) -> String {
-    let mut line = match revision.and_then(|r| ours(state, r).map(|d| (r, d))) {
-        Some((revision, d)) => format!(
-            "{service}: {} {}, {}/{} running{}{}",
-            short_arn(revision),
-            d.rollout_state.as_deref().unwrap_or(&d.status),
-            d.running_count,
-            state.desired_count,
-            if d.pending_count > 0 {
-                format!(", {} pending", d.pending_count)
-            } else {
-                String::new()
-            },
-            if d.failed_tasks > 0 {
-                format!(", {} failed", d.failed_tasks)
-            } else {
-                String::new()
-            },
-        ),
-        None if revision.is_some() => format!("{service}: waiting for the worker's verdict"),
-        None => format!("{service}: waiting for the worker to pick up message {message_id}"),
-    };
-    if let Some(trouble) = trouble {
-        line.push_str(&format!(" ({trouble})"));
-    }
-    line
-}
-
-/// Prints the worker's verdict and gives the exit code.
-fn outcome(notice: &Notice) -> Result<u8, Failure> {
-    let took = notice
-        .duration_ms
-        .map(|ms| format!(" ({}s)", ms / 1000))
-        .unwrap_or_default();
-    if notice.success == Some(true) {
-        println!("{}{took}", notice.headline());
-        return Ok(EXIT_OK);
-    }
-    let mut message = format!("{}{took}", notice.headline());
-    if let Some(reason) = &notice.reason {
-        message.push_str(&format!(": {reason}"));
-    }
-    Err(Failure::no(message))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn deployment(status: &str, td: &str, rollout: Option<&str>, running: i32) -> DeploymentState {
-        DeploymentState {
-            id: format!("ecs-svc/{td}"),
-            status: status.into(),
-            task_definition: td.into(),
-            rollout_state: rollout.map(str::to_owned),
-            rollout_state_reason: rollout.map(|r| format!("{r} reason")),
-            running_count: running,
-            pending_count: 0,
-            failed_tasks: 0,
-        }
-    }
-
-    fn state(deployments: Vec<DeploymentState>) -> ServiceState {
-        ServiceState {
-            status: "ACTIVE".into(),
-            desired_count: 2,
-            deployments,
-        }
-    }
-
-    #[test]
-    fn the_service_shows_how_a_deployment_went() {
-        let cases = [
-            (
-                state(vec![deployment("PRIMARY", "web:5", Some("IN_PROGRESS"), 1)]),
-                false,
-                "in progress",
-            ),
-            (
-                state(vec![deployment("PRIMARY", "web:5", Some("COMPLETED"), 2)]),
-                false,
-                "deployed",
-            ),
-            (
-                state(vec![deployment("PRIMARY", "web:5", None, 2)]),
-                false,
-                "deployed",
-            ),
-            (
-                state(vec![
-                    deployment("PRIMARY", "web:5", None, 2),
-                    deployment("ACTIVE", "web:4", None, 1),
-                ]),
-                false,
-                "in progress",
-            ),
-            (
-                state(vec![deployment("PRIMARY", "web:5", Some("FAILED"), 0)]),
-                true,
-                "not deployed",
-            ),
-            (
-                state(vec![deployment("PRIMARY", "web:4", Some("COMPLETED"), 2)]),
-                true,
-                "not deployed",
-            ),
-            (
-                state(vec![deployment("PRIMARY", "web:4", Some("COMPLETED"), 2)]),
-                false,
-                "in progress",
-            ),
-        ];
-        for (state, seen, expected) in cases {
-            let judged = match judge_service(&state, "web:5", seen) {
-                Seen::InProgress => "in progress",
-                Seen::Deployed => "deployed",
-                Seen::NotDeployed(_) => "not deployed",
-            };
-            assert_eq!(judged, expected, "{state:?} seen={seen}");
-        }
-        let mut gone = state(vec![]);
-        gone.status = "DRAINING".into();
-        assert!(matches!(
-            judge_service(&gone, "web:5", false),
-            Seen::NotDeployed(_)
-        ));
-    }
 
     #[test]
     fn a_retried_send_has_the_same_deduplication_id() {
@@ -605,32 +152,5 @@ mod tests {
         assert_ne!(a, deduplication_id("web", None, "{}"));
         assert_ne!(a, deduplication_id("web", Some("u"), "{ }"));
         assert!(a.len() <= 128);
-    }
-
-    #[test]
-    fn durations_read_like_the_workers() {
-        assert_eq!(duration_arg("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(duration_arg("500ms"), Ok(Duration::from_millis(500)));
-        assert!(duration_arg("0").is_err());
-        assert!(duration_arg("soon").is_err());
-    }
-
-    #[test]
-    fn replies_read_back_as_notices() {
-        let text = r#"{"event":"finished","message_id":"m","service":"web","cluster":"c",
-            "previous_task_definition":null,"new_task_definition":"x/web:5","commit_url":null,
-            "outcome":"deployed","success":true,"rollback":null,"reason":null,"duration_ms":1000,
-            "received_at":"2026-01-01T00:00:00Z","at":"2026-01-01T00:00:01Z"}"#;
-        let notice: Notice = serde_json::from_str(text).expect("a reply");
-        assert_eq!(outcome(&notice), Ok(EXIT_OK));
-        let failed = Notice {
-            success: Some(false),
-            outcome: Some("failed".into()),
-            reason: Some("crashed".into()),
-            ..notice
-        };
-        let err = outcome(&failed).expect_err("failed");
-        assert_eq!(err.exit, crate::cli::EXIT_NO);
-        assert!(err.message.contains("crashed"));
     }
 }

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use aws_sdk_ecs::types::Task;
 
-use crate::cli::send::duration_arg;
-use crate::cli::{ClusterArg, EXIT_OK, Failure, sdk_config};
-use crate::ecs::{Ecs, service_state};
-use crate::rollout::{ServiceState, short_arn};
+use crate::aws::ecs::{Ecs, service_state};
+use crate::aws::sdk::sdk_config;
+use crate::cli::args::{ClusterArg, duration_arg};
+use crate::cli::exit::{EXIT_OK, Failure};
+use crate::decide::names::short_arn;
+use crate::decide::service::ServiceState;
 
 /// How many characters of an image digest are shown.
 const DIGEST_SHOWN: usize = 19;
@@ -356,7 +358,7 @@ mod tests {
         let state = ServiceState {
             status: "ACTIVE".into(),
             desired_count: 1,
-            deployments: vec![crate::rollout::DeploymentState {
+            deployments: vec![crate::decide::service::DeploymentState {
                 id: "ecs-svc/1".into(),
                 status: "PRIMARY".into(),
                 task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:5".into(),

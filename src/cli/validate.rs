@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::cli::{EXIT_OK, Failure, InputFile, read_input};
-use crate::marker;
-use crate::message::{
+use crate::cli::args::{InputFile, read_input};
+use crate::cli::exit::{EXIT_OK, Failure};
+use crate::decide::marker;
+use crate::decide::message::{
     self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
 };
 

@@ -12,8 +12,8 @@ use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
 };
 use aws_sdk_sqs::types::{Message, MessageAttributeValue, QueueAttributeName};
-use ecs_deployment::metrics::Metrics;
-use ecs_deployment::worker::WorkerError;
+use ecs_deployment::ops::metrics::Metrics;
+use ecs_deployment::runtime::WorkerError;
 use ecs_deployment::{Clients, Config, Report, Shutdown, Stop, StopSender};
 use serde_json::{Value, json};
 use testbed::TestBed;

@@ -7,7 +7,7 @@
 //! the deployment id too. A redelivered message looks for its revision first and resumes from what the tags
 //! and the service show, instead of registering a second revision or starting the rollout again.
 
-use crate::rollout::ServiceState;
+use crate::decide::service::ServiceState;
 
 /// Every tag the worker writes starts with this; a producer's tags with it are dropped, so a body copied
 /// from `describe-task-definition --include TAGS` cannot carry another message's marks.
@@ -142,7 +142,7 @@ pub fn plan(marked: Option<&Marked>, service: &ServiceState) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rollout::DeploymentState;
+    use crate::decide::service::DeploymentState;
 
     const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
     const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::task_definition::TaskDefinition;
+use crate::decide::task_definition::TaskDefinition;
 
 /// The message attribute that names the service.
 pub const SERVICE_ATTRIBUTE: &str = "service";

@@ -1,9 +1,12 @@
-//! How a deployment ended, and what that means for its message: one pure function with a table test.
+//! How a deployment ended, what that means for its message (one pure function with a table test), and the
+//! report of both that logs and notifications are made from.
 //!
 //! The policy: a message is deleted only once its outcome is known. Success, a failed rollout (rolled back
 //! and reported) and a superseded one are all known outcomes. A message that can never succeed is rejected:
 //! moved to the queue's dead-letter queue with the reason attached, or, with no dead-letter queue, deleted
 //! after being logged whole. Trouble before anything changed leaves the message for SQS to redeliver.
+
+use std::time::{Duration, SystemTime};
 
 /// How one deployment ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +152,35 @@ pub fn disposition(outcome: &Outcome, has_dead_letter_queue: bool) -> Dispositio
         Outcome::Rejected { .. } => Disposition::LogAndDelete,
         Outcome::RetryLater { .. } => Disposition::LeaveForRedelivery,
     }
+}
+
+/// What became of one message: the content of its final log line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The SQS message id.
+    pub message_id: String,
+    /// The `service` attribute as sent (`false` for register-only; empty when missing).
+    pub service: String,
+    /// The cluster (`ECS_CLUSTER`).
+    pub cluster: String,
+    /// The task definition the service ran before.
+    pub previous_task_definition: Option<String>,
+    /// The task definition registered from the message.
+    pub new_task_definition: Option<String>,
+    /// The `commit_url` attribute.
+    pub commit_url: Option<String>,
+    /// How the deployment ended.
+    pub outcome: Outcome,
+    /// On failure, ECS's own words: notable service events and stopped tasks' reasons, newest last.
+    pub ecs_said: Vec<String>,
+    /// What was done with the message.
+    pub disposition: Disposition,
+    /// Whether that was done; `false` means SQS will deliver the message again.
+    pub settled: bool,
+    /// When this worker received the message.
+    pub received_at: SystemTime,
+    /// From receipt to settlement.
+    pub duration: Duration,
 }
 
 #[cfg(test)]

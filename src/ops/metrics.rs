@@ -1,16 +1,10 @@
-//! The worker's metrics, served in Prometheus text format at `/metrics` (see [`crate::http`]), and the SDK
-//! interceptor that counts every failed AWS call attempt by service, operation and error.
+//! The worker's metrics, served in Prometheus text format at `/metrics` (see [`crate::ops::http`]),
+//! including every failed AWS call attempt by service, operation and error.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -18,18 +12,18 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+use crate::aws::attempts::FailedAttempts;
+
 /// Upper bounds of the deployment duration histogram, in seconds: from a register-only message to a slow
 /// rollout plus its rollback.
 const DURATION_BUCKETS: [f64; 12] = [
     1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 180.0, 300.0, 450.0, 600.0, 900.0, 1800.0,
 ];
-/// How much of an error response is read for its error code.
-const MAX_ERROR_BODY: usize = 4096;
 
 /// Labels of a finished deployment.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
-    /// [`crate::outcome::Outcome::label`].
+    /// [`crate::decide::outcome::Outcome::label`].
     outcome: String,
 }
 
@@ -229,130 +223,17 @@ impl Metrics {
     }
 
     /// An interceptor for an SDK client's configuration that counts its failed attempts here.
-    pub fn interceptor(&self) -> CountAwsErrors {
-        CountAwsErrors {
-            metrics: self.clone(),
-        }
+    pub fn interceptor(&self) -> FailedAttempts {
+        let metrics = self.clone();
+        FailedAttempts::new(move |attempt| {
+            metrics.aws_error(attempt.service, attempt.operation, attempt.error);
+        })
     }
-}
-
-/// Counts each failed attempt of an AWS call into [`Metrics`].
-#[derive(Debug, Clone)]
-pub struct CountAwsErrors {
-    /// Where the counts go.
-    metrics: Metrics,
-}
-
-impl Intercept for CountAwsErrors {
-    fn name(&self) -> &'static str {
-        "CountAwsErrors"
-    }
-
-    fn read_after_attempt(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(Err(err)) = context.output_or_error() else {
-            return Ok(());
-        };
-        let (service, operation) = cfg
-            .load::<Metadata>()
-            .map_or(("unknown", "unknown"), |m| (m.service(), m.name()));
-        let error = if err.is_timeout_error() {
-            "timeout".to_owned()
-        } else if err.is_connector_error() {
-            "connection".to_owned()
-        } else {
-            context
-                .response()
-                .map(|r| {
-                    let headers = r.headers();
-                    let header = headers
-                        .get("x-amzn-query-error")
-                        .or_else(|| headers.get("x-amzn-errortype"));
-                    error_code(header, r.body().bytes())
-                        .unwrap_or_else(|| format!("http_{}", r.status().as_u16()))
-                })
-                .unwrap_or_else(|| "other".to_owned())
-        };
-        self.metrics.aws_error(service, operation, &error);
-        Ok(())
-    }
-}
-
-/// The error code of an AWS error response: from its error-type header, or a JSON body's `__type`, or an
-/// XML body's `<Code>`.
-pub fn error_code(header: Option<&str>, body: Option<&[u8]>) -> Option<String> {
-    // Headers look like `ThrottlingException:http://internal.amazon.com/` or `Code;Sender`.
-    let clean = |code: &str| {
-        let code = code.split([':', ';']).next().unwrap_or(code);
-        let code = code.rsplit('#').next().unwrap_or(code).trim();
-        (!code.is_empty()
-            && code.len() <= 100
-            && code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
-        .then(|| code.to_owned())
-    };
-    if let Some(code) = header.and_then(clean) {
-        return Some(code);
-    }
-    let body = body?;
-    let body = &body[..body.len().min(MAX_ERROR_BODY)];
-    if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
-        return json
-            .get("__type")
-            .or_else(|| json.get("code"))
-            .and_then(|v| v.as_str())
-            .and_then(clean);
-    }
-    let text = std::str::from_utf8(body).ok()?;
-    let start = text.find("<Code>")? + "<Code>".len();
-    let end = text[start..].find("</Code>")? + start;
-    clean(&text[start..end])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_codes_are_read_from_each_protocol() {
-        let cases: [(Option<&str>, &str, Option<&str>); 7] = [
-            (
-                Some("ThrottlingException:http://internal.amazon.com/"),
-                "",
-                Some("ThrottlingException"),
-            ),
-            (
-                Some("AWS.SimpleQueueService.NonExistentQueue;Sender"),
-                "",
-                Some("AWS.SimpleQueueService.NonExistentQueue"),
-            ),
-            (
-                None,
-                r#"{"__type": "com.amazonaws.ecs#ClientException", "message": "x"}"#,
-                Some("ClientException"),
-            ),
-            (
-                None,
-                "<ErrorResponse><Error><Code>NotFound</Code></Error></ErrorResponse>",
-                Some("NotFound"),
-            ),
-            (None, "<html>bad gateway</html>", None),
-            (None, r#"{"__type": "has spaces in it"}"#, None),
-            (Some(""), "", None),
-        ];
-        for (header, body, expected) in cases {
-            assert_eq!(
-                error_code(header, Some(body.as_bytes())).as_deref(),
-                expected,
-                "{header:?} {body}"
-            );
-        }
-    }
 
     #[test]
     fn metrics_are_encoded_with_their_labels() {

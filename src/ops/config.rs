@@ -3,10 +3,19 @@
 //! Every variable is read as text by envy and then parsed here, so an error names the variable and says what
 //! was wrong with its value: `ECS_TIMEOUT: expected a duration such as 300, 30s, 500ms or 5m, got "soon"`.
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::decide::names::region_of_queue_url;
+
+mod values;
+
+pub use values::parse_duration;
+use values::{
+    check_http_url, check_queue_url, check_topic_arn, listen_address, non_empty, parse_bool,
+};
 
 /// `ECS_CLUSTER` when unset: the cluster ECS itself calls `default`.
 pub const DEFAULT_CLUSTER: &str = "default";
@@ -330,77 +339,9 @@ impl Config {
     }
 }
 
-/// The AWS region an SQS queue URL names (`https://sqs.eu-west-1.amazonaws.com/...` or the legacy
-/// `https://eu-west-1.queue.amazonaws.com/...`).
-pub fn region_of_queue_url(queue_url: &str) -> Option<String> {
-    let host = queue_url.split("://").nth(1)?.split(['/', ':']).next()?;
-    let mut labels = host.split('.');
-    match (labels.next(), labels.next()) {
-        (Some("sqs"), Some(region)) if host.contains(".amazonaws.com") => Some(region.to_owned()),
-        (Some(region), Some("queue")) if host.contains(".amazonaws.com") => Some(region.to_owned()),
-        _ => None,
-    }
-}
-
-fn non_empty(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
-fn check_queue_url(url: &str) -> Result<(), String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| format!("expected a queue URL starting with https://, got {url:?}"))?;
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
-    if host.is_empty() || path.trim_matches('/').is_empty() || url.contains(char::is_whitespace) {
-        return Err(format!(
-            "expected a queue URL such as https://sqs.us-east-1.amazonaws.com/123456789012/deployments, got {url:?}"
-        ));
-    }
-    Ok(())
-}
-
 /// Reads `HTTP_LISTEN`: `host:port`, `:port` or a bare port (both meaning every interface).
 pub fn parse_listen(text: &str) -> Result<SocketAddr, ConfigError> {
-    let text = text.trim();
-    let port_only = text.strip_prefix(':').unwrap_or(text);
-    if let Ok(port) = port_only.parse::<u16>() {
-        return Ok(SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)));
-    }
-    text.parse::<SocketAddr>().map_err(|_| {
-        ConfigError::new(
-            "HTTP_LISTEN",
-            format!("expected an address such as 0.0.0.0:8080, :8080 or 8080, got {text:?}"),
-        )
-    })
-}
-
-/// An `http://` or `https://` URL with a host.
-fn check_http_url(url: &str) -> Result<(), String> {
-    match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
-            Ok(())
-        }
-        // The URL is a secret: say what is wrong without repeating it.
-        _ => Err("expected an https:// URL of a Slack incoming webhook".to_owned()),
-    }
-}
-
-/// An SNS topic ARN: `arn:PARTITION:sns:REGION:ACCOUNT:NAME`.
-fn check_topic_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    if parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "sns"
-        && parts.iter().all(|p| !p.is_empty())
-        && !arn.contains(char::is_whitespace)
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "expected a topic ARN such as arn:aws:sns:us-east-1:123456789012:deployments, got {arn:?}"
-        ))
-    }
+    listen_address(text).map_err(|problem| ConfigError::new("HTTP_LISTEN", problem))
 }
 
 /// Parses a variable's duration, or gives `default` when it is unset or empty.
@@ -420,222 +361,5 @@ fn duration(
     }
 }
 
-/// A bare number of seconds (`300`, `0.5`) or a number with a unit (`500ms`, `30s`, `5m`, `1h 30m`).
-pub fn parse_duration(text: &str) -> Option<Duration> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    if let Ok(seconds) = text.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds).ok();
-    }
-    humantime::parse_duration(text).ok()
-}
-
-fn parse_bool(text: &str) -> Option<bool> {
-    match text.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" => Some(false),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments";
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
-    }
-
-    #[test]
-    fn defaults_match_the_documented_ones() {
-        let c = config(&[("SQS_URL", QUEUE), ("PATH", "/bin")]).expect("valid");
-        assert_eq!(c.queue_url, QUEUE);
-        assert_eq!(c.cluster, "default");
-        assert_eq!(c.rollout_timeout, Duration::from_secs(300));
-        assert_eq!(c.poll_interval, Duration::from_secs(5));
-        assert_eq!(c.wait_time, Duration::from_secs(20));
-        assert_eq!(c.visibility_timeout, Duration::from_secs(60));
-        assert!(c.rollback_on_failure);
-        assert_eq!(c.concurrency, 10);
-        assert_eq!(c.shutdown_grace, Duration::from_secs(25));
-        assert_eq!(c.log_format, LogFormat::Text);
-        assert_eq!(c.slack, None);
-        assert_eq!(c.sns_topic, None);
-        assert_eq!(c.http_listen, None);
-        assert_eq!(c.unhealthy_after, Duration::from_secs(120));
-        let long = config(&[("SQS_URL", QUEUE), ("SQS_VISIBILITY_TIMEOUT", "12h")]).expect("valid");
-        assert_eq!(long.unhealthy_after, Duration::from_secs(8 * 60 * 60));
-    }
-
-    #[test]
-    fn every_variable_is_read() {
-        let c = config(&[
-            ("SQS_URL", QUEUE),
-            ("ECS_CLUSTER", "prod"),
-            ("ECS_TIMEOUT", "5m"),
-            ("ECS_POLL_INTERVAL", "500ms"),
-            ("SQS_WAIT_TIME", "0"),
-            ("SQS_VISIBILITY_TIMEOUT", "2m"),
-            ("ROLLBACK_ON_FAILURE", "false"),
-            ("CONCURRENCY", "3"),
-            ("SHUTDOWN_GRACE", "0"),
-            ("LOG_FORMAT", "JSON"),
-            (
-                "SLACK_WEBHOOK",
-                "https://hooks.slack.com/services/T0/B0/xyzzy",
-            ),
-            ("SLACK_CHANNEL", "#deploys"),
-            (
-                "SNS_TOPIC",
-                "arn:aws:sns:eu-west-1:123456789012:deployments",
-            ),
-            ("HTTP_LISTEN", ":9090"),
-        ])
-        .expect("valid");
-        assert_eq!(c.cluster, "prod");
-        assert_eq!(c.rollout_timeout, Duration::from_secs(300));
-        assert_eq!(c.poll_interval, Duration::from_millis(500));
-        assert_eq!(c.wait_time, Duration::ZERO);
-        assert_eq!(c.visibility_timeout, Duration::from_secs(120));
-        assert!(!c.rollback_on_failure);
-        assert_eq!(c.concurrency, 3);
-        assert_eq!(c.shutdown_grace, Duration::ZERO);
-        assert_eq!(c.log_format, LogFormat::Json);
-        let slack = c.slack.expect("slack");
-        assert_eq!(slack.channel.as_deref(), Some("#deploys"));
-        assert_eq!(slack.botname, DEFAULT_SLACK_BOTNAME);
-        assert!(
-            !format!("{slack:?}").contains("xyzzy"),
-            "the webhook is never shown"
-        );
-        assert_eq!(
-            c.sns_topic.as_deref(),
-            Some("arn:aws:sns:eu-west-1:123456789012:deployments")
-        );
-        assert_eq!(c.http_listen, Some(SocketAddr::from(([0, 0, 0, 0], 9090))));
-    }
-
-    #[test]
-    fn http_listen_takes_an_address_or_a_port() {
-        for (text, expected) in [
-            ("8080", "0.0.0.0:8080"),
-            (":8080", "0.0.0.0:8080"),
-            ("127.0.0.1:9000", "127.0.0.1:9000"),
-            ("[::1]:9000", "[::1]:9000"),
-        ] {
-            let parsed = parse_listen(text).expect(text);
-            assert_eq!(parsed.to_string(), expected, "{text}");
-        }
-        for text in ["", "localhost", "host:port", "1.2.3.4:99999"] {
-            assert_eq!(parse_listen(text).expect_err(text).variable, "HTTP_LISTEN");
-        }
-    }
-
-    #[test]
-    fn durations_accept_seconds_and_units() {
-        for (text, expected) in [
-            ("300", Duration::from_secs(300)),
-            ("0.5", Duration::from_millis(500)),
-            ("500ms", Duration::from_millis(500)),
-            ("30s", Duration::from_secs(30)),
-            ("5m", Duration::from_secs(300)),
-            ("1h 30m", Duration::from_secs(5400)),
-            (" 7s ", Duration::from_secs(7)),
-        ] {
-            assert_eq!(parse_duration(text), Some(expected), "{text}");
-        }
-        for text in ["", "soon", "-1", "5 parsecs", "NaN", "1e400"] {
-            assert_eq!(parse_duration(text), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn each_error_names_its_variable() {
-        let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[], "SQS_URL"),
-            (&[("SQS_URL", "  ")], "SQS_URL"),
-            (&[("SQS_URL", "deployments")], "SQS_URL"),
-            (&[("SQS_URL", "https://sqs.amazonaws.com")], "SQS_URL"),
-            (
-                &[("SQS_URL", QUEUE), ("ECS_TIMEOUT", "soon")],
-                "ECS_TIMEOUT",
-            ),
-            (&[("SQS_URL", QUEUE), ("ECS_TIMEOUT", "0")], "ECS_TIMEOUT"),
-            (
-                &[("SQS_URL", QUEUE), ("ECS_POLL_INTERVAL", "0s")],
-                "ECS_POLL_INTERVAL",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("SQS_WAIT_TIME", "21")],
-                "SQS_WAIT_TIME",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("SQS_WAIT_TIME", "500ms")],
-                "SQS_WAIT_TIME",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("SQS_VISIBILITY_TIMEOUT", "13h")],
-                "SQS_VISIBILITY_TIMEOUT",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("SQS_VISIBILITY_TIMEOUT", "0")],
-                "SQS_VISIBILITY_TIMEOUT",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("ROLLBACK_ON_FAILURE", "maybe")],
-                "ROLLBACK_ON_FAILURE",
-            ),
-            (&[("SQS_URL", QUEUE), ("CONCURRENCY", "0")], "CONCURRENCY"),
-            (
-                &[("SQS_URL", QUEUE), ("CONCURRENCY", "many")],
-                "CONCURRENCY",
-            ),
-            (&[("SQS_URL", QUEUE), ("CONCURRENCY", "101")], "CONCURRENCY"),
-            (
-                &[("SQS_URL", QUEUE), ("SHUTDOWN_GRACE", "later")],
-                "SHUTDOWN_GRACE",
-            ),
-            (&[("SQS_URL", QUEUE), ("LOG_FORMAT", "xml")], "LOG_FORMAT"),
-            (
-                &[("SQS_URL", QUEUE), ("SLACK_WEBHOOK", "hooks.slack.com/x")],
-                "SLACK_WEBHOOK",
-            ),
-            (
-                &[("SQS_URL", QUEUE), ("SNS_TOPIC", "deployments")],
-                "SNS_TOPIC",
-            ),
-            (
-                &[
-                    ("SQS_URL", QUEUE),
-                    ("SNS_TOPIC", "arn:aws:sqs:us-east-1:1:q"),
-                ],
-                "SNS_TOPIC",
-            ),
-            (&[("SQS_URL", QUEUE), ("HTTP_LISTEN", "x")], "HTTP_LISTEN"),
-            (
-                &[("SQS_URL", QUEUE), ("UNHEALTHY_AFTER", "20s")],
-                "UNHEALTHY_AFTER",
-            ),
-        ];
-        for (vars, variable) in cases {
-            let err = config(vars).expect_err("invalid");
-            assert_eq!(err.variable, *variable, "{vars:?}");
-            assert!(err.to_string().starts_with(variable), "{err}");
-        }
-    }
-
-    #[test]
-    fn region_comes_from_an_aws_queue_url() {
-        let region = |url: &str| config(&[("SQS_URL", url)]).expect("valid").queue_region();
-        assert_eq!(region(QUEUE).as_deref(), Some("eu-west-1"));
-        assert_eq!(
-            region("https://ap-south-1.queue.amazonaws.com/1/q").as_deref(),
-            Some("ap-south-1")
-        );
-        assert_eq!(region("http://127.0.0.1:5000/123456789012/q"), None);
-    }
-}
+mod tests;

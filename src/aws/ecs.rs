@@ -1,27 +1,24 @@
-//! The ECS calls a deployment makes, as thin adapters that turn SDK types into the plain ones of
-//! [`crate::rollout`].
+//! The ECS calls the worker and the subcommands make, as thin adapters that turn SDK types into the plain
+//! ones of [`crate::decide::service`].
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::{BTreeSet, HashSet};
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::config::retry::RetryConfig;
 use aws_sdk_ecs::types::{
     DesiredStatus, Service, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus,
 };
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
-};
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::ConfigBag;
 
-use crate::error::AwsError;
-use crate::marker::Marked;
-use crate::rollout::{DeploymentState, ServiceState, TaskState};
-use crate::task_definition::TaskDefinition;
+use crate::aws::body::{RequestBody, ResponseBody};
+use crate::aws::error::AwsError;
+use crate::decide::marker::Marked;
+use crate::decide::service::{ServiceState, TaskState};
+use crate::decide::task_definition::TaskDefinition;
+
+mod shapes;
+
+pub use shapes::{ServiceEvent, StoppedTask, service_events, service_state};
+use shapes::{stopped_reason, task_state};
 
 /// DescribeTasks takes at most this many task ARNs per call.
 const DESCRIBE_TASKS_BATCH: usize = 100;
@@ -48,26 +45,6 @@ pub struct CurrentService {
     pub task_definition: Option<String>,
     /// Ids of the service events already there, so only new ones are reported.
     pub event_ids: BTreeSet<String>,
-}
-
-/// A service event: ECS's own account of what it did or could not do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServiceEvent {
-    /// The event id, to report each once.
-    pub id: String,
-    /// What ECS said.
-    pub message: String,
-}
-
-/// A task that stopped, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoppedTask {
-    /// The task ARN, to report each once.
-    pub arn: String,
-    /// The task definition it ran.
-    pub task_definition: String,
-    /// ECS's stoppedReason with each container's exit code and reason.
-    pub reason: String,
 }
 
 impl Ecs {
@@ -192,10 +169,29 @@ impl Ecs {
         family: &str,
         message_id: &str,
     ) -> Result<Option<Marked>, AwsError> {
+        self.find_marked_skipping(family, message_id, &mut HashSet::new())
+            .await
+    }
+
+    /// The same search, for one who asks again: revisions in `not_ours` are not read, and revisions found
+    /// not to be the message's are added to it. (A revision's message-id tag is written when it is
+    /// registered, so a revision that is not the message's never becomes it.)
+    pub async fn find_marked_skipping(
+        &self,
+        family: &str,
+        message_id: &str,
+        not_ours: &mut HashSet<String>,
+    ) -> Result<Option<Marked>, AwsError> {
         for arn in self.newest_revisions(family).await? {
+            if not_ours.contains(&arn) {
+                continue;
+            }
             let tags = self.task_definition_tags(&arn).await?;
-            if let Some(marked) = Marked::from_tags(&arn, &tags, message_id) {
-                return Ok(Some(marked));
+            match Marked::from_tags(&arn, &tags, message_id) {
+                Some(marked) => return Ok(Some(marked)),
+                None => {
+                    not_ours.insert(arn);
+                }
             }
         }
         Ok(None)
@@ -325,130 +321,5 @@ impl Ecs {
             tasks.extend(out.tasks().iter().cloned());
         }
         Ok(tasks)
-    }
-}
-
-/// A described service's events, newest first as ECS lists them.
-pub fn service_events(service: &Service) -> Vec<ServiceEvent> {
-    service
-        .events()
-        .iter()
-        .filter_map(|e| {
-            Some(ServiceEvent {
-                id: e.id()?.to_owned(),
-                message: e.message()?.to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// A described service as [`crate::rollout`] judges it.
-pub fn service_state(service: &Service) -> ServiceState {
-    ServiceState {
-        status: service.status().unwrap_or_default().to_owned(),
-        desired_count: service.desired_count(),
-        deployments: service
-            .deployments()
-            .iter()
-            .map(|d| DeploymentState {
-                id: d.id().unwrap_or_default().to_owned(),
-                status: d.status().unwrap_or_default().to_owned(),
-                task_definition: d.task_definition().unwrap_or_default().to_owned(),
-                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
-                running_count: d.running_count(),
-                pending_count: d.pending_count(),
-                failed_tasks: d.failed_tasks(),
-            })
-            .collect(),
-    }
-}
-
-fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
-    TaskState {
-        arn: task.task_arn().unwrap_or_default().to_owned(),
-        task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
-        last_status: task.last_status().unwrap_or_default().to_owned(),
-        container_health: task
-            .containers()
-            .iter()
-            .map(|c| {
-                (
-                    c.name().unwrap_or_default().to_owned(),
-                    c.health_status()
-                        .map_or("UNKNOWN", |h| h.as_str())
-                        .to_owned(),
-                )
-            })
-            .collect(),
-    }
-}
-
-fn stopped_reason(task: &aws_sdk_ecs::types::Task) -> String {
-    let mut reason = task.stopped_reason().unwrap_or("stopped").to_owned();
-    for c in task.containers() {
-        let name = c.name().unwrap_or("container");
-        match (c.exit_code(), c.reason()) {
-            (Some(code), Some(why)) => reason.push_str(&format!("; {name}: exit {code}, {why}")),
-            (Some(code), None) => reason.push_str(&format!("; {name}: exit {code}")),
-            (None, Some(why)) => reason.push_str(&format!("; {name}: {why}")),
-            (None, None) => {}
-        }
-    }
-    reason
-}
-
-/// Keeps the body of one response, as text.
-#[derive(Debug, Clone, Default)]
-struct ResponseBody(Arc<Mutex<Option<String>>>);
-
-impl ResponseBody {
-    fn take(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
-    }
-}
-
-impl Intercept for ResponseBody {
-    fn name(&self) -> &'static str {
-        "ResponseBody"
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let text = context
-            .response()
-            .body()
-            .bytes()
-            .map(|b| String::from_utf8_lossy(b).into_owned());
-        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = text;
-        Ok(())
-    }
-}
-
-/// Replaces the serialized body of one request with the given JSON, before it is signed.
-#[derive(Debug)]
-struct RequestBody(String);
-
-impl Intercept for RequestBody {
-    fn name(&self) -> &'static str {
-        "RequestBody"
-    }
-
-    fn modify_before_signing(
-        &self,
-        context: &mut BeforeTransmitInterceptorContextMut<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let request = context.request_mut();
-        *request.body_mut() = SdkBody::from(self.0.clone());
-        request
-            .headers_mut()
-            .insert("content-length", self.0.len().to_string());
-        Ok(())
     }
 }

@@ -1,5 +1,5 @@
-//! The messages this worker holds (deploying, or waiting for their service), and the heartbeat that keeps
-//! them hidden from other receivers for as long as they are held.
+//! The messages this worker holds (deploying, or waiting for their service), the heartbeat that keeps
+//! them hidden from other receivers for as long as they are held, and their release to another receiver.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use tracing::{error, info, warn};
 
-use crate::http::Health;
-use crate::sqs::{MAX_BATCH, Queue};
+use crate::aws::sqs::{MAX_BATCH, Queue};
+use crate::ops::health::Health;
 
 /// The shortest pause before the heartbeat tries again after SQS refused or failed an extension.
 const MIN_RETRY: Duration = Duration::from_millis(200);
+/// How long a stopping worker spends releasing unsettled messages at most.
+const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Held messages by message id; cheap to clone, shared by the receive loop, the deployments and the
 /// heartbeat.
@@ -139,6 +141,37 @@ pub async fn heartbeat(
             period
         };
         failing = trouble;
+    }
+}
+
+/// Sets the messages' visibility to zero so another worker receives them at once; bounded in time, since a
+/// stopping worker must not hang on SQS.
+pub async fn release(queue: &Queue, messages: &[(String, String)]) {
+    let work = async {
+        for batch in messages.chunks(MAX_BATCH) {
+            match queue.change_visibility(batch, Duration::ZERO).await {
+                Ok(failures) => {
+                    for (id, _) in batch {
+                        match failures.iter().find(|f| &f.message_id == id) {
+                            None => {
+                                warn!(message_id = %id, "released unsettled: another worker resumes it")
+                            }
+                            Some(f) => {
+                                warn!(message_id = %id, code = %f.code, "cannot release; it reappears when its visibility timeout passes")
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    warn!(error = %e, count = batch.len(), "cannot release messages; they reappear when their visibility timeout passes");
+                }
+            }
+        }
+    };
+    if tokio::time::timeout(RELEASE_TIMEOUT, work).await.is_err() {
+        warn!(
+            "releasing messages took too long; the rest reappear when their visibility timeout passes"
+        );
     }
 }
 

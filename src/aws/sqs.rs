@@ -1,5 +1,5 @@
-//! The SQS calls the worker makes, as thin adapters: receive, extend, delete, and moving a rejected message
-//! to the queue's dead-letter queue.
+//! The SQS calls the worker makes, as thin adapters: receive, extend, delete, move a rejected message to
+//! the queue's dead-letter queue, and send a message to another queue.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -10,7 +10,7 @@ use aws_sdk_sqs::types::{
     QueueAttributeName,
 };
 
-use crate::error::AwsError;
+use crate::aws::error::AwsError;
 
 /// Message attribute on a dead-lettered message: why it was rejected.
 pub const REASON_ATTRIBUTE: &str = "rejection_reason";
@@ -298,6 +298,36 @@ impl Queue {
             .map_err(|e| AwsError::new("SendMessage", e))?;
         Ok(())
     }
+}
+
+/// Sends `body` with the String `attributes` (name, value) to the queue at `queue_url`; `fifo` is the
+/// message group and deduplication id a FIFO queue needs. Returns the message id SQS gave it.
+pub async fn send_message(
+    client: &Client,
+    queue_url: &str,
+    body: &str,
+    attributes: &[(&str, &str)],
+    fifo: Option<(&str, &str)>,
+) -> Result<Option<String>, AwsError> {
+    let mut send = client
+        .send_message()
+        .queue_url(queue_url)
+        .message_body(body);
+    for (name, value) in attributes {
+        if let Some(value) = string_attribute(value) {
+            send = send.message_attributes(*name, value);
+        }
+    }
+    if let Some((group, deduplication_id)) = fifo {
+        send = send
+            .message_group_id(group)
+            .message_deduplication_id(deduplication_id);
+    }
+    let sent = send
+        .send()
+        .await
+        .map_err(|e| AwsError::new("SendMessage", e))?;
+    Ok(sent.message_id().map(str::to_owned))
 }
 
 /// A String message attribute (building fails only without a data type, which is always set).

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::marker;
+use crate::decide::marker;
 
 /// Members that `describe-task-definition` prints but RegisterTaskDefinition does not take: ECS sets them.
 pub const READ_ONLY_MEMBERS: [&str; 8] = [

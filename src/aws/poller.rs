@@ -11,8 +11,9 @@ use aws_sdk_ecs::types::Service;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
 
-use crate::ecs::{DESCRIBE_SERVICES_BATCH, Ecs};
-use crate::error::AwsError;
+use crate::aws::ecs::{DESCRIBE_SERVICES_BATCH, Ecs};
+use crate::aws::error::AwsError;
+use crate::decide::names::service_name;
 
 /// A service's reading: the service, `None` when the cluster no longer has it, or the failed call.
 pub type Reading = Result<Option<Service>, AwsError>;
@@ -103,24 +104,9 @@ fn ticks(interval: Duration) -> tokio::time::Interval {
     ticks
 }
 
-/// The service's name, from a name or an ARN (`arn:aws:ecs:...:service/cluster/name`).
-pub fn service_name(service: &str) -> &str {
-    service.rsplit('/').next().unwrap_or(service)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn services_are_keyed_by_name() {
-        assert_eq!(service_name("web"), "web");
-        assert_eq!(
-            service_name("arn:aws:ecs:us-east-1:1:service/prod/web"),
-            "web"
-        );
-        assert_eq!(service_name("arn:aws:ecs:us-east-1:1:service/web"), "web");
-    }
 
     #[tokio::test(start_paused = true)]
     async fn readings_come_at_once_after_idling_and_then_an_interval_apart() {

@@ -1,0 +1,96 @@
+//! ECS's answers read into plain values: a service's state and events, a task's state, and why a task
+//! stopped.
+
+use aws_sdk_ecs::types::Service;
+
+use crate::decide::service::{DeploymentState, ServiceState, TaskState};
+
+/// A service event: ECS's own account of what it did or could not do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceEvent {
+    /// The event id, to report each once.
+    pub id: String,
+    /// What ECS said.
+    pub message: String,
+}
+
+/// A task that stopped, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoppedTask {
+    /// The task ARN, to report each once.
+    pub arn: String,
+    /// The task definition it ran.
+    pub task_definition: String,
+    /// ECS's stoppedReason with each container's exit code and reason.
+    pub reason: String,
+}
+
+/// A described service's events, newest first as ECS lists them.
+pub fn service_events(service: &Service) -> Vec<ServiceEvent> {
+    service
+        .events()
+        .iter()
+        .filter_map(|e| {
+            Some(ServiceEvent {
+                id: e.id()?.to_owned(),
+                message: e.message()?.to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// A described service as [`crate::decide::rollout`] judges it.
+pub fn service_state(service: &Service) -> ServiceState {
+    ServiceState {
+        status: service.status().unwrap_or_default().to_owned(),
+        desired_count: service.desired_count(),
+        deployments: service
+            .deployments()
+            .iter()
+            .map(|d| DeploymentState {
+                id: d.id().unwrap_or_default().to_owned(),
+                status: d.status().unwrap_or_default().to_owned(),
+                task_definition: d.task_definition().unwrap_or_default().to_owned(),
+                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
+                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+                running_count: d.running_count(),
+                pending_count: d.pending_count(),
+                failed_tasks: d.failed_tasks(),
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
+    TaskState {
+        arn: task.task_arn().unwrap_or_default().to_owned(),
+        task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
+        last_status: task.last_status().unwrap_or_default().to_owned(),
+        container_health: task
+            .containers()
+            .iter()
+            .map(|c| {
+                (
+                    c.name().unwrap_or_default().to_owned(),
+                    c.health_status()
+                        .map_or("UNKNOWN", |h| h.as_str())
+                        .to_owned(),
+                )
+            })
+            .collect(),
+    }
+}
+
+pub(super) fn stopped_reason(task: &aws_sdk_ecs::types::Task) -> String {
+    let mut reason = task.stopped_reason().unwrap_or("stopped").to_owned();
+    for c in task.containers() {
+        let name = c.name().unwrap_or("container");
+        match (c.exit_code(), c.reason()) {
+            (Some(code), Some(why)) => reason.push_str(&format!("; {name}: exit {code}, {why}")),
+            (Some(code), None) => reason.push_str(&format!("; {name}: exit {code}")),
+            (None, Some(why)) => reason.push_str(&format!("; {name}: {why}")),
+            (None, None) => {}
+        }
+    }
+    reason
+}

@@ -1,0 +1,448 @@
+//! `ecs-deployment send --wait`: following a sent message to its outcome, through the worker's reply when
+//! it was asked for one, or else by watching the service for the revision the worker tags with the message
+//! id.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::aws::ecs::{Ecs, service_state};
+use crate::aws::error::AwsError;
+use crate::cli::exit::{EXIT_NO_OUTCOME, EXIT_OK, Failure};
+use crate::cli::progress::ProgressLine;
+use crate::decide::marker::Marked;
+use crate::decide::names::short_arn;
+use crate::decide::rollout::ecs_says_done;
+use crate::decide::service::{DeploymentState, ServiceState};
+use crate::ops::notify::notice::{Event, Notice, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
+
+/// Following one sent message to its outcome.
+pub struct Follow {
+    /// For the reply queue.
+    pub sqs: aws_sdk_sqs::Client,
+    /// For the service.
+    pub ecs: Ecs,
+    /// The service deployed; `None` for register-only.
+    pub service: Option<String>,
+    /// The task definition's family, to find its revision by.
+    pub family: String,
+    /// The sent message's id: replies and the revision's marker tag carry it.
+    pub message_id: String,
+    /// Where the worker replies, when asked.
+    pub reply_to: Option<String>,
+    /// How often the service is read.
+    pub poll_interval: Duration,
+    /// How long to wait for an outcome.
+    pub timeout: Duration,
+}
+
+/// What the service says about the deployment, when the worker's own verdict is not at hand.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Still going.
+    InProgress,
+    /// The service runs the revision.
+    Deployed,
+    /// It did not work, and why.
+    NotDeployed(String),
+}
+
+/// Judges the service for a revision whose deployment was already seen (`seen`) or not. Deployed is what
+/// the worker counts as ECS's own verdict ([`ecs_says_done`]).
+pub fn judge_service(state: &ServiceState, revision: &str, seen: bool) -> Seen {
+    if state.status != "ACTIVE" {
+        return Seen::NotDeployed(format!("the service is {}", state.status));
+    }
+    match ours(state, revision) {
+        Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Seen::NotDeployed(format!(
+            "the rollout failed: {}",
+            d.rollout_state_reason
+                .as_deref()
+                .unwrap_or("ECS gave no reason")
+        )),
+        Some(d) if d.status == "PRIMARY" && ecs_says_done(state, d) => Seen::Deployed,
+        Some(_) => Seen::InProgress,
+        None if seen => {
+            let now = state
+                .deployments
+                .iter()
+                .find(|d| d.status == "PRIMARY")
+                .map_or("another task definition", |d| short_arn(&d.task_definition));
+            Seen::NotDeployed(format!(
+                "the service moved on to {now} (rolled back, or superseded by another deployment)"
+            ))
+        }
+        None => Seen::InProgress,
+    }
+}
+
+fn ours<'a>(state: &'a ServiceState, revision: &str) -> Option<&'a DeploymentState> {
+    state
+        .deployments
+        .iter()
+        .find(|d| d.task_definition == revision)
+}
+
+impl Follow {
+    /// Follows the message until the worker's verdict (or the service's) is known, or `timeout` passed.
+    pub async fn run(self) -> Result<u8, Failure> {
+        let started = Instant::now();
+        let deadline = started + self.timeout;
+        let mut progress = ProgressLine::new();
+        let mut revision: Option<String> = None;
+        let mut seen = false;
+        let mut not_ours: HashSet<String> = HashSet::new();
+        let mut trouble: Option<String> = None;
+        loop {
+            if Instant::now() >= deadline {
+                progress.finish();
+                return Err(Failure {
+                    exit: EXIT_NO_OUTCOME,
+                    message: format!(
+                        "no outcome within --timeout ({}); message {} may still be deployed",
+                        humantime::format_duration(self.timeout),
+                        self.message_id
+                    ),
+                });
+            }
+            // The worker's own verdict, when it was asked to reply.
+            if let Some(reply) = &self.reply_to {
+                match self.replies(reply).await {
+                    Ok(notices) => {
+                        for notice in notices {
+                            match notice.event {
+                                Event::Started => revision = notice.new_task_definition.clone(),
+                                Event::Retrying => {
+                                    trouble = Some(format!(
+                                        "the worker will try again: {}",
+                                        notice.reason.as_deref().unwrap_or("")
+                                    ));
+                                }
+                                Event::Finished => {
+                                    progress.finish();
+                                    return outcome(&notice);
+                                }
+                            }
+                        }
+                    }
+                    Err(e)
+                        if e.is("AWS.SimpleQueueService.NonExistentQueue")
+                            || e.is("QueueDoesNotExist") =>
+                    {
+                        progress.finish();
+                        return Err(Failure::aws(format!("--reply-to: {e}")));
+                    }
+                    Err(e) => trouble = Some(e.to_string()),
+                }
+            } else {
+                tokio::time::sleep(self.poll_interval).await;
+            }
+            let Some(service) = &self.service else {
+                progress.show(
+                    &format!(
+                        "waiting for the worker to register message {} · {}s",
+                        self.message_id,
+                        started.elapsed().as_secs()
+                    ),
+                    "register",
+                );
+                continue;
+            };
+            let state = match self
+                .ecs
+                .describe_services(std::slice::from_ref(service))
+                .await
+            {
+                Ok(found) => match found.first() {
+                    Some(s) => service_state(s),
+                    None => {
+                        progress.finish();
+                        return Err(Failure::aws(format!(
+                            "service '{service}' not found in cluster '{}'",
+                            self.ecs.cluster()
+                        )));
+                    }
+                },
+                Err(e) => {
+                    trouble = Some(e.to_string());
+                    progress.show(&format!("{service}: {e}"), &e.to_string());
+                    continue;
+                }
+            };
+            if revision.is_none()
+                && self.reply_to.is_none()
+                && let Some(marked) = self.find_revision(&mut not_ours).await
+            {
+                // Its tags were just read: a deployment tag means the service was already updated.
+                seen = marked.deployment_id.is_some();
+                revision = Some(marked.task_definition);
+            }
+            let line = progress_line(
+                service,
+                &state,
+                revision.as_deref(),
+                &self.message_id,
+                trouble.take(),
+            );
+            // The clock ticks on a terminal; elsewhere only a change of the rest is news.
+            progress.show(&format!("{line} · {}s", started.elapsed().as_secs()), &line);
+            let Some(revision) = &revision else {
+                continue;
+            };
+            // Seen in the service, or (a rollout ended before it was read) tagged as deployed; the
+            // tags are read again only while neither is known.
+            seen = seen
+                || ours(&state, revision).is_some()
+                || (self.reply_to.is_none() && self.service_was_updated(revision).await);
+            if self.reply_to.is_none() {
+                match judge_service(&state, revision, seen) {
+                    Seen::InProgress => {}
+                    Seen::Deployed => {
+                        progress.finish();
+                        println!(
+                            "deployed: service '{service}' runs {} ({}s)",
+                            short_arn(revision),
+                            started.elapsed().as_secs()
+                        );
+                        return Ok(EXIT_OK);
+                    }
+                    Seen::NotDeployed(why) => {
+                        progress.finish();
+                        return Err(Failure::no(format!(
+                            "not deployed: {} to service '{service}': {why}",
+                            short_arn(revision)
+                        )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The replies to this message on the reply queue; others' replies are given back at once.
+    async fn replies(&self, queue: &str) -> Result<Vec<Notice>, AwsError> {
+        let wait = i32::try_from(self.poll_interval.as_secs().clamp(1, 20)).unwrap_or(1);
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .map_err(|e| AwsError::new("ReceiveMessage", e))?;
+        let mut notices = Vec::new();
+        for message in out.messages() {
+            let original = message
+                .message_attributes()
+                .and_then(|a| a.get(ORIGINAL_MESSAGE_ID_ATTRIBUTE))
+                .and_then(|v| v.string_value());
+            let Some(handle) = message.receipt_handle() else {
+                continue;
+            };
+            if original != Some(self.message_id.as_str()) {
+                // Someone else's reply on a shared queue: back to the queue for its reader.
+                let _ = self
+                    .sqs
+                    .change_message_visibility()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await;
+                continue;
+            }
+            if let Some(notice) = message
+                .body()
+                .and_then(|b| serde_json::from_str::<Notice>(b).ok())
+            {
+                notices.push(notice);
+            }
+            let _ = self
+                .sqs
+                .delete_message()
+                .queue_url(queue)
+                .receipt_handle(handle)
+                .send()
+                .await;
+        }
+        Ok(notices)
+    }
+
+    /// The revision the worker registered for this message, found by its marker tag among the family's
+    /// newest revisions as the worker finds it; revisions found not to be it are remembered in `not_ours`.
+    async fn find_revision(&self, not_ours: &mut HashSet<String>) -> Option<Marked> {
+        self.ecs
+            .find_marked_skipping(&self.family, &self.message_id, not_ours)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Whether the worker has pointed the service at the revision: it tags the revision with the
+    /// deployment once UpdateService answered.
+    async fn service_was_updated(&self, revision: &str) -> bool {
+        self.ecs
+            .task_definition_tags(revision)
+            .await
+            .ok()
+            .and_then(|tags| Marked::from_tags(revision, &tags, &self.message_id))
+            .is_some_and(|m| m.deployment_id.is_some())
+    }
+}
+
+/// One progress line, without the clock.
+fn progress_line(
+    service: &str,
+    state: &ServiceState,
+    revision: Option<&str>,
+    message_id: &str,
+    trouble: Option<String>,
+) -> String {
+    let mut line = match revision.and_then(|r| ours(state, r).map(|d| (r, d))) {
+        Some((revision, d)) => format!(
+            "{service}: {} {}, {}/{} running{}{}",
+            short_arn(revision),
+            d.rollout_state.as_deref().unwrap_or(&d.status),
+            d.running_count,
+            state.desired_count,
+            if d.pending_count > 0 {
+                format!(", {} pending", d.pending_count)
+            } else {
+                String::new()
+            },
+            if d.failed_tasks > 0 {
+                format!(", {} failed", d.failed_tasks)
+            } else {
+                String::new()
+            },
+        ),
+        None if revision.is_some() => format!("{service}: waiting for the worker's verdict"),
+        None => format!("{service}: waiting for the worker to pick up message {message_id}"),
+    };
+    if let Some(trouble) = trouble {
+        line.push_str(&format!(" ({trouble})"));
+    }
+    line
+}
+
+/// Prints the worker's verdict and gives the exit code.
+fn outcome(notice: &Notice) -> Result<u8, Failure> {
+    let took = notice
+        .duration_ms
+        .map(|ms| format!(" ({}s)", ms / 1000))
+        .unwrap_or_default();
+    if notice.success == Some(true) {
+        println!("{}{took}", notice.headline());
+        return Ok(EXIT_OK);
+    }
+    let mut message = format!("{}{took}", notice.headline());
+    if let Some(reason) = &notice.reason {
+        message.push_str(&format!(": {reason}"));
+    }
+    Err(Failure::no(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment(status: &str, td: &str, rollout: Option<&str>, running: i32) -> DeploymentState {
+        DeploymentState {
+            id: format!("ecs-svc/{td}"),
+            status: status.into(),
+            task_definition: td.into(),
+            rollout_state: rollout.map(str::to_owned),
+            rollout_state_reason: rollout.map(|r| format!("{r} reason")),
+            running_count: running,
+            pending_count: 0,
+            failed_tasks: 0,
+        }
+    }
+
+    fn state(deployments: Vec<DeploymentState>) -> ServiceState {
+        ServiceState {
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            deployments,
+        }
+    }
+
+    #[test]
+    fn the_service_shows_how_a_deployment_went() {
+        let cases = [
+            (
+                state(vec![deployment("PRIMARY", "web:5", Some("IN_PROGRESS"), 1)]),
+                false,
+                "in progress",
+            ),
+            (
+                state(vec![deployment("PRIMARY", "web:5", Some("COMPLETED"), 2)]),
+                false,
+                "deployed",
+            ),
+            (
+                state(vec![deployment("PRIMARY", "web:5", None, 2)]),
+                false,
+                "deployed",
+            ),
+            (
+                state(vec![
+                    deployment("PRIMARY", "web:5", None, 2),
+                    deployment("ACTIVE", "web:4", None, 1),
+                ]),
+                false,
+                "in progress",
+            ),
+            (
+                state(vec![deployment("PRIMARY", "web:5", Some("FAILED"), 0)]),
+                true,
+                "not deployed",
+            ),
+            (
+                state(vec![deployment("PRIMARY", "web:4", Some("COMPLETED"), 2)]),
+                true,
+                "not deployed",
+            ),
+            (
+                state(vec![deployment("PRIMARY", "web:4", Some("COMPLETED"), 2)]),
+                false,
+                "in progress",
+            ),
+        ];
+        for (state, seen, expected) in cases {
+            let judged = match judge_service(&state, "web:5", seen) {
+                Seen::InProgress => "in progress",
+                Seen::Deployed => "deployed",
+                Seen::NotDeployed(_) => "not deployed",
+            };
+            assert_eq!(judged, expected, "{state:?} seen={seen}");
+        }
+        let mut gone = state(vec![]);
+        gone.status = "DRAINING".into();
+        assert!(matches!(
+            judge_service(&gone, "web:5", false),
+            Seen::NotDeployed(_)
+        ));
+    }
+
+    #[test]
+    fn replies_read_back_as_notices() {
+        let text = r#"{"event":"finished","message_id":"m","service":"web","cluster":"c",
+            "previous_task_definition":null,"new_task_definition":"x/web:5","commit_url":null,
+            "outcome":"deployed","success":true,"rollback":null,"reason":null,"duration_ms":1000,
+            "received_at":"2026-01-01T00:00:00Z","at":"2026-01-01T00:00:01Z"}"#;
+        let notice: Notice = serde_json::from_str(text).expect("a reply");
+        assert_eq!(outcome(&notice), Ok(EXIT_OK));
+        let failed = Notice {
+            success: Some(false),
+            outcome: Some("failed".into()),
+            reason: Some("crashed".into()),
+            ..notice
+        };
+        let err = outcome(&failed).expect_err("failed");
+        assert_eq!(err.exit, crate::cli::exit::EXIT_NO);
+        assert!(err.message.contains("crashed"));
+    }
+}

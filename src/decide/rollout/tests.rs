@@ -1,0 +1,354 @@
+//! Table tests of the rollout judgement.
+
+use super::*;
+
+const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+const OTHER: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:3";
+
+fn goal(health_checked: &[&str]) -> Goal {
+    Goal {
+        deployment_id: Some("ecs-svc/new".into()),
+        task_definition: NEW.into(),
+        previous_task_definition: Some(OLD.into()),
+        health_checked: health_checked.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+fn deployment(
+    id: &str,
+    status: &str,
+    td: &str,
+    rollout: Option<&str>,
+    running: i32,
+) -> DeploymentState {
+    DeploymentState {
+        id: format!("ecs-svc/{id}"),
+        status: status.into(),
+        task_definition: td.into(),
+        rollout_state: rollout.map(str::to_owned),
+        rollout_state_reason: rollout.map(|r| format!("rollout {r}")),
+        running_count: running,
+        pending_count: 0,
+        failed_tasks: 0,
+    }
+}
+
+fn task(td: &str, status: &str, health: &str) -> TaskState {
+    TaskState {
+        arn: "arn:aws:ecs:us-east-1:1:task/default/t".into(),
+        task_definition: td.into(),
+        last_status: status.into(),
+        container_health: vec![
+            ("web".into(), health.into()),
+            ("log".into(), "UNKNOWN".into()),
+        ],
+    }
+}
+
+fn observe(desired: i32, deployments: Vec<DeploymentState>, tasks: Vec<TaskState>) -> Observation {
+    Observation {
+        service: Some(ServiceState {
+            status: "ACTIVE".into(),
+            desired_count: desired,
+            deployments,
+        }),
+        tasks: Some(tasks),
+    }
+}
+
+fn new_primary(rollout: Option<&str>, running: i32) -> DeploymentState {
+    deployment("new", "PRIMARY", NEW, rollout, running)
+}
+
+fn old_active(running: i32) -> DeploymentState {
+    deployment("old", "ACTIVE", OLD, Some("COMPLETED"), running)
+}
+
+#[derive(Debug, PartialEq)]
+enum Expect {
+    InProgress,
+    Done,
+    Gone,
+    Failed,
+    RolledBack,
+    Superseded,
+}
+
+#[test]
+fn verdicts() {
+    use Expect::*;
+    let healthy_new = || {
+        vec![
+            task(NEW, "RUNNING", "HEALTHY"),
+            task(NEW, "RUNNING", "HEALTHY"),
+        ]
+    };
+    let cases: Vec<(&str, Observation, Goal, Expect)> = vec![
+        (
+            "COMPLETED with all tasks on the new revision, healthy",
+            observe(2, vec![new_primary(Some("COMPLETED"), 2)], healthy_new()),
+            goal(&["web"]),
+            Done,
+        ),
+        (
+            "COMPLETED but an old task still running",
+            observe(2, vec![new_primary(Some("COMPLETED"), 2)], {
+                let mut t = healthy_new();
+                t.push(task(OLD, "RUNNING", "HEALTHY"));
+                t
+            }),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "COMPLETED but a health-checked container not yet healthy",
+            observe(
+                2,
+                vec![new_primary(Some("COMPLETED"), 2)],
+                vec![
+                    task(NEW, "RUNNING", "HEALTHY"),
+                    task(NEW, "RUNNING", "UNKNOWN"),
+                ],
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "no health check: RUNNING is enough",
+            observe(
+                2,
+                vec![new_primary(Some("COMPLETED"), 2)],
+                vec![
+                    task(NEW, "RUNNING", "UNKNOWN"),
+                    task(NEW, "RUNNING", "UNKNOWN"),
+                ],
+            ),
+            goal(&[]),
+            Done,
+        ),
+        (
+            "COMPLETED but fewer running tasks than desired",
+            observe(
+                2,
+                vec![new_primary(Some("COMPLETED"), 1)],
+                vec![
+                    task(NEW, "RUNNING", "HEALTHY"),
+                    task(NEW, "PENDING", "UNKNOWN"),
+                ],
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "one new task RUNNING is not done (the old script's mistake)",
+            observe(
+                2,
+                vec![new_primary(Some("IN_PROGRESS"), 1), old_active(2)],
+                vec![
+                    task(NEW, "RUNNING", "HEALTHY"),
+                    task(OLD, "RUNNING", "HEALTHY"),
+                    task(OLD, "RUNNING", "HEALTHY"),
+                ],
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "IN_PROGRESS with every task already new waits for ECS",
+            observe(2, vec![new_primary(Some("IN_PROGRESS"), 2)], healthy_new()),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "desiredCount 0 is done once nothing else runs",
+            observe(0, vec![new_primary(Some("IN_PROGRESS"), 0)], vec![]),
+            goal(&["web"]),
+            Done,
+        ),
+        (
+            "no rolloutState: one deployment, ours, running == desired",
+            observe(2, vec![new_primary(None, 2)], healthy_new()),
+            goal(&["web"]),
+            Done,
+        ),
+        (
+            "no rolloutState: two deployments is not done",
+            observe(2, vec![new_primary(None, 2), old_active(0)], healthy_new()),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "no rolloutState: pending tasks is not done",
+            observe(
+                2,
+                vec![DeploymentState {
+                    pending_count: 1,
+                    ..new_primary(None, 2)
+                }],
+                healthy_new(),
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "FAILED without rollback",
+            observe(
+                2,
+                vec![new_primary(Some("FAILED"), 0), old_active(2)],
+                vec![],
+            ),
+            goal(&["web"]),
+            Failed,
+        ),
+        (
+            "circuit breaker rolled back: the old revision is PRIMARY again",
+            observe(
+                2,
+                vec![
+                    deployment("rollback", "PRIMARY", OLD, Some("IN_PROGRESS"), 2),
+                    deployment("new", "ACTIVE", NEW, Some("FAILED"), 0),
+                ],
+                vec![],
+            ),
+            goal(&["web"]),
+            RolledBack,
+        ),
+        (
+            "one deployment, running == desired, but it is the rollback",
+            observe(
+                2,
+                vec![deployment("rollback", "PRIMARY", OLD, None, 2)],
+                vec![
+                    task(OLD, "RUNNING", "HEALTHY"),
+                    task(OLD, "RUNNING", "HEALTHY"),
+                ],
+            ),
+            goal(&["web"]),
+            RolledBack,
+        ),
+        (
+            "another update took over",
+            observe(
+                2,
+                vec![
+                    deployment("other", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0),
+                    deployment("new", "ACTIVE", NEW, Some("IN_PROGRESS"), 1),
+                ],
+                vec![],
+            ),
+            goal(&["web"]),
+            Superseded,
+        ),
+        (
+            "service deleted",
+            Observation {
+                service: None,
+                tasks: None,
+            },
+            goal(&["web"]),
+            Gone,
+        ),
+        (
+            "service draining",
+            Observation {
+                service: Some(ServiceState {
+                    status: "DRAINING".into(),
+                    ..Default::default()
+                }),
+                tasks: None,
+            },
+            goal(&["web"]),
+            Gone,
+        ),
+        (
+            "found by task definition when the deployment id is unknown",
+            observe(2, vec![new_primary(Some("COMPLETED"), 2)], healthy_new()),
+            Goal {
+                deployment_id: None,
+                ..goal(&["web"])
+            },
+            Done,
+        ),
+    ];
+    for (name, observation, goal, expected) in cases {
+        let verdict = judge(&observation, &goal);
+        let got = match &verdict {
+            Verdict::InProgress(_) => InProgress,
+            Verdict::Done => Done,
+            Verdict::Failed(Failure::ServiceGone(_)) => Gone,
+            Verdict::Failed(Failure::DeploymentFailed(_)) => Failed,
+            Verdict::Failed(Failure::RolledBackByEcs { .. }) => RolledBack,
+            Verdict::Failed(Failure::Superseded { .. }) => Superseded,
+        };
+        assert_eq!(got, expected, "{name}: {verdict:?}");
+    }
+}
+
+#[test]
+fn progress_and_reasons_are_readable() {
+    let obs = observe(
+        3,
+        vec![new_primary(Some("IN_PROGRESS"), 1), old_active(3)],
+        vec![
+            task(NEW, "RUNNING", "HEALTHY"),
+            task(OLD, "RUNNING", "HEALTHY"),
+        ],
+    );
+    assert_eq!(
+        judge(&obs, &goal(&["web"])),
+        Verdict::InProgress(
+            "1 running and healthy on web:2, 3 desired, 1 on other task definitions, rollout IN_PROGRESS".into()
+        )
+    );
+    let superseded = Failure::Superseded {
+        by_task_definition: OTHER.into(),
+    };
+    assert!(
+        superseded.reason().contains("web:3"),
+        "{}",
+        superseded.reason()
+    );
+    assert_eq!(short_arn("web:7"), "web:7");
+}
+
+#[test]
+fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
+    // (case, deployments, tasks needed)
+    let cases = [
+        (
+            "in progress",
+            vec![new_primary(Some("IN_PROGRESS"), 1), old_active(2)],
+            false,
+        ),
+        ("completed", vec![new_primary(Some("COMPLETED"), 2)], true),
+        (
+            "failed",
+            vec![deployment("new", "PRIMARY", NEW, Some("FAILED"), 0)],
+            false,
+        ),
+        (
+            "another deployment is primary",
+            vec![deployment("other", "PRIMARY", OTHER, Some("COMPLETED"), 2)],
+            false,
+        ),
+        (
+            "no rollout state, settled",
+            vec![new_primary(None, 2)],
+            true,
+        ),
+    ];
+    for (name, deployments, needed) in cases {
+        let obs = observe(2, deployments, vec![]);
+        let service = obs.service.as_ref().expect("a service");
+        assert_eq!(needs_tasks(service, &goal(&["web"])), needed, "{name}");
+    }
+    let unread = Observation {
+        tasks: None,
+        ..observe(2, vec![new_primary(Some("COMPLETED"), 2)], vec![])
+    };
+    assert_eq!(
+        judge(&unread, &goal(&["web"])),
+        Verdict::InProgress("2 of 2 running on web:2 (ECS's count), rollout COMPLETED".into())
+    );
+}

@@ -1,0 +1,57 @@
+//! The AWS clients the worker uses, each counting its failed call attempts into the worker's metrics.
+
+use crate::ops::metrics::Metrics;
+
+/// The AWS clients the worker uses, and the metrics their failed calls are counted in.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// For the deployment queue, its dead-letter queue and reply queues.
+    pub sqs: aws_sdk_sqs::Client,
+    /// For the cluster's services.
+    pub ecs: aws_sdk_ecs::Client,
+    /// For `SNS_TOPIC`.
+    pub sns: aws_sdk_sns::Client,
+    /// Where the worker counts what it does; served at `/metrics`.
+    pub metrics: Metrics,
+}
+
+impl Clients {
+    /// Clients from the SDK's configuration whose failed call attempts count into fresh metrics.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self::from_clients(
+            aws_sdk_sqs::Client::new(sdk),
+            aws_sdk_ecs::Client::new(sdk),
+            aws_sdk_sns::Client::new(sdk),
+        )
+    }
+
+    /// The same clients, each counting its failed call attempts into fresh metrics.
+    pub fn from_clients(
+        sqs: aws_sdk_sqs::Client,
+        ecs: aws_sdk_ecs::Client,
+        sns: aws_sdk_sns::Client,
+    ) -> Self {
+        let metrics = Metrics::new();
+        Self {
+            sqs: aws_sdk_sqs::Client::from_conf(
+                sqs.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            ecs: aws_sdk_ecs::Client::from_conf(
+                ecs.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            sns: aws_sdk_sns::Client::from_conf(
+                sns.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            metrics,
+        }
+    }
+}

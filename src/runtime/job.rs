@@ -1,0 +1,204 @@
+//! One message's job: deploy it (or settle it with an outcome already known), carry out what
+//! [`crate::decide::outcome::disposition`] decides for its message, end with one structured log line, and
+//! report and notify.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
+use tracing::{Instrument, Level, error, info, info_span};
+
+use crate::aws::sqs::Received;
+use crate::decide::message::{
+    COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
+};
+use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
+use crate::ops::notify::Notice;
+use crate::runtime::deploy::{Delivery, Record};
+use crate::runtime::inflight::release;
+use crate::runtime::startup::Context;
+
+/// One received message and what to do with it.
+pub(super) struct Job {
+    /// The message.
+    pub(super) message: Received,
+    /// When it was received, for the report's duration.
+    pub(super) received_at: Instant,
+    /// The same moment on the wall clock, for the report.
+    pub(super) received_wall: SystemTime,
+    /// Deploy it, or settle it with an outcome already known.
+    pub(super) action: Action,
+}
+
+/// What a job does.
+pub(super) enum Action {
+    /// Run the deployment.
+    Deploy(DeploymentRequest),
+    /// Settle the message with an outcome decided without ECS (rejected, stale).
+    Settle(Outcome),
+}
+
+/// Deploys (or settles) one message, then reports.
+pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
+    let message = job.message;
+    let service = attribute(&message.attributes, SERVICE_ATTRIBUTE);
+    let commit_url = message.attributes.get(COMMIT_URL_ATTRIBUTE).cloned();
+    let span = info_span!(
+        "deployment",
+        message_id = %message.message_id,
+        service = %service,
+        commit_url = commit_url.as_deref().unwrap_or(""),
+    );
+    let reply_to = message
+        .attributes
+        .get(REPLY_TO_ATTRIBUTE)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    // What every notification of this message says, besides its event.
+    let mut report = Report {
+        message_id: message.message_id.clone(),
+        service,
+        cluster: ctx.config.cluster.clone(),
+        previous_task_definition: None,
+        new_task_definition: None,
+        commit_url,
+        outcome: Outcome::Deployed,
+        ecs_said: Vec::new(),
+        disposition: Disposition::Delete,
+        settled: false,
+        received_at: job.received_wall,
+        duration: Duration::ZERO,
+    };
+    let (record, disposition, settled) = async {
+        let record = match job.action {
+            Action::Deploy(request) => {
+                info!(receive_count = message.receive_count, "deploying");
+                let delivery = Delivery {
+                    message_id: message.message_id.clone(),
+                    redelivered: message.receive_count > 1,
+                };
+                let on_started = |record: &Record| {
+                    ctx.notifier.notify(Notice::started(
+                        &report,
+                        record.previous_task_definition.as_deref(),
+                        record.new_task_definition.as_deref(),
+                        reply_to,
+                    ));
+                };
+                ctx.deployer.deploy(&request, &delivery, &on_started).await
+            }
+            Action::Settle(outcome) => Record {
+                previous_task_definition: None,
+                new_task_definition: None,
+                outcome,
+                ecs_said: Vec::new(),
+            },
+        };
+        let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
+        let settled = settle(&ctx, &message, &record.outcome, disposition).await;
+        (record, disposition, settled)
+    }
+    .instrument(span)
+    .await;
+
+    report.previous_task_definition = record.previous_task_definition;
+    report.new_task_definition = record.new_task_definition;
+    report.outcome = record.outcome;
+    report.ecs_said = record.ecs_said;
+    report.disposition = disposition;
+    report.settled = settled;
+    report.duration = job.received_at.elapsed();
+    log_report(
+        &report,
+        (disposition == Disposition::LogAndDelete).then_some(&message),
+    );
+    ctx.metrics
+        .finished(report.outcome.label(), report.duration);
+    ctx.notifier.notify(Notice::finished(&report, reply_to));
+    if let Some(reports) = &ctx.reports {
+        // A closed channel means nobody listens any more; the log line is the record.
+        let _ = reports.send(report);
+    }
+}
+
+/// Carries out the disposition; `false` when the message is left on the queue.
+async fn settle(
+    ctx: &Context,
+    message: &Received,
+    outcome: &Outcome,
+    disposition: Disposition,
+) -> bool {
+    if disposition == Disposition::LeaveForRedelivery {
+        // Still held: it is released, or reappears, for a later try.
+        if let Some(handle) = ctx.in_flight.take(&message.message_id) {
+            release(&ctx.queue, &[(message.message_id.clone(), handle)]).await;
+        }
+        return false;
+    }
+    if let (Disposition::DeadLetter, Some(dlq)) = (disposition, &ctx.dead_letter_queue)
+        && let Err(e) = ctx
+            .queue
+            .send_to_dead_letter_queue(dlq, message, &outcome.reason())
+            .await
+    {
+        error!(error = %e, "cannot move the rejected message to the dead-letter queue; it stays on the queue");
+        ctx.in_flight.take(&message.message_id);
+        return false;
+    }
+    // The latest receipt handle: SQS may have delivered the message again while it ran.
+    let Some(handle) = ctx.in_flight.take(&message.message_id) else {
+        return false;
+    };
+    match ctx.queue.delete(&handle).await {
+        Ok(()) => true,
+        Err(e) => {
+            error!(error = %e, "cannot delete the message; SQS will deliver it again");
+            false
+        }
+    }
+}
+
+/// The one line each deployment ends with.
+fn log_report(report: &Report, rejected_message: Option<&Received>) {
+    let reason = report.outcome.reason();
+    let reason = (!reason.is_empty()).then_some(reason.as_str());
+    let body = rejected_message.map(|m| m.body.as_str());
+    let attributes = rejected_message.map(|m| format!("{:?}", m.attributes));
+    macro_rules! line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                message_id = %report.message_id,
+                service = %report.service,
+                cluster = %report.cluster,
+                previous_task_definition = report.previous_task_definition.as_deref(),
+                new_task_definition = report.new_task_definition.as_deref(),
+                commit_url = report.commit_url.as_deref(),
+                outcome = report.outcome.label(),
+                rollback = report.outcome.rollback().map(|r| r.label()),
+                reason,
+                disposition = ?report.disposition,
+                settled = report.settled,
+                duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
+                body,
+                attributes,
+                "deployment finished"
+            )
+        };
+    }
+    match report.outcome {
+        Outcome::Deployed | Outcome::Registered => line!(Level::INFO),
+        Outcome::Superseded { .. } | Outcome::RetryLater { .. } => line!(Level::WARN),
+        Outcome::Rejected { .. } | Outcome::Failed { .. } | Outcome::TimedOut { .. } => {
+            line!(Level::ERROR)
+        }
+    }
+}
+
+fn attribute(attributes: &BTreeMap<String, String>, name: &str) -> String {
+    attributes
+        .get(name)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,84 @@
+//! The receive loop: long-poll the queue for as many messages as there is room for, hand each to the
+//! running deployments, and ride out SQS failures with backoff, until a stop is requested.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::aws::error::AwsError;
+use crate::aws::sqs::Received;
+use crate::runtime::retry::{MAX_RECEIVE_BACKOFF, receive_backoff};
+use crate::runtime::shutdown::Shutdown;
+use crate::runtime::startup::Context;
+use crate::runtime::workers::Workers;
+
+/// What one ReceiveMessage call gives.
+type Received_ = Result<Vec<Received>, AwsError>;
+
+/// Receives and deploys until `shutdown` asks to stop; deployments still running are left in `workers`.
+pub(super) async fn receive_until_stopped(
+    ctx: &Arc<Context>,
+    workers: &mut Workers,
+    shutdown: &mut Shutdown,
+) {
+    let mut receiving: Option<Pin<Box<dyn Future<Output = Received_> + Send>>> = None;
+    let mut backoff = receive_backoff();
+    let mut retry_at: Option<Instant> = None;
+    let mut last_error: Option<String> = None;
+    loop {
+        ctx.metrics
+            .load(workers.tasks.len(), workers.schedule.waiting());
+        let room = workers.room(ctx);
+        if receiving.is_none() && retry_at.is_none() && room > 0 {
+            let queue = ctx.queue.clone();
+            let (wait, visibility) = (ctx.config.wait_time, ctx.config.visibility_timeout);
+            receiving = Some(Box::pin(async move {
+                queue.receive(room, wait, visibility).await
+            }));
+        }
+        tokio::select! {
+            biased;
+            () = shutdown.requested() => break,
+            Some(joined) = workers.tasks.join_next_with_id() => workers.joined(ctx, joined),
+            received = async {
+                match receiving.as_mut() {
+                    Some(receive) => receive.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                receiving = None;
+                match received {
+                    Ok(messages) => {
+                        ctx.metrics.received(messages.len());
+                        ctx.health.contact();
+                        if let Some(error) = last_error.take() {
+                            info!(%error, "receiving again");
+                        }
+                        backoff = receive_backoff();
+                        for message in messages {
+                            workers.admit(ctx, message);
+                        }
+                    }
+                    Err(e) => {
+                        let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
+                        let error = e.to_string();
+                        if last_error.as_deref() != Some(error.as_str()) {
+                            warn!(%error, "cannot receive; retrying with backoff");
+                            last_error = Some(error);
+                        }
+                        retry_at = Some(Instant::now() + delay);
+                    }
+                }
+            }
+            () = async {
+                match retry_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => retry_at = None,
+        }
+    }
+}

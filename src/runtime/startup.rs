@@ -1,0 +1,195 @@
+//! Start-up: the health and metrics endpoint, the queue's dead-letter queue, the deployer, the heartbeat
+//! and the notification sinks, gathered into the context every deployment shares.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+use crate::aws::ecs::Ecs;
+use crate::aws::error::AwsError;
+use crate::aws::sqs::{DeadLetterQueue, Queue};
+use crate::decide::outcome::Report;
+use crate::ops::config::Config;
+use crate::ops::health::Health;
+use crate::ops::http;
+use crate::ops::metrics::Metrics;
+use crate::ops::notify::{Deliveries, Notifier};
+use crate::runtime::clients::Clients;
+use crate::runtime::deploy::Deployer;
+use crate::runtime::inflight::{InFlight, heartbeat};
+use crate::runtime::retry::{MAX_RECEIVE_BACKOFF, receive_backoff};
+use crate::runtime::shutdown::Shutdown;
+use crate::runtime::watch::Settings;
+
+/// The worker failed in a way that retrying cannot fix.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// `SQS_URL` names no queue.
+    #[error("SQS_URL: the queue does not exist ({0})")]
+    QueueMissing(AwsError),
+    /// `HTTP_LISTEN` cannot be listened on.
+    #[error("{0}")]
+    Listen(String),
+}
+
+/// What the worker shares with every deployment it runs.
+pub(super) struct Context {
+    /// From the environment.
+    pub(super) config: Config,
+    /// The deployment queue.
+    pub(super) queue: Queue,
+    /// Runs deployments in the cluster.
+    pub(super) deployer: Deployer,
+    /// Where rejected messages go, when the queue has a redrive policy.
+    pub(super) dead_letter_queue: Option<DeadLetterQueue>,
+    /// Messages held, kept hidden by the heartbeat.
+    pub(super) in_flight: InFlight,
+    /// Where reports go besides the log, when someone listens.
+    pub(super) reports: Option<UnboundedSender<Report>>,
+    /// Slack, SNS and replies.
+    pub(super) notifier: Notifier,
+    /// Counts for `/metrics`.
+    pub(super) metrics: Metrics,
+    /// Contact with SQS, for `/healthz`.
+    pub(super) health: Health,
+}
+
+/// A started worker: the context its deployments share, and what lives as long as it.
+pub(super) struct Started {
+    /// Shared by the receive loop and every deployment.
+    pub(super) ctx: Arc<Context>,
+    /// The notification sinks' tasks, to let them finish what is queued when the worker stops.
+    pub(super) deliveries: Deliveries,
+    /// The tasks that run beside the deployments until the worker stops.
+    pub(super) background: Background,
+}
+
+/// Tasks that run beside the deployments; aborted when dropped.
+pub(super) struct Background {
+    /// The HTTP endpoint, when `HTTP_LISTEN` is set.
+    _endpoint: Option<AbortOnDrop<()>>,
+    /// The heartbeat that keeps held messages hidden.
+    _heartbeat: AbortOnDrop<Infallible>,
+}
+
+/// Starts everything the worker needs before it receives: the endpoint first (so a health check sees a
+/// starting worker), then the dead-letter queue from the queue's redrive policy. `None` when a stop was
+/// requested meanwhile.
+pub(super) async fn start(
+    config: &Config,
+    clients: Clients,
+    shutdown: &mut Shutdown,
+    reports: Option<UnboundedSender<Report>>,
+) -> Result<Option<Started>, WorkerError> {
+    let health = Health::new(config.unhealthy_after);
+    let metrics = clients.metrics.clone();
+    let _endpoint = match config.http_listen {
+        Some(address) => {
+            let listener = http::bind(address).await.map_err(WorkerError::Listen)?;
+            info!(address = %address, "serving /healthz, /readyz and /metrics");
+            Some(AbortOnDrop(tokio::spawn(http::serve(
+                listener,
+                health.clone(),
+                metrics.clone(),
+            ))))
+        }
+        None => None,
+    };
+    let queue = Queue::new(clients.sqs.clone(), &config.queue_url);
+    let dead_letter_queue = tokio::select! {
+        biased;
+        () = shutdown.requested() => return Ok(None),
+        found = resolve_dead_letter_queue(&queue) => found?,
+    };
+    health.contact();
+    match &dead_letter_queue {
+        Some(dlq) => {
+            info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")
+        }
+        None => {
+            info!(queue = %config.queue_url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments (the queue has no dead-letter queue)")
+        }
+    }
+    if !config.queue_url.ends_with(".fifo") {
+        info!(
+            "a standard queue: run one worker on it; several workers need a FIFO queue with MessageGroupId = service"
+        );
+    }
+    let deployer = Deployer::new(
+        Ecs::new(clients.ecs, &config.cluster),
+        Settings {
+            timeout: config.rollout_timeout,
+            poll_interval: config.poll_interval,
+            rollback_on_failure: config.rollback_on_failure,
+        },
+    );
+    let in_flight = InFlight::default();
+    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+        queue.clone(),
+        in_flight.clone(),
+        config.visibility_timeout,
+        health.clone(),
+    )));
+    let (notifier, deliveries) = Notifier::start(config, clients.sqs, clients.sns, metrics.clone());
+    let ctx = Arc::new(Context {
+        config: config.clone(),
+        queue,
+        deployer,
+        dead_letter_queue,
+        in_flight,
+        reports,
+        notifier,
+        metrics,
+        health,
+    });
+    Ok(Some(Started {
+        ctx,
+        deliveries,
+        background: Background {
+            _endpoint,
+            _heartbeat,
+        },
+    }))
+}
+
+/// Reads the queue's redrive policy, retrying while SQS is unreachable; `None` when there is none or it
+/// cannot be read.
+async fn resolve_dead_letter_queue(queue: &Queue) -> Result<Option<DeadLetterQueue>, WorkerError> {
+    let mut backoff = receive_backoff();
+    loop {
+        match queue.dead_letter_queue().await {
+            Ok(dlq) => return Ok(dlq),
+            Err(e) if queue_missing(&e) => return Err(WorkerError::QueueMissing(e)),
+            Err(e)
+                if e.rejects_request
+                    || e.code
+                        .as_deref()
+                        .is_some_and(|c| c.contains("AccessDenied")) =>
+            {
+                warn!(error = %e, "cannot read the queue's redrive policy; rejected messages will be logged whole and deleted");
+                return Ok(None);
+            }
+            Err(e) => {
+                let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
+                warn!(error = %e, retry_in = ?delay, "cannot read the queue's redrive policy");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+fn queue_missing(err: &AwsError) -> bool {
+    err.is("AWS.SimpleQueueService.NonExistentQueue") || err.is("QueueDoesNotExist")
+}
+
+/// Aborts a background task when dropped, so no exit path leaves it running.
+pub(super) struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,43 @@
+//! The worker: start up, receive and deploy until a stop is requested, then drain; see [`run`].
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::decide::outcome::Report;
+use crate::ops::config::Config;
+use crate::runtime::clients::Clients;
+use crate::runtime::drain::{Stop, drain};
+use crate::runtime::receive::receive_until_stopped;
+use crate::runtime::shutdown::Shutdown;
+use crate::runtime::startup::{Started, WorkerError, start};
+use crate::runtime::workers::Workers;
+
+/// Runs the worker until `shutdown` asks it to stop.
+///
+/// Up to `CONCURRENCY` deployments of different services run at once; a second message for a busy
+/// service waits for it, kept hidden. On the first stop request no more messages are received, waiting
+/// ones are released at once, deployments in flight get `SHUTDOWN_GRACE` to settle, and whatever is still
+/// unsettled is released to another worker. A second request stops at once.
+///
+/// Each report is also sent to `reports` when given.
+pub async fn run(
+    config: &Config,
+    clients: Clients,
+    mut shutdown: Shutdown,
+    reports: Option<UnboundedSender<Report>>,
+) -> Result<Stop, WorkerError> {
+    let Some(Started {
+        ctx,
+        deliveries,
+        background,
+    }) = start(config, clients, &mut shutdown, reports).await?
+    else {
+        return Ok(Stop::Graceful);
+    };
+    let mut workers = Workers::default();
+    ctx.health.set_ready(true);
+    receive_until_stopped(&ctx, &mut workers, &mut shutdown).await;
+    let stopped = drain(ctx, workers, shutdown, deliveries).await;
+    // The endpoint and the heartbeat run until the very end.
+    drop(background);
+    Ok(stopped)
+}

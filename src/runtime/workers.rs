@@ -1,0 +1,123 @@
+//! Deployments running at once, and messages waiting for their service: each received message is run,
+//! queued behind its service's deployment, or settled at once, as [`crate::decide::schedule`] decides.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use tokio::task::{JoinError, JoinSet};
+use tokio::time::Instant;
+use tracing::{error, info};
+
+use crate::aws::sqs::{MAX_BATCH, Received};
+use crate::decide::message::{self, DeploymentRequest, Target};
+use crate::decide::names::service_name;
+use crate::decide::outcome::Outcome;
+use crate::decide::schedule::{Admission, Schedule};
+use crate::runtime::job::{Action, Job, run_job};
+use crate::runtime::startup::Context;
+
+/// Deployments running, and messages waiting for their service.
+#[derive(Default)]
+pub(super) struct Workers {
+    /// One task per running deployment.
+    pub(super) tasks: JoinSet<()>,
+    /// Per task: its service (when it holds one) and its message.
+    running: HashMap<tokio::task::Id, (Option<String>, String)>,
+    /// Which message runs when.
+    pub(super) schedule: Schedule<Job>,
+}
+
+impl Workers {
+    /// How many more messages to receive now: none while `CONCURRENCY` deployments run, and at most as
+    /// many waiting messages again as deployments may run.
+    pub(super) fn room(&self, ctx: &Context) -> usize {
+        let limit = ctx.config.concurrency;
+        let running = limit.saturating_sub(self.tasks.len());
+        let holding = (2 * limit).saturating_sub(ctx.in_flight.len());
+        running.min(holding).min(MAX_BATCH)
+    }
+
+    /// Takes a received message: runs it, queues it behind its service, or settles it at once.
+    pub(super) fn admit(&mut self, ctx: &Arc<Context>, message: Received) {
+        if !ctx
+            .in_flight
+            .hold(&message.message_id, &message.receipt_handle)
+        {
+            info!(message_id = %message.message_id, "received again while in progress here; kept with its newer receipt handle");
+            return;
+        }
+        let action = match message::parse(&message.body, &message.attributes) {
+            Ok(request) => Action::Deploy(request),
+            Err(reason) => Action::Settle(Outcome::Rejected { reason }),
+        };
+        let service = match &action {
+            Action::Deploy(DeploymentRequest {
+                target: Target::Service(service),
+                ..
+            }) => Some(service_name(service).to_owned()),
+            _ => None,
+        };
+        let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
+        let job = Job {
+            message,
+            received_at: Instant::now(),
+            received_wall: SystemTime::now(),
+            action,
+        };
+        let Some(service) = service else {
+            self.spawn(ctx, None, job);
+            return;
+        };
+        match self.schedule.admit(&service, sent_at, &message_id, job) {
+            Admission::Start(job) => self.spawn(ctx, Some(service), job),
+            Admission::Wait => {
+                info!(%message_id, %service, "waiting: a deployment of this service is in progress");
+            }
+            Admission::Stale {
+                mut job,
+                newer_message_id,
+            } => {
+                job.action = Action::Settle(Outcome::Superseded {
+                    reason: format!(
+                        "message {newer_message_id}, sent after this one, was already deployed to service '{service}'; deploying this older one would undo it"
+                    ),
+                });
+                self.spawn(ctx, None, job);
+            }
+        }
+    }
+
+    fn spawn(&mut self, ctx: &Arc<Context>, service: Option<String>, job: Job) {
+        let message_id = job.message.message_id.clone();
+        let task = self.tasks.spawn(run_job(Arc::clone(ctx), job));
+        self.running.insert(task.id(), (service, message_id));
+    }
+
+    /// A deployment task ended: frees its service for the next message waiting for it.
+    pub(super) fn joined(
+        &mut self,
+        ctx: &Arc<Context>,
+        joined: Result<(tokio::task::Id, ()), JoinError>,
+    ) {
+        let id = match &joined {
+            Ok((id, ())) => *id,
+            Err(e) => e.id(),
+        };
+        let Some((service, message_id)) = self.running.remove(&id) else {
+            return;
+        };
+        if let Err(e) = joined
+            && e.is_panic()
+        {
+            // Not expected; the message is kept for SQS to deliver again rather than lost or deleted.
+            error!(%message_id, "a deployment stopped unexpectedly; its message reappears on the queue when its visibility timeout passes");
+            ctx.in_flight.take(&message_id);
+        }
+        if let Some(service) = service
+            && let Some(next) = self.schedule.finish(&service)
+        {
+            self.spawn(ctx, Some(service), next);
+        }
+    }
+}
