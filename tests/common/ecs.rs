@@ -1,0 +1,167 @@
+//! ECS fixtures: task definitions whose tasks behave as asked, services that have completed their first
+//! rollout, and what ECS says about them.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{
+    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
+};
+use serde_json::{Value, json};
+
+use super::{Bed, REPORT_DEADLINE};
+
+impl Bed {
+    /// Registers a task definition for `family` whose tasks behave as `behaviour`, with a health check.
+    pub async fn register(&self, family: &str, image: &str, behaviour: &str) -> String {
+        self.ecs
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                ContainerDefinition::builder()
+                    .name("app")
+                    .image(image)
+                    .essential(true)
+                    .docker_labels("ecs-sim.behaviour", behaviour)
+                    .health_check(
+                        HealthCheck::builder()
+                            .command("CMD-SHELL")
+                            .command("true")
+                            .build()
+                            .expect("health check"),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("register a task definition")
+            .task_definition
+            .and_then(|d| d.task_definition_arn)
+            .expect("task definition ARN")
+    }
+
+    /// Creates service `name` on a healthy `name:1` with `desired` tasks; `breaker` is the circuit
+    /// breaker's (enable, rollback). Waits until its first rollout completed; returns the task definition.
+    pub async fn service(&self, name: &str, desired: i32, breaker: (bool, bool)) -> String {
+        let arn = self.register(name, "nginx:1.27", "healthy").await;
+        self.ecs
+            .create_service()
+            .service_name(name)
+            .task_definition(&arn)
+            .desired_count(desired)
+            .deployment_configuration(
+                DeploymentConfiguration::builder()
+                    .maximum_percent(200)
+                    .minimum_healthy_percent(100)
+                    .deployment_circuit_breaker(
+                        DeploymentCircuitBreaker::builder()
+                            .enable(breaker.0)
+                            .rollback(breaker.1)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create the service");
+        testbed::wait_until("the service's first rollout", REPORT_DEADLINE, || async {
+            let service = self.describe(name).await?;
+            let done = service.deployments().len() == 1
+                && service.deployments()[0].rollout_state().map(|s| s.as_str())
+                    == Some("COMPLETED");
+            done.then_some(())
+        })
+        .await;
+        arn
+    }
+
+    /// The service as ECS describes it, or `None` when missing.
+    pub async fn describe(&self, name: &str) -> Option<aws_sdk_ecs::types::Service> {
+        self.ecs
+            .describe_services()
+            .services(name)
+            .send()
+            .await
+            .expect("describe the service")
+            .services
+            .and_then(|s| s.into_iter().next())
+    }
+
+    /// Task definitions of the service's running tasks.
+    pub async fn running_task_definitions(&self, name: &str) -> Vec<String> {
+        testbed::service_tasks(&self.ecs, name, "RUNNING")
+            .await
+            .into_iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .filter_map(|t| t.task_definition_arn)
+            .collect()
+    }
+
+    /// A revision's tags read back raw: (the producer's tags, the worker's `ecs-deployment:` marks by key).
+    pub fn tags(&self, task_definition: &str) -> (Value, BTreeMap<String, String>) {
+        let described = self.bed.sim.call(
+            "DescribeTaskDefinition",
+            &json!({"taskDefinition": task_definition, "include": ["TAGS"]}),
+        );
+        let all = described["tags"].as_array().cloned().unwrap_or_default();
+        let (marks, producer): (Vec<Value>, Vec<Value>) = all.into_iter().partition(|t| {
+            t["key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("ecs-deployment:"))
+        });
+        let marks = marks
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t["key"].as_str()?.to_owned(),
+                    t["value"].as_str()?.to_owned(),
+                ))
+            })
+            .collect();
+        (Value::Array(producer), marks)
+    }
+
+    /// How many ACTIVE revisions the family has, registered by anyone.
+    pub fn revisions(&self, family: &str) -> usize {
+        let listed = self
+            .bed
+            .sim
+            .call("ListTaskDefinitions", &json!({"familyPrefix": family}));
+        listed["taskDefinitionArns"].as_array().map_or(0, Vec::len)
+    }
+
+    /// Waits until service `name` points at `family_revision` (`web:2`).
+    pub async fn wait_for_task_definition(&self, name: &str, family_revision: &str) {
+        testbed::wait_until(
+            &format!("{name} on {family_revision}"),
+            REPORT_DEADLINE,
+            || async {
+                let td = self.describe(name).await?.task_definition?;
+                (short(&td) == family_revision).then_some(())
+            },
+        )
+        .await;
+    }
+}
+
+/// A task definition body as a producer sends it: one container whose tasks behave as `behaviour`.
+pub fn task_definition(family: &str, image: &str, behaviour: &str) -> Value {
+    json!({
+        "family": family,
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "256",
+        "memory": "512",
+        "containerDefinitions": [{
+            "name": "app",
+            "image": image,
+            "essential": true,
+            "dockerLabels": {"ecs-sim.behaviour": behaviour},
+            "healthCheck": {"command": ["CMD-SHELL", "true"], "interval": 5}
+        }]
+    })
+}
+
+/// `family:revision` of a task definition ARN.
+pub fn short(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}

@@ -1,0 +1,78 @@
+//! A local HTTP receiver standing in for a Slack webhook.
+
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use super::REPORT_DEADLINE;
+
+/// A local HTTP receiver standing in for a Slack webhook: records every JSON body posted to it, and
+/// answers only once it is open.
+pub struct HttpReceiver {
+    /// Its URL.
+    pub url: String,
+    /// The bodies received so far.
+    pub bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    /// Whether requests are answered.
+    open: tokio::sync::watch::Sender<bool>,
+    /// The server.
+    task: JoinHandle<()>,
+}
+
+impl HttpReceiver {
+    /// Starts on a free loopback port; `open`: answer at once, otherwise hold every request until
+    /// [`HttpReceiver::open`].
+    pub async fn start(open: bool) -> Self {
+        use axum::extract::State;
+        type Shared = (
+            std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+            tokio::sync::watch::Receiver<bool>,
+        );
+        async fn post(State((bodies, mut open)): State<Shared>, body: String) -> &'static str {
+            let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+            bodies.lock().expect("bodies").push(value);
+            let _ = open.wait_for(|o| *o).await;
+            "ok"
+        }
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (open_tx, open_rx) = tokio::sync::watch::channel(open);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a receiver");
+        let url = format!(
+            "http://{}/services/T000/B000/hook",
+            listener.local_addr().expect("address")
+        );
+        let app = axum::Router::new()
+            .route("/services/T000/B000/hook", axum::routing::post(post))
+            .with_state((bodies.clone(), open_rx));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self {
+            url,
+            bodies,
+            open: open_tx,
+            task,
+        }
+    }
+
+    /// Answers held and later requests.
+    pub fn open(&self) {
+        let _ = self.open.send(true);
+    }
+
+    /// Waits until `count` bodies arrived; returns them.
+    pub async fn wait_for(&self, count: usize) -> Vec<Value> {
+        testbed::wait_until("webhook posts", REPORT_DEADLINE, || async {
+            let bodies = self.bodies.lock().expect("bodies").clone();
+            (bodies.len() >= count).then_some(bodies)
+        })
+        .await
+    }
+}
+
+impl Drop for HttpReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
