@@ -103,6 +103,11 @@ impl AwsError {
     pub fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)
     }
+
+    /// Whether SQS said the queue does not exist (in its query or its JSON protocol's words).
+    pub fn queue_missing(&self) -> bool {
+        self.is("AWS.SimpleQueueService.NonExistentQueue") || self.is("QueueDoesNotExist")
+    }
 }
 
 #[cfg(test)]

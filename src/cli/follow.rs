@@ -126,10 +126,7 @@ impl Follow {
                             }
                         }
                     }
-                    Err(e)
-                        if e.is("AWS.SimpleQueueService.NonExistentQueue")
-                            || e.is("QueueDoesNotExist") =>
-                    {
+                    Err(e) if e.queue_missing() => {
                         progress.finish();
                         return Err(Failure::aws(format!("--reply-to: {e}")));
                     }

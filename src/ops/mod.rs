@@ -1,4 +1,4 @@
-//! Operations: what the people running the worker set and see. Its configuration from the environment,
+//! Operations, what the people running the worker set and see: its configuration from the environment,
 //! notifications to Slack, SNS and reply queues, metrics, and the health and metrics endpoint.
 
 pub mod config;

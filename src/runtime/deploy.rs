@@ -1,6 +1,8 @@
-//! One deployment, from a parsed request to its outcome: DescribeServices -> RegisterTaskDefinition (tagged
-//! with the message id) -> UpdateService -> watch, and on failure a rollback that is watched by the same
-//! rules. A redelivered message resumes from what an earlier delivery did (see [`crate::decide::marker`]).
+//! One deployment's steps, from a parsed request to the rollout it started: DescribeServices ->
+//! RegisterTaskDefinition (tagged with the message id) -> UpdateService, then the watch
+//! ([`crate::runtime::watch`]).
+//!
+//! A redelivered message resumes from what an earlier delivery did (see [`crate::decide::marker`]).
 
 use std::collections::BTreeSet;
 use std::future::Future;

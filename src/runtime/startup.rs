@@ -162,7 +162,7 @@ async fn resolve_dead_letter_queue(queue: &Queue) -> Result<Option<DeadLetterQue
     loop {
         match queue.dead_letter_queue().await {
             Ok(dlq) => return Ok(dlq),
-            Err(e) if queue_missing(&e) => return Err(WorkerError::QueueMissing(e)),
+            Err(e) if e.queue_missing() => return Err(WorkerError::QueueMissing(e)),
             Err(e)
                 if e.rejects_request
                     || e.code
@@ -179,10 +179,6 @@ async fn resolve_dead_letter_queue(queue: &Queue) -> Result<Option<DeadLetterQue
             }
         }
     }
-}
-
-fn queue_missing(err: &AwsError) -> bool {
-    err.is("AWS.SimpleQueueService.NonExistentQueue") || err.is("QueueDoesNotExist")
 }
 
 /// Aborts a background task when dropped, so no exit path leaves it running.

@@ -1,5 +1,5 @@
-//! How a variable's text is read: durations, booleans, listen addresses, queue and webhook URLs, topic
-//! ARNs. Each parser says what is wrong with a value; the configuration names the variable.
+//! How a variable's text is read (durations, booleans, listen addresses, queue and webhook URLs, topic
+//! ARNs), each parser saying what is wrong with a value so that the configuration can name the variable.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;

@@ -72,8 +72,11 @@ impl Deliveries {
 
 /// Where one sink delivers.
 enum Sink {
+    /// `SLACK_WEBHOOK`.
     Slack(SlackSink),
+    /// `SNS_TOPIC`.
     Sns(SnsSink),
+    /// Each message's `reply_to` queue.
     Reply(ReplySink),
 }
 
