@@ -40,7 +40,7 @@ cargo build --quiet --locked -p ecs-deployment -p ecs-sim
 moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 say "starting moto (SQS) on port $moto_port and ecs-sim (ECS, 1 simulated second = ${tick_ms} ms)"
-.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+.venv/bin/python scripts/moto-server.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 target/debug/ecs-sim --listen 127.0.0.1:0 --tick-ms "$tick_ms" >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)

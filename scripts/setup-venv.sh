@@ -22,5 +22,5 @@ echo "setup-venv: installing moto[server] and awscli into $venv" >&2
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
 cp "$requirements" "$stamp"
-"$venv/bin/moto_server" --help >/dev/null
+"$venv/bin/python" "$root/scripts/moto-server.py" --help >/dev/null
 "$venv/bin/aws" --version >&2

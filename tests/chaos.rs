@@ -91,6 +91,32 @@ async fn sigterm_past_the_grace_releases_the_message_to_another_worker() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_message_that_arrives_while_the_worker_stops_is_given_back_at_once() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // A long wait: the receive in flight when the signal comes is still open at SQS when the message is sent.
+    let mut worker = WorkerProcess::start(&bed, &[("SQS_WAIT_TIME", "10")]);
+    worker.wait_for("receiving deployments", |_| true);
+    worker.signal("TERM");
+    worker.wait_for(
+        "stop requested: no more messages are received; deployments in flight get SHUTDOWN_GRACE to settle",
+        |_| true,
+    );
+    let id = bed.send_web("nginx:1.28", "healthy").await;
+    assert_eq!(worker.wait_exit(), Some(0), "{}", worker.log_text());
+    worker.wait_for("released unsettled: another worker resumes it", |l| {
+        l["message_id"] == id.as_str()
+    });
+    assert!(worker.lines_with("deployment finished").is_empty());
+    assert_eq!(
+        bed.counts(&bed.queue_url).await,
+        (1, 0),
+        "visible again at once, not hidden for the visibility timeout"
+    );
+    assert_eq!(bed.revisions("web"), 1, "nothing deployed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_second_signal_exits_at_once_deleting_nothing() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;

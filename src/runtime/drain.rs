@@ -1,6 +1,6 @@
-//! The drain on stop: receive no more, give waiting messages back at once, let deployments in flight
-//! settle for `SHUTDOWN_GRACE`, release whatever is still unsettled to another worker, and let queued
-//! notifications go out; a second stop request ends it at once.
+//! The drain on stop: receive no more, let deployments in flight settle for `SHUTDOWN_GRACE`, give back
+//! waiting and unsettled messages and whatever the receive in flight brings, and let queued notifications
+//! go out; a second stop request ends it at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +9,7 @@ use tracing::{info, warn};
 
 use crate::ops::notify::Deliveries;
 use crate::runtime::inflight::release;
+use crate::runtime::receive::{ReceiveResult, Receiving};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::startup::Context;
 use crate::runtime::workers::Workers;
@@ -26,12 +27,14 @@ pub enum Stop {
     Forced,
 }
 
-/// Stops the worker once a stop was requested: see the module's description.
+/// Stops the worker once a stop was requested: see the module's description. `receiving` is the receive
+/// that was in flight when the stop came.
 pub(super) async fn drain(
     ctx: Arc<Context>,
     mut workers: Workers,
     mut shutdown: Shutdown,
     deliveries: Deliveries,
+    mut receiving: Option<Receiving>,
 ) -> Stop {
     ctx.health.set_ready(false);
     let waiting: Vec<String> = workers
@@ -59,6 +62,15 @@ pub(super) async fn drain(
                 warn!(in_flight = workers.tasks.len(), "second stop request: exiting now; unsettled messages reappear on the queue when their visibility timeout passes");
                 return Stop::Forced;
             }
+            received = async {
+                match receiving.as_mut() {
+                    Some(receive) => receive.await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                receiving = None;
+                give_back(&ctx, received).await;
+            }
             joined = workers.tasks.join_next_with_id() => match joined {
                 Some(joined) => workers.joined(&ctx, joined),
                 None => break,
@@ -71,6 +83,16 @@ pub(super) async fn drain(
     }
     workers.tasks.abort_all();
     while workers.tasks.join_next().await.is_some() {}
+    // SQS answers the receive in flight when its wait is over, whether or not anyone listens: wait for it
+    // (at most SQS_WAIT_TIME), or what it brings, the messages given back below among them, would stay
+    // hidden for the visibility timeout.
+    if let Some(receive) = receiving.take() {
+        tokio::select! {
+            biased;
+            () = shutdown.forced() => return Stop::Forced,
+            received = receive => give_back(&ctx, received).await,
+        }
+    }
     to_release.extend(ctx.in_flight.take_all());
     if !to_release.is_empty() {
         tokio::select! {
@@ -88,4 +110,24 @@ pub(super) async fn drain(
     }
     info!("stopped");
     Stop::Graceful
+}
+
+/// Gives back what a receive brought while the worker stops, so that another worker has it at once.
+async fn give_back(ctx: &Context, received: ReceiveResult) {
+    let Ok(messages) = received else {
+        return;
+    };
+    if messages.is_empty() {
+        return;
+    }
+    ctx.metrics.received(messages.len());
+    info!(
+        count = messages.len(),
+        "received while stopping; giving the messages back"
+    );
+    let handles: Vec<(String, String)> = messages
+        .into_iter()
+        .map(|m| (m.message_id, m.receipt_handle))
+        .collect();
+    release(&ctx.queue, &handles).await;
 }

@@ -16,15 +16,20 @@ use crate::runtime::startup::Context;
 use crate::runtime::workers::Workers;
 
 /// What one ReceiveMessage call gives.
-type Received_ = Result<Vec<Received>, AwsError>;
+pub(super) type ReceiveResult = Result<Vec<Received>, AwsError>;
+
+/// A ReceiveMessage call in flight.
+pub(super) type Receiving = Pin<Box<dyn Future<Output = ReceiveResult> + Send>>;
 
 /// Receives and deploys until `shutdown` asks to stop; deployments still running are left in `workers`.
+/// Returns the receive in flight, if any: SQS goes on with it whether or not anyone listens, so what it
+/// brings must be given back rather than left hidden.
 pub(super) async fn receive_until_stopped(
     ctx: &Arc<Context>,
     workers: &mut Workers,
     shutdown: &mut Shutdown,
-) {
-    let mut receiving: Option<Pin<Box<dyn Future<Output = Received_> + Send>>> = None;
+) -> Option<Receiving> {
+    let mut receiving: Option<Receiving> = None;
     let mut backoff = receive_backoff();
     let mut retry_at: Option<Instant> = None;
     let mut last_error: Option<String> = None;
@@ -41,7 +46,7 @@ pub(super) async fn receive_until_stopped(
         }
         tokio::select! {
             biased;
-            () = shutdown.requested() => break,
+            () = shutdown.requested() => return receiving,
             Some(joined) = workers.tasks.join_next_with_id() => workers.joined(ctx, joined),
             received = async {
                 match receiving.as_mut() {

@@ -35,8 +35,8 @@ pub async fn run(
     };
     let mut workers = Workers::default();
     ctx.health.set_ready(true);
-    receive_until_stopped(&ctx, &mut workers, &mut shutdown).await;
-    let stopped = drain(ctx, workers, shutdown, deliveries).await;
+    let receiving = receive_until_stopped(&ctx, &mut workers, &mut shutdown).await;
+    let stopped = drain(ctx, workers, shutdown, deliveries, receiving).await;
     // The endpoint and the heartbeat run until the very end.
     drop(background);
     Ok(stopped)

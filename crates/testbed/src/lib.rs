@@ -1,7 +1,8 @@
 //! Test support: starts moto's server (SQS) and ecs-sim (ECS) on free loopback ports for one test, gives the
 //! test their endpoints and clients, and stops them when the test ends, also when it panics.
 //!
-//! - [`Moto`]: a `moto_server` child process from the project's `.venv/` (made by `scripts/setup-venv.sh`).
+//! - [`Moto`]: moto's server as a child process, from the project's `.venv/` (made by `scripts/setup-venv.sh`),
+//!   through `scripts/moto-server.py`, which makes SQS ReceiveMessage faithful for several receivers.
 //! - [`Sim`]: an in-process [`ecs_sim::SimServer`] plus its `/_sim/` control API.
 //! - [`TestBed`]: both, for tests of the worker.
 //! - [`aws_cli`], [`ecs_client`], [`sqs_client`]: clients that talk only to the emulators.
@@ -97,7 +98,7 @@ where
 
 /// moto's server on a free loopback port, stopped (and its log removed) on drop.
 pub struct Moto {
-    /// The `moto_server` process.
+    /// The moto server process (`scripts/moto-server.py`).
     child: Child,
     /// The port it listens on.
     port: u16,
@@ -106,28 +107,29 @@ pub struct Moto {
 }
 
 impl Moto {
-    /// Starts `moto_server` and waits until it answers HTTP.
+    /// Starts moto's server and waits until it answers HTTP.
     pub fn start() -> Self {
-        let program = venv_bin("moto_server");
         let mut last_log = String::new();
         // Another process can take the free port between choosing and binding it: try a few.
         for _ in 0..5 {
             let port = free_port();
-            match Self::start_on(&program, port) {
+            match Self::start_on(port) {
                 Ok(moto) => return moto,
                 Err(log) => last_log = log,
             }
         }
-        panic!("moto_server did not start; its last output:\n{last_log}");
+        panic!("moto's server did not start; its last output:\n{last_log}");
     }
 
-    /// Starts `moto_server` on a given port (to bring it back on the same port after [`Moto::stop`]).
+    /// Starts moto's server on a given port (to bring it back on the same port after [`Moto::stop`]).
     pub fn start_on_port(port: u16) -> Self {
-        Self::start_on(&venv_bin("moto_server"), port)
-            .unwrap_or_else(|log| panic!("moto_server did not start on port {port}:\n{log}"))
+        Self::start_on(port)
+            .unwrap_or_else(|log| panic!("moto's server did not start on port {port}:\n{log}"))
     }
 
-    fn start_on(program: &PathBuf, port: u16) -> Result<Self, String> {
+    fn start_on(port: u16) -> Result<Self, String> {
+        let python = venv_bin("python");
+        let launcher = workspace_root().join("scripts/moto-server.py");
         static STARTS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = std::env::temp_dir().join(format!(
@@ -137,8 +139,9 @@ impl Moto {
         let output =
             std::fs::File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
         let errors = output.try_clone().map_err(|e| e.to_string())?;
-        let mut command = Command::new(program);
+        let mut command = Command::new(&python);
         command
+            .arg(&launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(output)
@@ -146,7 +149,7 @@ impl Moto {
         die_with_parent(&mut command);
         let child = command
             .spawn()
-            .map_err(|e| format!("spawn {}: {e}", program.display()))?;
+            .map_err(|e| format!("spawn {} {}: {e}", python.display(), launcher.display()))?;
         let mut moto = Self { child, port, log };
         let start = Instant::now();
         loop {
@@ -171,7 +174,7 @@ impl Moto {
         self.port
     }
 
-    /// The process id of `moto_server`.
+    /// The process id of moto's server.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

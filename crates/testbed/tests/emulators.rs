@@ -5,6 +5,66 @@ use std::time::Duration;
 use aws_sdk_sqs::types::{MessageAttributeValue, QueueAttributeName};
 use testbed::{Moto, Sim, TestBed, aws_json};
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fifo_groups_messages_go_to_one_long_polling_receiver_at_a_time() {
+    // moto's own server hands them to every receiver that was already waiting; SQS does not.
+    let bed = TestBed::start(None);
+    let sqs = testbed::sqs_client(&bed.moto.endpoint());
+    let queue = sqs
+        .create_queue()
+        .queue_name("deployments.fifo")
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "true")
+        .send()
+        .await
+        .expect("create a FIFO queue")
+        .queue_url
+        .expect("queue URL");
+    for round in 0..3 {
+        let receivers: Vec<_> = (0..4)
+            .map(|_| {
+                let (sqs, queue) = (sqs.clone(), queue.clone());
+                tokio::spawn(async move {
+                    let out = sqs
+                        .receive_message()
+                        .queue_url(&queue)
+                        .max_number_of_messages(1)
+                        .visibility_timeout(60)
+                        .wait_time_seconds(1)
+                        .send()
+                        .await
+                        .expect("receive");
+                    out.messages()
+                        .iter()
+                        .filter_map(|m| m.message_id().map(str::to_owned))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        // Every receiver is waiting before the group's messages arrive.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for n in 0..3 {
+            sqs.send_message()
+                .queue_url(&queue)
+                .message_body(format!("round {round}, message {n}"))
+                .message_group_id(format!("group-{round}"))
+                .send()
+                .await
+                .expect("send");
+        }
+        let mut holding = 0;
+        for receiver in receivers {
+            if !receiver.await.expect("a receiver").is_empty() {
+                holding += 1;
+            }
+        }
+        assert_eq!(
+            holding, 1,
+            "round {round}: {holding} receivers got messages of one group at once"
+        );
+    }
+}
+
 #[tokio::test]
 async fn moto_serves_sqs_to_the_sdk_and_the_cli() {
     let bed = TestBed::start(None);
