@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 /// Words every rejection uses to say where the fault is: an attribute, the body, or a member.
 const NAMED: [&str; 5] = [
-    "message attribute 'service'",
+    "message attribute '",
     "message body",
     "task definition",
     "member '",

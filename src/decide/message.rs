@@ -2,10 +2,12 @@
 //!
 //! The contract is the old script's: the body is the task definition, the `service` attribute names the
 //! service (the literal `false` means register only), and the optional `commit_url` attribute travels with
-//! the deployment into every log line and report.
+//! the deployment into every log line and report. The optional `cluster` and `reply_to` attributes pick a
+//! cluster other than `ECS_CLUSTER` and a queue for the outcome; the policy decides whether they may.
 
 use std::collections::BTreeMap;
 
+use crate::decide::names::service_arn;
 use crate::decide::task_definition::TaskDefinition;
 
 /// The message attribute that names the service.
@@ -15,14 +17,24 @@ pub const COMMIT_URL_ATTRIBUTE: &str = "commit_url";
 
 /// The optional message attribute naming an SQS queue URL the outcome is sent to, as JSON.
 pub const REPLY_TO_ATTRIBUTE: &str = "reply_to";
+/// The optional message attribute naming the cluster of the service, when not `ECS_CLUSTER`.
+pub const CLUSTER_ATTRIBUTE: &str = "cluster";
+/// The longest `commit_url` taken.
+const MAX_COMMIT_URL: usize = 2048;
+/// The longest service or cluster name ECS takes.
+const MAX_NAME: usize = 255;
 
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentRequest {
     /// Where the task definition goes.
     pub target: Target,
+    /// The cluster the message picks (its `cluster` attribute); `None` for `ECS_CLUSTER`.
+    pub cluster: Option<String>,
     /// The producer's link to the change, for logs and reports.
     pub commit_url: Option<String>,
+    /// The queue the producer asks the outcome to be sent to (its `reply_to` attribute).
+    pub reply_to: Option<String>,
     /// The task definition to register.
     pub task_definition: TaskDefinition,
 }
@@ -54,24 +66,70 @@ pub fn parse(
         })?;
     let target = if service == "false" {
         Target::RegisterOnly
-    } else if service.contains(char::is_whitespace) {
-        return Err(format!(
-            "message attribute '{SERVICE_ATTRIBUTE}' ({service:?}) is not a service name or ARN"
-        ));
-    } else {
+    } else if service_arn(service).is_some() || valid_name(service) {
         Target::Service(service.to_owned())
+    } else {
+        return Err(format!(
+            "message attribute '{SERVICE_ATTRIBUTE}' ({}) is not a service name (1 to {MAX_NAME} letters, \
+             digits, hyphens and underscores) or a service ARN",
+            shown(service)
+        ));
     };
-    let commit_url = attributes
-        .get(COMMIT_URL_ATTRIBUTE)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let attribute = |name: &str| {
+        attributes
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let cluster = attribute(CLUSTER_ATTRIBUTE);
+    if let Some(cluster) = &cluster
+        && !valid_name(cluster)
+    {
+        return Err(format!(
+            "message attribute '{CLUSTER_ATTRIBUTE}' ({}) is not a cluster name (1 to {MAX_NAME} letters, \
+             digits, hyphens and underscores)",
+            shown(cluster)
+        ));
+    }
+    let commit_url = attribute(COMMIT_URL_ATTRIBUTE);
+    if let Some(url) = &commit_url
+        && !(url.len() <= MAX_COMMIT_URL
+            && (url.starts_with("https://") || url.starts_with("http://"))
+            && !url.contains(char::is_whitespace))
+    {
+        return Err(format!(
+            "message attribute '{COMMIT_URL_ATTRIBUTE}' ({}) is not an http(s) URL of at most \
+             {MAX_COMMIT_URL} characters",
+            shown(url)
+        ));
+    }
+    let reply_to = attribute(REPLY_TO_ATTRIBUTE);
     let task_definition = TaskDefinition::from_body(body)?;
     Ok(DeploymentRequest {
         target,
+        cluster,
         commit_url,
+        reply_to,
         task_definition,
     })
+}
+
+/// Whether `name` is a valid ECS service or cluster name.
+fn valid_name(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// An attribute's value as a rejection quotes it: debug-quoted, and cut short.
+fn shown(value: &str) -> String {
+    const SHOWN: usize = 80;
+    match value.char_indices().nth(SHOWN) {
+        Some((at, _)) => format!("{:?}...", &value[..at]),
+        None => format!("{value:?}"),
+    }
 }
 
 #[cfg(test)]
@@ -98,6 +156,25 @@ mod tests {
         assert_eq!(r.target, Target::Service("web".into()));
         assert_eq!(r.commit_url.as_deref(), Some("https://x/commit/1"));
         assert_eq!(r.task_definition.family(), "web");
+        assert_eq!((r.cluster, r.reply_to), (None, None));
+
+        let r = parse(
+            BODY,
+            &attrs(&[
+                ("service", "arn:aws:ecs:eu-west-1:1:service/prod/web"),
+                ("cluster", "prod"),
+                (
+                    "reply_to",
+                    " https://sqs.eu-west-1.amazonaws.com/1/replies ",
+                ),
+            ]),
+        )
+        .expect("valid");
+        assert_eq!(r.cluster.as_deref(), Some("prod"));
+        assert_eq!(
+            r.reply_to.as_deref(),
+            Some("https://sqs.eu-west-1.amazonaws.com/1/replies")
+        );
 
         let r = parse(BODY, &attrs(&[("service", "false")])).expect("valid");
         assert_eq!(r.target, Target::RegisterOnly);
@@ -110,6 +187,31 @@ mod tests {
             (BODY, attrs(&[]), "'service'"),
             (BODY, attrs(&[("service", " ")]), "'service'"),
             (BODY, attrs(&[("service", "my web")]), "'service'"),
+            (BODY, attrs(&[("service", "web.prod")]), "'service'"),
+            (BODY, attrs(&[("service", &"w".repeat(256))]), "'service'"),
+            (
+                BODY,
+                attrs(&[("service", "arn:aws:ecs:eu-west-1:1:task/prod/abc")]),
+                "'service'",
+            ),
+            (
+                BODY,
+                attrs(&[("service", "web"), ("cluster", "prod/x")]),
+                "'cluster'",
+            ),
+            (
+                BODY,
+                attrs(&[("service", "web"), ("commit_url", "javascript:alert(1)")]),
+                "'commit_url'",
+            ),
+            (
+                BODY,
+                attrs(&[
+                    ("service", "web"),
+                    ("commit_url", &format!("https://x/{}", "c".repeat(2048))),
+                ]),
+                "'commit_url'",
+            ),
             ("{", attrs(&[("service", "web")]), "not JSON"),
             (
                 r#"{"family": "web"}"#,

@@ -1,16 +1,21 @@
-//! Pure decisions: what a message asks for, whether a rollout is done, how a deployment ended and what
-//! happens to its message, where a redelivery resumes, which message runs when.
+//! Pure decisions: what a message asks for, whether the policy admits it, whether a rollout is done, how a
+//! deployment ended and what happens to its message, where a redelivery resumes, which message runs when.
 //!
 //! Nothing here calls AWS, waits or does I/O: no `aws_sdk_*`, no `tokio` (the `layout` test fails if a
 //! module of this folder uses either). Every rule is a function of plain values with a table test; the
 //! runtime gathers the values and carries out the verdict.
 
 pub mod ending;
+pub mod escalation;
 pub mod evidence;
+pub mod guard;
 pub mod marker;
+pub mod members;
 pub mod message;
 pub mod names;
 pub mod outcome;
+pub mod policy;
+pub mod refusal;
 pub mod rollout;
 pub mod schedule;
 pub mod service;

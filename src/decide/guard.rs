@@ -1,0 +1,248 @@
+//! The guard: whether the policy admits a parsed message, judged against the revision its service runs now,
+//! and if not, the rule that refuses it. Called after parsing and before anything is registered.
+//!
+//! A message may change what a service runs, never what the service may do. What no setting allows comes
+//! first: the worker itself as a target, and services of another region, account or cluster. Then the
+//! allowlists for services, clusters, commit URLs and reply queues, then the family, then everything the
+//! task definition adds over the revision it replaces ([`crate::decide::escalation`]).
+
+use serde_json::{Map, Value};
+
+use crate::decide::escalation;
+use crate::decide::members::Members;
+use crate::decide::message::{DeploymentRequest, Target};
+use crate::decide::names::{cluster_name, queue_endpoint_and_account, service_arn, service_name};
+use crate::decide::policy::{Identity, Policy, Privilege, Rules};
+use crate::decide::refusal::{NOT_ALLOWED, Refusal, setting};
+
+/// One message to judge.
+#[derive(Debug, Clone, Copy)]
+pub struct Case<'a> {
+    /// The parsed message.
+    pub request: &'a DeploymentRequest,
+    /// The cluster it targets: its `cluster` attribute, or `ECS_CLUSTER`.
+    pub cluster: &'a str,
+    /// The revision it replaces, as RegisterTaskDefinition members: the one the service runs now, or for
+    /// register-only the family's newest ACTIVE revision; `None` when there is none.
+    pub baseline: Option<&'a Members>,
+}
+
+/// Judges `case` against `policy`; `identity` is the worker's own, which no message may target.
+pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<(), Refusal> {
+    let request = case.request;
+    let family = request.task_definition.family();
+    let (name, subject) = match &request.target {
+        Target::Service(service) => (
+            service_name(service),
+            format!("service {}", service_name(service)),
+        ),
+        Target::RegisterOnly => (family, format!("family {family}")),
+    };
+    let rules = policy.rules_for(name);
+    let refuse = |rule: &'static str, path: &str, what: String, allow: String| Refusal {
+        rule,
+        path: path.to_owned(),
+        what,
+        subject: subject.clone(),
+        allow,
+    };
+
+    // The target: the worker itself, and other regions, accounts and clusters, can never be allowed.
+    if let Target::Service(service) = &request.target {
+        target(identity, case.cluster, service).map_err(|(rule, what)| {
+            refuse(
+                rule,
+                "message attribute 'service'",
+                what,
+                NOT_ALLOWED.into(),
+            )
+        })?;
+    }
+    if identity.family.as_deref() == Some(family) {
+        return Err(refuse(
+            "own_family",
+            "family",
+            format!("{family} is the worker's own task definition family"),
+            NOT_ALLOWED.into(),
+        ));
+    }
+
+    // The allowlists.
+    if !policy.clusters.matches(case.cluster) {
+        return Err(refuse(
+            "cluster",
+            "message attribute 'cluster'",
+            format!("the cluster {} is not allowed", case.cluster),
+            "ALLOWED_CLUSTERS".into(),
+        ));
+    }
+    if request.target == Target::RegisterOnly && !policy.allow_register_only {
+        return Err(refuse(
+            "register_only",
+            "message attribute 'service'",
+            "registering without deploying (service = false) is not allowed".into(),
+            "ALLOW_REGISTER_ONLY".into(),
+        ));
+    }
+    let what = match request.target {
+        Target::Service(_) => "the service",
+        Target::RegisterOnly => "the family",
+    };
+    if policy.denied_services.matches(name) {
+        return Err(refuse(
+            "service_denied",
+            "message attribute 'service'",
+            format!("{what} {name} is denied"),
+            "DENIED_SERVICES".into(),
+        ));
+    }
+    if !policy.services.matches(name) {
+        return Err(refuse(
+            "service_not_allowed",
+            "message attribute 'service'",
+            format!("{what} {name} is not allowed"),
+            "ALLOWED_SERVICES".into(),
+        ));
+    }
+    if let Some(url) = &request.commit_url
+        && !policy.commit_urls.is_empty()
+        && !policy
+            .commit_urls
+            .iter()
+            .any(|p| url.starts_with(p.as_str()))
+    {
+        return Err(refuse(
+            "commit_url",
+            "message attribute 'commit_url'",
+            format!("{url} does not start with an allowed prefix"),
+            "ALLOWED_COMMIT_URLS".into(),
+        ));
+    }
+    if let Some(queue) = &request.reply_to
+        && !reply_allowed(policy, identity, queue)
+    {
+        return Err(refuse(
+            "reply_to",
+            "message attribute 'reply_to'",
+            format!("{queue} is not a queue in the worker's own region and account"),
+            "ALLOWED_REPLY_QUEUES".into(),
+        ));
+    }
+
+    // The family and the task definition, compared with the revision they replace.
+    let baseline = match (&request.target, case.baseline) {
+        (Target::Service(_), None) => {
+            return Err(refuse(
+                "no_current_revision",
+                "message attribute 'service'",
+                "the service runs no task definition to compare the message with".into(),
+                NOT_ALLOWED.into(),
+            ));
+        }
+        (_, baseline) => baseline,
+    };
+    if let (Target::Service(_), Some(current)) = (&request.target, baseline) {
+        family_change(rules, family, current).map_err(|what| {
+            refuse(
+                Privilege::FamilyChange.label(),
+                "family",
+                what,
+                setting(rules, "ALLOWED_PRIVILEGES"),
+            )
+        })?;
+    }
+    escalation::check(
+        request.task_definition.request(),
+        baseline,
+        rules,
+        identity,
+        &subject,
+    )
+}
+
+/// Where the worker sends a message's notifications: its `reply_to` queue when the policy allows it.
+pub fn reply_queue<'a>(
+    policy: &Policy,
+    identity: &Identity,
+    reply_to: Option<&'a str>,
+) -> Option<&'a str> {
+    reply_to
+        .map(str::trim)
+        .filter(|q| !q.is_empty() && reply_allowed(policy, identity, q))
+}
+
+/// A service to deploy: not the worker's own, and in the worker's region and account and the message's
+/// cluster when given as an ARN. The error is the rule and what is wrong.
+fn target(identity: &Identity, cluster: &str, service: &str) -> Result<(), (&'static str, String)> {
+    if let Some(arn) = service_arn(service) {
+        let mismatch = |what: &str, theirs: &str, ours: Option<&str>| match ours {
+            Some(ours) if ours == theirs => Ok(()),
+            Some(ours) => Err((
+                "foreign_service",
+                format!("the service ARN is in {what} {theirs}, not the worker's {ours}"),
+            )),
+            None => Err((
+                "foreign_service",
+                format!(
+                    "the worker's {what} is unknown, so a service ARN cannot be checked; send the name"
+                ),
+            )),
+        };
+        mismatch("region", arn.region, identity.region.as_deref())?;
+        mismatch("account", arn.account, identity.account.as_deref())?;
+        if let Some(theirs) = arn.cluster
+            && theirs != cluster
+        {
+            return Err((
+                "foreign_service",
+                format!("the service ARN is in cluster {theirs}, not {cluster}"),
+            ));
+        }
+    }
+    if let Some((own_cluster, own_service)) = &identity.service
+        && cluster_name(own_cluster) == cluster
+        && own_service == service_name(service)
+    {
+        return Err((
+            "own_service",
+            format!("{own_service} is the worker's own service"),
+        ));
+    }
+    Ok(())
+}
+
+/// A family other than the service's, unless the rules allow it.
+fn family_change(rules: &Rules, family: &str, current: &Map<String, Value>) -> Result<(), String> {
+    let current = current.get("family").and_then(Value::as_str).unwrap_or("");
+    if current == family || rules.privileges.contains(&Privilege::FamilyChange) {
+        return Ok(());
+    }
+    Err(format!(
+        "the family {family} is not the service's ({current})"
+    ))
+}
+
+/// Whether notifications may go to `queue`: a queue of the same SQS endpoint (so region) and account as
+/// the deployment queue, or one `ALLOWED_REPLY_QUEUES` allows.
+fn reply_allowed(policy: &Policy, identity: &Identity, queue: &str) -> bool {
+    if policy.reply_queues.matches(queue) {
+        return true;
+    }
+    let ours = identity
+        .queue_url
+        .as_deref()
+        .and_then(queue_endpoint_and_account);
+    match (
+        ours,
+        queue_endpoint_and_account(queue),
+        identity.account.as_deref(),
+    ) {
+        (Some((endpoint, _)), Some((their_endpoint, their_account)), Some(account)) => {
+            endpoint == their_endpoint && account == their_account
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,741 @@
+//! Table tests of the guard: one case per rule, refused and allowed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::*;
+use crate::decide::message::parse;
+use crate::decide::policy::{Globs, ServiceRules};
+
+const ACCOUNT: &str = "123456789012";
+const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments";
+
+fn identity() -> Identity {
+    Identity {
+        region: Some("eu-west-1".into()),
+        account: Some(ACCOUNT.into()),
+        queue_url: Some(QUEUE.into()),
+        service: Some(("prod".into(), "ecs-deployment".into())),
+        family: Some("ecs-deployment".into()),
+        role: Some("ecs-deployment-worker".into()),
+    }
+}
+
+fn globs(patterns: &[&str]) -> Globs {
+    Globs::new(patterns).expect("valid globs")
+}
+
+/// The revision a service runs now: one container, a task and an execution role, one secret.
+fn current() -> Value {
+    json!({
+        "family": "web",
+        "taskRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/web-task"),
+        "executionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/web-execution"),
+        "networkMode": "awsvpc",
+        "containerDefinitions": [{
+            "name": "web",
+            "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web:1",
+            "secrets": [{"name": "DB", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/web/db"}]
+        }]
+    })
+}
+
+/// `current()` with `change` applied to it (a JSON merge: objects merge, anything else replaces).
+fn changed(change: Value) -> Value {
+    let mut value = current();
+    merge(&mut value, change);
+    value
+}
+
+fn merge(into: &mut Value, change: Value) {
+    match (into, change) {
+        (Value::Object(into), Value::Object(change)) => {
+            for (k, v) in change {
+                merge(into.entry(k).or_insert(Value::Null), v);
+            }
+        }
+        (into, change) => *into = change,
+    }
+}
+
+/// `current()`'s container with `change` merged into it, as the whole container list.
+fn container(change: Value) -> Value {
+    let mut container = current()["containerDefinitions"][0].clone();
+    merge(&mut container, change);
+    changed(json!({"containerDefinitions": [container]}))
+}
+
+fn members(value: &Value) -> Members {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+/// What one case expects: allowed, or refused by this rule.
+type Expect = Option<&'static str>;
+
+struct Row {
+    name: &'static str,
+    attributes: Vec<(&'static str, String)>,
+    body: Value,
+    baseline: Option<Value>,
+    policy: Policy,
+    expect: Expect,
+}
+
+fn row(name: &'static str, body: Value, expect: Expect) -> Row {
+    Row {
+        name,
+        attributes: vec![("service", "web".into())],
+        body,
+        baseline: Some(current()),
+        policy: Policy::default_for("prod"),
+        expect,
+    }
+}
+
+fn with_rules(rules: Rules) -> Policy {
+    Policy {
+        defaults: rules,
+        ..Policy::default_for("prod")
+    }
+}
+
+fn privileges(list: &[Privilege]) -> Rules {
+    Rules {
+        privileges: list.iter().copied().collect::<BTreeSet<_>>(),
+        ..Rules::default()
+    }
+}
+
+fn run(rows: Vec<Row>) {
+    for row in rows {
+        let attributes: BTreeMap<String, String> = row
+            .attributes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        let request = parse(&row.body.to_string(), &attributes)
+            .unwrap_or_else(|e| panic!("{}: the message does not parse: {e}", row.name));
+        let baseline = row.baseline.as_ref().map(members);
+        let case = Case {
+            request: &request,
+            cluster: request.cluster.as_deref().unwrap_or("prod"),
+            baseline: baseline.as_ref(),
+        };
+        let judged = judge(&row.policy, &identity(), &case);
+        match (&judged, row.expect) {
+            (Ok(()), None) => {}
+            (Err(refusal), Some(rule)) => {
+                assert_eq!(refusal.rule, rule, "{}: {refusal}", row.name);
+                let text = refusal.to_string();
+                assert!(text.starts_with("policy: "), "{}: {text}", row.name);
+                assert!(
+                    text.ends_with(')'),
+                    "{}: names no setting: {text}",
+                    row.name
+                );
+            }
+            _ => panic!("{}: expected {:?}, judged {judged:?}", row.name, row.expect),
+        }
+    }
+}
+
+#[test]
+fn what_no_setting_allows() {
+    let mut rows = vec![
+        row(
+            "a new image is a change of what runs",
+            container(
+                json!({"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web:2"}),
+            ),
+            None,
+        ),
+        row(
+            "the worker's own family",
+            changed(json!({"family": "ecs-deployment"})),
+            Some("own_family"),
+        ),
+        row(
+            "the worker's own role as task role",
+            changed(
+                json!({"taskRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/ecs-deployment-worker")}),
+            ),
+            Some("own_role"),
+        ),
+        row(
+            "the worker's own role as execution role, by name",
+            changed(json!({"executionRoleArn": "ecs-deployment-worker"})),
+            Some("own_role"),
+        ),
+    ];
+    let target = |service: &str, cluster: Option<&str>, expect: Expect, name: &'static str| {
+        let mut attributes = vec![("service", service.to_owned())];
+        if let Some(cluster) = cluster {
+            attributes.push(("cluster", cluster.to_owned()));
+        }
+        Row {
+            name,
+            attributes,
+            policy: Policy {
+                clusters: globs(&["prod", "staging"]),
+                ..Policy::default_for("prod")
+            },
+            ..row(name, current(), expect)
+        }
+    };
+    rows.extend([
+        target(
+            "ecs-deployment",
+            None,
+            Some("own_service"),
+            "the worker's own service",
+        ),
+        target(
+            "ecs-deployment",
+            Some("staging"),
+            None,
+            "a service of that name in another cluster",
+        ),
+        target(
+            "arn:aws:ecs:eu-west-1:123456789012:service/prod/ecs-deployment",
+            None,
+            Some("own_service"),
+            "the worker's own service by ARN",
+        ),
+        target(
+            "arn:aws:ecs:eu-west-1:123456789012:service/prod/web",
+            None,
+            None,
+            "a service ARN of ours",
+        ),
+        target(
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/web",
+            None,
+            Some("foreign_service"),
+            "another region",
+        ),
+        target(
+            "arn:aws:ecs:eu-west-1:999999999999:service/prod/web",
+            None,
+            Some("foreign_service"),
+            "another account",
+        ),
+        target(
+            "arn:aws:ecs:eu-west-1:123456789012:service/staging/web",
+            None,
+            Some("foreign_service"),
+            "another cluster",
+        ),
+        target(
+            "arn:aws:ecs:eu-west-1:123456789012:service/web",
+            None,
+            None,
+            "an ARN of the old format",
+        ),
+    ]);
+    rows.push(Row {
+        baseline: None,
+        ..row(
+            "a service without a current revision",
+            current(),
+            Some("no_current_revision"),
+        )
+    });
+    run(rows);
+}
+
+#[test]
+fn services_clusters_and_attributes() {
+    let register_only = |name: &'static str, policy: Policy, expect: Expect| Row {
+        attributes: vec![("service", "false".into())],
+        policy,
+        ..row(name, current(), expect)
+    };
+    let attribute =
+        |name: &'static str, key: &'static str, value: &str, policy: Policy, expect: Expect| Row {
+            attributes: vec![("service", "web".into()), (key, value.to_owned())],
+            policy,
+            ..row(name, current(), expect)
+        };
+    let default = || Policy::default_for("prod");
+    run(vec![
+        attribute(
+            "another cluster by default",
+            "cluster",
+            "staging",
+            default(),
+            Some("cluster"),
+        ),
+        attribute(
+            "an allowed cluster",
+            "cluster",
+            "staging",
+            Policy {
+                clusters: globs(&["prod", "stag*"]),
+                ..default()
+            },
+            None,
+        ),
+        Row {
+            policy: Policy {
+                denied_services: globs(&["web"]),
+                ..default()
+            },
+            ..row("a denied service", current(), Some("service_denied"))
+        },
+        Row {
+            policy: Policy {
+                services: globs(&["team-a-*"]),
+                ..default()
+            },
+            ..row(
+                "a service not allowed",
+                current(),
+                Some("service_not_allowed"),
+            )
+        },
+        register_only("register-only by default", default(), None),
+        register_only(
+            "register-only turned off",
+            Policy {
+                allow_register_only: false,
+                ..default()
+            },
+            Some("register_only"),
+        ),
+        register_only(
+            "register-only of a family not allowed",
+            Policy {
+                services: globs(&["team-a-*"]),
+                ..default()
+            },
+            Some("service_not_allowed"),
+        ),
+        attribute(
+            "a commit URL with an allowed prefix",
+            "commit_url",
+            "https://github.com/example/web/commit/1",
+            Policy {
+                commit_urls: vec!["https://github.com/example/".into()],
+                ..default()
+            },
+            None,
+        ),
+        attribute(
+            "a commit URL elsewhere",
+            "commit_url",
+            "https://evil.example/commit/1",
+            Policy {
+                commit_urls: vec!["https://github.com/example/".into()],
+                ..default()
+            },
+            Some("commit_url"),
+        ),
+        attribute(
+            "a reply queue of ours",
+            "reply_to",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/replies",
+            default(),
+            None,
+        ),
+        attribute(
+            "a reply queue of another account",
+            "reply_to",
+            "https://sqs.eu-west-1.amazonaws.com/999999999999/replies",
+            default(),
+            Some("reply_to"),
+        ),
+        attribute(
+            "a reply queue of another region",
+            "reply_to",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/replies",
+            default(),
+            Some("reply_to"),
+        ),
+        attribute(
+            "a reply URL that is not a queue",
+            "reply_to",
+            "https://attacker.example/hook",
+            default(),
+            Some("reply_to"),
+        ),
+        attribute(
+            "a reply queue ALLOWED_REPLY_QUEUES allows",
+            "reply_to",
+            "https://sqs.us-east-1.amazonaws.com/999999999999/ci-replies",
+            Policy {
+                reply_queues: globs(&["https://sqs.*.amazonaws.com/999999999999/ci-*"]),
+                ..default()
+            },
+            None,
+        ),
+    ]);
+}
+
+#[test]
+fn no_escalation_over_the_current_revision() {
+    let escalations = [
+        (
+            "another family",
+            changed(json!({"family": "api"})),
+            Privilege::FamilyChange,
+        ),
+        (
+            "privileged",
+            container(json!({"privileged": true})),
+            Privilege::Privileged,
+        ),
+        (
+            "host network",
+            changed(json!({"networkMode": "host"})),
+            Privilege::HostNetwork,
+        ),
+        (
+            "host PID",
+            changed(json!({"pidMode": "host"})),
+            Privilege::HostPid,
+        ),
+        (
+            "host IPC",
+            changed(json!({"ipcMode": "host"})),
+            Privilege::HostIpc,
+        ),
+        (
+            "a host volume",
+            changed(json!({"volumes": [{"name": "root", "host": {"sourcePath": "/"}}]})),
+            Privilege::HostVolumes,
+        ),
+        (
+            "a bind mount through a local docker volume",
+            changed(
+                json!({"volumes": [{"name": "root", "dockerVolumeConfiguration": {
+                "scope": "task", "driver": "local",
+                "driverOpts": {"type": "none", "o": "bind", "device": "/var/run/docker.sock"}}}]}),
+            ),
+            Privilege::HostVolumes,
+        ),
+        (
+            "a device",
+            container(json!({"linuxParameters": {"devices": [{"hostPath": "/dev/mem"}]}})),
+            Privilege::Devices,
+        ),
+        (
+            "an added capability",
+            container(json!({"linuxParameters": {"capabilities": {"add": ["SYS_ADMIN"]}}})),
+            Privilege::Capabilities,
+        ),
+        (
+            "a docker security option",
+            container(json!({"dockerSecurityOptions": ["apparmor:unconfined"]})),
+            Privilege::DockerSecurityOptions,
+        ),
+        (
+            "registry credentials",
+            container(json!({"repositoryCredentials": {
+                "credentialsParameter": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-b/registry"}})),
+            Privilege::RepositoryCredentials,
+        ),
+    ];
+    let mut rows = Vec::new();
+    for (name, body, privilege) in escalations {
+        rows.push(row(name, body.clone(), Some(privilege.label())));
+        rows.push(Row {
+            policy: with_rules(privileges(&[privilege])),
+            ..row(name, body.clone(), None)
+        });
+        // What the current revision already has, it may keep.
+        rows.push(Row {
+            baseline: Some(body.clone()),
+            ..row(name, body, None)
+        });
+    }
+    rows.extend([
+        row(
+            "a docker-managed host volume binds no host path",
+            changed(json!({"volumes": [{"name": "scratch", "host": {}}]})),
+            None,
+        ),
+        row(
+            "privileged in another container, when one already is",
+            json!({"family": "web", "containerDefinitions": [
+                {"name": "a", "image": "x", "privileged": true},
+                {"name": "b", "image": "y", "privileged": true}]}),
+            Some("privileged"),
+        ),
+        Row {
+            baseline: Some(json!({"family": "web", "containerDefinitions": [
+                {"name": "a", "image": "x", "privileged": true}]})),
+            ..row(
+                "a second privileged container beside one that already is",
+                json!({"family": "web", "containerDefinitions": [
+                    {"name": "a", "image": "x", "privileged": true},
+                    {"name": "b", "image": "y", "privileged": true}]}),
+                None,
+            )
+        },
+        Row {
+            baseline: Some(changed(
+                json!({"volumes": [{"name": "logs", "host": {"sourcePath": "/var/log"}}]}),
+            )),
+            ..row(
+                "another host path than the one already bound",
+                changed(json!({"volumes": [{"name": "logs", "host": {"sourcePath": "/"}}]})),
+                Some("host_volumes"),
+            )
+        },
+    ]);
+    run(rows);
+}
+
+#[test]
+fn roles_and_secrets() {
+    let other_role = format!("arn:aws:iam::{ACCOUNT}:role/admin");
+    let with_secret =
+        |from: &str| container(json!({"secrets": [{"name": "DB", "valueFrom": from}]}));
+    run(vec![
+        row(
+            "a different task role",
+            changed(json!({"taskRoleArn": other_role})),
+            Some("task_role"),
+        ),
+        row(
+            "a different execution role",
+            changed(json!({"executionRoleArn": other_role})),
+            Some("execution_role"),
+        ),
+        row(
+            "a task role added where there was none",
+            changed(json!({"taskRoleArn": other_role})),
+            Some("task_role"),
+        ),
+        row(
+            "the task role dropped",
+            {
+                let mut body = current();
+                body.as_object_mut().map(|o| o.remove("taskRoleArn"));
+                body
+            },
+            None,
+        ),
+        Row {
+            policy: with_rules(Rules {
+                task_roles: globs(&[
+                    "arn:aws:iam::123456789012:role/web-*",
+                    "arn:aws:iam::123456789012:role/admin",
+                ]),
+                ..Rules::default()
+            }),
+            ..row(
+                "a task role ALLOWED_TASK_ROLES allows",
+                changed(json!({"taskRoleArn": other_role})),
+                None,
+            )
+        },
+        row(
+            "another team's secret",
+            with_secret("arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-b/db"),
+            Some("secrets"),
+        ),
+        row(
+            "the secret the service refers to now",
+            with_secret("arn:aws:ssm:eu-west-1:123456789012:parameter/web/db"),
+            None,
+        ),
+        Row {
+            policy: with_rules(Rules {
+                secrets: globs(&["arn:aws:secretsmanager:*:123456789012:secret:team-a/**"]),
+                ..Rules::default()
+            }),
+            ..row(
+                "a secret ALLOWED_SECRETS allows, with its JSON key",
+                with_secret(
+                    "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-a/db-AbCdEf:password::",
+                ),
+                None,
+            )
+        },
+        row(
+            "a log driver's secret option",
+            container(json!({"logConfiguration": {"logDriver": "splunk",
+                "secretOptions": [{"name": "splunk-token", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/team-b/token"}]}})),
+            Some("secrets"),
+        ),
+        row(
+            "an environment file",
+            container(
+                json!({"environmentFiles": [{"value": "arn:aws:s3:::team-b/prod.env", "type": "s3"}]}),
+            ),
+            Some("secrets"),
+        ),
+        Row {
+            policy: with_rules(Rules {
+                secrets: globs(&["arn:aws:secretsmanager:*:123456789012:secret:team-b/*"]),
+                ..Rules::default()
+            }),
+            ..row(
+                "registry credentials ALLOWED_SECRETS allows",
+                container(json!({"repositoryCredentials": {
+                    "credentialsParameter": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:team-b/registry"}})),
+                None,
+            )
+        },
+    ]);
+}
+
+#[test]
+fn images() {
+    let image = |image: &str| container(json!({"image": image}));
+    let rules = |images: &[&str], digest: bool| {
+        with_rules(Rules {
+            images: Some(globs(images)),
+            require_image_digest: digest,
+            ..Rules::default()
+        })
+    };
+    let digest = "a".repeat(64);
+    run(vec![
+        Row {
+            policy: rules(&["123456789012.dkr.ecr.*.amazonaws.com/team-a/*"], false),
+            ..row(
+                "an image of the team's repositories",
+                image("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web:2"),
+                None,
+            )
+        },
+        Row {
+            policy: rules(&["123456789012.dkr.ecr.*.amazonaws.com/team-a/*"], false),
+            ..row(
+                "an image elsewhere",
+                image("docker.io/attacker/miner:latest"),
+                Some("image"),
+            )
+        },
+        Row {
+            policy: rules(&["docker.io/library/*"], false),
+            ..row(
+                "a Docker Hub image written short",
+                image("nginx:1.27"),
+                None,
+            )
+        },
+        Row {
+            policy: rules(&["*/**"], true),
+            ..row(
+                "a tag where a digest is required",
+                image("nginx:1.27"),
+                Some("image_digest"),
+            )
+        },
+        Row {
+            policy: rules(&["*/**"], true),
+            ..row("a digest", image(&format!("nginx@sha256:{digest}")), None)
+        },
+    ]);
+}
+
+#[test]
+fn a_new_family_gets_only_what_no_setting_allows_and_the_image_rules() {
+    let register = |name: &'static str, body: Value, policy: Policy, expect: Expect| Row {
+        attributes: vec![("service", "false".into())],
+        baseline: None,
+        policy,
+        ..row(name, body, expect)
+    };
+    let privileged = json!({"family": "tools", "networkMode": "host", "taskRoleArn": "admin",
+        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1", "privileged": true}]});
+    run(vec![
+        register(
+            "host access and any role",
+            privileged.clone(),
+            Policy::default_for("prod"),
+            None,
+        ),
+        register(
+            "the worker's role",
+            json!({"family": "tools", "taskRoleArn": "ecs-deployment-worker",
+                "containerDefinitions": [{"name": "t", "image": "x"}]}),
+            Policy::default_for("prod"),
+            Some("own_role"),
+        ),
+        register(
+            "an image the rules do not allow",
+            privileged,
+            with_rules(Rules {
+                images: Some(globs(&["registry.example/*"])),
+                ..Rules::default()
+            }),
+            Some("image"),
+        ),
+    ]);
+}
+
+#[test]
+fn a_section_of_the_policy_file_replaces_the_defaults_and_says_so() {
+    let team_a = Rules {
+        section: Some("team-a-*".into()),
+        privileges: BTreeSet::from([Privilege::Privileged]),
+        ..Rules::default()
+    };
+    let policy = Policy {
+        per_service: vec![ServiceRules {
+            services: globs(&["team-a-*"]),
+            rules: team_a,
+        }],
+        ..Policy::default_for("prod")
+    };
+    let body = container(json!({"privileged": true}));
+    let mut allowed = row("a team-a service may", body.clone(), None);
+    allowed.attributes = vec![("service", "team-a-web".into())];
+    allowed.policy = policy.clone();
+    run(vec![allowed]);
+    let request = parse(
+        &changed(json!({"containerDefinitions": [
+            {"name": "web", "image": "x", "dockerSecurityOptions": ["seccomp=unconfined"]}]}))
+        .to_string(),
+        &BTreeMap::from([("service".to_owned(), "team-a-web".to_owned())]),
+    )
+    .expect("valid");
+    let baseline = members(&current());
+    let refusal = judge(
+        &policy,
+        &identity(),
+        &Case {
+            request: &request,
+            cluster: "prod",
+            baseline: Some(&baseline),
+        },
+    )
+    .expect_err("refused");
+    assert_eq!(
+        refusal.to_string(),
+        "policy: containerDefinitions[0].dockerSecurityOptions[0]: the docker security option \
+         seccomp=unconfined is not allowed for service team-a-web (allowed_privileges in the \
+         POLICY_FILE section for team-a-*)"
+    );
+}
+
+#[test]
+fn replies_go_only_to_allowed_queues() {
+    let policy = Policy::default_for("prod");
+    let ours = "https://sqs.eu-west-1.amazonaws.com/123456789012/replies";
+    assert_eq!(reply_queue(&policy, &identity(), Some(ours)), Some(ours));
+    assert_eq!(reply_queue(&policy, &identity(), Some(" ")), None);
+    assert_eq!(reply_queue(&policy, &identity(), None), None);
+    assert_eq!(
+        reply_queue(
+            &policy,
+            &identity(),
+            Some("https://sqs.eu-west-1.amazonaws.com/999999999999/r")
+        ),
+        None
+    );
+    let unknown = Identity {
+        account: None,
+        ..identity()
+    };
+    assert_eq!(
+        reply_queue(&policy, &unknown, Some(ours)),
+        None,
+        "unknown account: refuse"
+    );
+}
