@@ -52,7 +52,7 @@ echo "    SQS: $sqs_endpoint    ECS: $ecs_endpoint"
 
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_ECS
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_ECS AWS_ENDPOINT_URL_STS
 sqs() { .venv/bin/aws --endpoint-url "$sqs_endpoint" sqs "$@"; }
 ecs() { .venv/bin/aws --endpoint-url "$ecs_endpoint" ecs "$@"; }
 
@@ -92,7 +92,7 @@ replies_url=$(sqs create-queue --queue-name deployment-replies --query QueueUrl 
 http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 say "starting the worker: ecs-deployment (SQS_URL=$queue_url, HTTP_LISTEN=127.0.0.1:$http_port)"
-export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint
+export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint AWS_ENDPOINT_URL_STS=$sqs_endpoint
 SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
   target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
 pids+=($!)

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::{Bed, short, task_definition};
@@ -680,7 +681,7 @@ async fn ecs_down_past_ecs_timeout_gives_the_message_back_for_later() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn messages_for_a_busy_service_wait_and_run_in_the_order_sent() {
+async fn a_busy_services_newest_message_waits_and_an_older_waiting_one_is_superseded() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
     let mut ids = Vec::new();
@@ -688,24 +689,34 @@ async fn messages_for_a_busy_service_wait_and_run_in_the_order_sent() {
         let body = task_definition("web", image, "slow:50").to_string();
         ids.push(bed.send(&body, &[("service", "web")]).await);
     }
-    // Received together, deployed one after the other.
+    // Received together: the first deploys, the third replaces the second as the one waiting.
     let mut worker = bed.start_worker(bed.config(&[("SQS_VISIBILITY_TIMEOUT", "1")]));
 
-    let mut reports = Vec::new();
+    let mut reports = BTreeMap::new();
     for _ in 0..ids.len() {
-        reports.push(worker.next_report().await);
+        let report = worker.next_report().await;
+        reports.insert(report.message_id.clone(), report);
     }
-    let order: Vec<&str> = reports.iter().map(|r| r.message_id.as_str()).collect();
-    assert_eq!(order, ids, "in the order sent");
-    for (i, report) in reports.iter().enumerate() {
+    let [first, second, third] = [&reports[&ids[0]], &reports[&ids[1]], &reports[&ids[2]]];
+    let Outcome::Superseded { reason } = &second.outcome else {
+        panic!("the older waiting message is superseded: {second:?}");
+    };
+    assert!(
+        reason.contains(&ids[2]),
+        "names the newer message: {reason}"
+    );
+    assert!(second.settled, "settled at once, not deployed");
+    for (report, from, to) in [(first, "web:1", "web:2"), (third, "web:2", "web:3")] {
         assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
         assert_eq!(
             report.previous_task_definition.as_deref().map(short),
-            Some(format!("web:{}", i + 1).as_str()),
+            Some(from),
             "each starts from the one before: {report:?}"
         );
+        assert_eq!(report.new_task_definition.as_deref().map(short), Some(to));
     }
-    assert_eq!(bed.revisions("web"), 4);
+    assert!(first.received_at <= third.received_at);
+    assert_eq!(bed.revisions("web"), 3, "two rollouts for three messages");
     bed.assert_queue_empty().await;
     worker.stop().await;
 }

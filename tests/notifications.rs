@@ -170,8 +170,10 @@ async fn slack_sns_and_the_reply_queue_hear_of_every_start_and_end() {
 async fn a_failing_or_hanging_notification_neither_fails_nor_delays_a_deployment() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;
-    // Slack takes the posts and does not answer; the topic does not exist; the reply queue is no URL.
+    // Slack takes the posts and does not answer; the topic does not exist; the reply queue (ours, so the
+    // policy allows it) does not exist either.
     let slack = HttpReceiver::start(false).await;
+    let missing_reply_queue = bed.queue_url.replace("/deployments", "/missing-replies");
     let mut worker = bed.start_worker(bed.config(&[
         ("SLACK_WEBHOOK", slack.url.as_str()),
         ("SNS_TOPIC", "arn:aws:sns:us-east-1:123456789012:missing"),
@@ -179,7 +181,7 @@ async fn a_failing_or_hanging_notification_neither_fails_nor_delays_a_deployment
     let id = bed
         .send(
             &task_definition("web", "nginx:1.28", "healthy").to_string(),
-            &[("service", "web"), ("reply_to", "not-a-queue")],
+            &[("service", "web"), ("reply_to", &missing_reply_queue)],
         )
         .await;
     let report = worker.next_report().await;

@@ -245,6 +245,24 @@ impl Ecs {
         Ok(())
     }
 
+    /// The service a task belongs to (its group is `service:NAME`), or `None` for a task of no service.
+    pub async fn task_service(&self, task_arn: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(&self.cluster)
+            .tasks(task_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeTasks", e))?;
+        Ok(out
+            .tasks()
+            .first()
+            .and_then(|t| t.group())
+            .and_then(|g| g.strip_prefix("service:"))
+            .map(str::to_owned))
+    }
+
     /// The service's stopped tasks that ran `task_definition`, with their reasons.
     pub async fn stopped_tasks(
         &self,
@@ -262,6 +280,22 @@ impl Ecs {
                 reason: stopped_reason(t),
             })
             .collect())
+    }
+
+    /// The family's newest ACTIVE revision as DescribeTaskDefinition answers it (JSON with tags), or `None`
+    /// when the family has no ACTIVE revision.
+    pub async fn latest_revision_json(&self, family: &str) -> Result<Option<String>, AwsError> {
+        match self.task_definition_json(family).await {
+            Ok(json) => Ok(Some(json)),
+            // ECS's words for a family it does not have (and for one with only INACTIVE revisions).
+            Err(e)
+                if e.is("ClientException")
+                    && e.message.contains("Unable to describe task definition") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The service's tasks that ECS wants running, as ECS describes them.

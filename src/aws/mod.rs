@@ -8,6 +8,7 @@ pub mod attempts;
 pub mod body;
 pub mod ecs;
 pub mod error;
+pub mod identity;
 pub mod poller;
 pub mod sdk;
 pub mod sns;

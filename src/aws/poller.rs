@@ -1,4 +1,5 @@
-//! One DescribeServices call per ten watched services per poll interval, shared by every rollout in flight.
+//! One DescribeServices call per ten watched services of a cluster per poll interval, shared by every
+//! rollout in flight.
 //!
 //! Each rollout asks for its service's next reading and waits; on each tick the poller answers every
 //! waiting rollout with as few calls as DescribeServices allows (ten services per call). Ten rollouts watched
@@ -28,25 +29,25 @@ pub struct ServicePoller {
 /// One rollout waiting for its service's next reading.
 #[derive(Debug)]
 struct Request {
-    /// The service's name (the last part of an ARN).
-    service: String,
+    /// The cluster and the service's name (the last part of an ARN).
+    service: (String, String),
     /// Where the reading goes.
     reply: oneshot::Sender<Reading>,
 }
 
 impl ServicePoller {
-    /// Starts polling `ecs`'s cluster every `interval` for the services asked about.
-    pub fn spawn(ecs: Ecs, interval: Duration) -> Self {
+    /// Starts polling every `interval`, through `client`, the services asked about in their clusters.
+    pub fn spawn(client: aws_sdk_ecs::Client, interval: Duration) -> Self {
         let (requests, pending) = mpsc::unbounded_channel();
-        tokio::spawn(serve(ecs, interval, pending));
+        tokio::spawn(serve(client, interval, pending));
         Self { requests }
     }
 
-    /// The service's reading at the next tick.
-    pub async fn next(&self, service: &str) -> Reading {
+    /// The reading of `service` in `cluster` at the next tick.
+    pub async fn next(&self, cluster: &str, service: &str) -> Reading {
         let (reply, reading) = oneshot::channel();
         let request = Request {
-            service: service_name(service).to_owned(),
+            service: (cluster.to_owned(), service_name(service).to_owned()),
             reply,
         };
         if self.requests.send(request).is_err() {
@@ -65,31 +66,55 @@ impl ServicePoller {
 }
 
 /// Answers requests tick by tick until every [`ServicePoller`] is dropped.
-async fn serve(ecs: Ecs, interval: Duration, mut pending: mpsc::UnboundedReceiver<Request>) {
+async fn serve(
+    client: aws_sdk_ecs::Client,
+    interval: Duration,
+    mut pending: mpsc::UnboundedReceiver<Request>,
+) {
     let mut ticks = ticks(interval);
     while let Some(first) = pending.recv().await {
         ticks.tick().await;
-        let mut waiting: BTreeMap<String, Vec<oneshot::Sender<Reading>>> = BTreeMap::new();
+        let mut waiting: BTreeMap<(String, String), Vec<oneshot::Sender<Reading>>> =
+            BTreeMap::new();
         let mut add = |r: Request| waiting.entry(r.service).or_default().push(r.reply);
         add(first);
         while let Ok(request) = pending.try_recv() {
             add(request);
         }
-        let names: Vec<String> = waiting.keys().cloned().collect();
-        for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
-            let result = ecs.describe_services(batch).await;
-            for name in batch {
-                let reading = match &result {
-                    Ok(services) => Ok(services
-                        .iter()
-                        .find(|s| s.service_name() == Some(name.as_str()))
-                        .cloned()),
-                    Err(e) => Err(e.clone()),
-                };
-                for reply in waiting.remove(name).into_iter().flatten() {
-                    // A rollout that stopped waiting (its deployment ended) needs no answer.
-                    let _ = reply.send(reading.clone());
-                }
+        let mut by_cluster: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (cluster, name) in waiting.keys() {
+            by_cluster
+                .entry(cluster.clone())
+                .or_default()
+                .push(name.clone());
+        }
+        for (cluster, names) in by_cluster {
+            let ecs = Ecs::new(client.clone(), &cluster);
+            read(&ecs, &names, &mut waiting).await;
+        }
+    }
+}
+
+/// Reads `names` in `ecs`'s cluster, ten at a time, and answers the rollouts waiting for them.
+async fn read(
+    ecs: &Ecs,
+    names: &[String],
+    waiting: &mut BTreeMap<(String, String), Vec<oneshot::Sender<Reading>>>,
+) {
+    for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
+        let result = ecs.describe_services(batch).await;
+        for name in batch {
+            let reading = match &result {
+                Ok(services) => Ok(services
+                    .iter()
+                    .find(|s| s.service_name() == Some(name.as_str()))
+                    .cloned()),
+                Err(e) => Err(e.clone()),
+            };
+            let key = (ecs.cluster().to_owned(), name.clone());
+            for reply in waiting.remove(&key).into_iter().flatten() {
+                // A rollout that stopped waiting (its deployment ended) needs no answer.
+                let _ = reply.send(reading.clone());
             }
         }
     }

@@ -13,7 +13,7 @@ use crate::cli::args::{ClusterArg, InputFile, read_input};
 use crate::cli::exit::{EXIT_NO, EXIT_OK, Failure};
 use crate::decide::marker::TAG_PREFIX;
 use crate::decide::names::short_arn;
-use crate::decide::task_definition::{READ_ONLY_MEMBERS, TaskDefinition};
+use crate::decide::task_definition::{TaskDefinition, described_members};
 
 /// Lines of context around each change.
 const CONTEXT_LINES: usize = 3;
@@ -108,29 +108,6 @@ pub fn diff(old: &Value, new: &Value, old_name: &str, new_name: &str) -> String 
         .to_string()
 }
 
-/// The described task definition read as the worker reads a body; a member the model does not know
-/// (ECS is newer than it) is kept as described rather than failing the diff.
-fn described(json: &str) -> Result<Map<String, Value>, Failure> {
-    if let Ok(td) = TaskDefinition::from_body(json) {
-        return Ok(td.request().clone());
-    }
-    let mut value: Value = serde_json::from_str(json)
-        .map_err(|e| Failure::aws(format!("DescribeTaskDefinition answered with no JSON: {e}")))?;
-    let tags = value.get("tags").cloned();
-    let Some(Value::Object(mut inner)) = value.get_mut("taskDefinition").map(Value::take) else {
-        return Err(Failure::aws(
-            "DescribeTaskDefinition answered with no taskDefinition",
-        ));
-    };
-    for member in READ_ONLY_MEMBERS {
-        inner.remove(member);
-    }
-    if let Some(tags) = tags {
-        inner.insert("tags".into(), tags);
-    }
-    Ok(inner)
-}
-
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let body = read_input(&args.file)?;
@@ -154,7 +131,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         )));
     };
     let json = ecs.task_definition_json(current).await?;
-    let old = comparable(&described(&json)?);
+    let old = comparable(&described_members(&json).map_err(Failure::aws)?);
     let text = diff(
         &old,
         &comparable(new.request()),

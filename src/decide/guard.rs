@@ -29,16 +29,61 @@ pub struct Case<'a> {
 
 /// Judges `case` against `policy`; `identity` is the worker's own, which no message may target.
 pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<(), Refusal> {
+    judge_target(policy, identity, case.request, case.cluster)?;
     let request = case.request;
     let family = request.task_definition.family();
-    let (name, subject) = match &request.target {
-        Target::Service(service) => (
-            service_name(service),
-            format!("service {}", service_name(service)),
-        ),
-        Target::RegisterOnly => (family, format!("family {family}")),
-    };
+    let (name, subject) = subject(request);
     let rules = policy.rules_for(name);
+    let refuse = |rule: &'static str, path: &str, what: String, allow: String| Refusal {
+        rule,
+        path: path.to_owned(),
+        what,
+        subject: subject.clone(),
+        allow,
+    };
+
+    // The family and the task definition, compared with the revision they replace.
+    let baseline = match (&request.target, case.baseline) {
+        (Target::Service(_), None) => {
+            return Err(refuse(
+                "no_current_revision",
+                "message attribute 'service'",
+                "the service runs no task definition to compare the message with".into(),
+                NOT_ALLOWED.into(),
+            ));
+        }
+        (_, baseline) => baseline,
+    };
+    if let (Target::Service(_), Some(current)) = (&request.target, baseline) {
+        family_change(rules, family, current).map_err(|what| {
+            refuse(
+                Privilege::FamilyChange.label(),
+                "family",
+                what,
+                setting(rules, "ALLOWED_PRIVILEGES"),
+            )
+        })?;
+    }
+    escalation::check(
+        request.task_definition.request(),
+        baseline,
+        rules,
+        identity,
+        &subject,
+    )
+}
+
+/// The part of [`judge`] that needs no revision to compare with: the target, the cluster, and the
+/// allowlists of services, commit URLs and reply queues. The worker asks it before any call to ECS, so a
+/// message for a cluster or service it may not touch causes none.
+pub fn judge_target(
+    policy: &Policy,
+    identity: &Identity,
+    request: &DeploymentRequest,
+    cluster: &str,
+) -> Result<(), Refusal> {
+    let family = request.task_definition.family();
+    let (name, subject) = subject(request);
     let refuse = |rule: &'static str, path: &str, what: String, allow: String| Refusal {
         rule,
         path: path.to_owned(),
@@ -49,7 +94,7 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
 
     // The target: the worker itself, and other regions, accounts and clusters, can never be allowed.
     if let Target::Service(service) = &request.target {
-        target(identity, case.cluster, service).map_err(|(rule, what)| {
+        target(identity, cluster, service).map_err(|(rule, what)| {
             refuse(
                 rule,
                 "message attribute 'service'",
@@ -68,11 +113,11 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
     }
 
     // The allowlists.
-    if !policy.clusters.matches(case.cluster) {
+    if !policy.clusters.matches(cluster) {
         return Err(refuse(
             "cluster",
             "message attribute 'cluster'",
-            format!("the cluster {} is not allowed", case.cluster),
+            format!("the cluster {} is not allowed", cluster),
             "ALLOWED_CLUSTERS".into(),
         ));
     }
@@ -128,36 +173,22 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
             "ALLOWED_REPLY_QUEUES".into(),
         ));
     }
+    Ok(())
+}
 
-    // The family and the task definition, compared with the revision they replace.
-    let baseline = match (&request.target, case.baseline) {
-        (Target::Service(_), None) => {
-            return Err(refuse(
-                "no_current_revision",
-                "message attribute 'service'",
-                "the service runs no task definition to compare the message with".into(),
-                NOT_ALLOWED.into(),
-            ));
+/// The name the policy knows a message by (its service, or for register-only its family), and how a
+/// refusal says it.
+fn subject(request: &DeploymentRequest) -> (&str, String) {
+    match &request.target {
+        Target::Service(service) => (
+            service_name(service),
+            format!("service {}", service_name(service)),
+        ),
+        Target::RegisterOnly => {
+            let family = request.task_definition.family();
+            (family, format!("family {family}"))
         }
-        (_, baseline) => baseline,
-    };
-    if let (Target::Service(_), Some(current)) = (&request.target, baseline) {
-        family_change(rules, family, current).map_err(|what| {
-            refuse(
-                Privilege::FamilyChange.label(),
-                "family",
-                what,
-                setting(rules, "ALLOWED_PRIVILEGES"),
-            )
-        })?;
     }
-    escalation::check(
-        request.task_definition.request(),
-        baseline,
-        rules,
-        identity,
-        &subject,
-    )
 }
 
 /// Where the worker sends a message's notifications: its `reply_to` queue when the policy allows it.

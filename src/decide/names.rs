@@ -7,6 +7,12 @@ pub fn short_arn(arn: &str) -> &str {
         .map_or(arn, |(_, name)| name)
 }
 
+/// A task definition's family, from `family:revision` or its ARN.
+pub fn family_of(task_definition: &str) -> &str {
+    let short = short_arn(task_definition);
+    short.rsplit_once(':').map_or(short, |(family, _)| family)
+}
+
 /// The service's name, from a name or an ARN (`arn:aws:ecs:...:service/cluster/name`).
 pub fn service_name(service: &str) -> &str {
     service.rsplit('/').next().unwrap_or(service)
@@ -130,6 +136,12 @@ mod tests {
         }
         assert_eq!(cluster_name("arn:aws:ecs:eu-west-1:1:cluster/prod"), "prod");
         assert_eq!(cluster_name("prod"), "prod");
+        assert_eq!(
+            family_of("arn:aws:ecs:eu-west-1:1:task-definition/web:12"),
+            "web"
+        );
+        assert_eq!(family_of("web:12"), "web");
+        assert_eq!(family_of("web"), "web");
         assert_eq!(
             role_name("arn:aws:iam::1:role/service-role/deployer"),
             "deployer"

@@ -143,6 +143,28 @@ impl TaskDefinition {
     }
 }
 
+/// A described task definition (`{"taskDefinition": ..., "tags": ...}`, as DescribeTaskDefinition answers)
+/// as RegisterTaskDefinition members, read as a message body is; a member the model does not know (ECS is
+/// newer than it) is kept as described rather than failing the read.
+pub fn described_members(json: &str) -> Result<Map<String, Value>, String> {
+    if let Ok(td) = TaskDefinition::from_body(json) {
+        return Ok(td.request);
+    }
+    let mut value: Value = serde_json::from_str(json)
+        .map_err(|e| format!("DescribeTaskDefinition answered with no JSON: {e}"))?;
+    let tags = value.get("tags").cloned();
+    let Some(Value::Object(mut inner)) = value.get_mut("taskDefinition").map(Value::take) else {
+        return Err("DescribeTaskDefinition answered with no taskDefinition".into());
+    };
+    for member in READ_ONLY_MEMBERS {
+        inner.remove(member);
+    }
+    if let Some(tags) = tags {
+        inner.insert("tags".into(), tags);
+    }
+    Ok(inner)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -9,62 +9,19 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::decide::names::region_of_queue_url;
+use crate::decide::policy::Policy;
 
+pub mod policy;
 mod values;
+mod variables;
+
+pub use policy::POLICY_VARIABLES;
+pub use variables::*;
 
 pub use values::parse_duration;
 use values::{
     check_http_url, check_queue_url, check_topic_arn, listen_address, non_empty, parse_bool,
 };
-
-/// `ECS_CLUSTER` when unset: the cluster ECS itself calls `default`.
-pub const DEFAULT_CLUSTER: &str = "default";
-/// `ECS_TIMEOUT` when unset: how long a rollout may take, as in the old script.
-pub const DEFAULT_ECS_TIMEOUT: Duration = Duration::from_secs(300);
-/// `ECS_POLL_INTERVAL` when unset: how often a rollout is checked.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
-/// `SQS_WAIT_TIME` when unset: the longest long poll SQS allows.
-pub const DEFAULT_WAIT_TIME: Duration = Duration::from_secs(20);
-/// `SQS_VISIBILITY_TIMEOUT` when unset: how long a received message stays hidden before the worker extends it.
-pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// `CONCURRENCY` when unset: deployments of different services in flight at once.
-pub const DEFAULT_CONCURRENCY: usize = 10;
-/// `SHUTDOWN_GRACE` when unset: under the 30 seconds ECS waits between SIGTERM and SIGKILL.
-pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
-
-/// `UNHEALTHY_AFTER` when unset (unless twice the longest quiet time of a healthy worker is more).
-pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
-
-/// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
-pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
-
-/// Every variable the worker reads (besides the AWS SDK's own and `RUST_LOG`).
-pub const VARIABLES: [&str; 16] = [
-    "SQS_URL",
-    "ECS_CLUSTER",
-    "ECS_TIMEOUT",
-    "ECS_POLL_INTERVAL",
-    "SQS_WAIT_TIME",
-    "SQS_VISIBILITY_TIMEOUT",
-    "ROLLBACK_ON_FAILURE",
-    "CONCURRENCY",
-    "SHUTDOWN_GRACE",
-    "LOG_FORMAT",
-    "SLACK_WEBHOOK",
-    "SLACK_CHANNEL",
-    "SLACK_BOTNAME",
-    "SNS_TOPIC",
-    "HTTP_LISTEN",
-    "UNHEALTHY_AFTER",
-];
-
-/// The most deployments one worker runs at once: each holds a message and polls ECS.
-const MAX_CONCURRENCY: usize = 100;
-/// SQS caps a long poll at 20 seconds.
-const MAX_WAIT_TIME: Duration = Duration::from_secs(20);
-/// SQS caps a message's visibility timeout at 12 hours.
-const MAX_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// Everything the worker needs to know before its first AWS call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,6 +58,15 @@ pub struct Config {
     /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
     /// unhealthy; by default 2 minutes, or twice the longest quiet time of a healthy worker if that is more.
     pub unhealthy_after: Duration,
+    /// `ECS_CONTAINER_METADATA_URI_V4`, which ECS sets in every task: where the worker learns which task,
+    /// service and family are its own.
+    pub task_metadata_uri: Option<String>,
+    /// `WORKER_SERVICE`: the worker's own service (a name in `ECS_CLUSTER`, or an ARN), when it cannot
+    /// learn it from ECS's task metadata; no message may deploy it.
+    pub worker_service: Option<String>,
+    /// The admission policy: `ALLOWED_*`, `DENIED_SERVICES`, `ALLOW_REGISTER_ONLY`, `REQUIRE_IMAGE_DIGEST`
+    /// and `POLICY_FILE`.
+    pub policy: Policy,
 }
 
 /// A Slack incoming webhook, as the old script's variables name it.
@@ -171,6 +137,8 @@ struct RawEnv {
     sns_topic: Option<String>,
     http_listen: Option<String>,
     unhealthy_after: Option<String>,
+    worker_service: Option<String>,
+    ecs_container_metadata_uri_v4: Option<String>,
 }
 
 impl Config {
@@ -184,15 +152,16 @@ impl Config {
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         // Only variables of ours reach envy, so a malformed unrelated one cannot fail it.
-        let raw: RawEnv = envy::from_iter(
-            vars.into_iter()
-                .filter(|(k, _)| VARIABLES.contains(&k.as_str())),
-        )
-        .map_err(|e| ConfigError::new("environment", e.to_string()))?;
-        Self::from_raw(raw)
+        let ours: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(k, _)| VARIABLES.contains(&k.as_str()))
+            .collect();
+        let raw: RawEnv = envy::from_iter(ours.iter().cloned())
+            .map_err(|e| ConfigError::new("environment", e.to_string()))?;
+        Self::from_raw(raw, &ours)
     }
 
-    fn from_raw(raw: RawEnv) -> Result<Self, ConfigError> {
+    fn from_raw(raw: RawEnv, vars: &[(String, String)]) -> Result<Self, ConfigError> {
         let queue_url = non_empty(raw.sqs_url).ok_or_else(|| {
             ConfigError::new(
                 "SQS_URL",
@@ -314,6 +283,10 @@ impl Config {
                 after
             }
         };
+        let policy = policy::read(vars, &cluster)
+            .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
+        let worker_service = non_empty(raw.worker_service);
+        let task_metadata_uri = non_empty(raw.ecs_container_metadata_uri_v4);
         Ok(Self {
             queue_url,
             cluster,
@@ -329,6 +302,9 @@ impl Config {
             sns_topic,
             http_listen,
             unhealthy_after,
+            task_metadata_uri,
+            worker_service,
+            policy,
         })
     }
 

@@ -38,6 +38,13 @@ struct AwsErrorLabels {
     error: String,
 }
 
+/// Labels of a policy refusal.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleLabels {
+    /// The rule that refused the message (`privileged`, `image`, `own_service`, ...).
+    rule: String,
+}
+
 /// Labels of a notification.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct NotificationLabels {
@@ -71,6 +78,8 @@ struct Inner {
     aws_errors: Family<AwsErrorLabels, Counter>,
     /// Notifications by sink and result.
     notifications: Family<NotificationLabels, Counter>,
+    /// Messages the policy refused, by rule.
+    policy_refusals: Family<RuleLabels, Counter>,
     /// When a ReceiveMessage call last succeeded, in seconds since the epoch (0 before the first).
     last_receive: Gauge<f64, AtomicU64>,
 }
@@ -139,6 +148,12 @@ impl Metrics {
             "Notifications by sink and result",
             notifications.clone(),
         );
+        let policy_refusals = Family::<RuleLabels, Counter>::default();
+        registry.register(
+            "policy_refusals",
+            "Messages the admission policy refused, by rule",
+            policy_refusals.clone(),
+        );
         let last_receive = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "last_successful_receive_timestamp_seconds",
@@ -155,6 +170,7 @@ impl Metrics {
                 waiting,
                 aws_errors,
                 notifications,
+                policy_refusals,
                 last_receive,
             }),
         }
@@ -214,6 +230,16 @@ impl Metrics {
             .inc();
     }
 
+    /// The policy refused a message by `rule`.
+    pub fn policy_refusal(&self, rule: &str) {
+        self.inner
+            .policy_refusals
+            .get_or_create(&RuleLabels {
+                rule: rule.to_owned(),
+            })
+            .inc();
+    }
+
     /// Every metric in the text exposition format.
     pub fn encode(&self) -> String {
         let mut text = String::new();
@@ -243,6 +269,7 @@ mod tests {
         metrics.load(3, 1);
         metrics.aws_error("ECS", "DescribeServices", "ThrottlingException");
         metrics.notification("slack", "failed");
+        metrics.policy_refusal("privileged");
         let text = metrics.encode();
         for line in [
             "ecs_deployment_messages_received_total 2",
@@ -252,6 +279,7 @@ mod tests {
             "ecs_deployment_messages_waiting 1",
             "ecs_deployment_aws_errors_total{service=\"ecs\",operation=\"DescribeServices\",error=\"ThrottlingException\"} 1",
             "ecs_deployment_notifications_total{sink=\"slack\",result=\"failed\"} 1",
+            "ecs_deployment_policy_refusals_total{rule=\"privileged\"} 1",
         ] {
             assert!(text.contains(line), "{line} missing from:\n{text}");
         }

@@ -11,6 +11,8 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     /// For `SNS_TOPIC`.
     pub sns: aws_sdk_sns::Client,
+    /// For who the worker is (GetCallerIdentity), so that no message can give a task its role.
+    pub sts: aws_sdk_sts::Client,
     /// Where the worker counts what it does; served at `/metrics`.
     pub metrics: Metrics,
 }
@@ -22,6 +24,7 @@ impl Clients {
             aws_sdk_sqs::Client::new(sdk),
             aws_sdk_ecs::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
+            aws_sdk_sts::Client::new(sdk),
         )
     }
 
@@ -30,6 +33,7 @@ impl Clients {
         sqs: aws_sdk_sqs::Client,
         ecs: aws_sdk_ecs::Client,
         sns: aws_sdk_sns::Client,
+        sts: aws_sdk_sts::Client,
     ) -> Self {
         let metrics = Metrics::new();
         Self {
@@ -47,6 +51,12 @@ impl Clients {
             ),
             sns: aws_sdk_sns::Client::from_conf(
                 sns.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            sts: aws_sdk_sts::Client::from_conf(
+                sts.config()
                     .to_builder()
                     .interceptor(metrics.interceptor())
                     .build(),

@@ -1,24 +1,25 @@
-//! One deployment's steps, from a parsed request to the rollout it started: DescribeServices ->
-//! RegisterTaskDefinition (tagged with the message id) -> UpdateService, then the watch
+//! One deployment's steps, from a parsed request to the rollout it started: the guard, DescribeServices,
+//! the guard again against what the service runs ([`crate::runtime::admission`]), RegisterTaskDefinition
+//! (tagged with the message id) and UpdateService ([`crate::runtime::register`]), then the watch
 //! ([`crate::runtime::watch`]).
 //!
 //! A redelivered message resumes from what an earlier delivery did (see [`crate::decide::marker`]).
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
 use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Target};
-use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
+use crate::runtime::admission::{Guard, NotAdmitted};
+use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
 use crate::runtime::watch::{Settings, Watch};
 
@@ -33,6 +34,8 @@ pub struct Record {
     pub outcome: Outcome,
     /// On failure, ECS's own words: its latest notable service events and stopped tasks' reasons.
     pub ecs_said: Vec<String>,
+    /// The policy's rule, when the policy refused the message.
+    pub refused_by: Option<&'static str>,
 }
 
 /// The delivery a deployment comes from: what marks its revision and whether it may have run before.
@@ -45,15 +48,19 @@ pub struct Delivery {
     pub redelivered: bool,
 }
 
-/// Runs deployments in one cluster.
+/// Runs deployments, each in the cluster its message picks.
 #[derive(Debug, Clone)]
 pub struct Deployer {
-    /// ECS, in the configured cluster.
-    ecs: Ecs,
+    /// The ECS client, for a cluster at a time.
+    client: aws_sdk_ecs::Client,
+    /// `ECS_CLUSTER`: where a message that names no cluster goes.
+    cluster: String,
     /// Service readings shared by every rollout being watched.
     poller: ServicePoller,
     /// Timeouts, poll interval and rollback policy.
     settings: Settings,
+    /// What messages may do, and who the worker is.
+    guard: Guard,
 }
 
 /// The rollout a deployment watches, however it got there.
@@ -67,14 +74,27 @@ struct Started {
 }
 
 impl Deployer {
-    /// A deployer for `ecs`'s cluster; rollouts are read through one shared [`ServicePoller`].
-    pub fn new(ecs: Ecs, settings: Settings) -> Self {
-        let poller = ServicePoller::spawn(ecs.clone(), settings.poll_interval);
+    /// A deployer through `client`, `cluster` where messages name none; rollouts are read through one
+    /// shared [`ServicePoller`], and every message is judged by `guard`.
+    pub fn new(
+        client: aws_sdk_ecs::Client,
+        cluster: &str,
+        settings: Settings,
+        guard: Guard,
+    ) -> Self {
+        let poller = ServicePoller::spawn(client.clone(), settings.poll_interval);
         Self {
-            ecs,
+            client,
+            cluster: cluster.to_owned(),
             poller,
             settings,
+            guard,
         }
+    }
+
+    /// The cluster a request goes to: the one it names, or `ECS_CLUSTER`.
+    pub fn cluster_of<'a>(&'a self, request: &'a DeploymentRequest) -> &'a str {
+        request.cluster.as_deref().unwrap_or(&self.cluster)
     }
 
     /// Carries out one request and says how it ended; never panics, never returns early without an outcome.
@@ -90,44 +110,55 @@ impl Deployer {
             new_task_definition: None,
             outcome: Outcome::Deployed,
             ecs_said: Vec::new(),
+            refused_by: None,
         };
-        let result = match &request.target {
-            Target::RegisterOnly => self.register_only(request, delivery, &mut record).await,
-            Target::Service(service) => {
-                self.deploy_service(request, delivery, service, &mut record, on_started)
-                    .await
-            }
+        let ecs = Ecs::new(self.client.clone(), self.cluster_of(request));
+        let result = match self.guard.target(request, ecs.cluster()) {
+            Err(refused) => Err(refused),
+            Ok(()) => match &request.target {
+                Target::RegisterOnly => {
+                    self.register_only(&ecs, request, delivery, &mut record)
+                        .await
+                }
+                Target::Service(service) => {
+                    self.deploy_service(&ecs, request, delivery, service, &mut record, on_started)
+                        .await
+                }
+            },
         };
         record.outcome = match result {
-            Ok(outcome) | Err(outcome) => outcome,
+            Ok(outcome) => outcome,
+            Err(not_admitted) => {
+                record.refused_by = not_admitted.rule;
+                not_admitted.outcome
+            }
         };
         record
     }
 
     async fn register_only(
         &self,
+        ecs: &Ecs,
         request: &DeploymentRequest,
         delivery: &Delivery,
         record: &mut Record,
-    ) -> Result<Outcome, Outcome> {
+    ) -> Result<Outcome, NotAdmitted> {
         let deadline = Instant::now() + self.settings.timeout;
+        let pace = (self.settings.poll_interval, deadline);
         let family = request.task_definition.family();
         if delivery.redelivered
             && let Some(marked) = self
-                .retrying(deadline, || {
-                    self.ecs.find_marked(family, &delivery.message_id)
-                })
+                .retrying(deadline, || ecs.find_marked(family, &delivery.message_id))
                 .await?
         {
             info!(task_definition = %marked.task_definition, "already registered on an earlier delivery");
             record.new_task_definition = Some(marked.task_definition);
             return Ok(Outcome::Registered);
         }
+        self.guard.registration(ecs, pace, request).await?;
         let tags =
             marker::registration_tags(&delivery.message_id, request.commit_url.as_deref(), None);
-        let arn = self
-            .register(request, &tags, &delivery.message_id, deadline)
-            .await?;
+        let arn = register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
         info!(task_definition = %arn, "registered the task definition; no service update asked for");
         record.new_task_definition = Some(arn);
         Ok(Outcome::Registered)
@@ -135,15 +166,17 @@ impl Deployer {
 
     async fn deploy_service(
         &self,
+        ecs: &Ecs,
         request: &DeploymentRequest,
         delivery: &Delivery,
         service: &str,
         record: &mut Record,
         on_started: &(dyn Fn(&Record) + Send + Sync),
-    ) -> Result<Outcome, Outcome> {
+    ) -> Result<Outcome, NotAdmitted> {
         let deadline = Instant::now() + self.settings.timeout;
+        let pace = (self.settings.poll_interval, deadline);
         let current = self
-            .retrying(deadline, || self.ecs.describe_service(service))
+            .retrying(deadline, || ecs.describe_service(service))
             .await?;
         let current = match current {
             Some(current) if current.state.status == "ACTIVE" => current,
@@ -151,26 +184,29 @@ impl Deployer {
                 return Err(Outcome::Rejected {
                     reason: format!(
                         "service '{service}' in cluster '{}' is {}, not ACTIVE",
-                        self.ecs.cluster(),
+                        ecs.cluster(),
                         current.state.status
                     ),
-                });
+                }
+                .into());
             }
             None => {
                 return Err(Outcome::Rejected {
                     reason: format!(
                         "service '{service}' not found in cluster '{}'",
-                        self.ecs.cluster()
+                        ecs.cluster()
                     ),
-                });
+                }
+                .into());
             }
         };
+        self.guard
+            .service(ecs, pace, request, current.task_definition.as_deref())
+            .await?;
         let family = request.task_definition.family();
         let marked = if delivery.redelivered {
-            self.retrying(deadline, || {
-                self.ecs.find_marked(family, &delivery.message_id)
-            })
-            .await?
+            self.retrying(deadline, || ecs.find_marked(family, &delivery.message_id))
+                .await?
         } else {
             None
         };
@@ -182,12 +218,11 @@ impl Deployer {
                     request.commit_url.as_deref(),
                     current.task_definition.as_deref(),
                 );
-                let arn = self
-                    .register(request, &tags, &delivery.message_id, deadline)
-                    .await?;
+                let arn =
+                    register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
                 info!(task_definition = %arn, "registered the task definition");
                 record.new_task_definition = Some(arn.clone());
-                let deployment_id = self.point_service(service, &arn, deadline).await?;
+                let deployment_id = point_service(ecs, pace.0, service, &arn, deadline).await?;
                 Started {
                     task_definition: arn,
                     previous_task_definition: current.task_definition.clone(),
@@ -201,9 +236,8 @@ impl Deployer {
                 info!(task_definition = %task_definition, "resuming: registered on an earlier delivery, the service was not updated yet");
                 record.previous_task_definition = previous_task_definition.clone();
                 record.new_task_definition = Some(task_definition.clone());
-                let deployment_id = self
-                    .point_service(service, &task_definition, deadline)
-                    .await?;
+                let deployment_id =
+                    point_service(ecs, pace.0, service, &task_definition, deadline).await?;
                 Started {
                     task_definition,
                     previous_task_definition,
@@ -227,72 +261,10 @@ impl Deployer {
         };
         on_started(record);
         let (outcome, ecs_said) = self
-            .watch_rollout(request, service, current.event_ids, started)
+            .watch_rollout(ecs, request, service, current.event_ids, started)
             .await;
         record.ecs_said = ecs_said;
         Ok(outcome)
-    }
-
-    /// Registers the request with the marker tags; retries throttled calls, and after any other failure
-    /// looks for the marked revision before trying again, since the registration may have happened.
-    async fn register(
-        &self,
-        request: &DeploymentRequest,
-        tags: &[(String, String)],
-        message_id: &str,
-        deadline: Instant,
-    ) -> Result<String, Outcome> {
-        let task_definition = request
-            .task_definition
-            .with_marker_tags(tags)
-            .map_err(|reason| Outcome::Rejected { reason })?;
-        let family = task_definition.family();
-        // After a failure other than throttling the registration may have happened: look before trying again.
-        let look_first = AtomicBool::new(false);
-        self.retrying(deadline, || async {
-            if look_first.load(Ordering::Relaxed)
-                && let Some(marked) = self.ecs.find_marked(family, message_id).await?
-            {
-                info!(task_definition = %marked.task_definition, "the failed-looking registration had happened; using it");
-                return Ok(marked.task_definition);
-            }
-            self.ecs.register(&task_definition).await.inspect_err(|e| {
-                look_first.store(!e.throttled, Ordering::Relaxed);
-            })
-        })
-        .await
-    }
-
-    /// Points the service at the revision and records the deployment on it.
-    async fn point_service(
-        &self,
-        service: &str,
-        task_definition: &str,
-        deadline: Instant,
-    ) -> Result<Option<String>, Outcome> {
-        let deployment_id = self
-            .retrying(deadline, || {
-                self.ecs.update_service(service, task_definition)
-            })
-            .await?;
-        if let Some(id) = &deployment_id
-            && let Err(e) = self
-                .ecs
-                .tag(
-                    task_definition,
-                    marker::DEPLOYMENT_TAG,
-                    &marker::tag_value(id),
-                )
-                .await
-        {
-            warn!(error = %e, "cannot record the deployment on the revision; a redelivery finds it by the service's deployments");
-        }
-        info!(
-            deployment = deployment_id.as_deref().unwrap_or("unknown"),
-            to = short_arn(task_definition),
-            "updated the service; watching the rollout"
-        );
-        Ok(deployment_id)
     }
 
     /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, up to `deadline`.
@@ -307,6 +279,7 @@ impl Deployer {
     /// Watches the rollout to its end and rolls back a failed one; on failure also gives what ECS said.
     async fn watch_rollout(
         &self,
+        ecs: &Ecs,
         request: &DeploymentRequest,
         service: &str,
         seen_events: BTreeSet<String>,
@@ -319,7 +292,7 @@ impl Deployer {
             task_definition: arn,
             health_checked: request.task_definition.health_checked_containers(),
         };
-        Watch::new(&self.ecs, &self.poller, service, seen_events, self.settings)
+        Watch::new(ecs, &self.poller, service, seen_events, self.settings)
             .to_outcome(goal)
             .await
     }

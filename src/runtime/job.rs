@@ -10,8 +10,9 @@ use tokio::time::Instant;
 use tracing::{Instrument, Level, error, info, info_span};
 
 use crate::aws::sqs::Received;
+use crate::decide::guard::reply_queue;
 use crate::decide::message::{
-    COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
+    BodySummary, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
 };
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
@@ -50,16 +51,24 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         service = %service,
         commit_url = commit_url.as_deref().unwrap_or(""),
     );
-    let reply_to = message
-        .attributes
-        .get(REPLY_TO_ATTRIBUTE)
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty());
+    // Notifications go to the message's reply queue only where the policy allows it, rejected or not.
+    let reply_to = reply_queue(
+        &ctx.guard.policy,
+        &ctx.guard.identity,
+        message
+            .attributes
+            .get(REPLY_TO_ATTRIBUTE)
+            .map(String::as_str),
+    );
+    let cluster = match &job.action {
+        Action::Deploy(request) => ctx.deployer.cluster_of(request).to_owned(),
+        Action::Settle(_) => ctx.config.cluster.clone(),
+    };
     // What every notification of this message says, besides its event.
     let mut report = Report {
         message_id: message.message_id.clone(),
         service,
-        cluster: ctx.config.cluster.clone(),
+        cluster,
         previous_task_definition: None,
         new_task_definition: None,
         commit_url,
@@ -93,6 +102,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 new_task_definition: None,
                 outcome,
                 ecs_said: Vec::new(),
+                refused_by: None,
             },
         };
         let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
@@ -102,6 +112,9 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     .instrument(span)
     .await;
 
+    if let Some(rule) = record.refused_by {
+        ctx.metrics.policy_refusal(rule);
+    }
     report.previous_task_definition = record.previous_task_definition;
     report.new_task_definition = record.new_task_definition;
     report.outcome = record.outcome;
@@ -109,10 +122,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     report.disposition = disposition;
     report.settled = settled;
     report.duration = job.received_at.elapsed();
-    log_report(
-        &report,
-        (disposition == Disposition::LogAndDelete).then_some(&message),
-    );
+    log_report(&report, &message);
     ctx.metrics
         .finished(report.outcome.label(), report.duration);
     ctx.notifier.notify(Notice::finished(&report, reply_to));
@@ -159,12 +169,16 @@ async fn settle(
     }
 }
 
-/// The one line each deployment ends with.
-fn log_report(report: &Report, rejected_message: Option<&Received>) {
+/// The one line each deployment ends with. A rejected message's body is summarized (family, size,
+/// SHA-256), never logged: it may hold secrets. Without a dead-letter queue its attributes are logged too,
+/// as the only record of it.
+fn log_report(report: &Report, message: &Received) {
     let reason = report.outcome.reason();
     let reason = (!reason.is_empty()).then_some(reason.as_str());
-    let body = rejected_message.map(|m| m.body.as_str());
-    let attributes = rejected_message.map(|m| format!("{:?}", m.attributes));
+    let rejected = matches!(report.outcome, Outcome::Rejected { .. });
+    let body = rejected.then(|| BodySummary::of(&message.body));
+    let attributes = (report.disposition == Disposition::LogAndDelete)
+        .then(|| format!("{:?}", message.attributes));
     macro_rules! line {
         ($level:expr) => {
             tracing::event!(
@@ -181,7 +195,9 @@ fn log_report(report: &Report, rejected_message: Option<&Received>) {
                 disposition = ?report.disposition,
                 settled = report.settled,
                 duration_ms = u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX),
-                body,
+                body_family = body.as_ref().and_then(|b| b.family.as_deref()),
+                body_bytes = body.as_ref().map(|b| b.bytes),
+                body_sha256 = body.as_ref().map(|b| b.sha256.as_str()),
                 attributes,
                 "deployment finished"
             )

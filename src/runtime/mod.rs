@@ -2,12 +2,15 @@
 //! loop, running deployments at once, one job's run and settlement, the heartbeat, a deployment's steps,
 //! the watch and its rollback, and the drain on stop.
 
+pub mod admission;
 pub mod clients;
 pub mod deploy;
 pub mod drain;
+pub mod identity;
 pub mod inflight;
 pub mod job;
 pub mod receive;
+pub mod register;
 pub mod retry;
 pub mod shutdown;
 pub mod startup;

@@ -1,5 +1,6 @@
-//! Start-up: the health and metrics endpoint, the queue's dead-letter queue, the deployer, the heartbeat
-//! and the notification sinks, gathered into the context every deployment shares.
+//! Start-up: the health and metrics endpoint, the queue's dead-letter queue, who the worker is, the
+//! deployer with its guard, the heartbeat and the notification sinks, gathered into the context every
+//! deployment shares.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -8,7 +9,6 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
-use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
 use crate::decide::outcome::Report;
@@ -17,8 +17,10 @@ use crate::ops::health::Health;
 use crate::ops::http;
 use crate::ops::metrics::Metrics;
 use crate::ops::notify::{Deliveries, Notifier};
+use crate::runtime::admission::Guard;
 use crate::runtime::clients::Clients;
 use crate::runtime::deploy::Deployer;
+use crate::runtime::identity::discover;
 use crate::runtime::inflight::{InFlight, heartbeat};
 use crate::runtime::retry::{MAX_RECEIVE_BACKOFF, receive_backoff};
 use crate::runtime::shutdown::Shutdown;
@@ -41,8 +43,10 @@ pub(super) struct Context {
     pub(super) config: Config,
     /// The deployment queue.
     pub(super) queue: Queue,
-    /// Runs deployments in the cluster.
+    /// Runs deployments.
     pub(super) deployer: Deployer,
+    /// What messages may do and who the worker is: also where their notifications may go.
+    pub(super) guard: Guard,
     /// Where rejected messages go, when the queue has a redrive policy.
     pub(super) dead_letter_queue: Option<DeadLetterQueue>,
     /// Messages held, kept hidden by the heartbeat.
@@ -105,6 +109,33 @@ pub(super) async fn start(
         found = resolve_dead_letter_queue(&queue) => found?,
     };
     health.contact();
+    let identity = tokio::select! {
+        biased;
+        () = shutdown.requested() => return Ok(None),
+        identity = discover(config, &clients) => identity,
+    };
+    let guard = Guard {
+        policy: Arc::new(config.policy.clone()),
+        identity: Arc::new(identity),
+    };
+    let deployer = Deployer::new(
+        clients.ecs,
+        &config.cluster,
+        Settings {
+            timeout: config.rollout_timeout,
+            poll_interval: config.poll_interval,
+            rollback_on_failure: config.rollback_on_failure,
+        },
+        guard.clone(),
+    );
+    let in_flight = InFlight::default();
+    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
+        queue.clone(),
+        in_flight.clone(),
+        config.visibility_timeout,
+        health.clone(),
+    )));
+    let (notifier, deliveries) = Notifier::start(config, clients.sqs, clients.sns, metrics.clone());
     match &dead_letter_queue {
         Some(dlq) => {
             info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")
@@ -118,26 +149,11 @@ pub(super) async fn start(
             "a standard queue: run one worker on it; several workers need a FIFO queue with MessageGroupId = service"
         );
     }
-    let deployer = Deployer::new(
-        Ecs::new(clients.ecs, &config.cluster),
-        Settings {
-            timeout: config.rollout_timeout,
-            poll_interval: config.poll_interval,
-            rollback_on_failure: config.rollback_on_failure,
-        },
-    );
-    let in_flight = InFlight::default();
-    let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(
-        queue.clone(),
-        in_flight.clone(),
-        config.visibility_timeout,
-        health.clone(),
-    )));
-    let (notifier, deliveries) = Notifier::start(config, clients.sqs, clients.sns, metrics.clone());
     let ctx = Arc::new(Context {
         config: config.clone(),
         queue,
         deployer,
+        guard,
         dead_letter_queue,
         in_flight,
         reports,

@@ -220,7 +220,7 @@ impl<'a> Watch<'a> {
 
     /// The service at the poller's next tick, with its running tasks once ECS says the rollout is done.
     async fn observe(&mut self, goal: &Goal) -> Result<Observation, AwsError> {
-        let Some(described) = self.poller.next(self.service).await? else {
+        let Some(described) = self.poller.next(self.ecs.cluster(), self.service).await? else {
             return Ok(Observation::default());
         };
         self.report_events(service_events(&described));

@@ -51,11 +51,18 @@ impl Workers {
             Ok(request) => Action::Deploy(request),
             Err(reason) => Action::Settle(Outcome::Rejected { reason }),
         };
+        // A service is known by its cluster and name: one name in two clusters is two services.
         let service = match &action {
-            Action::Deploy(DeploymentRequest {
-                target: Target::Service(service),
-                ..
-            }) => Some(service_name(service).to_owned()),
+            Action::Deploy(
+                request @ DeploymentRequest {
+                    target: Target::Service(service),
+                    ..
+                },
+            ) => Some(format!(
+                "{}/{}",
+                ctx.deployer.cluster_of(request),
+                service_name(service)
+            )),
             _ => None,
         };
         let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
@@ -71,8 +78,16 @@ impl Workers {
         };
         match self.schedule.admit(&service, sent_at, &message_id, job) {
             Admission::Start(job) => self.spawn(ctx, Some(service), job),
-            Admission::Wait => {
+            Admission::Wait { superseded } => {
                 info!(%message_id, %service, "waiting: a deployment of this service is in progress");
+                if let Some(mut older) = superseded {
+                    older.action = Action::Settle(Outcome::Superseded {
+                        reason: format!(
+                            "message {message_id}, sent after this one, waits for service '{service}'; only the newest waiting message is deployed"
+                        ),
+                    });
+                    self.spawn(ctx, None, older);
+                }
             }
             Admission::Stale {
                 mut job,

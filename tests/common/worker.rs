@@ -47,7 +47,12 @@ impl Bed {
 
     /// Starts the worker with `config`.
     pub fn start_worker(&self, config: Config) -> RunningWorker {
-        let clients = Clients::from_clients(self.sqs.clone(), self.ecs.clone(), self.sns.clone());
+        let clients = Clients::from_clients(
+            self.sqs.clone(),
+            self.ecs.clone(),
+            self.sns.clone(),
+            testbed::sts_client(&self.bed.moto.endpoint()),
+        );
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();

@@ -367,6 +367,7 @@ impl TestBed {
         let mut env = isolated_aws_env();
         env.push(("AWS_ENDPOINT_URL_SQS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_SNS", self.moto.endpoint()));
+        env.push(("AWS_ENDPOINT_URL_STS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_ECS", self.sim.endpoint()));
         env
     }
@@ -488,6 +489,19 @@ pub fn sqs_client(endpoint: &str) -> aws_sdk_sqs::Client {
         .endpoint_url(endpoint)
         .build();
     aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// An STS client for `endpoint` (moto serves STS beside SQS) with the SDK's default retries.
+pub fn sts_client(endpoint: &str) -> aws_sdk_sts::Client {
+    let config = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "testbed",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_sts::Client::from_conf(config)
 }
 
 /// An SNS client for `endpoint` (moto serves SNS beside SQS) with the SDK's default retries.

@@ -1,0 +1,68 @@
+//! The variables the worker reads, their defaults, and SQS's and the worker's limits on them.
+
+use std::time::Duration;
+
+/// `ECS_CLUSTER` when unset: the cluster ECS itself calls `default`.
+pub const DEFAULT_CLUSTER: &str = "default";
+/// `ECS_TIMEOUT` when unset: how long a rollout may take, as in the old script.
+pub const DEFAULT_ECS_TIMEOUT: Duration = Duration::from_secs(300);
+/// `ECS_POLL_INTERVAL` when unset: how often a rollout is checked.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// `SQS_WAIT_TIME` when unset: the longest long poll SQS allows.
+pub const DEFAULT_WAIT_TIME: Duration = Duration::from_secs(20);
+/// `SQS_VISIBILITY_TIMEOUT` when unset: how long a received message stays hidden before the worker extends it.
+pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `CONCURRENCY` when unset: deployments of different services in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 10;
+/// `SHUTDOWN_GRACE` when unset: under the 30 seconds ECS waits between SIGTERM and SIGKILL.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
+
+/// `UNHEALTHY_AFTER` when unset (unless twice the longest quiet time of a healthy worker is more).
+pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
+
+/// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
+pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
+
+/// Every variable the worker reads (besides the AWS SDK's own and `RUST_LOG`): its own, the one ECS sets
+/// for the task metadata, then the policy's.
+pub const VARIABLES: [&str; 31] = [
+    "SQS_URL",
+    "ECS_CLUSTER",
+    "ECS_TIMEOUT",
+    "ECS_POLL_INTERVAL",
+    "SQS_WAIT_TIME",
+    "SQS_VISIBILITY_TIMEOUT",
+    "ROLLBACK_ON_FAILURE",
+    "CONCURRENCY",
+    "SHUTDOWN_GRACE",
+    "LOG_FORMAT",
+    "SLACK_WEBHOOK",
+    "SLACK_CHANNEL",
+    "SLACK_BOTNAME",
+    "SNS_TOPIC",
+    "HTTP_LISTEN",
+    "UNHEALTHY_AFTER",
+    "WORKER_SERVICE",
+    "ECS_CONTAINER_METADATA_URI_V4",
+    "ALLOWED_SERVICES",
+    "DENIED_SERVICES",
+    "ALLOWED_CLUSTERS",
+    "ALLOW_REGISTER_ONLY",
+    "ALLOWED_COMMIT_URLS",
+    "ALLOWED_REPLY_QUEUES",
+    "ALLOWED_IMAGES",
+    "REQUIRE_IMAGE_DIGEST",
+    "ALLOWED_TASK_ROLES",
+    "ALLOWED_EXECUTION_ROLES",
+    "ALLOWED_PRIVILEGES",
+    "ALLOWED_SECRETS",
+    "POLICY_FILE",
+];
+
+/// The most deployments one worker runs at once: each holds a message and polls ECS.
+pub const MAX_CONCURRENCY: usize = 100;
+/// SQS caps a long poll at 20 seconds.
+pub const MAX_WAIT_TIME: Duration = Duration::from_secs(20);
+/// SQS caps a message's visibility timeout at 12 hours.
+pub const MAX_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);

@@ -1,0 +1,122 @@
+//! Asking the guard about a message: first its target, before any call to ECS; then, once what it replaces
+//! is read from ECS (the service's current revision, or for register-only the family's newest), the whole
+//! message. A refusal rejects the message, naming its rule.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::aws::ecs::Ecs;
+use crate::decide::guard::{Case, judge, judge_target};
+use crate::decide::members::Members;
+use crate::decide::message::DeploymentRequest;
+use crate::decide::outcome::Outcome;
+use crate::decide::policy::{Identity, Policy};
+use crate::decide::refusal::Refusal;
+use crate::decide::task_definition::described_members;
+use crate::runtime::retry::retrying;
+
+/// The policy and the worker's identity, shared by every deployment; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Guard {
+    /// What messages may do.
+    pub policy: Arc<Policy>,
+    /// Who the worker is, which no message may target.
+    pub identity: Arc<Identity>,
+}
+
+/// Why a message goes no further: its outcome, and the policy's rule when the policy refused it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotAdmitted {
+    /// Rejected (by the policy, or ECS refusing a read), or given back for later.
+    pub outcome: Outcome,
+    /// The rule, for `ecs_deployment_policy_refusals_total`.
+    pub rule: Option<&'static str>,
+}
+
+impl From<Outcome> for NotAdmitted {
+    fn from(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            rule: None,
+        }
+    }
+}
+
+impl From<Refusal> for NotAdmitted {
+    fn from(refusal: Refusal) -> Self {
+        Self {
+            rule: Some(refusal.rule),
+            outcome: Outcome::Rejected {
+                reason: refusal.to_string(),
+            },
+        }
+    }
+}
+
+impl Guard {
+    /// The target, the cluster and the allowlists, which need no read of ECS.
+    pub fn target(&self, request: &DeploymentRequest, cluster: &str) -> Result<(), NotAdmitted> {
+        judge_target(&self.policy, &self.identity, request, cluster).map_err(NotAdmitted::from)
+    }
+
+    /// The whole message, against `current`, the revision the service runs now (read here), if any.
+    pub async fn service(
+        &self,
+        ecs: &Ecs,
+        (poll_interval, deadline): (Duration, Instant),
+        request: &DeploymentRequest,
+        current: Option<&str>,
+    ) -> Result<(), NotAdmitted> {
+        let baseline = match current {
+            None => None,
+            Some(revision) => {
+                let json = retrying(poll_interval, deadline, || {
+                    ecs.task_definition_json(revision)
+                })
+                .await?;
+                Some(readable(&json)?)
+            }
+        };
+        self.judge(ecs, request, baseline.as_ref())
+    }
+
+    /// A register-only message, against its family's newest ACTIVE revision (read here), if any.
+    pub async fn registration(
+        &self,
+        ecs: &Ecs,
+        (poll_interval, deadline): (Duration, Instant),
+        request: &DeploymentRequest,
+    ) -> Result<(), NotAdmitted> {
+        let family = request.task_definition.family();
+        let json = retrying(poll_interval, deadline, || ecs.latest_revision_json(family)).await?;
+        let baseline = json.as_deref().map(readable).transpose()?;
+        self.judge(ecs, request, baseline.as_ref())
+    }
+
+    fn judge(
+        &self,
+        ecs: &Ecs,
+        request: &DeploymentRequest,
+        baseline: Option<&Members>,
+    ) -> Result<(), NotAdmitted> {
+        let case = Case {
+            request,
+            cluster: ecs.cluster(),
+            baseline,
+        };
+        judge(&self.policy, &self.identity, &case).map_err(NotAdmitted::from)
+    }
+}
+
+/// A described revision's members; one that cannot be read cannot be compared, so the message is refused.
+fn readable(json: &str) -> Result<Members, NotAdmitted> {
+    described_members(json).map_err(|e| {
+        NotAdmitted::from(Outcome::Rejected {
+            reason: format!(
+                "policy: the revision the message replaces cannot be read to compare it with ({e})"
+            ),
+        })
+    })
+}

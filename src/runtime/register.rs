@@ -1,0 +1,77 @@
+//! The two changes a deployment makes: registering its revision (never twice, even when an answer is
+//! lost) and pointing the service at it, with the deployment recorded on the revision.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::aws::ecs::Ecs;
+use crate::decide::marker;
+use crate::decide::message::DeploymentRequest;
+use crate::decide::names::short_arn;
+use crate::decide::outcome::Outcome;
+use crate::runtime::retry::retrying;
+
+/// Registers the request with the marker tags; retries throttled calls, and after any other failure
+/// looks for the marked revision before trying again, since the registration may have happened.
+pub async fn register(
+    ecs: &Ecs,
+    poll_interval: Duration,
+    request: &DeploymentRequest,
+    tags: &[(String, String)],
+    message_id: &str,
+    deadline: Instant,
+) -> Result<String, Outcome> {
+    let task_definition = request
+        .task_definition
+        .with_marker_tags(tags)
+        .map_err(|reason| Outcome::Rejected { reason })?;
+    let family = task_definition.family();
+    // After a failure other than throttling the registration may have happened: look before trying again.
+    let look_first = AtomicBool::new(false);
+    retrying(poll_interval, deadline, || async {
+        if look_first.load(Ordering::Relaxed)
+            && let Some(marked) = ecs.find_marked(family, message_id).await?
+        {
+            info!(task_definition = %marked.task_definition, "the failed-looking registration had happened; using it");
+            return Ok(marked.task_definition);
+        }
+        ecs.register(&task_definition).await.inspect_err(|e| {
+            look_first.store(!e.throttled, Ordering::Relaxed);
+        })
+    })
+    .await
+}
+
+/// Points the service at the revision and records the deployment on it.
+pub async fn point_service(
+    ecs: &Ecs,
+    poll_interval: Duration,
+    service: &str,
+    task_definition: &str,
+    deadline: Instant,
+) -> Result<Option<String>, Outcome> {
+    let deployment_id = retrying(poll_interval, deadline, || {
+        ecs.update_service(service, task_definition)
+    })
+    .await?;
+    if let Some(id) = &deployment_id
+        && let Err(e) = ecs
+            .tag(
+                task_definition,
+                marker::DEPLOYMENT_TAG,
+                &marker::tag_value(id),
+            )
+            .await
+    {
+        warn!(error = %e, "cannot record the deployment on the revision; a redelivery finds it by the service's deployments");
+    }
+    info!(
+        deployment = deployment_id.as_deref().unwrap_or("unknown"),
+        to = short_arn(task_definition),
+        "updated the service; watching the rollout"
+    );
+    Ok(deployment_id)
+}
