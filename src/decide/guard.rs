@@ -130,14 +130,14 @@ pub fn judge_target(
         ));
     }
     let what = match request.target {
-        Target::Service(_) => "the service",
-        Target::RegisterOnly => "the family",
+        Target::Service(_) => "deployments",
+        Target::RegisterOnly => "registrations",
     };
     if policy.denied_services.matches(name) {
         return Err(refuse(
             "service_denied",
             "message attribute 'service'",
-            format!("{what} {name} is denied"),
+            format!("{what} are denied"),
             "DENIED_SERVICES".into(),
         ));
     }
@@ -145,7 +145,7 @@ pub fn judge_target(
         return Err(refuse(
             "service_not_allowed",
             "message attribute 'service'",
-            format!("{what} {name} is not allowed"),
+            format!("{what} are not allowed"),
             "ALLOWED_SERVICES".into(),
         ));
     }

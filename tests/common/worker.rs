@@ -47,12 +47,40 @@ impl Bed {
 
     /// Starts the worker with `config`.
     pub fn start_worker(&self, config: Config) -> RunningWorker {
-        let clients = Clients::from_clients(
-            self.sqs.clone(),
-            self.ecs.clone(),
-            self.sns.clone(),
-            testbed::sts_client(&self.bed.moto.endpoint()),
-        );
+        self.start_worker_with_sts(config, testbed::sts_client(&self.bed.moto.endpoint()))
+    }
+
+    /// An STS client that calls as the role `name` (moto hands out its credentials without checking).
+    pub async fn sts_as_role(&self, name: &str) -> aws_sdk_sts::Client {
+        let endpoint = self.bed.moto.endpoint();
+        let assumed = testbed::sts_client(&endpoint)
+            .assume_role()
+            .role_arn(format!("arn:aws:iam::123456789012:role/{name}"))
+            .role_session_name("worker")
+            .send()
+            .await
+            .expect("assume the role")
+            .credentials
+            .expect("credentials");
+        let config = aws_sdk_sts::Config::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new(
+                assumed.access_key_id(),
+                assumed.secret_access_key(),
+                Some(assumed.session_token().to_owned()),
+                None,
+                "assumed",
+            ))
+            .endpoint_url(endpoint)
+            .build();
+        aws_sdk_sts::Client::from_conf(config)
+    }
+
+    /// Starts the worker with `config`, learning who it is through `sts`.
+    pub fn start_worker_with_sts(&self, config: Config, sts: aws_sdk_sts::Client) -> RunningWorker {
+        let clients =
+            Clients::from_clients(self.sqs.clone(), self.ecs.clone(), self.sns.clone(), sts);
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();
