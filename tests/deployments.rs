@@ -720,3 +720,25 @@ async fn a_busy_services_newest_message_waits_and_an_older_waiting_one_is_supers
     bed.assert_queue_empty().await;
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ecs_endpoint_that_hangs_cannot_hold_a_deployment_past_its_deadline() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // Every ListTasks answers after five minutes: the rollout, its rollback and the stopped tasks' reasons
+    // all need it.
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "ListTasks", "kind": "delay", "delayMs": 300_000}));
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "3s")]));
+    bed.send_web("nginx:1.29", "healthy").await;
+    // Within the report deadline (a minute), far from the five minutes any one read would take.
+    let report = worker.next_report().await;
+    let Outcome::TimedOut { rollback, .. } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert!(matches!(rollback, Rollback::Failed(_)), "{rollback:?}");
+    bed.bed.sim.clear_faults();
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}

@@ -24,6 +24,11 @@ use shapes::{stopped_reason, task_state};
 const DESCRIBE_TASKS_BATCH: usize = 100;
 /// DescribeServices takes at most this many services per call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// The most pages of a service's running tasks read (100 tasks a page): past any service's size, so an
+/// endpoint that never stops paging cannot hold a deployment.
+const MAX_RUNNING_PAGES: usize = 60;
+/// The most pages of a service's stopped tasks read for their reasons: the first 500 say enough.
+const MAX_STOPPED_PAGES: usize = 5;
 /// How many of a family's newest revisions a redelivered message looks through for its own.
 const MARKED_SEARCH_DEPTH: i32 = 10;
 
@@ -155,7 +160,11 @@ impl Ecs {
     /// The service's tasks that ECS wants running (every page of ListTasks and DescribeTasks).
     pub async fn running_tasks(&self, service: &str) -> Result<Vec<TaskState>, AwsError> {
         Ok(self
-            .tasks(service, DesiredStatus::Running)
+            .tasks(
+                service,
+                DesiredStatus::Running,
+                Pages::AllOf(MAX_RUNNING_PAGES),
+            )
             .await?
             .iter()
             .map(task_state)
@@ -270,7 +279,11 @@ impl Ecs {
         task_definition: &str,
     ) -> Result<Vec<StoppedTask>, AwsError> {
         Ok(self
-            .tasks(service, DesiredStatus::Stopped)
+            .tasks(
+                service,
+                DesiredStatus::Stopped,
+                Pages::AtMost(MAX_STOPPED_PAGES),
+            )
             .await?
             .iter()
             .filter(|t| t.task_definition_arn() == Some(task_definition))
@@ -303,7 +316,12 @@ impl Ecs {
         &self,
         service: &str,
     ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
-        self.tasks(service, DesiredStatus::Running).await
+        self.tasks(
+            service,
+            DesiredStatus::Running,
+            Pages::AllOf(MAX_RUNNING_PAGES),
+        )
+        .await
     }
 
     /// DescribeTaskDefinition's answer with tags, as the JSON ECS sent: `{"taskDefinition": ..., "tags":
@@ -328,8 +346,10 @@ impl Ecs {
         &self,
         service: &str,
         desired: DesiredStatus,
+        pages_limit: Pages,
     ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
         let mut arns = Vec::new();
+        let mut read = 0;
         let mut pages = self
             .client
             .list_tasks()
@@ -339,8 +359,22 @@ impl Ecs {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
+            if let Pages::AllOf(most) = pages_limit
+                && read == most
+            {
+                return Err(AwsError::unexpected(
+                    "ListTasks",
+                    &format!("more than {most} pages of tasks; stopped reading"),
+                ));
+            }
             let page = page.map_err(|e| AwsError::new("ListTasks", e))?;
             arns.extend(page.task_arns().iter().cloned());
+            read += 1;
+            if let Pages::AtMost(most) = pages_limit
+                && read == most
+            {
+                break;
+            }
         }
         let mut tasks = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
@@ -356,4 +390,13 @@ impl Ecs {
         }
         Ok(tasks)
     }
+}
+
+/// How many pages of a listing to read.
+#[derive(Debug, Clone, Copy)]
+enum Pages {
+    /// Every page, but no more than this many: past it the listing is an error.
+    AllOf(usize),
+    /// The first pages, as many as this: what is past them is left out.
+    AtMost(usize),
 }

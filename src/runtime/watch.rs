@@ -20,6 +20,9 @@ use crate::decide::outcome::{Outcome, Rollback};
 use crate::decide::rollout::{Goal, Observation, Verdict, judge, needs_tasks};
 use crate::runtime::retry::{error_backoff, retrying};
 
+/// How long reading the stopped tasks may take past a deadline that just passed: enough to quote ECS.
+const EVIDENCE_GRACE: Duration = Duration::from_secs(5);
+
 /// How deployments are watched and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -178,7 +181,8 @@ impl<'a> Watch<'a> {
                         .map_or(0, |d| d.failed_tasks);
                     if ours_failed > failed_tasks || matches!(verdict, Verdict::Failed(_)) {
                         failed_tasks = ours_failed;
-                        self.report_stopped_tasks(&goal.task_definition).await;
+                        self.report_stopped_tasks(&goal.task_definition, deadline)
+                            .await;
                     }
                     match verdict {
                         Verdict::Done => return WatchEnd::Done,
@@ -207,7 +211,7 @@ impl<'a> Watch<'a> {
                     last_progress = format!("{last_progress} (then: {error})");
                 }
                 if failed_tasks == 0 {
-                    self.report_stopped_tasks(&goal.task_definition).await;
+                    self.report_stopped_tasks(&goal.task_definition, now).await;
                 }
                 return WatchEnd::TimedOut(last_progress);
             }
@@ -246,9 +250,17 @@ impl<'a> Watch<'a> {
         }
     }
 
-    async fn report_stopped_tasks(&mut self, task_definition: &str) {
-        match self.ecs.stopped_tasks(self.service, task_definition).await {
-            Ok(stopped) => {
+    /// Logs and notes the stopped tasks not seen before; the read ends by `deadline` (or, when that has
+    /// just passed, [`EVIDENCE_GRACE`] from now), whatever ECS does.
+    async fn report_stopped_tasks(&mut self, task_definition: &str, deadline: Instant) {
+        let by = deadline.max(Instant::now() + EVIDENCE_GRACE);
+        let read = self.ecs.stopped_tasks(self.service, task_definition);
+        match tokio::time::timeout_at(by, read).await {
+            Err(_elapsed) => {
+                warn!("reading the stopped tasks took too long; going on without them")
+            }
+            Ok(Err(e)) => warn!(error = %e, "cannot read the stopped tasks"),
+            Ok(Ok(stopped)) => {
                 for task in stopped {
                     if self.seen_stopped.insert(task.arn.clone()) {
                         warn!(task = %task.arn, task_definition = short_arn(&task.task_definition), reason = %task.reason, "task stopped");
@@ -256,7 +268,6 @@ impl<'a> Watch<'a> {
                     }
                 }
             }
-            Err(e) => warn!(error = %e, "cannot read the stopped tasks"),
         }
     }
 }

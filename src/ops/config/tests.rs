@@ -163,6 +163,20 @@ fn each_error_names_its_variable() {
             "SLACK_WEBHOOK",
         ),
         (
+            &[
+                ("SQS_URL", QUEUE),
+                ("SLACK_WEBHOOK", "http://hooks.slack.com/services/x"),
+            ],
+            "SLACK_WEBHOOK",
+        ),
+        (
+            &[
+                ("SQS_URL", QUEUE),
+                ("SLACK_WEBHOOK", "http://10.0.0.5:8080/hook"),
+            ],
+            "SLACK_WEBHOOK",
+        ),
+        (
             &[("SQS_URL", QUEUE), ("SNS_TOPIC", "deployments")],
             "SNS_TOPIC",
         ),

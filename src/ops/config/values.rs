@@ -36,14 +36,26 @@ pub fn listen_address(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
-/// An `http://` or `https://` URL with a host.
+/// An `https://` URL with a host, or an `http://` one to a loopback address (a local receiver).
 pub fn check_http_url(url: &str) -> Result<(), String> {
-    match reqwest::Url::parse(url) {
-        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
-            Ok(())
-        }
-        // The URL is a secret: say what is wrong without repeating it.
-        _ => Err("expected an https:// URL of a Slack incoming webhook".to_owned()),
+    // The URL is a secret: say what is wrong without repeating it.
+    let expected =
+        "expected an https:// URL of a Slack incoming webhook (http:// only to a loopback address)";
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return Err(expected.to_owned());
+    };
+    let Some(host) = parsed.host_str() else {
+        return Err(expected.to_owned());
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(expected.to_owned()),
     }
 }
 
