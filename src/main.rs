@@ -60,20 +60,18 @@ fn main() -> ExitCode {
         Command::Diff(_) => "diff",
         Command::Healthcheck(_) => "healthcheck",
     };
-    let result = match command {
-        Command::Validate(args) => cli::validate::run(&args),
-        other => match runtime() {
-            Ok(runtime) => runtime.block_on(async {
-                match other {
-                    Command::Send(args) => cli::send::run(&args).await,
-                    Command::Status(args) => cli::status::run(&args).await,
-                    Command::Diff(args) => cli::diff::run(&args).await,
-                    Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
-                    Command::Run | Command::Validate(_) => Ok(cli::EXIT_OK),
-                }
-            }),
-            Err(e) => Err(Failure::aws(format!("cannot start the async runtime: {e}"))),
-        },
+    let result = match runtime() {
+        Ok(runtime) => runtime.block_on(async {
+            match command {
+                Command::Validate(args) => cli::validate::run(&args).await,
+                Command::Send(args) => cli::send::run(&args).await,
+                Command::Status(args) => cli::status::run(&args).await,
+                Command::Diff(args) => cli::diff::run(&args).await,
+                Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
+                Command::Run => Ok(cli::EXIT_OK),
+            }
+        }),
+        Err(e) => Err(Failure::aws(format!("cannot start the async runtime: {e}"))),
     };
     match result {
         Ok(code) => ExitCode::from(code),

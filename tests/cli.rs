@@ -71,8 +71,20 @@ async fn validate_judges_a_body_offline_exactly_as_the_worker_would() {
         "valid: task definition family 'web', 1 container (app)",
     );
     assert!(run.stdout.contains("health-checked: app"), "{run:?}");
-    let run = cli(env(), &["validate", "--service", "web", "-"], Some(&good)).await;
+    // With a service, the policy too; ECS cannot be reached here, so only the rules that need no
+    // comparison with the service's revision are applied, with a warning.
+    let run = cli(
+        unreachable(),
+        &["validate", "--service", "web", "-"],
+        Some(&good),
+    )
+    .await;
     expect(&run, 0, "deploys service 'web'");
+    expect(
+        &run,
+        0,
+        "warning: not compared with the revision it would replace",
+    );
 
     let mut bad: Value = serde_json::from_str(&good).expect("JSON");
     bad["containerDefinitions"][0]["imag"] = Value::String("typo".into());
@@ -89,6 +101,76 @@ async fn validate_judges_a_body_offline_exactly_as_the_worker_would() {
     expect(&run, 1, "not JSON");
     let run = cli(env(), &["validate", "/no/such/file.json"], None).await;
     expect(&run, 2, "cannot read /no/such/file.json");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_applies_the_workers_policy_against_the_revision_the_service_runs() {
+    let bed = Bed::start(false).await;
+    bed.service("web", 1, (true, true)).await;
+    let mut privileged = task_definition("web", "nginx:1.29", "healthy");
+    privileged["containerDefinitions"][0]["privileged"] = Value::Bool(true);
+    let body = file("privileged.json", &privileged.to_string());
+
+    // Read from ecs-sim: web:1 is not privileged.
+    let run = bed
+        .cli(&["validate", "--service", "web", &body], None)
+        .await;
+    expect(
+        &run,
+        1,
+        "refused: policy: containerDefinitions[0].privileged",
+    );
+    expect(&run, 1, "ALLOWED_PRIVILEGES");
+    let good = file(
+        "good-validate.json",
+        &task_definition("web", "nginx:1.29", "healthy").to_string(),
+    );
+    let run = bed
+        .cli(&["validate", "--service", "web", &good], None)
+        .await;
+    expect(&run, 0, "allowed by the policy, compared with web:1");
+
+    // A policy file that allows it for web.
+    let policy = file(
+        "policy.toml",
+        "[[service]]\nmatch = \"web\"\nallowed_privileges = [\"privileged\"]\n",
+    );
+    let run = bed
+        .cli(
+            &["validate", "--service", "web", "--policy", &policy, &body],
+            None,
+        )
+        .await;
+    expect(&run, 0, "allowed by the policy, compared with web:1");
+    let broken = file(
+        "broken.toml",
+        "[[service]]\nmatch = \"web\"\nallowed_privileges = [\"root\"]\n",
+    );
+    let run = bed
+        .cli(
+            &["validate", "--service", "web", "--policy", &broken, &body],
+            None,
+        )
+        .await;
+    expect(&run, 2, "--policy");
+    expect(&run, 2, "\"root\" is not one of");
+
+    // The current revision given as a file, with ECS out of reach: a revision that is privileged already.
+    let run = cli(
+        unreachable(),
+        &["validate", "--service", "web", "--current", &body, &body],
+        None,
+    )
+    .await;
+    expect(&run, 0, "allowed by the policy, compared with");
+    let run = bed
+        .cli(&["validate", "--service", "nowhere", &good], None)
+        .await;
+    expect(&run, 1, "service 'nowhere' not found");
+    let run = bed
+        .cli(&["validate", "--policy", &policy, &good], None)
+        .await;
+    expect(&run, 2, "give --service too");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,30 +5,21 @@ use std::collections::{BTreeSet, HashSet};
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::config::retry::RetryConfig;
-use aws_sdk_ecs::types::{
-    DesiredStatus, Service, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus,
-};
+use aws_sdk_ecs::types::{Service, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus};
 
 use crate::aws::body::{RequestBody, ResponseBody};
 use crate::aws::error::AwsError;
 use crate::decide::marker::Marked;
-use crate::decide::service::{ServiceState, TaskState};
+use crate::decide::service::ServiceState;
 use crate::decide::task_definition::TaskDefinition;
 
 mod shapes;
+mod tasks;
 
 pub use shapes::{ServiceEvent, StoppedTask, service_events, service_state};
-use shapes::{stopped_reason, task_state};
 
-/// DescribeTasks takes at most this many task ARNs per call.
-const DESCRIBE_TASKS_BATCH: usize = 100;
 /// DescribeServices takes at most this many services per call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
-/// The most pages of a service's running tasks read (100 tasks a page): past any service's size, so an
-/// endpoint that never stops paging cannot hold a deployment.
-const MAX_RUNNING_PAGES: usize = 60;
-/// The most pages of a service's stopped tasks read for their reasons: the first 500 say enough.
-const MAX_STOPPED_PAGES: usize = 5;
 /// How many of a family's newest revisions a redelivered message looks through for its own.
 const MARKED_SEARCH_DEPTH: i32 = 10;
 
@@ -157,20 +148,6 @@ impl Ecs {
         }))
     }
 
-    /// The service's tasks that ECS wants running (every page of ListTasks and DescribeTasks).
-    pub async fn running_tasks(&self, service: &str) -> Result<Vec<TaskState>, AwsError> {
-        Ok(self
-            .tasks(
-                service,
-                DesiredStatus::Running,
-                Pages::AllOf(MAX_RUNNING_PAGES),
-            )
-            .await?
-            .iter()
-            .map(task_state)
-            .collect())
-    }
-
     /// The revision of `family` registered for `message_id`, looked for among the family's newest ACTIVE
     /// revisions.
     pub async fn find_marked(
@@ -254,47 +231,6 @@ impl Ecs {
         Ok(())
     }
 
-    /// The service a task belongs to (its group is `service:NAME`), or `None` for a task of no service.
-    pub async fn task_service(&self, task_arn: &str) -> Result<Option<String>, AwsError> {
-        let out = self
-            .client
-            .describe_tasks()
-            .cluster(&self.cluster)
-            .tasks(task_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeTasks", e))?;
-        Ok(out
-            .tasks()
-            .first()
-            .and_then(|t| t.group())
-            .and_then(|g| g.strip_prefix("service:"))
-            .map(str::to_owned))
-    }
-
-    /// The service's stopped tasks that ran `task_definition`, with their reasons.
-    pub async fn stopped_tasks(
-        &self,
-        service: &str,
-        task_definition: &str,
-    ) -> Result<Vec<StoppedTask>, AwsError> {
-        Ok(self
-            .tasks(
-                service,
-                DesiredStatus::Stopped,
-                Pages::AtMost(MAX_STOPPED_PAGES),
-            )
-            .await?
-            .iter()
-            .filter(|t| t.task_definition_arn() == Some(task_definition))
-            .map(|t| StoppedTask {
-                arn: t.task_arn().unwrap_or_default().to_owned(),
-                task_definition: task_definition.to_owned(),
-                reason: stopped_reason(t),
-            })
-            .collect())
-    }
-
     /// The family's newest ACTIVE revision as DescribeTaskDefinition answers it (JSON with tags), or `None`
     /// when the family has no ACTIVE revision.
     pub async fn latest_revision_json(&self, family: &str) -> Result<Option<String>, AwsError> {
@@ -309,19 +245,6 @@ impl Ecs {
             }
             Err(e) => Err(e),
         }
-    }
-
-    /// The service's tasks that ECS wants running, as ECS describes them.
-    pub async fn running_task_details(
-        &self,
-        service: &str,
-    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
-        self.tasks(
-            service,
-            DesiredStatus::Running,
-            Pages::AllOf(MAX_RUNNING_PAGES),
-        )
-        .await
     }
 
     /// DescribeTaskDefinition's answer with tags, as the JSON ECS sent: `{"taskDefinition": ..., "tags":
@@ -341,62 +264,4 @@ impl Ecs {
             AwsError::unexpected("DescribeTaskDefinition", "the answer has no JSON body")
         })
     }
-
-    async fn tasks(
-        &self,
-        service: &str,
-        desired: DesiredStatus,
-        pages_limit: Pages,
-    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
-        let mut arns = Vec::new();
-        let mut read = 0;
-        let mut pages = self
-            .client
-            .list_tasks()
-            .cluster(&self.cluster)
-            .service_name(service)
-            .desired_status(desired)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            if let Pages::AllOf(most) = pages_limit
-                && read == most
-            {
-                return Err(AwsError::unexpected(
-                    "ListTasks",
-                    &format!("more than {most} pages of tasks; stopped reading"),
-                ));
-            }
-            let page = page.map_err(|e| AwsError::new("ListTasks", e))?;
-            arns.extend(page.task_arns().iter().cloned());
-            read += 1;
-            if let Pages::AtMost(most) = pages_limit
-                && read == most
-            {
-                break;
-            }
-        }
-        let mut tasks = Vec::with_capacity(arns.len());
-        for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
-            let out = self
-                .client
-                .describe_tasks()
-                .cluster(&self.cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeTasks", e))?;
-            tasks.extend(out.tasks().iter().cloned());
-        }
-        Ok(tasks)
-    }
-}
-
-/// How many pages of a listing to read.
-#[derive(Debug, Clone, Copy)]
-enum Pages {
-    /// Every page, but no more than this many: past it the listing is an error.
-    AllOf(usize),
-    /// The first pages, as many as this: what is past them is left out.
-    AtMost(usize),
 }

@@ -5,6 +5,7 @@
 //! They share their arguments ([`args`]), exit codes ([`exit`]) and progress line ([`progress`]), and take
 //! every rule and AWS call from the modules the worker uses.
 
+pub mod admit;
 pub mod args;
 pub mod diff;
 pub mod exit;

@@ -1,20 +1,26 @@
-//! `ecs-deployment validate FILE`: judges a message body exactly as the worker would, offline.
+//! `ecs-deployment validate FILE`: judges a message exactly as the worker would: the body offline, and
+//! with `--service` the admission policy too ([`crate::cli::admit`]).
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use crate::cli::args::{InputFile, read_input};
+use crate::cli::admit;
+use crate::cli::args::{ClusterArg, InputFile, read_input};
 use crate::cli::exit::{EXIT_OK, Failure};
 use crate::decide::marker;
 use crate::decide::message::{
     self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
 };
 
-/// Judge a message body exactly as the worker would, without calling AWS.
+/// Judge a message exactly as the worker would.
 ///
 /// Prints what the worker would register and exits 0, or says what is wrong with which member and
-/// exits 1. With --service (and --commit-url, --reply-to) the message attributes are judged too.
+/// exits 1. With --service (and --commit-url, --reply-to, --cluster) the message attributes are judged
+/// too, and the admission policy: the ALLOWED_* variables and POLICY_FILE (or --policy) as for the
+/// worker, against the revision the message would replace, read from ECS when it is reachable or given
+/// with --current. Without either, the rules that need no comparison are applied, with a warning.
 ///
-/// Exit codes: 0 valid, 1 invalid, 2 wrong usage or unreadable FILE.
+/// Exit codes: 0 valid, 1 invalid or refused, 2 wrong usage, unreadable FILE or bad policy.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
@@ -30,6 +36,15 @@ pub struct Args {
     /// The `reply_to` attribute to judge with the body.
     #[arg(long, value_name = "QUEUE_URL")]
     pub reply_to: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArg,
+    /// A policy file to judge by, in place of POLICY_FILE; with --service.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// The revision the message would replace (a task definition, or `aws ecs describe-task-definition`
+    /// output), instead of reading it from ECS; with --service.
+    #[arg(long, value_name = "FILE")]
+    pub current: Option<PathBuf>,
 }
 
 /// A message as the worker would read it: the request, or the reason it would be rejected.
@@ -96,8 +111,13 @@ pub fn summary(request: &DeploymentRequest, service_given: bool) -> String {
 }
 
 /// Runs the subcommand.
-pub fn run(args: &Args) -> Result<u8, Failure> {
+pub async fn run(args: &Args) -> Result<u8, Failure> {
     let body = read_input(&args.file)?;
+    if args.service.is_none() && (args.policy.is_some() || args.current.is_some()) {
+        return Err(Failure::usage(
+            "--policy and --current judge a message for a service: give --service too",
+        ));
+    }
     let request = judge(
         &body,
         args.service.as_deref(),
@@ -105,13 +125,18 @@ pub fn run(args: &Args) -> Result<u8, Failure> {
         args.reply_to.as_deref(),
     )
     .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
-    if let Some(queue) = &args.reply_to
-        && !(queue.starts_with("https://") || queue.starts_with("http://"))
-    {
-        eprintln!(
-            "warning: reply_to ({queue:?}) is not an SQS queue URL; the worker would deploy but send no reply"
-        );
+    let mut line = summary(&request, args.service.is_some());
+    if args.service.is_some() {
+        let cluster = request.cluster.as_deref().unwrap_or(&args.cluster.cluster);
+        let admitted = admit::check(
+            &request,
+            cluster,
+            args.policy.as_deref(),
+            args.current.as_deref(),
+        )
+        .await?;
+        line.push_str(&format!("; {admitted}"));
     }
-    println!("{}", summary(&request, args.service.is_some()));
+    println!("{line}");
     Ok(EXIT_OK)
 }

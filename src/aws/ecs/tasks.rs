@@ -1,0 +1,141 @@
+//! The tasks of a service ECS has: the ones it wants running, for judging a rollout and showing it, and
+//! the ones that stopped, for why; every listing read for a bounded number of pages.
+
+use aws_sdk_ecs::types::DesiredStatus;
+
+use crate::aws::ecs::Ecs;
+use crate::aws::ecs::shapes::{StoppedTask, stopped_reason, task_state};
+use crate::aws::error::AwsError;
+use crate::decide::service::TaskState;
+
+/// DescribeTasks takes at most this many task ARNs per call.
+const DESCRIBE_TASKS_BATCH: usize = 100;
+/// The most pages of a service's running tasks read (100 tasks a page): past any service's size, so an
+/// endpoint that never stops paging cannot hold a deployment.
+const MAX_RUNNING_PAGES: usize = 60;
+/// The most pages of a service's stopped tasks read for their reasons: the first 500 say enough.
+const MAX_STOPPED_PAGES: usize = 5;
+
+impl Ecs {
+    /// The service's tasks that ECS wants running (every page of ListTasks and DescribeTasks).
+    pub async fn running_tasks(&self, service: &str) -> Result<Vec<TaskState>, AwsError> {
+        Ok(self
+            .tasks(
+                service,
+                DesiredStatus::Running,
+                Pages::AllOf(MAX_RUNNING_PAGES),
+            )
+            .await?
+            .iter()
+            .map(task_state)
+            .collect())
+    }
+    /// The service a task belongs to (its group is `service:NAME`), or `None` for a task of no service.
+    pub async fn task_service(&self, task_arn: &str) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_tasks()
+            .cluster(&self.cluster)
+            .tasks(task_arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeTasks", e))?;
+        Ok(out
+            .tasks()
+            .first()
+            .and_then(|t| t.group())
+            .and_then(|g| g.strip_prefix("service:"))
+            .map(str::to_owned))
+    }
+    /// The service's stopped tasks that ran `task_definition`, with their reasons.
+    pub async fn stopped_tasks(
+        &self,
+        service: &str,
+        task_definition: &str,
+    ) -> Result<Vec<StoppedTask>, AwsError> {
+        Ok(self
+            .tasks(
+                service,
+                DesiredStatus::Stopped,
+                Pages::AtMost(MAX_STOPPED_PAGES),
+            )
+            .await?
+            .iter()
+            .filter(|t| t.task_definition_arn() == Some(task_definition))
+            .map(|t| StoppedTask {
+                arn: t.task_arn().unwrap_or_default().to_owned(),
+                task_definition: task_definition.to_owned(),
+                reason: stopped_reason(t),
+            })
+            .collect())
+    }
+    /// The service's tasks that ECS wants running, as ECS describes them.
+    pub async fn running_task_details(
+        &self,
+        service: &str,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        self.tasks(
+            service,
+            DesiredStatus::Running,
+            Pages::AllOf(MAX_RUNNING_PAGES),
+        )
+        .await
+    }
+    async fn tasks(
+        &self,
+        service: &str,
+        desired: DesiredStatus,
+        pages_limit: Pages,
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let mut arns = Vec::new();
+        let mut read = 0;
+        let mut pages = self
+            .client
+            .list_tasks()
+            .cluster(&self.cluster)
+            .service_name(service)
+            .desired_status(desired)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            if let Pages::AllOf(most) = pages_limit
+                && read == most
+            {
+                return Err(AwsError::unexpected(
+                    "ListTasks",
+                    &format!("more than {most} pages of tasks; stopped reading"),
+                ));
+            }
+            let page = page.map_err(|e| AwsError::new("ListTasks", e))?;
+            arns.extend(page.task_arns().iter().cloned());
+            read += 1;
+            if let Pages::AtMost(most) = pages_limit
+                && read == most
+            {
+                break;
+            }
+        }
+        let mut tasks = Vec::with_capacity(arns.len());
+        for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
+            let out = self
+                .client
+                .describe_tasks()
+                .cluster(&self.cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(|e| AwsError::new("DescribeTasks", e))?;
+            tasks.extend(out.tasks().iter().cloned());
+        }
+        Ok(tasks)
+    }
+}
+
+/// How many pages of a listing to read.
+#[derive(Debug, Clone, Copy)]
+enum Pages {
+    /// Every page, but no more than this many: past it the listing is an error.
+    AllOf(usize),
+    /// The first pages, as many as this: what is past them is left out.
+    AtMost(usize),
+}
