@@ -2,7 +2,7 @@
 //! parse and agree with the code: variable names, port, binary name, health check, and the AWS operations
 //! the worker calls.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -645,4 +645,93 @@ fn parliament_finds_nothing_in_the_iam_policy_but_what_is_accepted_with_its_reas
         ACCEPTED_FINDINGS.len(),
         "an accepted finding no longer reported: drop it from ACCEPTED_FINDINGS ({findings:?})"
     );
+}
+
+#[test]
+fn the_example_policy_lets_team_a_deploy_only_what_is_its_own() {
+    use ecs_deployment::decide::guard::{Case, judge};
+    use ecs_deployment::decide::message::parse;
+    use ecs_deployment::decide::policy::{Identity, Privilege};
+
+    let path = testbed::workspace_root().join("deploy/policy.example.toml");
+    let config = config([
+        (
+            "SQS_URL".to_owned(),
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments".to_owned(),
+        ),
+        ("POLICY_FILE".to_owned(), path.display().to_string()),
+    ]);
+    let policy = &config.policy;
+    assert!(!policy.allow_register_only);
+    assert!(
+        policy
+            .rules_for("team-a-media-transcode")
+            .privileges
+            .contains(&Privilege::Devices)
+    );
+    assert!(policy.rules_for("team-a-web").privileges.is_empty());
+
+    let digest = "a".repeat(64);
+    let ours = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web@sha256:{digest}");
+    let theirs = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-b/web@sha256:{digest}");
+    let current = json_value(&format!(
+        r#"{{"family": "team-a-web", "containerDefinitions": [{{"name": "web", "image": "{ours}"}}]}}"#
+    ));
+    let identity = Identity {
+        region: Some("eu-west-1".into()),
+        account: Some("123456789012".into()),
+        queue_url: Some(config.queue_url.clone()),
+        ..Identity::default()
+    };
+    let judged = |service: &str, body: &Value| {
+        let attributes = BTreeMap::from([("service".to_owned(), service.to_owned())]);
+        let request = parse(&body.to_string(), &attributes).expect("a valid message");
+        let baseline = current.as_object().cloned().unwrap_or_default();
+        judge(
+            policy,
+            &identity,
+            &Case {
+                request: &request,
+                cluster: "default",
+                baseline: Some(&baseline),
+            },
+        )
+        .map_err(|refusal| refusal.rule)
+    };
+    let with = |image: &str, role: &str| {
+        json_value(&format!(
+            r#"{{"family": "team-a-web", "taskRoleArn": "{role}",
+                "containerDefinitions": [{{"name": "web", "image": "{image}"}}]}}"#
+        ))
+    };
+    let team_role = "arn:aws:iam::123456789012:role/team-a-web";
+    assert_eq!(judged("team-a-web", &with(&ours, team_role)), Ok(()));
+    assert_eq!(
+        judged("team-a-web", &with(&theirs, team_role)),
+        Err("image")
+    );
+    assert_eq!(
+        judged(
+            "team-a-web",
+            &with(&ours, "arn:aws:iam::123456789012:role/admin")
+        ),
+        Err("task_role")
+    );
+    assert_eq!(
+        judged("team-a-web", &with("nginx:1.27", team_role)),
+        Err("image"),
+        "a tag, from another registry"
+    );
+    assert_eq!(
+        judged("team-b-web", &with(&ours, team_role)),
+        Err("service_not_allowed")
+    );
+    assert_eq!(
+        judged("platform-dns", &with(&ours, team_role)),
+        Err("service_denied")
+    );
+}
+
+fn json_value(text: &str) -> Value {
+    serde_json::from_str(text).expect("JSON")
 }

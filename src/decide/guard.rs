@@ -11,7 +11,9 @@ use serde_json::{Map, Value};
 use crate::decide::escalation;
 use crate::decide::members::Members;
 use crate::decide::message::{DeploymentRequest, Target};
-use crate::decide::names::{cluster_name, queue_endpoint_and_account, service_arn, service_name};
+use crate::decide::names::{
+    cluster_name, queue_endpoint_and_account, region_of_queue_url, service_arn, service_name,
+};
 use crate::decide::policy::{Identity, Policy, Privilege, Rules};
 use crate::decide::refusal::{NOT_ALLOWED, Refusal, setting};
 
@@ -269,7 +271,15 @@ fn reply_allowed(policy: &Policy, identity: &Identity, queue: &str) -> bool {
         identity.account.as_deref(),
     ) {
         (Some((endpoint, _)), Some((their_endpoint, their_account)), Some(account)) => {
-            endpoint == their_endpoint && account == their_account
+            // The same endpoint, or two of AWS's names for one region's (sqs.R.amazonaws.com, R.queue...).
+            let same_region = match (
+                region_of_queue_url(endpoint),
+                region_of_queue_url(their_endpoint),
+            ) {
+                (Some(ours), Some(theirs)) => ours == theirs,
+                _ => endpoint == their_endpoint,
+            };
+            same_region && account == their_account
         }
         _ => false,
     }

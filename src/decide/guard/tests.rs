@@ -719,6 +719,12 @@ fn replies_go_only_to_allowed_queues() {
     let policy = Policy::default_for("prod");
     let ours = "https://sqs.eu-west-1.amazonaws.com/123456789012/replies";
     assert_eq!(reply_queue(&policy, &identity(), Some(ours)), Some(ours));
+    let legacy = "https://eu-west-1.queue.amazonaws.com/123456789012/replies";
+    assert_eq!(
+        reply_queue(&policy, &identity(), Some(legacy)),
+        Some(legacy),
+        "another name of the region's endpoint"
+    );
     assert_eq!(reply_queue(&policy, &identity(), Some(" ")), None);
     assert_eq!(reply_queue(&policy, &identity(), None), None);
     assert_eq!(
