@@ -12,6 +12,9 @@
 //! 1. Pure decisions, in [`decide`], with table tests and no AWS SDK, no tokio, no I/O.
 //!    - [`decide::message`] and [`decide::task_definition`]: a message read as a deployment request, or
 //!      the reason it is rejected; the body checked against ECS's request shape and passed on unchanged.
+//!    - [`decide::guard`]: **is this request allowed** ([`decide::guard::judge`]) by the policy
+//!      ([`decide::policy`]), against the revision it replaces; [`decide::escalation`] compares the two
+//!      ([`decide::members`] reads them), [`decide::refusal`] says why not.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
 //!      the service ([`decide::service`]) and its tasks; [`decide::rollout::ecs_says_done`] is ECS's own
 //!      view, which `send --wait` uses too.
@@ -30,9 +33,11 @@
 //!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices calls
 //!      every watched rollout shares.
 //!    - [`aws::sdk`]: the SDK's configuration (region, endpoints, timeouts); [`aws::error`]: AWS errors
-//!      classified by what happens next; [`aws::attempts`] and [`aws::body`]: SDK interceptors.
+//!      classified by what happens next; [`aws::attempts`] and [`aws::body`]: SDK interceptors;
+//!      [`aws::identity`]: who the worker is (STS, the ECS task metadata).
 //! 3. Operations, in [`ops`].
-//!    - [`ops::config`]: the environment variables, their defaults, and one-line errors naming a bad one.
+//!    - [`ops::config`]: the environment variables, their defaults, and one-line errors naming a bad one;
+//!      [`ops::config::policy`]: the admission policy from the environment and `POLICY_FILE`.
 //!    - [`ops::notify`]: notifications that never hold a deployment up. [`ops::notify::notice`] is the JSON
 //!      format `send --wait` reads back; each sink has its own file, among them **the Slack payload**
 //!      ([`ops::notify::slack::payload`]).
@@ -45,12 +50,13 @@
 //!    - [`runtime::job`]: one message's run, settlement and final log line.
 //!    - [`runtime::inflight`]: the messages held, **the heartbeat** ([`runtime::inflight::heartbeat`])
 //!      that keeps them hidden, and their release.
-//!    - [`runtime::deploy`]: a deployment's steps; [`runtime::watch`]: the watch and its rollback;
-//!      [`runtime::retry`]: backoff while AWS fails.
+//!    - [`runtime::deploy`]: a deployment's steps: [`runtime::admission`] asks the guard,
+//!      [`runtime::register`] registers and updates the service, [`runtime::watch`] watches and rolls back;
+//!      [`runtime::retry`]: backoff while AWS fails; [`runtime::identity`]: who the worker is, at start.
 //!    - [`runtime::clients`] and [`runtime::shutdown`]: the clients and the stop requests the worker is
 //!      given.
 //! 5. The subcommands for producers and operators (validate, send, status, diff, healthcheck), in
-//!    [`cli`], reusing the decisions and adapters above.
+//!    [`cli`], reusing the decisions and adapters above ([`cli::admit`]: the guard before sending).
 
 pub mod aws;
 pub mod cli;

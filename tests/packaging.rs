@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use ecs_deployment::ops::config::{Config, VARIABLES, parse_listen};
+use ecs_deployment::ops::config::{Config, is_variable, parse_listen};
 use serde_json::Value;
 
 const BINARY: &str = "ecs-deployment";
@@ -42,7 +42,7 @@ fn compose() -> Value {
 
 /// Is this a variable the worker reads (or the SDK's, or the log filter)?
 fn known(variable: &str) -> bool {
-    VARIABLES.contains(&variable) || variable.starts_with("AWS_") || variable == "RUST_LOG"
+    is_variable(variable) || variable.starts_with("AWS_") || variable == "RUST_LOG"
 }
 
 /// The worker's configuration from `pairs`, as the binary would read it.

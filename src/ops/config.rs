@@ -152,10 +152,8 @@ impl Config {
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
         // Only variables of ours reach envy, so a malformed unrelated one cannot fail it.
-        let ours: Vec<(String, String)> = vars
-            .into_iter()
-            .filter(|(k, _)| VARIABLES.contains(&k.as_str()))
-            .collect();
+        let ours: Vec<(String, String)> =
+            vars.into_iter().filter(|(k, _)| is_variable(k)).collect();
         let raw: RawEnv = envy::from_iter(ours.iter().cloned())
             .map_err(|e| ConfigError::new("environment", e.to_string()))?;
         Self::from_raw(raw, &ours)

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::ops::notify::Deliveries;
 use crate::runtime::inflight::release;
-use crate::runtime::receive::{ReceiveResult, Receiving};
+use crate::runtime::receive::{ReceiveResult, Receiving, in_flight};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::startup::Context;
 use crate::runtime::workers::Workers;
@@ -62,12 +62,7 @@ pub(super) async fn drain(
                 warn!(in_flight = workers.tasks.len(), "second stop request: exiting now; unsettled messages reappear on the queue when their visibility timeout passes");
                 return Stop::Forced;
             }
-            received = async {
-                match receiving.as_mut() {
-                    Some(receive) => receive.await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            received = in_flight(&mut receiving) => {
                 receiving = None;
                 give_back(&ctx, received).await;
             }

@@ -48,12 +48,7 @@ pub(super) async fn receive_until_stopped(
             biased;
             () = shutdown.requested() => return receiving,
             Some(joined) = workers.tasks.join_next_with_id() => workers.joined(ctx, joined),
-            received = async {
-                match receiving.as_mut() {
-                    Some(receive) => receive.await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            received = in_flight(&mut receiving) => {
                 receiving = None;
                 match received {
                     Ok(messages) => {
@@ -85,5 +80,13 @@ pub(super) async fn receive_until_stopped(
                 }
             } => retry_at = None,
         }
+    }
+}
+
+/// The answer of the receive in flight; never, when there is none (for `select!`).
+pub(super) async fn in_flight(receiving: &mut Option<Receiving>) -> ReceiveResult {
+    match receiving.as_mut() {
+        Some(receive) => receive.await,
+        None => std::future::pending().await,
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::ops::config::policy::POLICY_VARIABLES;
+
 /// `ECS_CLUSTER` when unset: the cluster ECS itself calls `default`.
 pub const DEFAULT_CLUSTER: &str = "default";
 /// `ECS_TIMEOUT` when unset: how long a rollout may take, as in the old script.
@@ -24,9 +26,9 @@ pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
 /// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
 pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
-/// Every variable the worker reads (besides the AWS SDK's own and `RUST_LOG`): its own, the one ECS sets
-/// for the task metadata, then the policy's.
-pub const VARIABLES: [&str; 31] = [
+/// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
+/// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
+pub const VARIABLES: [&str; 18] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -45,20 +47,12 @@ pub const VARIABLES: [&str; 31] = [
     "UNHEALTHY_AFTER",
     "WORKER_SERVICE",
     "ECS_CONTAINER_METADATA_URI_V4",
-    "ALLOWED_SERVICES",
-    "DENIED_SERVICES",
-    "ALLOWED_CLUSTERS",
-    "ALLOW_REGISTER_ONLY",
-    "ALLOWED_COMMIT_URLS",
-    "ALLOWED_REPLY_QUEUES",
-    "ALLOWED_IMAGES",
-    "REQUIRE_IMAGE_DIGEST",
-    "ALLOWED_TASK_ROLES",
-    "ALLOWED_EXECUTION_ROLES",
-    "ALLOWED_PRIVILEGES",
-    "ALLOWED_SECRETS",
-    "POLICY_FILE",
 ];
+
+/// Whether the worker reads `name`: one of its own variables or the policy's.
+pub fn is_variable(name: &str) -> bool {
+    VARIABLES.contains(&name) || POLICY_VARIABLES.contains(&name)
+}
 
 /// The most deployments one worker runs at once: each holds a message and polls ECS.
 pub const MAX_CONCURRENCY: usize = 100;
