@@ -33,6 +33,16 @@ fn a_missing_or_invalid_variable_exits_2_naming_it_before_any_aws_call() {
         "SQS_URL",
         "http://127.0.0.1:9/123456789012/deployments".to_owned(),
     );
+    let policy = |name: &str, text: &str| {
+        let path = std::env::temp_dir().join(format!("policy-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).expect("write a policy file");
+        path.display().to_string()
+    };
+    let bad_policy = policy(
+        "bad",
+        "[[service]]\nmatch = \"team-a-*\"\nallowed_images = [\"x[\"]\n",
+    );
+    let good_policy = policy("good", "allowed_services = [\"team-*\"]\n");
     let cases: Vec<(Vec<(&str, String)>, &str)> = vec![
         (vec![], "SQS_URL"),
         (vec![("SQS_URL", "deployments".into())], "SQS_URL"),
@@ -55,6 +65,25 @@ fn a_missing_or_invalid_variable_exits_2_naming_it_before_any_aws_call() {
         (
             vec![queue.clone(), ("LOG_FORMAT", "xml".into())],
             "LOG_FORMAT",
+        ),
+        (
+            vec![
+                queue.clone(),
+                ("ALLOWED_PRIVILEGES", "privileged,root".into()),
+            ],
+            "ALLOWED_PRIVILEGES",
+        ),
+        (
+            vec![queue.clone(), ("POLICY_FILE", bad_policy.clone())],
+            "[[service]] #1 (match team-a-*): allowed_images",
+        ),
+        (
+            vec![
+                queue.clone(),
+                ("POLICY_FILE", good_policy.clone()),
+                ("ALLOWED_SERVICES", "web".into()),
+            ],
+            "ALLOWED_SERVICES: is set both in the environment and in POLICY_FILE",
         ),
     ];
     for (vars, variable) in cases {

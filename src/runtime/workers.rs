@@ -58,11 +58,13 @@ impl Workers {
                     target: Target::Service(service),
                     ..
                 },
-            ) => Some(format!(
-                "{}/{}",
-                ctx.deployer.cluster_of(request),
-                service_name(service)
-            )),
+            ) => {
+                let (cluster, name) = (ctx.deployer.cluster_of(request), service_name(service));
+                Some((
+                    format!("{cluster}/{name}"),
+                    format!("'{name}' in cluster '{cluster}'"),
+                ))
+            }
             _ => None,
         };
         let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
@@ -72,18 +74,18 @@ impl Workers {
             received_wall: SystemTime::now(),
             action,
         };
-        let Some(service) = service else {
+        let Some((service, shown)) = service else {
             self.spawn(ctx, None, job);
             return;
         };
         match self.schedule.admit(&service, sent_at, &message_id, job) {
             Admission::Start(job) => self.spawn(ctx, Some(service), job),
             Admission::Wait { superseded } => {
-                info!(%message_id, %service, "waiting: a deployment of this service is in progress");
+                info!(%message_id, service = %shown, "waiting: a deployment of this service is in progress");
                 if let Some(mut older) = superseded {
                     older.action = Action::Settle(Outcome::Superseded {
                         reason: format!(
-                            "message {message_id}, sent after this one, waits for service '{service}'; only the newest waiting message is deployed"
+                            "message {message_id}, sent after this one, waits for service {shown}; only the newest waiting message is deployed"
                         ),
                     });
                     self.spawn(ctx, None, older);
@@ -95,7 +97,7 @@ impl Workers {
             } => {
                 job.action = Action::Settle(Outcome::Superseded {
                     reason: format!(
-                        "message {newer_message_id}, sent after this one, was already deployed to service '{service}'; deploying this older one would undo it"
+                        "message {newer_message_id}, sent after this one, was already deployed to or waits for service {shown}; deploying this older one would undo it"
                     ),
                 });
                 self.spawn(ctx, None, job);
