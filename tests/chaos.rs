@@ -117,6 +117,38 @@ async fn a_message_that_arrives_while_the_worker_stops_is_given_back_at_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn waiting_messages_are_given_back_at_once_on_stop_not_after_the_grace() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    // A rollout of minutes, so the grace does not end early because the deployment settled.
+    let mut worker =
+        WorkerProcess::start(&bed, &[("SHUTDOWN_GRACE", "5m"), ("ECS_TIMEOUT", "10m")]);
+    let deploying = bed.send_web("nginx:1.28", "slow:60000").await;
+    worker.wait_for("updated the service; watching the rollout", |_| true);
+    let waiting = bed.send_web("nginx:1.29", "healthy").await;
+    worker.wait_for(
+        "waiting: a deployment of this service is in progress",
+        |l| l["message_id"] == waiting.as_str(),
+    );
+
+    worker.signal("TERM");
+    // Given back while the deployment in flight still has minutes of grace.
+    worker.wait_for("released unsettled: another worker resumes it", |l| {
+        l["message_id"] == waiting.as_str()
+    });
+    assert!(worker.running(), "still in its grace");
+    assert!(
+        worker
+            .lines_with("released unsettled: another worker resumes it")
+            .iter()
+            .all(|l| l["message_id"] != deploying.as_str()),
+        "the deployment in flight keeps its message through the grace"
+    );
+    worker.signal("INT");
+    assert_eq!(worker.wait_exit(), Some(130));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_second_signal_exits_at_once_deleting_nothing() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;

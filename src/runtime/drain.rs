@@ -1,6 +1,6 @@
-//! The drain on stop: receive no more, let deployments in flight settle for `SHUTDOWN_GRACE`, give back
-//! waiting and unsettled messages and whatever the receive in flight brings, and let queued notifications
-//! go out; a second stop request ends it at once.
+//! The drain on stop: receive no more, give waiting messages back at once, let deployments in flight settle
+//! for `SHUTDOWN_GRACE`, give back the unsettled ones and whatever the receive in flight brings, and let
+//! queued notifications go out; a second stop request ends it at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,16 +43,24 @@ pub(super) async fn drain(
         .into_iter()
         .map(|job| job.message.message_id)
         .collect();
-    let mut to_release: Vec<(String, String)> = waiting
+    let waiting: Vec<(String, String)> = waiting
         .iter()
         .filter_map(|id| Some((id.clone(), ctx.in_flight.take(id)?)))
         .collect();
     info!(
         in_flight = workers.tasks.len(),
-        waiting = to_release.len(),
+        waiting = waiting.len(),
         grace = %humantime::format_duration(ctx.config.shutdown_grace),
         "stop requested: no more messages are received; deployments in flight get SHUTDOWN_GRACE to settle"
     );
+    // Nothing runs for the waiting ones: another worker may have them at once, not after the grace.
+    if !waiting.is_empty() {
+        tokio::select! {
+            biased;
+            () = shutdown.forced() => return Stop::Forced,
+            () = release(&ctx.queue, &waiting) => {}
+        }
+    }
     let grace = tokio::time::sleep(ctx.config.shutdown_grace);
     tokio::pin!(grace);
     loop {
@@ -88,7 +96,7 @@ pub(super) async fn drain(
             received = receive => give_back(&ctx, received).await,
         }
     }
-    to_release.extend(ctx.in_flight.take_all());
+    let to_release = ctx.in_flight.take_all();
     if !to_release.is_empty() {
         tokio::select! {
             biased;
