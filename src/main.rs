@@ -13,7 +13,8 @@ use tracing_subscriber::EnvFilter;
 
 /// Exit code for a missing or invalid setting, before any AWS call.
 const EXIT_CONFIG: u8 = 2;
-/// Exit code for a failure retrying cannot fix (the queue does not exist, HTTP_LISTEN is taken).
+/// Exit code for a failure retrying cannot fix (the queue or the cluster does not exist, HTTP_LISTEN is
+/// taken).
 const EXIT_FAILURE: u8 = 1;
 /// Exit code after a second stop signal: unsettled messages were left to reappear (128 + SIGINT).
 const EXIT_FORCED: u8 = 130;
@@ -35,8 +36,8 @@ struct Cli {
 enum Command {
     /// Run the worker: receive deployment messages and roll them out (the default).
     ///
-    /// Exit codes: 0 stopped by SIGTERM/SIGINT, 1 the queue does not exist or HTTP_LISTEN cannot be
-    /// listened on, 2 a missing or invalid variable, 130 a second stop signal.
+    /// Exit codes: 0 stopped by SIGTERM/SIGINT, 1 the queue or ECS_CLUSTER's cluster does not exist or
+    /// HTTP_LISTEN cannot be listened on, 2 a missing or invalid variable, 130 a second stop signal.
     Run,
     // The other subcommands' help is their arguments' documentation.
     Validate(cli::validate::Args),

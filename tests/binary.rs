@@ -326,3 +326,22 @@ async fn logs_are_text_or_json_lines_filtered_by_rust_log() {
     let status = child.wait().expect("the worker exits");
     assert_eq!(status.code(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_that_does_not_exist_stops_the_worker_with_exit_1_naming_ecs_cluster() {
+    let bed = Bed::start(true).await;
+    let mut worker = common::WorkerProcess::start(&bed, &[("ECS_CLUSTER", "prodd")]);
+    // Within the report deadline; a worker that goes on receiving fails here.
+    assert_eq!(worker.wait_exit(), Some(1), "{}", worker.log_text());
+    let stopping = worker.wait_for("stopping", |_| true);
+    let error = stopping["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("ECS_CLUSTER") && error.contains("prodd"),
+        "{error}"
+    );
+    assert_eq!(
+        bed.bed.sim.calls("DescribeServices"),
+        0,
+        "no message was tried"
+    );
+}

@@ -278,10 +278,12 @@ async fn every_rejection_goes_to_the_dead_letter_queue_with_its_reason() {
 async fn without_a_dead_letter_queue_rejections_are_logged_and_deleted() {
     let bed = Bed::start(false).await;
     bed.service("web", 1, (true, true)).await;
-    // An unknown cluster is the worker's configuration against the message's service: ECS refuses it.
-    let mut worker = bed.start_worker(bed.config(&[("ECS_CLUSTER", "elsewhere")]));
+    // A cluster the message picks and ECS does not have: ECS refuses it.
+    let mut worker = bed.start_worker(bed.config(&[("ALLOWED_CLUSTERS", "default,elsewhere")]));
 
-    bed.send_web("nginx:1.28", "healthy").await;
+    let body = task_definition("web", "nginx:1.28", "healthy").to_string();
+    bed.send(&body, &[("service", "web"), ("cluster", "elsewhere")])
+        .await;
     bed.send("{", &[("service", "web")]).await;
     let mut reasons = Vec::new();
     for _ in 0..2 {

@@ -57,6 +57,21 @@ impl Ecs {
         &self.cluster
     }
 
+    /// The cluster's status (`ACTIVE`, `INACTIVE`, ...), or `None` when ECS has no such cluster.
+    pub async fn cluster_status(&self) -> Result<Option<String>, AwsError> {
+        let out = self
+            .client
+            .describe_clusters()
+            .clusters(&self.cluster)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeClusters", e))?;
+        Ok(out
+            .clusters()
+            .first()
+            .map(|c| c.status().unwrap_or("UNKNOWN").to_owned()))
+    }
+
     /// The service, or `None` when the cluster has no such service.
     pub async fn describe_service(
         &self,

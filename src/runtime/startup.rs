@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
 use crate::decide::outcome::Report;
@@ -35,6 +36,9 @@ pub enum WorkerError {
     /// `HTTP_LISTEN` cannot be listened on.
     #[error("{0}")]
     Listen(String),
+    /// `ECS_CLUSTER` names no active cluster.
+    #[error("ECS_CLUSTER: {0}")]
+    ClusterMissing(String),
 }
 
 /// What the worker shares with every deployment it runs.
@@ -109,6 +113,12 @@ pub(super) async fn start(
         found = resolve_dead_letter_queue(&queue) => found?,
     };
     health.contact();
+    let cluster = Ecs::new(clients.ecs.clone(), &config.cluster);
+    tokio::select! {
+        biased;
+        () = shutdown.requested() => return Ok(None),
+        checked = check_cluster(&cluster) => checked?,
+    };
     let identity = tokio::select! {
         biased;
         () = shutdown.requested() => return Ok(None),
@@ -191,6 +201,43 @@ async fn resolve_dead_letter_queue(queue: &Queue) -> Result<Option<DeadLetterQue
             Err(e) => {
                 let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
                 warn!(error = %e, retry_in = ?delay, "cannot read the queue's redrive policy");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}
+
+/// Checks that `ECS_CLUSTER` is an active cluster, retrying while ECS is unreachable: a mistyped name stops
+/// the worker at start instead of rejecting every message. Without permission to ask (an IAM policy from
+/// before the check), it says so and goes on.
+async fn check_cluster(ecs: &Ecs) -> Result<(), WorkerError> {
+    let mut backoff = receive_backoff();
+    loop {
+        match ecs.cluster_status().await {
+            Ok(Some(status)) if status == "ACTIVE" => return Ok(()),
+            Ok(Some(status)) => {
+                return Err(WorkerError::ClusterMissing(format!(
+                    "cluster '{}' is {status}, not ACTIVE",
+                    ecs.cluster()
+                )));
+            }
+            Ok(None) => {
+                return Err(WorkerError::ClusterMissing(format!(
+                    "cluster '{}' does not exist",
+                    ecs.cluster()
+                )));
+            }
+            Err(e)
+                if e.code
+                    .as_deref()
+                    .is_some_and(|c| c.contains("AccessDenied")) =>
+            {
+                warn!(error = %e, "cannot check ECS_CLUSTER (allow ecs:DescribeClusters); going on");
+                return Ok(());
+            }
+            Err(e) => {
+                let delay = backoff.next().unwrap_or(MAX_RECEIVE_BACKOFF);
+                warn!(error = %e, retry_in = ?delay, "cannot check ECS_CLUSTER");
                 tokio::time::sleep(delay).await;
             }
         }
