@@ -422,6 +422,41 @@ async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn someone_elses_new_deployment_of_our_own_revision_is_followed_to_its_end() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send_web("nginx:slow", "slow:300").await;
+    // Once the worker's update is in (web:2), someone forces a new deployment of that same revision.
+    bed.wait_for_task_definition("web", "web:2").await;
+    bed.ecs
+        .update_service()
+        .service("web")
+        .force_new_deployment(true)
+        .send()
+        .await
+        .expect("someone's forced new deployment");
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        report.new_task_definition.as_deref().map(short),
+        Some("web:2")
+    );
+    assert_eq!(
+        bed.running_task_definitions("web")
+            .await
+            .iter()
+            .map(|t| short(t))
+            .collect::<Vec<_>>(),
+        ["web:2", "web:2"]
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 2, "no rollback");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn another_update_supersedes_the_rollout_and_nothing_is_rolled_back() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;

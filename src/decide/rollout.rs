@@ -96,14 +96,19 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
             service.status
         )));
     }
-    let ours = service
-        .deployments
-        .iter()
-        .find(|d| match &goal.deployment_id {
-            Some(id) => &d.id == id,
-            None => d.task_definition == goal.task_definition,
-        });
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
+    // A PRIMARY deployment of the goal's own task definition is followed even when someone else started it
+    // (a forced new deployment of the same revision): the service is still headed where the message asked.
+    let ours = match primary {
+        Some(p) if p.task_definition == goal.task_definition => Some(p),
+        _ => service
+            .deployments
+            .iter()
+            .find(|d| match &goal.deployment_id {
+                Some(id) => &d.id == id,
+                None => d.task_definition == goal.task_definition,
+            }),
+    };
     let ours_is_primary = matches!((ours, primary), (Some(o), Some(p)) if o.id == p.id);
     if !ours_is_primary {
         let Some(primary) = primary else {
@@ -199,9 +204,7 @@ pub fn needs_tasks(service: &ServiceState, goal: &Goal) -> bool {
     }
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
     primary.is_some_and(|p| {
-        goal.deployment_id
-            .as_ref()
-            .map_or(p.task_definition == goal.task_definition, |id| &p.id == id)
+        (p.task_definition == goal.task_definition || goal.deployment_id.as_ref() == Some(&p.id))
             && p.rollout_state.as_deref() != Some("FAILED")
             && ecs_says_done(service, p)
     })

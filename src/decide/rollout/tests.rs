@@ -241,6 +241,29 @@ fn verdicts() {
             Superseded,
         ),
         (
+            "someone forced a new deployment of our revision: it is followed",
+            observe(
+                2,
+                vec![
+                    deployment("forced", "PRIMARY", NEW, Some("IN_PROGRESS"), 0),
+                    deployment("new", "ACTIVE", NEW, Some("IN_PROGRESS"), 2),
+                ],
+                vec![],
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
+            "someone's new deployment of our revision completed",
+            observe(
+                2,
+                vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
+                healthy_new(),
+            ),
+            goal(&["web"]),
+            Done,
+        ),
+        (
             "service deleted",
             Observation {
                 service: None,
@@ -331,6 +354,11 @@ fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
             "another deployment is primary",
             vec![deployment("other", "PRIMARY", OTHER, Some("COMPLETED"), 2)],
             false,
+        ),
+        (
+            "someone's new deployment of our revision completed",
+            vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
+            true,
         ),
         (
             "no rollout state, settled",
