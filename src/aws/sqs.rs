@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
+use aws_sdk_sqs::config::timeout::TimeoutConfig;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName,
@@ -152,6 +153,28 @@ impl Queue {
         messages: &[(String, String)],
         visibility: Duration,
     ) -> Result<Vec<VisibilityFailure>, AwsError> {
+        self.change_visibility_within(messages, visibility, None)
+            .await
+    }
+
+    /// [`Queue::change_visibility`], giving up (retries included) after `within`: an extension that comes
+    /// too late is of no use, and the next one should be tried while the visibility still lasts.
+    pub async fn extend_visibility(
+        &self,
+        messages: &[(String, String)],
+        visibility: Duration,
+        within: Duration,
+    ) -> Result<Vec<VisibilityFailure>, AwsError> {
+        self.change_visibility_within(messages, visibility, Some(within))
+            .await
+    }
+
+    async fn change_visibility_within(
+        &self,
+        messages: &[(String, String)],
+        visibility: Duration,
+        within: Option<Duration>,
+    ) -> Result<Vec<VisibilityFailure>, AwsError> {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
@@ -173,6 +196,17 @@ impl Queue {
             .change_message_visibility_batch()
             .queue_url(&self.url)
             .set_entries(Some(entries))
+            .customize()
+            .config_override(
+                within.map_or_else(aws_sdk_sqs::config::Builder::default, |within| {
+                    aws_sdk_sqs::config::Builder::default().timeout_config(
+                        TimeoutConfig::builder()
+                            .operation_timeout(within)
+                            .operation_attempt_timeout(within)
+                            .build(),
+                    )
+                }),
+            )
             .send()
             .await
             .map_err(|e| AwsError::new("ChangeMessageVisibilityBatch", e))?;

@@ -43,10 +43,6 @@ pub(super) async fn drain(
         .into_iter()
         .map(|job| job.message.message_id)
         .collect();
-    let waiting: Vec<(String, String)> = waiting
-        .iter()
-        .filter_map(|id| Some((id.clone(), ctx.in_flight.take(id)?)))
-        .collect();
     info!(
         in_flight = workers.tasks.len(),
         waiting = waiting.len(),
@@ -58,7 +54,7 @@ pub(super) async fn drain(
         tokio::select! {
             biased;
             () = shutdown.forced() => return Stop::Forced,
-            () = release(&ctx.queue, &waiting) => {}
+            () = ctx.in_flight.release(&ctx.queue, &waiting) => {}
         }
     }
     let grace = tokio::time::sleep(ctx.config.shutdown_grace);
@@ -96,13 +92,11 @@ pub(super) async fn drain(
             received = receive => give_back(&ctx, received).await,
         }
     }
-    let to_release = ctx.in_flight.take_all();
-    if !to_release.is_empty() {
-        tokio::select! {
-            biased;
-            () = shutdown.forced() => return Stop::Forced,
-            () = release(&ctx.queue, &to_release) => {}
-        }
+    // The heartbeat stops before this last release, so no extension can hide a released message again.
+    tokio::select! {
+        biased;
+        () = shutdown.forced() => return Stop::Forced,
+        () = ctx.in_flight.release_all(&ctx.queue) => {}
     }
     // Every deployment task ended, so this is the last notifier: its sinks finish what is queued.
     drop(ctx);

@@ -1,12 +1,15 @@
 //! The messages this worker holds (deploying, or waiting for their service), the heartbeat that keeps
 //! them hidden from other receivers for as long as they are held, and their release to another receiver.
+//!
+//! An extension and a release of the same message must never cross: an extension that reaches SQS after
+//! the release would hide the message again for a whole visibility timeout. Both go through one gate, and
+//! the final release stops the heartbeat for good before it gives anything back.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::aws::sqs::{MAX_BATCH, Queue};
 use crate::ops::health::Health;
@@ -22,6 +25,9 @@ const RELEASE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct InFlight {
     /// Message id -> the delivery's state.
     held: Arc<Mutex<HashMap<String, Held>>>,
+    /// Held by the heartbeat while it extends and by a release while it gives messages back, so the two
+    /// never cross; `true` once the heartbeat stopped for good.
+    gate: Arc<tokio::sync::Mutex<bool>>,
 }
 
 /// One held message.
@@ -55,12 +61,32 @@ impl InFlight {
         self.lock().remove(message_id).map(|h| h.receipt_handle)
     }
 
-    /// Every held message (message id, receipt handle), to release them.
-    pub fn take_all(&self) -> Vec<(String, String)> {
+    /// Every held message (message id, receipt handle).
+    fn take_all(&self) -> Vec<(String, String)> {
         self.lock()
             .drain()
             .map(|(id, h)| (id, h.receipt_handle))
             .collect()
+    }
+
+    /// Stops holding these messages and gives them to another receiver at once; an extension in flight
+    /// finishes first.
+    pub async fn release(&self, queue: &Queue, message_ids: &[String]) {
+        let _gate = self.gate.lock().await;
+        let handles: Vec<(String, String)> = message_ids
+            .iter()
+            .filter_map(|id| Some((id.clone(), self.take(id)?)))
+            .collect();
+        release(queue, &handles).await;
+    }
+
+    /// Stops the heartbeat for good (after the extension in flight, if any), then gives every message
+    /// still held to another receiver: what a stopping worker does last.
+    pub async fn release_all(&self, queue: &Queue) {
+        let mut stopped = self.gate.lock().await;
+        *stopped = true;
+        let handles = self.take_all();
+        release(queue, &handles).await;
     }
 
     /// How many messages are held.
@@ -82,9 +108,15 @@ impl InFlight {
             .collect()
     }
 
-    fn mark_lost(&self, message_id: &str) {
-        if let Some(held) = self.lock().get_mut(message_id) {
-            held.lost = true;
+    /// Marks the delivery with this receipt handle lost; `false` when the message is no longer held under
+    /// that handle (it was settled, or delivered again), so nothing was lost.
+    fn mark_lost(&self, message_id: &str, receipt_handle: &str) -> bool {
+        match self.lock().get_mut(message_id) {
+            Some(held) if held.receipt_handle == receipt_handle => {
+                held.lost = true;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -94,38 +126,45 @@ impl InFlight {
     }
 }
 
-/// Extends every held message's visibility to `visibility` every third of it, in batches of ten; after a
-/// failure it tries again soon, while the visibility still lasts. Runs until dropped.
+/// Extends every held message's visibility to `visibility` every third of it, in batches of ten, each
+/// call given up after a sixth of it; after a failure it tries again soon, while the visibility still
+/// lasts. Runs until the final release stops it.
 /// Each successful extension counts as contact with SQS for `health`.
-pub async fn heartbeat(
-    queue: Queue,
-    in_flight: InFlight,
-    visibility: Duration,
-    health: Health,
-) -> Infallible {
+pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration, health: Health) {
     let period = visibility / 3;
+    let within = period / 2;
     let mut pause = period;
     let mut failing: Option<String> = None;
     loop {
         tokio::time::sleep(pause).await;
+        let gate = in_flight.gate.lock().await;
+        if *gate {
+            return;
+        }
         let mut trouble: Option<String> = None;
         for batch in in_flight.extendable().chunks(MAX_BATCH) {
-            match queue.change_visibility(batch, visibility).await {
+            match queue.extend_visibility(batch, visibility, within).await {
                 Ok(failures) => {
                     health.contact();
                     for failure in failures {
-                        if failure.lost() {
+                        let handle = batch
+                            .iter()
+                            .find(|(id, _)| id == &failure.message_id)
+                            .map_or("", |(_, handle)| handle.as_str());
+                        if !failure.lost() {
+                            trouble = Some(format!("{}: {}", failure.code, failure.message));
+                        } else if in_flight.mark_lost(&failure.message_id, handle) {
                             error!(message_id = %failure.message_id, code = %failure.code, reason = %failure.message,
                                 "lost hold of the message: its visibility could not be extended and another receiver may get it; the deployment goes on, and a redelivery resumes it rather than deploying twice");
-                            in_flight.mark_lost(&failure.message_id);
                         } else {
-                            trouble = Some(format!("{}: {}", failure.code, failure.message));
+                            debug!(message_id = %failure.message_id, code = %failure.code, "not extended: the message was settled or delivered again meanwhile");
                         }
                     }
                 }
                 Err(e) => trouble = Some(e.to_string()),
             }
         }
+        drop(gate);
         match (&trouble, &failing) {
             (Some(now), previous) if previous.as_ref() != Some(now) => {
                 warn!(error = %now, "cannot extend the visibility of messages in progress; retrying soon");
@@ -185,7 +224,8 @@ mod tests {
         assert!(in_flight.hold("m1", "r1"));
         assert!(!in_flight.hold("m1", "r2"));
         assert!(in_flight.hold("m2", "r3"));
-        in_flight.mark_lost("m2");
+        assert!(!in_flight.mark_lost("m2", "r-old"));
+        assert!(in_flight.mark_lost("m2", "r3"));
         assert_eq!(in_flight.extendable(), [("m1".into(), "r2".into())]);
         assert_eq!(in_flight.take("m1").as_deref(), Some("r2"));
         assert_eq!(in_flight.take("m1"), None);

@@ -17,7 +17,6 @@ use crate::decide::message::{
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
 use crate::runtime::deploy::{Delivery, Record};
-use crate::runtime::inflight::release;
 use crate::runtime::startup::Context;
 
 /// One received message and what to do with it.
@@ -141,9 +140,9 @@ async fn settle(
 ) -> bool {
     if disposition == Disposition::LeaveForRedelivery {
         // Still held: it is released, or reappears, for a later try.
-        if let Some(handle) = ctx.in_flight.take(&message.message_id) {
-            release(&ctx.queue, &[(message.message_id.clone(), handle)]).await;
-        }
+        ctx.in_flight
+            .release(&ctx.queue, std::slice::from_ref(&message.message_id))
+            .await;
         return false;
     }
     if let (Disposition::DeadLetter, Some(dlq)) = (disposition, &ctx.dead_letter_queue)

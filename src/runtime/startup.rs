@@ -2,7 +2,6 @@
 //! deployer with its guard, the heartbeat and the notification sinks, gathered into the context every
 //! deployment shares.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -80,7 +79,7 @@ pub(super) struct Background {
     /// The HTTP endpoint, when `HTTP_LISTEN` is set.
     _endpoint: Option<AbortOnDrop<()>>,
     /// The heartbeat that keeps held messages hidden.
-    _heartbeat: AbortOnDrop<Infallible>,
+    _heartbeat: AbortOnDrop<()>,
 }
 
 /// Starts everything the worker needs before it receives: the endpoint first (so a health check sees a

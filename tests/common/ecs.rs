@@ -64,6 +64,9 @@ impl Bed {
             .await
             .expect("create the service");
         testbed::wait_until("the service's first rollout", REPORT_DEADLINE, || async {
+            if self.manual_clock {
+                self.bed.sim.advance(10);
+            }
             let service = self.describe(name).await?;
             let done = service.deployments().len() == 1
                 && service.deployments()[0].rollout_state().map(|s| s.as_str())

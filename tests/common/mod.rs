@@ -1,7 +1,8 @@
 //! The end-to-end harness: moto (SQS) and ecs-sim (ECS, real-time ticks) per test, a deployment queue,
 //! services to deploy, and the worker running through the library's entry point. By job: [`queue`]
 //! (queues, sending, queue assertions), [`ecs`] (task definitions and services), [`worker`] (the worker in
-//! this process or as the real binary, and other runs of the binary), [`http`] (a local webhook receiver).
+//! this process or as the real binary, and other runs of the binary), [`http`] (a local webhook receiver),
+//! [`proxy`] (a recording proxy in front of SQS).
 
 #![allow(dead_code)]
 
@@ -11,6 +12,7 @@ use testbed::TestBed;
 
 pub mod ecs;
 pub mod http;
+pub mod proxy;
 pub mod queue;
 pub mod worker;
 
@@ -19,6 +21,8 @@ pub mod worker;
 pub use ecs::{short, task_definition};
 #[allow(unused_imports)]
 pub use http::HttpReceiver;
+#[allow(unused_imports)]
+pub use proxy::{Event, Hold, SqsProxy};
 #[allow(unused_imports)]
 pub use worker::{CliRun, RunningWorker, WorkerProcess, cli};
 
@@ -43,13 +47,21 @@ pub struct Bed {
     pub queue_url: String,
     /// Its dead-letter queue, when created with one.
     pub dlq_url: Option<String>,
+    /// Whether ecs-sim's time moves only when the test advances it.
+    pub manual_clock: bool,
 }
 
 impl Bed {
     /// Starts moto and ecs-sim, creates the `default` cluster and a deployment queue (with a dead-letter
     /// queue when `dead_letter_queue`).
     pub async fn start(dead_letter_queue: bool) -> Self {
-        let bed = TestBed::start(Some(TICK));
+        Self::start_with_clock(dead_letter_queue, Some(TICK)).await
+    }
+
+    /// [`Bed::start`] with `tick` of real time per simulated second; `None`: time moves only when the test
+    /// advances it (the bed's own helpers advance it while they wait).
+    pub async fn start_with_clock(dead_letter_queue: bool, tick: Option<Duration>) -> Self {
+        let bed = TestBed::start(tick);
         let sqs = testbed::sqs_client(&bed.moto.endpoint());
         let ecs = testbed::ecs_client(&bed.sim.endpoint());
         let sns = testbed::sns_client(&bed.moto.endpoint());
@@ -65,6 +77,7 @@ impl Bed {
             sns,
             queue_url,
             dlq_url,
+            manual_clock: tick.is_none(),
         }
     }
 }
