@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Bed, Event, Hold, SqsProxy, WorkerProcess, short, task_definition};
+use common::{Bed, Event, Hold, Proxy, WorkerProcess, short, task_definition};
 use ecs_deployment::Report;
 use ecs_deployment::decide::outcome::{Outcome, Rollback};
 use serde_json::json;
@@ -404,7 +404,7 @@ fn saw(events: &[Event], what: impl Fn(&Event) -> bool) -> bool {
 async fn a_message_released_on_stop_is_not_hidden_again_by_an_extension_on_its_way() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    let proxy = SqsProxy::start(&bed.bed.moto.endpoint()).await;
+    let proxy = Proxy::start(&bed.bed.moto.endpoint()).await;
     // Every extension takes 2.5 s to reach SQS, unless the message was given up before that.
     proxy.hold(Hold::ExtensionsUntilSettled(Duration::from_millis(2500)));
     let worker = bed.start_worker_through(
@@ -447,7 +447,7 @@ async fn a_settled_message_whose_extension_was_on_its_way_is_not_called_a_lost_h
     // Time in ecs-sim moves only when the test says, so the rollout ends while an extension is on its way.
     let bed = Bed::start_with_clock(true, None).await;
     bed.service("web", 1, (true, true)).await;
-    let proxy = SqsProxy::start(&bed.bed.moto.endpoint()).await;
+    let proxy = Proxy::start(&bed.bed.moto.endpoint()).await;
     proxy.hold(Hold::ExtensionsUntilSettled(Duration::from_millis(2500)));
     let mut worker = WorkerProcess::start(
         &bed,
@@ -492,7 +492,7 @@ async fn a_settled_message_whose_extension_was_on_its_way_is_not_called_a_lost_h
 async fn an_extension_that_hangs_is_given_up_and_tried_again_before_the_hold_lapses() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    let proxy = SqsProxy::start(&bed.bed.moto.endpoint()).await;
+    let proxy = Proxy::start(&bed.bed.moto.endpoint()).await;
     // The first extension never gets an answer; SQS itself would have kept the message hidden for 6 s.
     proxy.hold(Hold::FirstExtensionForever);
     let worker = bed.start_worker_through(

@@ -5,7 +5,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{Bed, short, task_definition};
+use common::{Bed, Proxy, short, task_definition};
 use ecs_deployment::decide::outcome::{Disposition, Outcome, Rollback};
 use serde_json::json;
 
@@ -342,6 +342,82 @@ async fn a_crash_with_the_circuit_breaker_is_rolled_back_by_ecs() {
         "ECS rolled back; the worker must not"
     );
     bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stopped_tasks_are_read_only_for_the_deployments_revision() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    // Earlier deployments left stopped tasks in the service.
+    for _ in 0..2 {
+        bed.ecs
+            .update_service()
+            .service("web")
+            .force_new_deployment(true)
+            .send()
+            .await
+            .expect("force a new deployment");
+        testbed::wait_until("the forced deployment", common::REPORT_DEADLINE, || async {
+            let service = bed.describe("web").await?;
+            let done = service.deployments().len() == 1
+                && service.deployments()[0].rollout_state().map(|s| s.as_str())
+                    == Some("COMPLETED");
+            done.then_some(())
+        })
+        .await;
+    }
+    let earlier: Vec<String> = testbed::service_tasks(&bed.ecs, "web", "STOPPED")
+        .await
+        .into_iter()
+        .filter_map(|t| t.task_arn)
+        .collect();
+    assert_eq!(earlier.len(), 4, "{earlier:?}");
+    let proxy = Proxy::start(&bed.bed.sim.endpoint()).await;
+    let mut worker = bed.start_worker_with_ecs_through(bed.config(&[]), &proxy);
+
+    bed.send_web("nginx:broken", "crash").await;
+    let report = worker.next_report().await;
+
+    let Outcome::Failed { reason, rollback } = &report.outcome else {
+        panic!("expected a failure, got {report:?}");
+    };
+    assert_eq!(rollback, &Rollback::CompletedByEcs, "{reason}");
+    assert!(
+        reason.contains("Essential container"),
+        "the stopped tasks' reason is quoted: {reason}"
+    );
+    let ours: Vec<String> = testbed::service_tasks(&bed.ecs, "web", "STOPPED")
+        .await
+        .into_iter()
+        .filter(|t| t.task_definition_arn().map(short) == Some("web:2"))
+        .filter_map(|t| t.started_by)
+        .collect();
+    let deployment = ours.first().expect("stopped tasks of web:2");
+    let stopped_listings: Vec<_> = proxy
+        .calls("ListTasks")
+        .into_iter()
+        .filter(|c| c["desiredStatus"] == "STOPPED")
+        .collect();
+    assert!(!stopped_listings.is_empty(), "the stopped tasks were read");
+    for listing in &stopped_listings {
+        assert_eq!(listing["startedBy"], deployment.as_str(), "{listing}");
+        assert!(listing.get("serviceName").is_none(), "{listing}");
+    }
+    let described: Vec<String> = proxy
+        .calls("DescribeTasks")
+        .iter()
+        .flat_map(|c| c["tasks"].as_array().cloned().unwrap_or_default())
+        .filter_map(|t| t.as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        earlier.iter().all(|t| !described.contains(t)),
+        "tasks of earlier deployments were described: {described:?}"
+    );
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v1.clone(), v1.clone()]
+    );
     worker.stop().await;
 }
 

@@ -162,6 +162,8 @@ impl<'a> Watch<'a> {
         let mut last_progress = String::from("no answer from ECS yet");
         let mut last_error: Option<String> = None;
         let mut failed_tasks = 0;
+        // The deployment whose stopped tasks say why: the one UpdateService started, or as ECS lists it.
+        let mut deployment_id = goal.deployment_id.clone();
         let mut backoff = error_backoff(settings.poll_interval);
         loop {
             let observed = tokio::time::timeout_at(deadline, self.observe(goal)).await;
@@ -173,15 +175,18 @@ impl<'a> Watch<'a> {
                     }
                     backoff = error_backoff(settings.poll_interval);
                     let verdict = judge(&observation, goal);
-                    let ours_failed = observation
+                    let ours = observation
                         .service
                         .iter()
                         .flat_map(|s| &s.deployments)
-                        .find(|d| d.task_definition == goal.task_definition)
-                        .map_or(0, |d| d.failed_tasks);
+                        .find(|d| d.task_definition == goal.task_definition);
+                    let ours_failed = ours.map_or(0, |d| d.failed_tasks);
+                    if let Some(ours) = ours {
+                        deployment_id = Some(ours.id.clone());
+                    }
                     if ours_failed > failed_tasks || matches!(verdict, Verdict::Failed(_)) {
                         failed_tasks = ours_failed;
-                        self.report_stopped_tasks(&goal.task_definition, deadline)
+                        self.report_stopped_tasks(deployment_id.as_deref(), goal, deadline)
                             .await;
                     }
                     match verdict {
@@ -211,7 +216,8 @@ impl<'a> Watch<'a> {
                     last_progress = format!("{last_progress} (then: {error})");
                 }
                 if failed_tasks == 0 {
-                    self.report_stopped_tasks(&goal.task_definition, now).await;
+                    self.report_stopped_tasks(deployment_id.as_deref(), goal, now)
+                        .await;
                 }
                 return WatchEnd::TimedOut(last_progress);
             }
@@ -250,11 +256,22 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// Logs and notes the stopped tasks not seen before; the read ends by `deadline` (or, when that has
-    /// just passed, [`EVIDENCE_GRACE`] from now), whatever ECS does.
-    async fn report_stopped_tasks(&mut self, task_definition: &str, deadline: Instant) {
+    /// Logs and notes the stopped tasks of `deployment_id` (on the goal's task definition) not seen before;
+    /// the read ends by `deadline` (or, when that has just passed, [`EVIDENCE_GRACE`] from now), whatever
+    /// ECS does. Without a deployment id, ECS never listed the deployment: there is nothing to read.
+    async fn report_stopped_tasks(
+        &mut self,
+        deployment_id: Option<&str>,
+        goal: &Goal,
+        deadline: Instant,
+    ) {
+        let Some(deployment_id) = deployment_id else {
+            return;
+        };
         let by = deadline.max(Instant::now() + EVIDENCE_GRACE);
-        let read = self.ecs.stopped_tasks(self.service, task_definition);
+        let read = self
+            .ecs
+            .stopped_tasks(deployment_id, &goal.task_definition, &self.seen_stopped);
         match tokio::time::timeout_at(by, read).await {
             Err(_elapsed) => {
                 warn!("reading the stopped tasks took too long; going on without them")

@@ -2,7 +2,7 @@
 //! services to deploy, and the worker running through the library's entry point. By job: [`queue`]
 //! (queues, sending, queue assertions), [`ecs`] (task definitions and services), [`worker`] (the worker in
 //! this process or as the real binary, and other runs of the binary), [`http`] (a local webhook receiver),
-//! [`proxy`] (a recording proxy in front of SQS).
+//! [`proxy`] (a recording proxy in front of SQS or ECS).
 
 #![allow(dead_code)]
 
@@ -22,7 +22,7 @@ pub use ecs::{short, task_definition};
 #[allow(unused_imports)]
 pub use http::HttpReceiver;
 #[allow(unused_imports)]
-pub use proxy::{Event, Hold, SqsProxy};
+pub use proxy::{Event, Hold, Proxy};
 #[allow(unused_imports)]
 pub use worker::{CliRun, RunningWorker, WorkerProcess, cli};
 

@@ -1,5 +1,5 @@
-//! A recording HTTP proxy in front of moto's SQS, which can hold the worker's visibility extensions the way
-//! a slow network would, and records in order what SQS answered.
+//! A recording HTTP proxy in front of moto's SQS or ecs-sim: records every call in order, and for SQS what
+//! it answered; it can hold the worker's visibility extensions the way a slow network would.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,10 +42,12 @@ pub enum Event {
     Deleted(Vec<String>),
     /// SQS delivered these messages (message id, receipt handle).
     Received(Vec<(String, String)>),
+    /// A call arrived: its operation (from `X-Amz-Target`, without the service prefix) and its JSON body.
+    Call(String, Value),
 }
 
-/// The proxy: point the worker's SQS endpoint at [`SqsProxy::url`].
-pub struct SqsProxy {
+/// The proxy: point the worker's endpoint at [`Proxy::url`].
+pub struct Proxy {
     /// Its URL.
     pub url: String,
     /// What it does and saw, shared with the server.
@@ -56,7 +58,7 @@ pub struct SqsProxy {
 
 /// The proxy's state.
 struct Shared {
-    /// moto's endpoint.
+    /// The endpoint it stands in front of.
     upstream: String,
     /// The client requests are forwarded with.
     client: reqwest::Client,
@@ -139,7 +141,7 @@ fn kind(headers: &HeaderMap, body: &[u8]) -> Kind {
     }
 }
 
-impl SqsProxy {
+impl Proxy {
     /// Starts on a free loopback port in front of `upstream`, holding nothing.
     pub async fn start(upstream: &str) -> Self {
         let (changed, _) = watch::channel(0);
@@ -194,6 +196,17 @@ impl SqsProxy {
         );
     }
 
+    /// The JSON bodies of the calls of `operation` so far.
+    pub fn calls(&self, operation: &str) -> Vec<Value> {
+        self.events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Call(op, body) if op == operation => Some(body),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Receipt handles SQS extended after it had answered their release: a message given back and then
     /// hidden again.
     pub fn extended_after_release(&self) -> Vec<String> {
@@ -212,13 +225,13 @@ impl SqsProxy {
     }
 }
 
-impl Drop for SqsProxy {
+impl Drop for Proxy {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-/// Forwards one request to moto, holding it first when asked to. The forwarding runs on its own, so a
+/// Forwards one request upstream, holding it first when asked to. The forwarding runs on its own, so a
 /// request the worker gave up on still reaches SQS, as it would over a real network.
 async fn forward(
     State(state): State<Arc<Shared>>,
@@ -229,6 +242,16 @@ async fn forward(
 ) -> Response {
     let (answer, answered) = oneshot::channel();
     tokio::spawn(async move {
+        let operation = headers
+            .get("x-amz-target")
+            .and_then(|t| t.to_str().ok())
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or_default()
+            .to_owned();
+        state.record(Event::Call(
+            operation,
+            serde_json::from_slice(&body).unwrap_or(Value::Null),
+        ));
         let kind = kind(&headers, &body);
         if let Kind::Visibility(handles, seconds) = &kind
             && *seconds > 0

@@ -13,7 +13,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{Bed, REPORT_DEADLINE, SqsProxy};
+use super::{Bed, Proxy, REPORT_DEADLINE};
 
 /// A worker running in this process.
 pub struct RunningWorker {
@@ -79,14 +79,25 @@ impl Bed {
 
     /// Starts the worker with `config`, learning who it is through `sts`.
     pub fn start_worker_with_sts(&self, config: Config, sts: aws_sdk_sts::Client) -> RunningWorker {
-        self.start_worker_with(config, self.sqs.clone(), sts)
+        self.start_worker_with(config, self.sqs.clone(), self.ecs.clone(), sts)
     }
 
     /// Starts the worker with `config`, reaching SQS through `proxy`.
-    pub fn start_worker_through(&self, config: Config, proxy: &SqsProxy) -> RunningWorker {
+    pub fn start_worker_through(&self, config: Config, proxy: &Proxy) -> RunningWorker {
         self.start_worker_with(
             config,
             testbed::sqs_client(&proxy.url),
+            self.ecs.clone(),
+            testbed::sts_client(&self.bed.moto.endpoint()),
+        )
+    }
+
+    /// Starts the worker with `config`, reaching ECS through `proxy`.
+    pub fn start_worker_with_ecs_through(&self, config: Config, proxy: &Proxy) -> RunningWorker {
+        self.start_worker_with(
+            config,
+            self.sqs.clone(),
+            testbed::ecs_client(&proxy.url),
             testbed::sts_client(&self.bed.moto.endpoint()),
         )
     }
@@ -95,9 +106,10 @@ impl Bed {
         &self,
         config: Config,
         sqs: aws_sdk_sqs::Client,
+        ecs: aws_sdk_ecs::Client,
         sts: aws_sdk_sts::Client,
     ) -> RunningWorker {
-        let clients = Clients::from_clients(sqs, self.ecs.clone(), self.sns.clone(), sts);
+        let clients = Clients::from_clients(sqs, ecs, self.sns.clone(), sts);
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();

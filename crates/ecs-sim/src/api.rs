@@ -474,6 +474,17 @@ fn list_tasks(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     let family = req.get("family").and_then(Value::as_str);
     let started_by = req.get("startedBy").and_then(Value::as_str);
     let launch_type = req.get("launchType").and_then(Value::as_str);
+    let on_instance = req.get("containerInstance").is_some();
+    // "When you specify startedBy as the filter, it must be the only filter that you use"; the desired
+    // status, which always applies (RUNNING by default), is not counted as one.
+    if started_by.is_some()
+        && (service.is_some() || family.is_some() || launch_type.is_some() || on_instance)
+    {
+        return Err(ApiError::invalid_parameter(
+            "startedBy must be the only filter: it cannot be combined with serviceName, family, \
+             containerInstance or launchType.",
+        ));
+    }
     let want_running = match req
         .get("desiredStatus")
         .and_then(Value::as_str)
@@ -483,7 +494,6 @@ fn list_tasks(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         "STOPPED" => Some(false),
         _ => None,
     };
-    let on_instance = req.get("containerInstance").is_some();
     let arns: Vec<String> = cluster
         .tasks
         .values()

@@ -328,6 +328,31 @@ async fn list_tasks_filters_and_paginates() {
         count(bed.ecs.list_tasks().desired_status(DesiredStatus::Stopped)).await,
         0
     );
+    assert_eq!(
+        count(
+            bed.ecs
+                .list_tasks()
+                .started_by(&a_deployment)
+                .desired_status(DesiredStatus::Stopped)
+        )
+        .await,
+        0
+    );
+    let err = bed
+        .ecs
+        .list_tasks()
+        .started_by(&a_deployment)
+        .service_name("a")
+        .send()
+        .await
+        .expect_err("startedBy with another filter");
+    let err = err.into_service_error();
+    assert!(err.is_invalid_parameter_exception(), "{err:?}");
+    assert!(
+        err.to_string()
+            .contains("startedBy must be the only filter"),
+        "{err}"
+    );
 
     // Pages of 2 by hand, then through the SDK's paginator.
     let mut seen = BTreeSet::new();
@@ -392,6 +417,17 @@ async fn list_tasks_filters_and_paginates() {
         )
         .await,
         5
+    );
+    assert_eq!(
+        count(
+            bed.ecs
+                .list_tasks()
+                .started_by(&a_deployment)
+                .desired_status(DesiredStatus::Stopped)
+        )
+        .await,
+        5,
+        "a deployment's stopped tasks, by its id"
     );
 
     let described = bed

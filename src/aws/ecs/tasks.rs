@@ -1,5 +1,7 @@
 //! The tasks of a service ECS has: the ones it wants running, for judging a rollout and showing it, and
-//! the ones that stopped, for why; every listing read for a bounded number of pages.
+//! the ones of one deployment that stopped, for why; every listing read for a bounded number of pages.
+
+use std::collections::BTreeSet;
 
 use aws_sdk_ecs::types::DesiredStatus;
 
@@ -13,7 +15,7 @@ const DESCRIBE_TASKS_BATCH: usize = 100;
 /// The most pages of a service's running tasks read (100 tasks a page): past any service's size, so an
 /// endpoint that never stops paging cannot hold a deployment.
 const MAX_RUNNING_PAGES: usize = 60;
-/// The most pages of a service's stopped tasks read for their reasons: the first 500 say enough.
+/// The most pages of a deployment's stopped tasks read for their reasons: the first 500 say enough.
 const MAX_STOPPED_PAGES: usize = 5;
 
 impl Ecs {
@@ -47,18 +49,25 @@ impl Ecs {
             .and_then(|g| g.strip_prefix("service:"))
             .map(str::to_owned))
     }
-    /// The service's stopped tasks that ran `task_definition`, with their reasons.
+    /// The stopped tasks that the deployment `deployment_id` started on `task_definition`, with their
+    /// reasons, leaving out the ones in `seen`: ECS lists a deployment's tasks by their `startedBy`, so a
+    /// large service's other tasks are neither listed nor described, and none is described twice.
     pub async fn stopped_tasks(
         &self,
-        service: &str,
+        deployment_id: &str,
         task_definition: &str,
+        seen: &BTreeSet<String>,
     ) -> Result<Vec<StoppedTask>, AwsError> {
-        Ok(self
-            .tasks(
-                service,
+        let arns = self
+            .task_arns(
+                Listing::StartedBy(deployment_id),
                 DesiredStatus::Stopped,
                 Pages::AtMost(MAX_STOPPED_PAGES),
             )
+            .await?;
+        let new: Vec<String> = arns.into_iter().filter(|a| !seen.contains(a)).collect();
+        Ok(self
+            .describe(&new)
             .await?
             .iter()
             .filter(|t| t.task_definition_arn() == Some(task_definition))
@@ -87,16 +96,31 @@ impl Ecs {
         desired: DesiredStatus,
         pages_limit: Pages,
     ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+        let arns = self
+            .task_arns(Listing::Service(service), desired, pages_limit)
+            .await?;
+        self.describe(&arns).await
+    }
+
+    async fn task_arns(
+        &self,
+        listing: Listing<'_>,
+        desired: DesiredStatus,
+        pages_limit: Pages,
+    ) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut read = 0;
-        let mut pages = self
+        let request = self
             .client
             .list_tasks()
             .cluster(&self.cluster)
-            .service_name(service)
-            .desired_status(desired)
-            .into_paginator()
-            .send();
+            .desired_status(desired);
+        // ECS takes `startedBy` only as the one filter.
+        let request = match listing {
+            Listing::Service(service) => request.service_name(service),
+            Listing::StartedBy(started_by) => request.started_by(started_by),
+        };
+        let mut pages = request.into_paginator().send();
         while let Some(page) = pages.next().await {
             if let Pages::AllOf(most) = pages_limit
                 && read == most
@@ -115,6 +139,10 @@ impl Ecs {
                 break;
             }
         }
+        Ok(arns)
+    }
+
+    async fn describe(&self, arns: &[String]) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
         let mut tasks = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
             let out = self
@@ -129,6 +157,15 @@ impl Ecs {
         }
         Ok(tasks)
     }
+}
+
+/// Which tasks a listing asks for.
+#[derive(Debug, Clone, Copy)]
+enum Listing<'a> {
+    /// A service's.
+    Service(&'a str),
+    /// One deployment's (the deployment id is the tasks' `startedBy`).
+    StartedBy(&'a str),
 }
 
 /// How many pages of a listing to read.
