@@ -6,6 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_ecs::types::Tag;
 use common::{Bed, Event, Hold, Proxy, WorkerProcess, short, task_definition};
 use ecs_deployment::Report;
 use ecs_deployment::decide::outcome::{Outcome, Rollback};
@@ -530,5 +531,125 @@ async fn an_extension_that_hangs_is_given_up_and_tried_again_before_the_hold_lap
             saw(e, |e| matches!(e, Event::Extended(_)))
         })
         .await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deployment_id_is_recorded_even_when_ecs_fails_the_first_tries() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    // More failures than the SDK's own retries of one call absorb.
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "TagResource", "kind": "error500", "count": 4}));
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send_web("nginx:1.28", "healthy").await;
+    let report = worker.next_report().await;
+
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    let revision = report.new_task_definition.expect("the new revision");
+    let (_, marks) = bed.tags(&revision);
+    assert!(
+        marks
+            .get("ecs-deployment:deployment-id")
+            .is_some_and(|d| d.starts_with("ecs-svc/")),
+        "{marks:?}"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redelivery_never_points_the_service_back_after_someone_deployed_since() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    // An earlier delivery of the message registered web:2 with its marks and pointed the service at it,
+    // then its worker died before recording the deployment; the message is delivered again.
+    let id = bed.send_web("nginx:1.28", "healthy").await;
+    let received = bed
+        .sqs
+        .receive_message()
+        .queue_url(&bed.queue_url)
+        .send()
+        .await
+        .expect("receive");
+    let handle = received.messages()[0]
+        .receipt_handle()
+        .expect("receipt handle")
+        .to_owned();
+    bed.sqs
+        .change_message_visibility()
+        .queue_url(&bed.queue_url)
+        .receipt_handle(handle)
+        .visibility_timeout(0)
+        .send()
+        .await
+        .expect("give the message back");
+    let v2 = bed.register("web", "nginx:1.28", "healthy").await;
+    bed.ecs
+        .tag_resource()
+        .resource_arn(&v2)
+        .tags(
+            Tag::builder()
+                .key("ecs-deployment:message-id")
+                .value(&id)
+                .build(),
+        )
+        .tags(
+            Tag::builder()
+                .key("ecs-deployment:previous-task-definition")
+                .value(&v1)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("mark web:2 as the message's");
+    // Then someone deployed web:3, and that rollout is over: ECS lists no deployment of web:2 any more.
+    let v3 = bed.register("web", "nginx:1.29", "healthy").await;
+    for revision in [&v2, &v3] {
+        bed.ecs
+            .update_service()
+            .service("web")
+            .task_definition(revision)
+            .send()
+            .await
+            .expect("update the service");
+        testbed::wait_until("the rollout", common::REPORT_DEADLINE, || async {
+            let service = bed.describe("web").await?;
+            let done = service.deployments().len() == 1
+                && service.deployments()[0].rollout_state().map(|s| s.as_str())
+                    == Some("COMPLETED");
+            done.then_some(())
+        })
+        .await;
+    }
+    let updates = bed.bed.sim.calls("UpdateService");
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    let report = worker.next_report().await;
+
+    assert_eq!(report.message_id, id);
+    let Outcome::Superseded { reason } = &report.outcome else {
+        panic!("expected superseded, got {report:?}");
+    };
+    assert!(
+        reason.contains("web:2") && reason.contains("web:3") && reason.contains("earlier delivery"),
+        "{reason}"
+    );
+    assert_eq!(
+        bed.bed.sim.calls("UpdateService"),
+        updates,
+        "not updated back"
+    );
+    assert_eq!(bed.revisions("web"), 3, "nothing registered");
+    assert_eq!(
+        bed.running_task_definitions("web")
+            .await
+            .iter()
+            .map(|t| short(t))
+            .collect::<Vec<_>>(),
+        ["web:3", "web:3"]
+    );
+    bed.assert_queue_empty().await;
     worker.stop().await;
 }

@@ -7,6 +7,7 @@
 //! the deployment id too. A redelivered message looks for its revision first and resumes from what the tags
 //! and the service show, instead of registering a second revision or starting the rollout again.
 
+use crate::decide::names::short_arn;
 use crate::decide::service::ServiceState;
 
 /// Every tag the worker writes starts with this; a producer's tags with it are dropped, so a body copied
@@ -101,6 +102,17 @@ pub enum Plan {
         /// What the service ran before, as recorded.
         previous_task_definition: Option<String>,
     },
+    /// The revision is registered but the service was never pointed at it, and the service no longer runs
+    /// what it ran then: someone deployed since, and updating it now would undo that. Settled as
+    /// superseded.
+    Superseded {
+        /// The revision registered on an earlier delivery.
+        task_definition: String,
+        /// What the service ran then, as recorded.
+        previous_task_definition: Option<String>,
+        /// What the service runs now (its PRIMARY deployment's task definition), when it says.
+        now: Option<String>,
+    },
     /// The service was pointed at the revision: watch that rollout, wherever it got to.
     Watch {
         /// The revision registered on an earlier delivery.
@@ -117,7 +129,10 @@ pub enum Plan {
 ///
 /// A recorded deployment id, or a deployment of the service running the revision, means the service was
 /// pointed at it: the rollout is watched, never started again (the watch tells a finished, rolled back or
-/// superseded rollout apart). Otherwise the revision is registered but unused, and the service is updated.
+/// superseded rollout apart). Otherwise the revision is registered but unused, and the service is updated
+/// only while it still runs the revision recorded as the one before; if it runs anything else (or nothing
+/// was recorded), the service may have been pointed at the revision and deployed over since, and the
+/// message is superseded rather than allowed to undo a newer deployment.
 pub fn plan(marked: Option<&Marked>, service: &ServiceState) -> Plan {
     let Some(marked) = marked else {
         return Plan::Register;
@@ -126,16 +141,47 @@ pub fn plan(marked: Option<&Marked>, service: &ServiceState) -> Plan {
         .deployments
         .iter()
         .find(|d| d.task_definition == marked.task_definition);
+    let now = service
+        .deployments
+        .iter()
+        .find(|d| d.status == "PRIMARY")
+        .map(|d| d.task_definition.clone());
     match (&marked.deployment_id, running) {
-        (None, None) => Plan::Update {
+        (None, None) if now.is_some() && now == marked.previous_task_definition => Plan::Update {
             task_definition: marked.task_definition.clone(),
             previous_task_definition: marked.previous_task_definition.clone(),
+        },
+        (None, None) => Plan::Superseded {
+            task_definition: marked.task_definition.clone(),
+            previous_task_definition: marked.previous_task_definition.clone(),
+            now,
         },
         (recorded, found) => Plan::Watch {
             task_definition: marked.task_definition.clone(),
             previous_task_definition: marked.previous_task_definition.clone(),
             deployment_id: recorded.clone().or_else(|| found.map(|d| d.id.clone())),
         },
+    }
+}
+
+/// Why a redelivery does not update the service: see [`Plan::Superseded`].
+pub fn superseded_reason(task_definition: &str, before: Option<&str>, now: Option<&str>) -> String {
+    let now = now.map_or_else(
+        || "no task definition".to_owned(),
+        |n| short_arn(n).to_owned(),
+    );
+    match before {
+        Some(before) => format!(
+            "superseded: {} was registered on an earlier delivery while the service ran {}; it now runs {now}, so it is not updated to {}, which would undo a newer deployment",
+            short_arn(task_definition),
+            short_arn(before),
+            short_arn(task_definition)
+        ),
+        None => format!(
+            "superseded: {} was registered on an earlier delivery, with no record of what the service ran then; it now runs {now}, and is not updated to {}, which could undo a newer deployment",
+            short_arn(task_definition),
+            short_arn(task_definition)
+        ),
     }
 }
 
@@ -146,6 +192,7 @@ mod tests {
 
     const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
     const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+    const OTHER: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:3";
 
     fn service(deployments: &[(&str, &str)]) -> ServiceState {
         ServiceState {
@@ -204,6 +251,29 @@ mod tests {
                 Some(marked(None)),
                 service(&[("d2", NEW), ("d1", OLD)]),
                 watch(Some("d2")),
+            ),
+            (
+                "updated, not tagged, and someone deployed since: not updated back",
+                Some(marked(None)),
+                service(&[("d3", OTHER)]),
+                Plan::Superseded {
+                    task_definition: NEW.into(),
+                    previous_task_definition: Some(OLD.into()),
+                    now: Some(OTHER.into()),
+                },
+            ),
+            (
+                "registered with nothing recorded as before: not updated",
+                Some(Marked {
+                    previous_task_definition: None,
+                    ..marked(None)
+                }),
+                service(&[("d1", OLD)]),
+                Plan::Superseded {
+                    task_definition: NEW.into(),
+                    previous_task_definition: None,
+                    now: Some(OLD.into()),
+                },
             ),
             (
                 "updated and tagged, rollout in progress",

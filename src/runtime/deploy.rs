@@ -244,6 +244,21 @@ impl Deployer {
                     deployment_id,
                 }
             }
+            Plan::Superseded {
+                task_definition,
+                previous_task_definition,
+                now,
+            } => {
+                record.previous_task_definition = previous_task_definition.clone();
+                record.new_task_definition = Some(task_definition.clone());
+                return Ok(Outcome::Superseded {
+                    reason: marker::superseded_reason(
+                        &task_definition,
+                        previous_task_definition.as_deref(),
+                        now.as_deref(),
+                    ),
+                });
+            }
             Plan::Watch {
                 task_definition,
                 previous_task_definition,

@@ -57,16 +57,16 @@ pub async fn point_service(
         ecs.update_service(service, task_definition)
     })
     .await?;
-    if let Some(id) = &deployment_id
-        && let Err(e) = ecs
-            .tag(
-                task_definition,
-                marker::DEPLOYMENT_TAG,
-                &marker::tag_value(id),
-            )
-            .await
+    // Retried like every other call: a redelivery without it can only find the deployment while ECS still
+    // lists it, and otherwise settles as superseded instead of updating the service again.
+    let tag = deployment_id.as_deref().map(marker::tag_value);
+    if let Some(tag) = &tag
+        && let Err(outcome) = retrying(poll_interval, deadline, || {
+            ecs.tag(task_definition, marker::DEPLOYMENT_TAG, tag)
+        })
+        .await
     {
-        warn!(error = %e, "cannot record the deployment on the revision; a redelivery finds it by the service's deployments");
+        warn!(error = %outcome.reason(), "cannot record the deployment on the revision; a redelivery finds it by the service's deployments while ECS lists it");
     }
     info!(
         deployment = deployment_id.as_deref().unwrap_or("unknown"),
