@@ -17,7 +17,9 @@
 //!      ([`decide::members`] reads them), [`decide::refusal`] says why not.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
 //!      the service ([`decide::service`]) and its tasks; [`decide::rollout::ecs_says_done`] is ECS's own
-//!      view, which `send --wait` uses too.
+//!      view, which `send --wait` uses too; [`decide::history`] remembers what earlier reads and
+//!      UpdateService's answer showed, so a read that is behind (ECS's reads are eventually consistent) is
+//!      no news.
 //!    - [`decide::ending`]: how a watch's end becomes an outcome, and whether to roll back;
 //!      [`decide::evidence`]: ECS's words worth quoting.
 //!    - [`decide::outcome`]: how a deployment ended, and **what happens to this message**

@@ -138,12 +138,13 @@ impl Ecs {
             })
     }
 
-    /// Points the service at `task_definition` and returns the id of the deployment ECS started.
+    /// Points the service at `task_definition`; gives the service as ECS's answer shows it, the deployment
+    /// it started among its deployments.
     pub async fn update_service(
         &self,
         service: &str,
         task_definition: &str,
-    ) -> Result<Option<String>, AwsError> {
+    ) -> Result<Option<ServiceState>, AwsError> {
         let out = self
             .client
             .update_service()
@@ -153,14 +154,7 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| AwsError::new("UpdateService", e))?;
-        Ok(out.service().and_then(|s| {
-            s.deployments()
-                .iter()
-                .find(|d| {
-                    d.status() == Some("PRIMARY") && d.task_definition() == Some(task_definition)
-                })
-                .and_then(|d| d.id().map(str::to_owned))
-        }))
+        Ok(out.service().map(service_state))
     }
 
     /// The revision of `family` registered for `message_id`, looked for among the family's newest ACTIVE

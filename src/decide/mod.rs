@@ -9,6 +9,7 @@ pub mod ending;
 pub mod escalation;
 pub mod evidence;
 pub mod guard;
+pub mod history;
 pub mod marker;
 pub mod members;
 pub mod message;

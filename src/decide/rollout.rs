@@ -8,6 +8,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::decide::history::History;
 use crate::decide::names::short_arn;
 use crate::decide::service::{DeploymentState, ServiceState, TaskState};
 
@@ -33,6 +34,29 @@ pub struct Goal {
     pub previous_task_definition: Option<String>,
     /// Containers with a health check: tasks count only once these are HEALTHY.
     pub health_checked: BTreeSet<String>,
+}
+
+/// Notes in `history` what `observation` showed of the rollout to `goal`.
+pub fn remember(history: &mut History, observation: &Observation, goal: &Goal) {
+    if let Some(service) = &observation.service {
+        history.note(
+            service,
+            goal.deployment_id.as_deref(),
+            &goal.task_definition,
+        );
+    }
+}
+
+fn ours<'a>(
+    history: &History,
+    service: &'a ServiceState,
+    goal: &Goal,
+) -> Option<&'a DeploymentState> {
+    history.ours(
+        service,
+        goal.deployment_id.as_deref(),
+        &goal.task_definition,
+    )
 }
 
 /// What an observation says about the rollout.
@@ -85,8 +109,8 @@ impl Failure {
     }
 }
 
-/// Judges one observation against the goal.
-pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
+/// Judges one observation against the goal, given what earlier reads showed (see [`History`]).
+pub fn judge(observation: &Observation, goal: &Goal, history: &History) -> Verdict {
     let Some(service) = &observation.service else {
         return Verdict::Failed(Failure::ServiceGone("the service no longer exists".into()));
     };
@@ -97,46 +121,9 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
         )));
     }
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
-    // A PRIMARY deployment of the goal's own task definition is followed even when someone else started it
-    // (a forced new deployment of the same revision): the service is still headed where the message asked.
-    let ours = match primary {
-        Some(p) if p.task_definition == goal.task_definition => Some(p),
-        _ => service
-            .deployments
-            .iter()
-            .find(|d| match &goal.deployment_id {
-                Some(id) => &d.id == id,
-                None => d.task_definition == goal.task_definition,
-            }),
-    };
-    let ours_is_primary = matches!((ours, primary), (Some(o), Some(p)) if o.id == p.id);
-    if !ours_is_primary {
-        let Some(primary) = primary else {
-            return Verdict::InProgress("ECS lists no PRIMARY deployment yet".into());
-        };
-        let rolled_back = ours.is_some_and(|o| o.rollout_state.as_deref() == Some("FAILED"))
-            || goal.previous_task_definition.as_deref() == Some(&primary.task_definition);
-        return Verdict::Failed(if rolled_back {
-            Failure::RolledBackByEcs {
-                reason: ours
-                    .and_then(|o| o.rollout_state_reason.clone())
-                    .unwrap_or_else(|| {
-                        format!(
-                            "the service went back to {}",
-                            short_arn(&primary.task_definition)
-                        )
-                    }),
-                deployment_id: primary.id.clone(),
-                task_definition: primary.task_definition.clone(),
-            }
-        } else {
-            Failure::Superseded {
-                by_task_definition: primary.task_definition.clone(),
-            }
-        });
-    }
-    let Some(ours) = ours else {
-        return Verdict::InProgress("waiting for the deployment to appear".into());
+    let ours = match (ours(history, service, goal), primary) {
+        (Some(ours), Some(primary)) if ours.id == primary.id => ours,
+        (ours, primary) => return not_primary(ours, primary, goal, history),
     };
     if ours.rollout_state.as_deref() == Some("FAILED") {
         return Verdict::Failed(Failure::DeploymentFailed(
@@ -195,19 +182,63 @@ pub fn judge(observation: &Observation, goal: &Goal) -> Verdict {
     Verdict::InProgress(progress)
 }
 
+/// The verdict when the goal's deployment is not the PRIMARY one: not listed yet, a read behind, rolled
+/// back by ECS, or superseded.
+fn not_primary(
+    ours: Option<&DeploymentState>,
+    primary: Option<&DeploymentState>,
+    goal: &Goal,
+    history: &History,
+) -> Verdict {
+    let Some(primary) = primary else {
+        return Verdict::InProgress("ECS lists no PRIMARY deployment yet".into());
+    };
+    if ours.is_none() && history.seen.is_none() {
+        return Verdict::InProgress(format!(
+            "ECS does not list the deployment of {} yet",
+            short_arn(&goal.task_definition)
+        ));
+    }
+    if history.behind(primary) {
+        return Verdict::InProgress(
+            "ECS answered from before the update (its reads are eventually consistent); waiting for a newer read"
+                .into(),
+        );
+    }
+    let rolled_back = ours.is_some_and(|o| o.rollout_state.as_deref() == Some("FAILED"))
+        || goal.previous_task_definition.as_deref() == Some(&primary.task_definition);
+    Verdict::Failed(if rolled_back {
+        Failure::RolledBackByEcs {
+            reason: ours
+                .and_then(|o| o.rollout_state_reason.clone())
+                .unwrap_or_else(|| {
+                    format!(
+                        "the service went back to {}",
+                        short_arn(&primary.task_definition)
+                    )
+                }),
+            deployment_id: primary.id.clone(),
+            task_definition: primary.task_definition.clone(),
+        }
+    } else {
+        Failure::Superseded {
+            by_task_definition: primary.task_definition.clone(),
+        }
+    })
+}
+
 /// Whether the rollout needs the service's tasks read to be judged: only once ECS says the goal's
 /// deployment is done. Until then the service alone decides (in progress, failed, rolled back, superseded),
 /// so a rollout costs one shared DescribeServices per poll and no task reads.
-pub fn needs_tasks(service: &ServiceState, goal: &Goal) -> bool {
+pub fn needs_tasks(service: &ServiceState, goal: &Goal, history: &History) -> bool {
     if service.status != "ACTIVE" {
         return false;
     }
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
-    primary.is_some_and(|p| {
-        (p.task_definition == goal.task_definition || goal.deployment_id.as_ref() == Some(&p.id))
-            && p.rollout_state.as_deref() != Some("FAILED")
-            && ecs_says_done(service, p)
-    })
+    let ours = ours(history, service, goal);
+    matches!((primary, ours), (Some(p), Some(o)) if p.id == o.id
+        && p.rollout_state.as_deref() != Some("FAILED")
+        && ecs_says_done(service, p))
 }
 
 /// ECS's own view: the deployment is COMPLETED, or (without rollout states) it is the only one and runs as

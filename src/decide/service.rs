@@ -31,6 +31,8 @@ pub struct DeploymentState {
     pub pending_count: i32,
     /// Tasks of this deployment that failed to start, as counted by the circuit breaker.
     pub failed_tasks: i32,
+    /// When ECS created it (milliseconds since the epoch), when it says: which of two deployments is newer.
+    pub created_at_ms: Option<i64>,
 }
 
 /// One task of the service.

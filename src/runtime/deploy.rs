@@ -14,10 +14,13 @@ use tracing::info;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
+use crate::decide::history::{History, replaced};
 use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Target};
+use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
+use crate::decide::service::ServiceState;
 use crate::runtime::admission::{Guard, NotAdmitted};
 use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
@@ -71,6 +74,44 @@ struct Started {
     previous_task_definition: Option<String>,
     /// The deployment UpdateService started, when known.
     deployment_id: Option<String>,
+    /// What is known of the deployment and the ones before it, so a read behind is not taken for news.
+    history: History,
+}
+
+impl Started {
+    /// The rollout UpdateService started to `task_definition`, as its answer `after` shows it, on a service
+    /// a read showed as `before`, running `previous`. The answer outranks the read, which may be behind:
+    /// what the service ran until the update is the answer's newest other deployment.
+    fn by_update(
+        task_definition: String,
+        previous: Option<String>,
+        after: Option<&ServiceState>,
+        before: &ServiceState,
+    ) -> Self {
+        let known = before.deployments.iter().map(|d| d.id.clone());
+        let (history, replaced) = match after {
+            Some(after) => (
+                History::of_update(after, &task_definition, known),
+                replaced(after, &task_definition),
+            ),
+            None => (History::after(known), None),
+        };
+        if let Some(replaced) = &replaced
+            && previous.as_ref() != Some(replaced)
+        {
+            info!(
+                previous_task_definition = short_arn(replaced),
+                read_before = previous.as_deref().map(short_arn),
+                "the service ran another revision until the update than a read just before said; that one is what a rollback goes back to"
+            );
+        }
+        Self {
+            deployment_id: history.seen.as_ref().map(|(id, _)| id.clone()),
+            previous_task_definition: replaced.or(previous),
+            task_definition,
+            history,
+        }
+    }
 }
 
 impl Deployer {
@@ -222,12 +263,15 @@ impl Deployer {
                     register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
                 info!(task_definition = %arn, "registered the task definition");
                 record.new_task_definition = Some(arn.clone());
-                let deployment_id = point_service(ecs, pace.0, service, &arn, deadline).await?;
-                Started {
-                    task_definition: arn,
-                    previous_task_definition: current.task_definition.clone(),
-                    deployment_id,
-                }
+                let after = point_service(ecs, pace.0, service, &arn, deadline).await?;
+                let started = Started::by_update(
+                    arn,
+                    current.task_definition.clone(),
+                    after.as_ref(),
+                    &current.state,
+                );
+                record.previous_task_definition = started.previous_task_definition.clone();
+                started
             }
             Plan::Update {
                 task_definition,
@@ -236,13 +280,15 @@ impl Deployer {
                 info!(task_definition = %task_definition, "resuming: registered on an earlier delivery, the service was not updated yet");
                 record.previous_task_definition = previous_task_definition.clone();
                 record.new_task_definition = Some(task_definition.clone());
-                let deployment_id =
-                    point_service(ecs, pace.0, service, &task_definition, deadline).await?;
-                Started {
+                let after = point_service(ecs, pace.0, service, &task_definition, deadline).await?;
+                let started = Started::by_update(
                     task_definition,
                     previous_task_definition,
-                    deployment_id,
-                }
+                    after.as_ref(),
+                    &current.state,
+                );
+                record.previous_task_definition = started.previous_task_definition.clone();
+                started
             }
             Plan::Superseded {
                 task_definition,
@@ -267,10 +313,17 @@ impl Deployer {
                 info!(task_definition = %task_definition, deployment = deployment_id.as_deref().unwrap_or("unknown"), "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
                 record.previous_task_definition = previous_task_definition.clone();
                 record.new_task_definition = Some(task_definition.clone());
+                // ECS listed the deployment to an earlier delivery: not finding it now means it is over.
+                // Which of the service's deployments are older is not known any more.
+                let history = History {
+                    seen: deployment_id.clone().map(|id| (id, None)),
+                    ..History::default()
+                };
                 Started {
                     task_definition,
                     previous_task_definition,
                     deployment_id,
+                    history,
                 }
             }
         };
@@ -308,7 +361,7 @@ impl Deployer {
             health_checked: request.task_definition.health_checked_containers(),
         };
         Watch::new(ecs, &self.poller, service, seen_events, self.settings)
-            .to_outcome(goal)
+            .to_outcome(goal, started.history)
             .await
     }
 }

@@ -8,10 +8,12 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::aws::ecs::Ecs;
+use crate::decide::history::started;
 use crate::decide::marker;
 use crate::decide::message::DeploymentRequest;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
+use crate::decide::service::ServiceState;
 use crate::runtime::retry::retrying;
 
 /// Registers the request with the marker tags; retries throttled calls, and after any other failure
@@ -45,21 +47,25 @@ pub async fn register(
     .await
 }
 
-/// Points the service at the revision and records the deployment on it.
+/// Points the service at the revision and records the deployment on it; gives the service as ECS's
+/// answer shows it.
 pub async fn point_service(
     ecs: &Ecs,
     poll_interval: Duration,
     service: &str,
     task_definition: &str,
     deadline: Instant,
-) -> Result<Option<String>, Outcome> {
-    let deployment_id = retrying(poll_interval, deadline, || {
+) -> Result<Option<ServiceState>, Outcome> {
+    let after = retrying(poll_interval, deadline, || {
         ecs.update_service(service, task_definition)
     })
     .await?;
+    let deployment = after
+        .as_ref()
+        .and_then(|after| started(after, task_definition));
     // Retried like every other call: a redelivery without it can only find the deployment while ECS still
     // lists it, and otherwise settles as superseded instead of updating the service again.
-    let tag = deployment_id.as_deref().map(marker::tag_value);
+    let tag = deployment.map(|d| marker::tag_value(&d.id));
     if let Some(tag) = &tag
         && let Err(outcome) = retrying(poll_interval, deadline, || {
             ecs.tag(task_definition, marker::DEPLOYMENT_TAG, tag)
@@ -69,9 +75,9 @@ pub async fn point_service(
         warn!(error = %outcome.reason(), "cannot record the deployment on the revision; a redelivery finds it by the service's deployments while ECS lists it");
     }
     info!(
-        deployment = deployment_id.as_deref().unwrap_or("unknown"),
+        deployment = deployment.map_or("unknown", |d| d.id.as_str()),
         to = short_arn(task_definition),
         "updated the service; watching the rollout"
     );
-    Ok(deployment_id)
+    Ok(after)
 }

@@ -15,9 +15,10 @@ use crate::decide::ending::{
     Next, WatchEnd, after_watch, ecs_said, rollback_after, rollback_target,
 };
 use crate::decide::evidence::Evidence;
+use crate::decide::history::History;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::{Outcome, Rollback};
-use crate::decide::rollout::{Goal, Observation, Verdict, judge, needs_tasks};
+use crate::decide::rollout::{Goal, Observation, Verdict, judge, needs_tasks, remember};
 use crate::runtime::retry::{error_backoff, retrying};
 
 /// How long reading the stopped tasks may take past a deadline that just passed: enough to quote ECS.
@@ -73,11 +74,14 @@ impl<'a> Watch<'a> {
         }
     }
 
-    /// Watches the rollout to `goal` to its end and rolls back a failed one; gives the outcome and, on
-    /// failure, what ECS said.
-    pub async fn to_outcome(mut self, goal: Goal) -> (Outcome, Vec<String>) {
+    /// Watches the rollout to `goal` to its end, knowing what `history` says of it, and rolls back a failed
+    /// one; gives the outcome and, on failure, what ECS said.
+    pub async fn to_outcome(mut self, goal: Goal, mut history: History) -> (Outcome, Vec<String>) {
         let arn = goal.task_definition.clone();
-        let end = self.run(&goal).await;
+        let end = self.run(&goal, &mut history).await;
+        // Whatever the rollback starts is newer than every deployment seen so far.
+        let mut before_rollback = history.older;
+        before_rollback.extend(history.seen.map(|(id, _)| id));
         let outcome = match after_watch(end, &self.evidence, self.settings.timeout) {
             Next::Finish(outcome) => {
                 if outcome == Outcome::Deployed {
@@ -92,12 +96,15 @@ impl<'a> Watch<'a> {
             } => {
                 warn!(reason = %failed.reason, "the rollout failed; watching ECS's rollback");
                 let rollback_goal = Goal {
-                    deployment_id: Some(deployment_id),
+                    deployment_id: Some(deployment_id.clone()),
                     task_definition,
                     previous_task_definition: Some(arn),
                     health_checked: BTreeSet::new(),
                 };
-                let rollback = self.run_rollback(&rollback_goal).await;
+                // ECS's rollback was listed already: the read that showed the failure listed it.
+                let mut rollback_history = History::after(before_rollback);
+                rollback_history.seen = Some((deployment_id, None));
+                let rollback = self.run_rollback(&rollback_goal, rollback_history).await;
                 failed.with(rollback)
             }
             Next::RollBack(failed) => {
@@ -107,7 +114,11 @@ impl<'a> Watch<'a> {
                     warn!(reason = %failed.reason, "the rollout failed");
                 }
                 let rollback = self
-                    .roll_back(goal.previous_task_definition.as_deref(), &arn)
+                    .roll_back(
+                        goal.previous_task_definition.as_deref(),
+                        &arn,
+                        before_rollback,
+                    )
                     .await;
                 failed.with(rollback)
             }
@@ -116,8 +127,14 @@ impl<'a> Watch<'a> {
         (outcome, said)
     }
 
-    /// Points the service back at `previous` and watches that rollout by the same rules.
-    async fn roll_back(&mut self, previous: Option<&str>, failed: &str) -> Rollback {
+    /// Points the service back at `previous` and watches that rollout by the same rules; `older` are the
+    /// deployments seen before it.
+    async fn roll_back(
+        &mut self,
+        previous: Option<&str>,
+        failed: &str,
+        older: BTreeSet<String>,
+    ) -> Rollback {
         let previous = match rollback_target(self.settings.rollback_on_failure, previous) {
             Ok(previous) => previous,
             Err(rollback) => return rollback,
@@ -125,26 +142,30 @@ impl<'a> Watch<'a> {
         info!(to = short_arn(previous), "rolling the service back");
         let deadline = Instant::now() + self.settings.timeout;
         let (ecs, service) = (self.ecs, self.service);
-        let deployment_id = match retrying(self.settings.poll_interval, deadline, || {
+        let after = match retrying(self.settings.poll_interval, deadline, || {
             ecs.update_service(service, previous)
         })
         .await
         {
-            Ok(id) => id,
+            Ok(after) => after,
             Err(outcome) => return Rollback::Failed(outcome.reason()),
         };
+        let history = match &after {
+            Some(after) => History::of_update(after, previous, older),
+            None => History::after(older),
+        };
         let goal = Goal {
-            deployment_id,
+            deployment_id: history.seen.as_ref().map(|(id, _)| id.clone()),
             task_definition: previous.to_owned(),
             previous_task_definition: Some(failed.to_owned()),
             health_checked: BTreeSet::new(),
         };
-        self.run_rollback(&goal).await
+        self.run_rollback(&goal, history).await
     }
 
     /// Watches a rollback to its end and says what became of it.
-    pub async fn run_rollback(&mut self, goal: &Goal) -> Rollback {
-        let end = self.run(goal).await;
+    async fn run_rollback(&mut self, goal: &Goal, mut history: History) -> Rollback {
+        let end = self.run(goal, &mut history).await;
         if end == WatchEnd::Done {
             info!(
                 task_definition = short_arn(&goal.task_definition),
@@ -155,8 +176,8 @@ impl<'a> Watch<'a> {
     }
 
     /// Reads the rollout at every tick of the shared poller until it is done, failed, or the timeout
-    /// passed.
-    pub async fn run(&mut self, goal: &Goal) -> WatchEnd {
+    /// passed; `history` keeps what the reads showed, so a read behind an earlier one is no news.
+    async fn run(&mut self, goal: &Goal, history: &mut History) -> WatchEnd {
         let settings = self.settings;
         let deadline = Instant::now() + settings.timeout;
         let mut last_progress = String::from("no answer from ECS yet");
@@ -166,7 +187,7 @@ impl<'a> Watch<'a> {
         let mut deployment_id = goal.deployment_id.clone();
         let mut backoff = error_backoff(settings.poll_interval);
         loop {
-            let observed = tokio::time::timeout_at(deadline, self.observe(goal)).await;
+            let observed = tokio::time::timeout_at(deadline, self.observe(goal, history)).await;
             let pause = match observed {
                 Err(_elapsed) => None,
                 Ok(Ok(observation)) => {
@@ -174,7 +195,8 @@ impl<'a> Watch<'a> {
                         info!(%error, "ECS answers again");
                     }
                     backoff = error_backoff(settings.poll_interval);
-                    let verdict = judge(&observation, goal);
+                    remember(history, &observation, goal);
+                    let verdict = judge(&observation, goal, history);
                     let ours = observation
                         .service
                         .iter()
@@ -229,13 +251,13 @@ impl<'a> Watch<'a> {
     }
 
     /// The service at the poller's next tick, with its running tasks once ECS says the rollout is done.
-    async fn observe(&mut self, goal: &Goal) -> Result<Observation, AwsError> {
+    async fn observe(&mut self, goal: &Goal, history: &History) -> Result<Observation, AwsError> {
         let Some(described) = self.poller.next(self.ecs.cluster(), self.service).await? else {
             return Ok(Observation::default());
         };
         self.report_events(service_events(&described));
         let state = service_state(&described);
-        let tasks = if needs_tasks(&state, goal) {
+        let tasks = if needs_tasks(&state, goal, history) {
             Some(self.ecs.running_tasks(self.service).await?)
         } else {
             None

@@ -10,15 +10,17 @@
 //! - [`rollout`]: the per-second task lifecycle and rolling-update scheduler, circuit breaker included.
 //! - [`behaviour`]: the `ecs-sim.behaviour` docker label that decides what tasks do.
 //! - [`control`]: injected faults and call statistics.
+//! - [`lag`]: eventually consistent reads, which may see the state of a few simulated seconds ago.
 //! - [`error`]: ECS error codes and HTTP statuses.
 
 pub mod api;
 pub mod behaviour;
 pub mod control;
 pub mod error;
+pub mod lag;
 pub mod rollout;
 pub mod server;
 pub mod state;
 
-pub use server::{Config, SimServer, serve};
+pub use server::{Config, SimServer, StaleReads, serve};
 pub use state::Identity;

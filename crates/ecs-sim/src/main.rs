@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ecs_sim::{Config, Identity};
+use ecs_sim::{Config, Identity, StaleReads};
 use tracing_subscriber::EnvFilter;
 
 /// A simulator of the Amazon ECS control plane, speaking the AWS JSON 1.1 protocol.
@@ -27,6 +27,13 @@ struct Args {
     /// Account id in the ARNs it returns.
     #[arg(long, default_value = "123456789012")]
     account_id: String,
+    /// Eventually consistent reads: DescribeServices, ListTasks and DescribeTasks may see the state of up
+    /// to this many simulated seconds ago (0: always the present).
+    #[arg(long, default_value_t = 0)]
+    stale_reads: u64,
+    /// Seeds the lag of each read under --stale-reads, so a run can be repeated.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 #[tokio::main]
@@ -63,6 +70,10 @@ async fn main() -> ExitCode {
             region: args.region,
             account_id: args.account_id,
         },
+        stale_reads: Some(StaleReads {
+            max_lag_seconds: args.stale_reads,
+            seed: args.seed,
+        }),
     };
     match ecs_sim::serve(listener, config, stop).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -39,6 +39,9 @@ struct Failure {
 impl State {
     /// Advances the simulation by one simulated second.
     pub fn tick(&mut self) {
+        if let Some(lag) = &mut self.lag {
+            lag.record(self.now, &self.clusters);
+        }
         self.now += 1;
         let now = self.now;
         let State {

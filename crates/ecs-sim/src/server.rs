@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use crate::api;
 use crate::control::{Control, FaultSpec};
 use crate::error::ApiError;
+use crate::lag::{LAGGED_READS, Lag};
 use crate::state::{Identity, ServiceStatus, State};
 use ecs_model::model;
 
@@ -36,11 +37,32 @@ pub struct Config {
     pub tick: Option<Duration>,
     /// Region and account for ARNs.
     pub identity: Identity,
+    /// Eventually consistent reads from the start, if any (see [`crate::lag`]); `POST /_sim/stale-reads`
+    /// changes them later.
+    pub stale_reads: Option<StaleReads>,
+}
+
+/// Reads that may see the state of a few simulated seconds ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StaleReads {
+    /// The most simulated seconds a read may be behind; 0 turns lagging reads off.
+    pub max_lag_seconds: u64,
+    /// Seeds the choice of each read's lag, so a run can be repeated.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl StaleReads {
+    fn lag(self) -> Option<Lag> {
+        (self.max_lag_seconds > 0).then(|| Lag::new(self.max_lag_seconds, self.seed))
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
         Self {
+            stale_reads: None,
             tick: Some(Duration::from_secs(1)),
             identity: Identity {
                 region: "us-east-1".to_owned(),
@@ -69,8 +91,10 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let mut state = State::new(config.identity);
+    state.lag = config.stale_reads.and_then(StaleReads::lag);
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::new(config.identity)),
+        state: Mutex::new(state),
         control: Mutex::new(Control::default()),
     });
     let ticker = config
@@ -112,6 +136,7 @@ fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/_sim/services/delete", post(delete_service))
         .route("/_sim/advance", post(advance))
+        .route("/_sim/stale-reads", post(stale_reads))
         .with_state(shared)
 }
 
@@ -152,7 +177,14 @@ async fn ecs_api(
             }
         }
     };
-    let result = api::call(&mut lock(&shared.state), operation, &request);
+    let result = {
+        let mut state = lock(&shared.state);
+        if LAGGED_READS.contains(&operation) {
+            state.read(|state| api::call(state, operation, &request))
+        } else {
+            api::call(&mut state, operation, &request)
+        }
+    };
     match &result {
         Ok(_) => tracing::debug!(operation, "ok"),
         Err(error) => tracing::info!(operation, error = %error, "rejected"),
@@ -300,6 +332,15 @@ async fn advance(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Resp
         state.tick();
     }
     axum::Json(json!({"now": state.now})).into_response()
+}
+
+async fn stale_reads(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: StaleReads = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    lock(&shared.state).lag = request.lag();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 /// A simulator serving on a loopback port from a thread of its own; dropping it stops it.

@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::behaviour::Behaviour;
+use crate::lag::Lag;
 
 /// How many service events ECS keeps (newest first).
 const MAX_EVENTS: usize = 100;
@@ -39,6 +40,8 @@ pub struct State {
     pub clusters: BTreeMap<String, Cluster>,
     /// Task definition revisions by family, revision 1 first.
     pub families: BTreeMap<String, Vec<TaskDefinition>>,
+    /// Past states of the clusters that reads may see, when reads are eventually consistent.
+    pub lag: Option<Lag>,
 }
 
 impl State {
@@ -49,6 +52,7 @@ impl State {
             now: 0,
             clusters: BTreeMap::new(),
             families: BTreeMap::new(),
+            lag: None,
         }
     }
 }
@@ -71,7 +75,7 @@ pub fn split_revision(name: &str) -> Option<(&str, usize)> {
 }
 
 /// An ECS cluster with the services and tasks in it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Cluster {
     /// The cluster's name.
     pub name: String,
@@ -249,7 +253,7 @@ impl DeploymentConfiguration {
 }
 
 /// An ECS service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Service {
     /// The service's name.
     pub name: String,
@@ -372,7 +376,7 @@ impl RolloutState {
 }
 
 /// One deployment of a service: a task definition being rolled out or drained.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Deployment {
     /// `ecs-svc/<19 digits>`; tasks carry it in `startedBy`.
     pub id: String,
@@ -518,7 +522,7 @@ impl Health {
 }
 
 /// One task started by a service.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Task {
     /// 32 hex digits, the last part of its ARN.
     pub id: String,

@@ -336,6 +336,15 @@ impl Sim {
         );
     }
 
+    /// Makes reads eventually consistent: DescribeServices, ListTasks and DescribeTasks see the state of up
+    /// to `max_lag_seconds` simulated seconds ago, each read's lag drawn from `seed` (0 turns it off).
+    pub fn stale_reads(&self, max_lag_seconds: u64, seed: u64) {
+        self.control(
+            "/_sim/stale-reads",
+            serde_json::json!({"maxLagSeconds": max_lag_seconds, "seed": seed}),
+        );
+    }
+
     /// Runs `seconds` simulated seconds at once; returns the simulated clock.
     pub fn advance(&self, seconds: u64) -> u64 {
         self.control("/_sim/advance", serde_json::json!({"seconds": seconds}))["now"]

@@ -44,20 +44,22 @@ pub fn service_state(service: &Service) -> ServiceState {
     ServiceState {
         status: service.status().unwrap_or_default().to_owned(),
         desired_count: service.desired_count(),
-        deployments: service
-            .deployments()
-            .iter()
-            .map(|d| DeploymentState {
-                id: d.id().unwrap_or_default().to_owned(),
-                status: d.status().unwrap_or_default().to_owned(),
-                task_definition: d.task_definition().unwrap_or_default().to_owned(),
-                rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
-                rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
-                running_count: d.running_count(),
-                pending_count: d.pending_count(),
-                failed_tasks: d.failed_tasks(),
-            })
-            .collect(),
+        deployments: service.deployments().iter().map(deployment_state).collect(),
+    }
+}
+
+/// One deployment of a service as [`crate::decide::rollout`] judges it.
+pub fn deployment_state(d: &aws_sdk_ecs::types::Deployment) -> DeploymentState {
+    DeploymentState {
+        id: d.id().unwrap_or_default().to_owned(),
+        status: d.status().unwrap_or_default().to_owned(),
+        task_definition: d.task_definition().unwrap_or_default().to_owned(),
+        rollout_state: d.rollout_state().map(|s| s.as_str().to_owned()),
+        rollout_state_reason: d.rollout_state_reason().map(str::to_owned),
+        running_count: d.running_count(),
+        pending_count: d.pending_count(),
+        failed_tasks: d.failed_tasks(),
+        created_at_ms: d.created_at().and_then(|t| t.to_millis().ok()),
     }
 }
 

@@ -12,6 +12,7 @@ fn deployment(status: &str, td: &str, rollout: Option<&str>, running: i32) -> De
         running_count: running,
         pending_count: 0,
         failed_tasks: 0,
+        created_at_ms: None,
     }
 }
 

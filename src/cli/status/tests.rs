@@ -64,6 +64,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             running_count: 1,
             pending_count: 0,
             failed_tasks: 0,
+            created_at_ms: None,
         }],
     };
     let done = render(

@@ -31,6 +31,7 @@ fn deployment(
         running_count: running,
         pending_count: 0,
         failed_tasks: 0,
+        created_at_ms: None,
     }
 }
 
@@ -63,6 +64,17 @@ fn new_primary(rollout: Option<&str>, running: i32) -> DeploymentState {
 
 fn old_active(running: i32) -> DeploymentState {
     deployment("old", "ACTIVE", OLD, Some("COMPLETED"), running)
+}
+
+/// When the goal's deployment was created, in the tests.
+const CREATED: i64 = 1_000_000;
+
+/// A rollout whose deployment UpdateService listed, started while `ecs-svc/old` was the service's.
+fn history() -> History {
+    History {
+        seen: Some(("ecs-svc/new".into(), Some(CREATED))),
+        older: ["ecs-svc/old".to_owned()].into(),
+    }
 }
 
 #[derive(Debug, PartialEq)]
@@ -295,7 +307,7 @@ fn verdicts() {
         ),
     ];
     for (name, observation, goal, expected) in cases {
-        let verdict = judge(&observation, &goal);
+        let verdict = judge(&observation, &goal, &history());
         let got = match &verdict {
             Verdict::InProgress(_) => InProgress,
             Verdict::Done => Done,
@@ -319,7 +331,7 @@ fn progress_and_reasons_are_readable() {
         ],
     );
     assert_eq!(
-        judge(&obs, &goal(&["web"])),
+        judge(&obs, &goal(&["web"]), &history()),
         Verdict::InProgress(
             "1 running and healthy on web:2, 3 desired, 1 on other task definitions, rollout IN_PROGRESS".into()
         )
@@ -369,14 +381,118 @@ fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
     for (name, deployments, needed) in cases {
         let obs = observe(2, deployments, vec![]);
         let service = obs.service.as_ref().expect("a service");
-        assert_eq!(needs_tasks(service, &goal(&["web"])), needed, "{name}");
+        assert_eq!(
+            needs_tasks(service, &goal(&["web"]), &history()),
+            needed,
+            "{name}"
+        );
     }
     let unread = Observation {
         tasks: None,
         ..observe(2, vec![new_primary(Some("COMPLETED"), 2)], vec![])
     };
     assert_eq!(
-        judge(&unread, &goal(&["web"])),
+        judge(&unread, &goal(&["web"]), &history()),
         Verdict::InProgress("2 of 2 running on web:2 (ECS's count), rollout COMPLETED".into())
     );
+}
+
+#[test]
+fn a_read_behind_an_earlier_one_is_no_news() {
+    let old_primary = || deployment("old", "PRIMARY", OLD, Some("COMPLETED"), 2);
+    let created = |d: DeploymentState, at: i64| DeploymentState {
+        created_at_ms: Some(at),
+        ..d
+    };
+    let unseen = History {
+        seen: None,
+        ..history()
+    };
+    // (case, what the read shows, what is known, in progress or not)
+    let cases: Vec<(&str, Vec<DeploymentState>, History, bool)> = vec![
+        (
+            "right after the update, a read from before it",
+            vec![old_primary()],
+            unseen.clone(),
+            true,
+        ),
+        (
+            "not yet listed, and the PRIMARY is one nobody knew of",
+            vec![deployment("x", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0)],
+            History {
+                seen: None,
+                older: Default::default(),
+            },
+            true,
+        ),
+        (
+            "listed before, then a read from before the update",
+            vec![old_primary()],
+            history(),
+            true,
+        ),
+        (
+            "a PRIMARY created before ours, which the read before the update missed",
+            vec![created(
+                deployment("x", "PRIMARY", OTHER, Some("COMPLETED"), 2),
+                CREATED - 5,
+            )],
+            history(),
+            true,
+        ),
+        (
+            "a PRIMARY created after ours: superseded for real",
+            vec![created(
+                deployment("x", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0),
+                CREATED + 5,
+            )],
+            history(),
+            false,
+        ),
+        (
+            "ECS's rollback, a new deployment: rolled back for real",
+            vec![deployment(
+                "rollback",
+                "PRIMARY",
+                OLD,
+                Some("IN_PROGRESS"),
+                0,
+            )],
+            history(),
+            false,
+        ),
+    ];
+    for (name, deployments, history, in_progress) in cases {
+        let verdict = judge(&observe(2, deployments, vec![]), &goal(&["web"]), &history);
+        assert_eq!(
+            matches!(verdict, Verdict::InProgress(_)),
+            in_progress,
+            "{name}: {verdict:?}"
+        );
+    }
+}
+
+#[test]
+fn the_history_notes_the_deployment_once_a_read_lists_it() {
+    let mut known = History {
+        seen: None,
+        ..history()
+    };
+    let goal = goal(&["web"]);
+    remember(
+        &mut known,
+        &observe(2, vec![deployment("old", "PRIMARY", OLD, None, 2)], vec![]),
+        &goal,
+    );
+    assert_eq!(known.seen, None);
+    let ours = DeploymentState {
+        created_at_ms: Some(CREATED),
+        ..new_primary(Some("IN_PROGRESS"), 0)
+    };
+    remember(
+        &mut known,
+        &observe(2, vec![ours, old_active(2)], vec![]),
+        &goal,
+    );
+    assert_eq!(known.seen, Some(("ecs-svc/new".into(), Some(CREATED))));
 }
