@@ -5,6 +5,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_ecs::types::{DeploymentController, DeploymentControllerType};
 use common::{Bed, Proxy, short, task_definition};
 use ecs_deployment::decide::outcome::{Disposition, Outcome, Rollback};
 use serde_json::json;
@@ -853,5 +854,53 @@ async fn an_ecs_endpoint_that_hangs_cannot_hold_a_deployment_past_its_deadline()
     assert!(matches!(rollback, Rollback::Failed(_)), "{rollback:?}");
     bed.bed.sim.clear_faults();
     bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_deployed_by_codedeploy_or_task_sets_are_refused_before_anything_is_registered() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.register("web", "nginx:1.27", "healthy").await;
+    for (name, controller) in [
+        ("web", DeploymentControllerType::CodeDeploy),
+        ("edge", DeploymentControllerType::External),
+    ] {
+        let mut create = bed
+            .ecs
+            .create_service()
+            .service_name(name)
+            .desired_count(1)
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(controller.clone())
+                    .build()
+                    .expect("controller"),
+            );
+        if controller == DeploymentControllerType::CodeDeploy {
+            create = create.task_definition(&v1);
+        }
+        create.send().await.expect("create the service");
+    }
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    for (name, controller) in [("web", "CODE_DEPLOY"), ("edge", "EXTERNAL")] {
+        let body = task_definition("web", "nginx:1.28", "healthy").to_string();
+        bed.send(&body, &[("service", name)]).await;
+        let report = worker.next_report().await;
+        let Outcome::Rejected { reason } = &report.outcome else {
+            panic!("expected a rejection, got {report:?}");
+        };
+        assert!(
+            reason.contains(controller)
+                && reason.contains(name)
+                && reason.contains("service=false"),
+            "{reason}"
+        );
+        assert_eq!(report.disposition, Disposition::DeadLetter);
+    }
+    assert_eq!(bed.revisions("web"), 1, "nothing registered");
+    assert_eq!(bed.bed.sim.calls("RegisterTaskDefinition"), 1);
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 0);
+    assert_eq!(bed.dead_letters(2).await.len(), 2);
     worker.stop().await;
 }

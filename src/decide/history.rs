@@ -153,6 +153,7 @@ mod tests {
             status: "ACTIVE".into(),
             desired_count: 2,
             deployments,
+            deployment_controller: None,
         }
     }
 

@@ -207,6 +207,7 @@ mod tests {
                     ..DeploymentState::default()
                 })
                 .collect(),
+            deployment_controller: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! A service, its deployments and its tasks as ECS shows them, in plain types that the decisions read.
+//! A service, its deployments and its tasks as ECS shows them, in plain types that the decisions read, and
+//! whether the worker can deploy the service at all.
 
 /// A service as DescribeServices shows it.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -9,6 +10,33 @@ pub struct ServiceState {
     pub desired_count: i32,
     /// The service's deployments, PRIMARY first as ECS lists them.
     pub deployments: Vec<DeploymentState>,
+    /// `deploymentController.type`: ECS (rolling updates and ECS's own blue/green, linear and canary),
+    /// CODE_DEPLOY or EXTERNAL; absent means ECS.
+    pub deployment_controller: Option<String>,
+}
+
+impl ServiceState {
+    /// Why the worker cannot point the service at a new revision, if it cannot: it is not ACTIVE, or its
+    /// deployments are made by AWS CodeDeploy or through task sets, which UpdateService refuses. Decided
+    /// before anything is registered.
+    pub fn not_deployable(&self, service: &str, cluster: &str) -> Option<String> {
+        if self.status != "ACTIVE" {
+            return Some(format!(
+                "service '{service}' in cluster '{cluster}' is {}, not ACTIVE",
+                self.status
+            ));
+        }
+        let how = match self.deployment_controller.as_deref() {
+            None | Some("ECS") => return None,
+            Some("CODE_DEPLOY") => "its deployments are made through AWS CodeDeploy",
+            Some("EXTERNAL") => "its deployments are made through task sets by another controller",
+            Some(_) => "only services of the ECS deployment controller can be deployed here",
+        };
+        Some(format!(
+            "service '{service}' in cluster '{cluster}' uses the {} deployment controller: {how}, and ECS refuses to point it at a task definition; nothing was registered. To register the revision only, send the message with service=false",
+            self.deployment_controller.as_deref().unwrap_or_default()
+        ))
+    }
 }
 
 /// One deployment of a service.
@@ -46,4 +74,57 @@ pub struct TaskState {
     pub last_status: String,
     /// Health of each container, by container name (HEALTHY, UNHEALTHY or UNKNOWN).
     pub container_health: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_active_services_of_the_ecs_controller_can_be_deployed() {
+        let state = |status: &str, controller: Option<&str>| ServiceState {
+            status: status.into(),
+            deployment_controller: controller.map(str::to_owned),
+            ..ServiceState::default()
+        };
+        // (status, controller, what the reason must say, or None)
+        let cases = [
+            ("ACTIVE", None, None),
+            ("ACTIVE", Some("ECS"), None),
+            ("DRAINING", None, Some("is DRAINING, not ACTIVE")),
+            (
+                "ACTIVE",
+                Some("CODE_DEPLOY"),
+                Some("CODE_DEPLOY deployment controller"),
+            ),
+            (
+                "ACTIVE",
+                Some("EXTERNAL"),
+                Some("EXTERNAL deployment controller"),
+            ),
+            (
+                "ACTIVE",
+                Some("NEW_ONE"),
+                Some("NEW_ONE deployment controller"),
+            ),
+        ];
+        for (status, controller, expected) in cases {
+            let reason = state(status, controller).not_deployable("web", "prod");
+            match (expected, &reason) {
+                (None, None) => {}
+                (Some(part), Some(reason)) => {
+                    assert!(reason.contains(part), "{reason}");
+                    assert!(
+                        reason.contains("service 'web' in cluster 'prod'"),
+                        "{reason}"
+                    );
+                }
+                _ => panic!("{status} {controller:?}: {reason:?}"),
+            }
+        }
+        let refused = state("ACTIVE", Some("CODE_DEPLOY"))
+            .not_deployable("web", "prod")
+            .unwrap_or_default();
+        assert!(refused.contains("service=false"), "{refused}");
+    }
 }

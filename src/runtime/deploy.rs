@@ -220,17 +220,10 @@ impl Deployer {
             .retrying(deadline, || ecs.describe_service(service))
             .await?;
         let current = match current {
-            Some(current) if current.state.status == "ACTIVE" => current,
-            Some(current) => {
-                return Err(Outcome::Rejected {
-                    reason: format!(
-                        "service '{service}' in cluster '{}' is {}, not ACTIVE",
-                        ecs.cluster(),
-                        current.state.status
-                    ),
-                }
-                .into());
-            }
+            Some(current) => match current.state.not_deployable(service, ecs.cluster()) {
+                None => current,
+                Some(reason) => return Err(Outcome::Rejected { reason }.into()),
+            },
             None => {
                 return Err(Outcome::Rejected {
                     reason: format!(

@@ -309,25 +309,26 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
             "schedulingStrategy {strategy} is not simulated; ecs-sim runs REPLICA services."
         )));
     }
-    if let Some(controller) = req
+    let controller = req
         .pointer("/deploymentController/type")
         .and_then(Value::as_str)
-        && controller != "ECS"
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "deploymentController {controller} is not simulated; ecs-sim runs rolling updates (ECS)."
-        )));
-    }
+        .unwrap_or("ECS")
+        .to_owned();
     let desired_count = desired_count(req)?.ok_or_else(|| {
         ApiError::invalid_parameter(
             "desiredCount must be specified for the REPLICA scheduling strategy.",
         )
     })?;
-    let reference = req
-        .get("taskDefinition")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::invalid_parameter("taskDefinition must be specified."))?;
-    let task_definition = active_task_definition(state, reference)?;
+    // An EXTERNAL service gets its task definition from its task sets.
+    let task_definition = match req.get("taskDefinition").and_then(Value::as_str) {
+        Some(reference) => Some(active_task_definition(state, reference)?),
+        None if controller == "EXTERNAL" => None,
+        None => {
+            return Err(ApiError::invalid_parameter(
+                "taskDefinition must be specified.",
+            ));
+        }
+    };
     let mut deployment_configuration = DeploymentConfiguration::default();
     if let Some(config) = req.get("deploymentConfiguration") {
         check_deployment_configuration(config)?;
@@ -364,9 +365,18 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
             .map(str::to_owned),
         created_at: epoch_now(),
         last_placement_event: None,
+        controller,
+        task_set_definition: None,
     };
-    let deployment = Deployment::new(task_definition, desired_count, &service);
-    service.deployments.push(deployment);
+    // Services of other controllers deploy through task sets, which are not simulated: they run nothing.
+    if service.controller == "ECS" {
+        if let Some(task_definition) = task_definition {
+            let deployment = Deployment::new(task_definition, desired_count, &service);
+            service.deployments.push(deployment);
+        }
+    } else {
+        service.task_set_definition = task_definition;
+    }
     cluster.services.insert(name.to_owned(), service);
     render_service(cluster, name)
 }
@@ -389,6 +399,13 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     if service.status != ServiceStatus::Active {
         return Err(ApiError::service_not_active());
     }
+    let force = req.get("forceNewDeployment").and_then(Value::as_bool) == Some(true);
+    if service.controller != "ECS" && (new_definition.is_some() || force) {
+        return Err(ApiError::invalid_parameter(match service.controller.as_str() {
+            "CODE_DEPLOY" => "Unable to update task definition on services with a CODE_DEPLOY deployment controller. Use AWS CodeDeploy to trigger a new deployment.".to_owned(),
+            other => format!("Unable to update task definition on services with a {other} deployment controller. Use a task set to trigger a new deployment."),
+        }));
+    }
     if let Some(config) = req.get("deploymentConfiguration") {
         service.deployment_configuration.update(config);
     }
@@ -402,7 +419,6 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         }
     }
     let current = service.primary().map(|d| d.task_definition.clone());
-    let force = req.get("forceNewDeployment").and_then(Value::as_bool) == Some(true);
     let target = new_definition.or(current.clone());
     if let Some(target) = target
         && (force || Some(&target) != current.as_ref())

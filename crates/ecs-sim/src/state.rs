@@ -281,6 +281,11 @@ pub struct Service {
     pub created_at: f64,
     /// Simulated second of the last "unable to place a task" event, so it is repeated only now and then.
     pub last_placement_event: Option<u64>,
+    /// `deploymentController.type`: ECS (rolling updates, simulated), CODE_DEPLOY or EXTERNAL (task sets,
+    /// not simulated: such a service runs nothing).
+    pub controller: String,
+    /// The task definition a CODE_DEPLOY or EXTERNAL service was created with.
+    pub task_set_definition: Option<String>,
 }
 
 impl Service {
@@ -326,8 +331,12 @@ impl Service {
         if let Some(launch_type) = &self.launch_type {
             out["launchType"] = json!(launch_type);
         }
-        if let Some(primary) = self.primary() {
-            out["taskDefinition"] = json!(primary.task_definition);
+        if let Some(task_definition) = self
+            .primary()
+            .map(|d| &d.task_definition)
+            .or(self.task_set_definition.as_ref())
+        {
+            out["taskDefinition"] = json!(task_definition);
         }
         merge(
             &mut out,
@@ -339,7 +348,7 @@ impl Service {
                 "placementConstraints": [],
                 "placementStrategy": [],
                 "schedulingStrategy": "REPLICA",
-                "deploymentController": {"type": "ECS"},
+                "deploymentController": {"type": self.controller},
                 "enableECSManagedTags": false,
                 "propagateTags": "NONE",
                 "enableExecuteCommand": false,

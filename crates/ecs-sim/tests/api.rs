@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecs::config::retry::RetryConfig;
 use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_ecs::types::{DesiredStatus, Tag, TaskDefinitionField};
+use aws_sdk_ecs::types::{
+    DeploymentController, DeploymentControllerType, DesiredStatus, Tag, TaskDefinitionField,
+};
 use common::Stepped;
 use serde_json::{Value, json};
 
@@ -602,4 +604,75 @@ async fn services_deleted_behind_the_callers_back_drain_or_vanish() {
         .expect("describe clusters");
     assert_eq!(clusters.clusters()[0].cluster_name(), Some("default"));
     assert_eq!(clusters.failures()[0].reason(), Some("MISSING"));
+}
+
+#[tokio::test]
+async fn code_deploy_and_external_services_are_created_but_not_updated_to_a_task_definition() {
+    let bed = Stepped::start().await;
+    let v1 = bed.register("web", "nginx:1", "healthy", false).await;
+    let v2 = bed.register("web", "nginx:2", "healthy", false).await;
+    for (name, controller) in [
+        ("blue-green", DeploymentControllerType::CodeDeploy),
+        ("external", DeploymentControllerType::External),
+    ] {
+        let mut create = bed
+            .ecs
+            .create_service()
+            .service_name(name)
+            .desired_count(2)
+            .deployment_controller(
+                DeploymentController::builder()
+                    .r#type(controller.clone())
+                    .build()
+                    .expect("controller"),
+            );
+        if controller == DeploymentControllerType::CodeDeploy {
+            create = create.task_definition(&v1);
+        }
+        create.send().await.expect("create the service");
+        let service = bed.service(name).await;
+        assert_eq!(
+            service.deployment_controller().map(|c| c.r#type()),
+            Some(&controller)
+        );
+        assert!(service.deployments().is_empty(), "{service:#?}");
+
+        let err = bed
+            .ecs
+            .update_service()
+            .service(name)
+            .task_definition(&v2)
+            .send()
+            .await
+            .expect_err("not through UpdateService");
+        let err = err.into_service_error();
+        assert!(err.is_invalid_parameter_exception(), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!(
+                "Unable to update task definition on services with a {} deployment controller",
+                controller.as_str()
+            )),
+            "{err}"
+        );
+        bed.ecs
+            .update_service()
+            .service(name)
+            .desired_count(3)
+            .send()
+            .await
+            .expect("the desired count may change");
+    }
+    assert_eq!(
+        bed.service("blue-green").await.task_definition(),
+        Some(v1.as_str())
+    );
+    let err = bed
+        .ecs
+        .create_service()
+        .service_name("rolling")
+        .desired_count(1)
+        .send()
+        .await
+        .expect_err("a rolling service needs a task definition");
+    assert!(err.into_service_error().is_invalid_parameter_exception());
 }

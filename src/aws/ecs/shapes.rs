@@ -45,6 +45,9 @@ pub fn service_state(service: &Service) -> ServiceState {
         status: service.status().unwrap_or_default().to_owned(),
         desired_count: service.desired_count(),
         deployments: service.deployments().iter().map(deployment_state).collect(),
+        deployment_controller: service
+            .deployment_controller()
+            .map(|c| c.r#type().as_str().to_owned()),
     }
 }
 

@@ -21,6 +21,7 @@ fn state(deployments: Vec<DeploymentState>) -> ServiceState {
         status: "ACTIVE".into(),
         desired_count: 2,
         deployments,
+        deployment_controller: None,
     }
 }
 

@@ -66,6 +66,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             failed_tasks: 0,
             created_at_ms: None,
         }],
+        deployment_controller: None,
     };
     let done = render(
         "web",

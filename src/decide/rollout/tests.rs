@@ -53,6 +53,7 @@ fn observe(desired: i32, deployments: Vec<DeploymentState>, tasks: Vec<TaskState
             status: "ACTIVE".into(),
             desired_count: desired,
             deployments,
+            deployment_controller: None,
         }),
         tasks: Some(tasks),
     }
