@@ -34,6 +34,29 @@ pub struct Goal {
     pub previous_task_definition: Option<String>,
     /// Containers with a health check: tasks count only once these are HEALTHY.
     pub health_checked: BTreeSet<String>,
+    /// The previous task definition's containers with a health check: a rollback to it is judged by them.
+    pub previous_health_checked: BTreeSet<String>,
+}
+
+impl Goal {
+    /// The goal of a rollback of this rollout to `task_definition`, by the deployment `deployment_id`
+    /// (ECS's own, or UpdateService's): judged by that revision's health checks when it is the previous
+    /// one, and never rolled back itself.
+    pub fn rollback(&self, deployment_id: Option<String>, task_definition: String) -> Goal {
+        let health_checked =
+            if self.previous_task_definition.as_deref() == Some(task_definition.as_str()) {
+                self.previous_health_checked.clone()
+            } else {
+                BTreeSet::new()
+            };
+        Goal {
+            deployment_id,
+            task_definition,
+            previous_task_definition: Some(self.task_definition.clone()),
+            health_checked,
+            previous_health_checked: BTreeSet::new(),
+        }
+    }
 }
 
 /// Notes in `history` what `observation` showed of the rollout to `goal`.

@@ -84,14 +84,7 @@ impl TaskDefinition {
     /// Names of the containers that define a health check: their tasks count as started only once ECS
     /// reports these containers HEALTHY.
     pub fn health_checked_containers(&self) -> BTreeSet<String> {
-        self.request
-            .get("containerDefinitions")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter(|c| c.get("healthCheck").is_some_and(|h| !h.is_null()))
-            .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
-            .collect()
+        health_checked(&self.request)
     }
 
     /// The request body sent to ECS.
@@ -141,6 +134,18 @@ impl TaskDefinition {
         request.insert("tags".into(), Value::Array(tags));
         Ok(Self { request })
     }
+}
+
+/// Names of the containers of a task definition's members that define a health check.
+pub fn health_checked(members: &Map<String, Value>) -> BTreeSet<String> {
+    members
+        .get("containerDefinitions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("healthCheck").is_some_and(|h| !h.is_null()))
+        .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 /// A described task definition (`{"taskDefinition": ..., "tags": ...}`, as DescribeTaskDefinition answers)

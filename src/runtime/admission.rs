@@ -2,6 +2,7 @@
 //! is read from ECS (the service's current revision, or for register-only the family's newest), the whole
 //! message. A refusal rejects the message, naming its rule.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use crate::decide::message::DeploymentRequest;
 use crate::decide::outcome::Outcome;
 use crate::decide::policy::{Identity, Policy};
 use crate::decide::refusal::Refusal;
-use crate::decide::task_definition::described_members;
+use crate::decide::task_definition::{described_members, health_checked};
 use crate::runtime::retry::retrying;
 
 /// The policy and the worker's identity, shared by every deployment; cheap to clone.
@@ -61,14 +62,15 @@ impl Guard {
         judge_target(&self.policy, &self.identity, request, cluster).map_err(NotAdmitted::from)
     }
 
-    /// The whole message, against `current`, the revision the service runs now (read here), if any.
+    /// The whole message, against `current`, the revision the service runs now (read here), if any; gives
+    /// that revision's health-checked containers, by which a rollback to it is judged.
     pub async fn service(
         &self,
         ecs: &Ecs,
         (poll_interval, deadline): (Duration, Instant),
         request: &DeploymentRequest,
         current: Option<&str>,
-    ) -> Result<(), NotAdmitted> {
+    ) -> Result<BTreeSet<String>, NotAdmitted> {
         let baseline = match current {
             None => None,
             Some(revision) => {
@@ -79,7 +81,8 @@ impl Guard {
                 Some(readable(&json)?)
             }
         };
-        self.judge(ecs, request, baseline.as_ref())
+        self.judge(ecs, request, baseline.as_ref())?;
+        Ok(baseline.as_ref().map(health_checked).unwrap_or_default())
     }
 
     /// A register-only message, against its family's newest ACTIVE revision (read here), if any.

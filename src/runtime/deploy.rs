@@ -234,7 +234,8 @@ impl Deployer {
                 .into());
             }
         };
-        self.guard
+        let current_health_checked = self
+            .guard
             .service(ecs, pace, request, current.task_definition.as_deref())
             .await?;
         let family = request.task_definition.family();
@@ -321,8 +322,23 @@ impl Deployer {
             }
         };
         on_started(record);
+        // A rollback is judged by the health checks of the revision it goes back to: the one read above,
+        // unless the service turned out to run another (a read behind UpdateService's answer).
+        let previous_health_checked = if started.previous_task_definition == current.task_definition
+        {
+            current_health_checked
+        } else {
+            BTreeSet::new()
+        };
         let (outcome, ecs_said) = self
-            .watch_rollout(ecs, request, service, current.event_ids, started)
+            .watch_rollout(
+                ecs,
+                request,
+                service,
+                current.event_ids,
+                started,
+                previous_health_checked,
+            )
             .await;
         record.ecs_said = ecs_said;
         Ok(outcome)
@@ -345,6 +361,7 @@ impl Deployer {
         service: &str,
         seen_events: BTreeSet<String>,
         started: Started,
+        previous_health_checked: BTreeSet<String>,
     ) -> (Outcome, Vec<String>) {
         let arn = started.task_definition;
         let goal = Goal {
@@ -352,6 +369,7 @@ impl Deployer {
             previous_task_definition: started.previous_task_definition.filter(|p| *p != arn),
             task_definition: arn,
             health_checked: request.task_definition.health_checked_containers(),
+            previous_health_checked,
         };
         Watch::new(ecs, &self.poller, service, seen_events, self.settings)
             .to_outcome(goal, started.history)

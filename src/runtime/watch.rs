@@ -95,12 +95,7 @@ impl<'a> Watch<'a> {
                 task_definition,
             } => {
                 warn!(reason = %failed.reason, "the rollout failed; watching ECS's rollback");
-                let rollback_goal = Goal {
-                    deployment_id: Some(deployment_id.clone()),
-                    task_definition,
-                    previous_task_definition: Some(arn),
-                    health_checked: BTreeSet::new(),
-                };
+                let rollback_goal = goal.rollback(Some(deployment_id.clone()), task_definition);
                 // ECS's rollback was listed already: the read that showed the failure listed it.
                 let mut rollback_history = History::after(before_rollback);
                 rollback_history.seen = Some((deployment_id, None));
@@ -113,13 +108,7 @@ impl<'a> Watch<'a> {
                 } else {
                     warn!(reason = %failed.reason, "the rollout failed");
                 }
-                let rollback = self
-                    .roll_back(
-                        goal.previous_task_definition.as_deref(),
-                        &arn,
-                        before_rollback,
-                    )
-                    .await;
+                let rollback = self.roll_back(&goal, before_rollback).await;
                 failed.with(rollback)
             }
         };
@@ -127,15 +116,13 @@ impl<'a> Watch<'a> {
         (outcome, said)
     }
 
-    /// Points the service back at `previous` and watches that rollout by the same rules; `older` are the
-    /// deployments seen before it.
-    async fn roll_back(
-        &mut self,
-        previous: Option<&str>,
-        failed: &str,
-        older: BTreeSet<String>,
-    ) -> Rollback {
-        let previous = match rollback_target(self.settings.rollback_on_failure, previous) {
+    /// Points the service back at the revision before `failed`'s and watches that rollout by the same
+    /// rules; `older` are the deployments seen before it.
+    async fn roll_back(&mut self, failed: &Goal, older: BTreeSet<String>) -> Rollback {
+        let previous = match rollback_target(
+            self.settings.rollback_on_failure,
+            failed.previous_task_definition.as_deref(),
+        ) {
             Ok(previous) => previous,
             Err(rollback) => return rollback,
         };
@@ -154,12 +141,10 @@ impl<'a> Watch<'a> {
             Some(after) => History::of_update(after, previous, older),
             None => History::after(older),
         };
-        let goal = Goal {
-            deployment_id: history.seen.as_ref().map(|(id, _)| id.clone()),
-            task_definition: previous.to_owned(),
-            previous_task_definition: Some(failed.to_owned()),
-            health_checked: BTreeSet::new(),
-        };
+        let goal = failed.rollback(
+            history.seen.as_ref().map(|(id, _)| id.clone()),
+            previous.to_owned(),
+        );
         self.run_rollback(&goal, history).await
     }
 

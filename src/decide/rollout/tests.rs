@@ -12,6 +12,7 @@ fn goal(health_checked: &[&str]) -> Goal {
         task_definition: NEW.into(),
         previous_task_definition: Some(OLD.into()),
         health_checked: health_checked.iter().map(|s| s.to_string()).collect(),
+        previous_health_checked: ["old-web".to_owned()].into(),
     }
 }
 
@@ -496,4 +497,35 @@ fn the_history_notes_the_deployment_once_a_read_lists_it() {
         &goal,
     );
     assert_eq!(known.seen, Some(("ecs-svc/new".into(), Some(CREATED))));
+}
+
+#[test]
+fn a_rollback_is_judged_by_the_previous_revision_s_health_checks() {
+    let rollout = goal(&["web"]);
+    let back = rollout.rollback(Some("ecs-svc/rollback".into()), OLD.into());
+    assert_eq!(back.health_checked, ["old-web".to_owned()].into());
+    assert_eq!(back.previous_task_definition.as_deref(), Some(NEW));
+    assert_eq!(back.deployment_id.as_deref(), Some("ecs-svc/rollback"));
+    assert!(back.previous_health_checked.is_empty(), "never rolled back");
+    // ECS went back somewhere else: those checks are not known.
+    let elsewhere = rollout.rollback(None, OTHER.into());
+    assert!(elsewhere.health_checked.is_empty());
+    // A rollback task whose health-checked container is not HEALTHY yet does not count.
+    let tasks = vec![TaskState {
+        container_health: vec![("old-web".into(), "UNKNOWN".into())],
+        ..task(OLD, "RUNNING", "HEALTHY")
+    }];
+    let observation = observe(
+        1,
+        vec![deployment("rollback", "PRIMARY", OLD, Some("COMPLETED"), 1)],
+        tasks,
+    );
+    let known = History {
+        seen: Some(("ecs-svc/rollback".into(), None)),
+        older: ["ecs-svc/new".to_owned()].into(),
+    };
+    assert!(matches!(
+        judge(&observation, &back, &known),
+        Verdict::InProgress(_)
+    ));
 }
