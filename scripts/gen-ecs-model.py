@@ -18,6 +18,8 @@ OPERATIONS = [
     "CreateService", "UpdateService", "DeleteService", "DescribeServices",
     "ListTasks", "DescribeTasks",
     "TagResource", "UntagResource", "ListTagsForResource",
+    "ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
+    "StopServiceDeployment", "ContinueServiceDeployment",
 ]
 # Output shapes whose member names ecs-sim needs (it copies request members of these names into them).
 OUTPUT_SHAPES = ["Service", "TaskDefinition"]

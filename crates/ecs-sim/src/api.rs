@@ -3,10 +3,12 @@
 use serde_json::{Map, Value, json};
 
 use crate::behaviour::{self, Behaviour};
+use crate::configuration::{DeploymentConfiguration, Strategy};
+use crate::deployment_api;
 use crate::error::ApiError;
 use crate::state::{
-    Cluster, Deployment, DeploymentConfiguration, Service, ServiceStatus, State, TaskDefinition,
-    epoch_now, split_revision, str_of,
+    Cluster, Service, ServiceStatus, State, TaskDefinition, epoch_now, find_task_definition,
+    split_revision, str_of,
 };
 use ecs_model::model;
 
@@ -38,6 +40,11 @@ pub fn call(state: &mut State, operation: &str, request: &Value) -> Result<Value
         "TagResource" => tag_resource(state, &req),
         "UntagResource" => untag_resource(state, &req),
         "ListTagsForResource" => list_tags_for_resource(state, &req),
+        "ListServiceDeployments" => deployment_api::list(state, &req),
+        "DescribeServiceDeployments" => deployment_api::describe(state, &req),
+        "DescribeServiceRevisions" => deployment_api::describe_revisions(state, &req),
+        "StopServiceDeployment" => deployment_api::stop(state, &req),
+        "ContinueServiceDeployment" => deployment_api::continue_(state, &req),
         other => Err(ApiError::unknown_operation(other)),
     }
 }
@@ -302,23 +309,27 @@ fn deregister_task_definition(state: &mut State, req: &Value) -> Result<Value, A
 fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     let name = str_of(req, "serviceName");
     check_name("serviceName", name)?;
-    if let Some(strategy) = req.get("schedulingStrategy").and_then(Value::as_str)
-        && strategy != "REPLICA"
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "schedulingStrategy {strategy} is not simulated; ecs-sim runs REPLICA services."
-        )));
-    }
+    let daemon = req.get("schedulingStrategy").and_then(Value::as_str) == Some("DAEMON");
     let controller = req
         .pointer("/deploymentController/type")
         .and_then(Value::as_str)
         .unwrap_or("ECS")
         .to_owned();
-    let desired_count = desired_count(req)?.ok_or_else(|| {
-        ApiError::invalid_parameter(
-            "desiredCount must be specified for the REPLICA scheduling strategy.",
-        )
-    })?;
+    // A DAEMON service runs one task on each container instance.
+    let desired_count = match (daemon, desired_count(req)?) {
+        (true, None) => state.instances,
+        (true, Some(_)) => {
+            return Err(ApiError::invalid_parameter(
+                "The daemon scheduling strategy does not support a desired count for services.",
+            ));
+        }
+        (false, Some(count)) => count,
+        (false, None) => {
+            return Err(ApiError::invalid_parameter(
+                "desiredCount must be specified for the REPLICA scheduling strategy.",
+            ));
+        }
+    };
     // An EXTERNAL service gets its task definition from its task sets.
     let task_definition = match req.get("taskDefinition").and_then(Value::as_str) {
         Some(reference) => Some(active_task_definition(state, reference)?),
@@ -329,11 +340,28 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
             ));
         }
     };
-    let mut deployment_configuration = DeploymentConfiguration::default();
+    let mut deployment_configuration = if daemon {
+        DeploymentConfiguration::daemon()
+    } else {
+        DeploymentConfiguration::default()
+    };
     if let Some(config) = req.get("deploymentConfiguration") {
-        check_deployment_configuration(config)?;
-        deployment_configuration.update(config);
+        deployment_configuration.update(config)?;
     }
+    if daemon && deployment_configuration.strategy != Strategy::Rolling {
+        return Err(ApiError::invalid_parameter(
+            "DAEMON services support only the ROLLING deployment strategy.",
+        ));
+    }
+    let images = task_definition
+        .as_deref()
+        .map(|td| images_of(state, td))
+        .unwrap_or_default();
+    let (identity, now, cluster_label) = (
+        state.identity.clone(),
+        state.now,
+        cluster_name(req).to_owned(),
+    );
 
     let arn = state
         .identity
@@ -356,6 +384,10 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         deployment_configuration,
         deployments: Vec::new(),
         last_completed: None,
+        last_completed_revision: None,
+        revisions: Vec::new(),
+        service_deployments: Vec::new(),
+        daemon,
         events: Default::default(),
         extra: service_members(req),
         tags: tags_of(req),
@@ -371,8 +403,7 @@ fn create_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     // Services of other controllers deploy through task sets, which are not simulated: they run nothing.
     if service.controller == "ECS" {
         if let Some(task_definition) = task_definition {
-            let deployment = Deployment::new(task_definition, desired_count, &service);
-            service.deployments.push(deployment);
+            service.start_deployment(task_definition, images, &identity, &cluster_label, now);
         }
     } else {
         service.task_set_definition = task_definition;
@@ -387,9 +418,15 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         None => None,
     };
     let desired_count = desired_count(req)?;
-    if let Some(config) = req.get("deploymentConfiguration") {
-        check_deployment_configuration(config)?;
-    }
+    let images = new_definition
+        .as_deref()
+        .map(|td| images_of(state, td))
+        .unwrap_or_default();
+    let (identity, now, cluster_label) = (
+        state.identity.clone(),
+        state.now,
+        cluster_name(req).to_owned(),
+    );
     let name = last_segment(str_of(req, "service")).to_owned();
     let cluster = cluster_mut(state, req)?;
     let service = cluster
@@ -407,24 +444,43 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         }));
     }
     if let Some(config) = req.get("deploymentConfiguration") {
-        service.deployment_configuration.update(config);
+        // Checked in full before anything changes.
+        let mut updated = service.deployment_configuration.clone();
+        updated.update(config)?;
+        service.deployment_configuration = updated;
     }
     for (member, value) in service_members(req) {
         service.extra.insert(member, value);
     }
     if let Some(count) = desired_count {
+        if service.daemon {
+            return Err(ApiError::invalid_parameter(
+                "The daemon scheduling strategy does not support a desired count for services.",
+            ));
+        }
         service.desired_count = count;
         if let Some(primary) = service.deployments.first_mut() {
             primary.desired_count = count;
         }
     }
     let current = service.primary().map(|d| d.task_definition.clone());
-    let target = new_definition.or(current.clone());
-    if let Some(target) = target
-        && (force || Some(&target) != current.as_ref())
-    {
-        let deployment = Deployment::new(target, service.desired_count, service);
-        service.deployments.insert(0, deployment);
+    let forced = current
+        .clone()
+        .filter(|_| force && new_definition.is_none());
+    match (new_definition, forced) {
+        (Some(target), _) if force || Some(&target) != current.as_ref() => {
+            service.start_deployment(target, images, &identity, &cluster_label, now);
+        }
+        (None, Some(target)) => {
+            // The same task definition again: its containers are the current revision's.
+            let images = service
+                .revisions
+                .last()
+                .map(|r| r.images.clone())
+                .unwrap_or_default();
+            service.start_deployment(target, images, &identity, &cluster_label, now);
+        }
+        _ => {}
     }
     render_service(cluster, &name)
 }
@@ -670,34 +726,29 @@ fn desired_count(req: &Value) -> Result<Option<u32>, ApiError> {
     Ok(u32::try_from(count).ok())
 }
 
-/// `minimumHealthyPercent` within 0 and 100, `maximumPercent` at least 100, as the rolling update needs.
-fn check_deployment_configuration(config: &Value) -> Result<(), ApiError> {
-    let percent = |member: &str| config.get(member).and_then(Value::as_i64);
-    if let Some(min) = percent("minimumHealthyPercent")
-        && !(0..=100).contains(&min)
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "deploymentConfiguration.minimumHealthyPercent must be between 0 and 100; got {min}"
-        )));
-    }
-    if let Some(max) = percent("maximumPercent")
-        && max < 100
-    {
-        return Err(ApiError::invalid_parameter(format!(
-            "deploymentConfiguration.maximumPercent must be at least 100; got {max}"
-        )));
-    }
-    Ok(())
+/// The containers (name, image) of a registered task definition, for its service revisions.
+fn images_of(state: &State, task_definition: &str) -> Vec<(String, String)> {
+    find_task_definition(&state.families, task_definition)
+        .map(|d| {
+            d.containers()
+                .into_iter()
+                .map(|c| (c.name, c.image))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
-fn cluster_name(req: &Value) -> &str {
+pub(crate) fn cluster_name(req: &Value) -> &str {
     req.get("cluster")
         .and_then(Value::as_str)
         .map(last_segment)
         .unwrap_or("default")
 }
 
-fn cluster_mut<'a>(state: &'a mut State, req: &Value) -> Result<&'a mut Cluster, ApiError> {
+pub(crate) fn cluster_mut<'a>(
+    state: &'a mut State,
+    req: &Value,
+) -> Result<&'a mut Cluster, ApiError> {
     state
         .clusters
         .get_mut(cluster_name(req))
@@ -705,7 +756,7 @@ fn cluster_mut<'a>(state: &'a mut State, req: &Value) -> Result<&'a mut Cluster,
 }
 
 /// The name or id at the end of an ARN (or the reference itself when it is no ARN).
-fn last_segment(reference: &str) -> &str {
+pub(crate) fn last_segment(reference: &str) -> &str {
     reference.rsplit('/').next().unwrap_or(reference)
 }
 
@@ -726,7 +777,7 @@ fn check_name(member: &str, name: &str) -> Result<(), ApiError> {
     }
 }
 
-fn strings_of<'a>(req: &'a Value, member: &str) -> Vec<&'a str> {
+pub(crate) fn strings_of<'a>(req: &'a Value, member: &str) -> Vec<&'a str> {
     req.get(member)
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(Value::as_str).collect())
@@ -754,7 +805,10 @@ fn members_except(req: &Value, excluded: &[&str]) -> Map<String, Value> {
 }
 
 /// One page of `items` per the request's `maxResults` and `nextToken`, and the token of the next page.
-fn paginate(items: Vec<String>, req: &Value) -> Result<(Vec<String>, Option<String>), ApiError> {
+pub(crate) fn paginate(
+    items: Vec<String>,
+    req: &Value,
+) -> Result<(Vec<String>, Option<String>), ApiError> {
     let page_size = match req.get("maxResults").and_then(Value::as_u64) {
         None => MAX_PAGE,
         Some(n @ 1..=100) => n as usize,
@@ -777,7 +831,7 @@ fn paginate(items: Vec<String>, req: &Value) -> Result<(Vec<String>, Option<Stri
     Ok((items[start..end].to_vec(), next))
 }
 
-fn with_next_token(mut out: Value, next: Option<String>) -> Value {
+pub(crate) fn with_next_token(mut out: Value, next: Option<String>) -> Value {
     if let Some(token) = next {
         out["nextToken"] = json!(token);
     }

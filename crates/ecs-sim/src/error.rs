@@ -47,6 +47,20 @@ impl ApiError {
         Self::new("ServiceNotActiveException", 400, "Service was not ACTIVE.")
     }
 
+    /// The request conflicts with the resource's state.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new("ConflictException", 400, message)
+    }
+
+    /// The named service deployment does not exist.
+    pub fn service_deployment_not_found() -> Self {
+        Self::new(
+            "ServiceDeploymentNotFoundException",
+            400,
+            "The service deployment does not exist.",
+        )
+    }
+
     /// The tagged resource does not exist.
     pub fn resource_not_found() -> Self {
         Self::new(

@@ -3,7 +3,7 @@
 //!
 //! ECS's API is eventually consistent: a read right after a change may not show it, and two reads in a row
 //! may come from replicas that are behind by different amounts. With a lag of N seconds, each read of
-//! DescribeServices, ListTasks or DescribeTasks sees the state of between 0 and N simulated seconds ago,
+//! services, tasks or service deployments sees the state of between 0 and N simulated seconds ago,
 //! picked at random (from a seed, so a run can be repeated).
 
 use std::collections::{BTreeMap, VecDeque};
@@ -11,7 +11,14 @@ use std::collections::{BTreeMap, VecDeque};
 use crate::state::{Cluster, State};
 
 /// The operations whose answers may lag.
-pub const LAGGED_READS: &[&str] = &["DescribeServices", "ListTasks", "DescribeTasks"];
+pub const LAGGED_READS: &[&str] = &[
+    "DescribeServices",
+    "ListTasks",
+    "DescribeTasks",
+    "ListServiceDeployments",
+    "DescribeServiceDeployments",
+    "DescribeServiceRevisions",
+];
 
 /// Past states and the random choice among them.
 #[derive(Debug)]

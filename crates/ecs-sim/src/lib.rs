@@ -4,10 +4,15 @@
 //! and it rolls deployments out over simulated time the way ECS does. Layout:
 //!
 //! - [`server`]: the HTTP endpoint, the `/_sim/` control API, the ticker, and [`SimServer`] for tests.
-//! - [`api`]: one function per ECS operation, on validated requests.
+//! - [`api`]: one function per ECS operation, on validated requests; [`deployment_api`]: the
+//!   service-deployment ones.
 //! - request validation comes from the `ecs-model` crate (ECS request shapes from botocore's model).
 //! - [`state`]: clusters, task definitions, services, deployments and tasks, rendered as ECS renders them.
 //! - [`rollout`]: the per-second task lifecycle and rolling-update scheduler, circuit breaker included.
+//! - [`configuration`]: a service's `deploymentConfiguration`: strategy, bake times, hooks, alarms.
+//! - [`service_deployment`]: service revisions and service deployments, ECS's record of each deployment.
+//! - [`lifecycle`]: how each service deployment goes, stage by stage, and how it fails and rolls back;
+//!   [`hooks`]: its lifecycle hooks.
 //! - [`behaviour`]: the `ecs-sim.behaviour` docker label that decides what tasks do.
 //! - [`control`]: injected faults and call statistics.
 //! - [`lag`]: eventually consistent reads, which may see the state of a few simulated seconds ago.
@@ -15,11 +20,16 @@
 
 pub mod api;
 pub mod behaviour;
+pub mod configuration;
 pub mod control;
+pub mod deployment_api;
 pub mod error;
+pub mod hooks;
 pub mod lag;
+pub mod lifecycle;
 pub mod rollout;
 pub mod server;
+pub mod service_deployment;
 pub mod state;
 
 pub use server::{Config, SimServer, StaleReads, serve};

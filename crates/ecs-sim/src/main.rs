@@ -34,6 +34,9 @@ struct Args {
     /// Seeds the lag of each read under --stale-reads, so a run can be repeated.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Container instances in each cluster: how many tasks a DAEMON service runs.
+    #[arg(long, default_value_t = 3)]
+    instances: u32,
 }
 
 #[tokio::main]
@@ -74,6 +77,7 @@ async fn main() -> ExitCode {
             max_lag_seconds: args.stale_reads,
             seed: args.seed,
         }),
+        instances: args.instances,
     };
     match ecs_sim::serve(listener, config, stop).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::behaviour::Behaviour;
+use crate::lifecycle::ALARM_BAKE_SECS;
 use crate::state::{
     Deployment, Health, Identity, RolloutState, Service, ServiceStatus, State, Task,
     TaskDefinition, TaskStatus, epoch_now, find_task_definition,
@@ -48,6 +49,8 @@ impl State {
             identity,
             clusters,
             families,
+            alarms,
+            lambdas,
             ..
         } = self;
         for cluster in clusters.values_mut() {
@@ -76,6 +79,8 @@ impl State {
                 cluster: &cluster.name,
                 tasks: &mut cluster.tasks,
                 now,
+                alarms,
+                lambdas,
             };
             for service in cluster.services.values_mut() {
                 scheduler.schedule(service);
@@ -167,11 +172,6 @@ fn pending_secs(behaviour: Behaviour) -> u64 {
     }
 }
 
-/// The circuit breaker's failure threshold: half the desired count, at least 3 and at most 200.
-pub fn circuit_breaker_threshold(desired_count: u32) -> u32 {
-    desired_count.div_ceil(2).clamp(3, 200)
-}
-
 /// `percent` % of `count`, rounded down (or up), without overflow.
 fn percent_of(count: u32, percent: u32, round_up: bool) -> u32 {
     let product = u64::from(count) * u64::from(percent);
@@ -184,12 +184,21 @@ fn percent_of(count: u32, percent: u32, round_up: bool) -> u32 {
 }
 
 /// One cluster's service scheduler for one tick.
-struct Scheduler<'a> {
-    identity: &'a Identity,
-    families: &'a BTreeMap<String, Vec<TaskDefinition>>,
-    cluster: &'a str,
-    tasks: &'a mut BTreeMap<String, Task>,
-    now: u64,
+pub(crate) struct Scheduler<'a> {
+    /// For task ARNs.
+    pub(crate) identity: &'a Identity,
+    /// The task definitions tasks are started from.
+    pub(crate) families: &'a BTreeMap<String, Vec<TaskDefinition>>,
+    /// The cluster's name.
+    pub(crate) cluster: &'a str,
+    /// The cluster's tasks.
+    pub(crate) tasks: &'a mut BTreeMap<String, Task>,
+    /// The simulated second.
+    pub(crate) now: u64,
+    /// CloudWatch alarms by name, `true` in ALARM.
+    pub(crate) alarms: &'a BTreeMap<String, bool>,
+    /// What each Lambda function answers a hook with.
+    pub(crate) lambdas: &'a BTreeMap<String, String>,
 }
 
 impl Scheduler<'_> {
@@ -202,11 +211,15 @@ impl Scheduler<'_> {
             }
             ServiceStatus::Active => {}
         }
-        self.trip_circuit_breaker(service);
-        self.launch(service);
-        self.stop_replaced(service);
+        let rolling = self.lifecycle(service);
+        if rolling {
+            self.launch(service);
+            self.stop_replaced(service);
+        }
         self.retire_drained_deployments(service);
-        self.complete(service);
+        if rolling {
+            self.complete(service);
+        }
     }
 
     /// A deleted service: stop everything, then become INACTIVE.
@@ -234,46 +247,6 @@ impl Scheduler<'_> {
         }
     }
 
-    fn trip_circuit_breaker(&mut self, service: &mut Service) {
-        let config = service.deployment_configuration;
-        let threshold = circuit_breaker_threshold(service.desired_count);
-        let Some(primary) = service.deployments.first_mut() else {
-            return;
-        };
-        if !config.circuit_breaker
-            || primary.rollout_state != RolloutState::InProgress
-            || primary.failed_tasks < threshold
-        {
-            return;
-        }
-        primary.set_rollout(
-            RolloutState::Failed,
-            "ECS deployment circuit breaker: tasks failed to start.".to_owned(),
-        );
-        let failed_id = primary.id.clone();
-        let message = format!(
-            "(service {}) (deployment {failed_id}) deployment failed: tasks failed to start.",
-            service.name
-        );
-        service.event(message);
-        if !config.rollback {
-            return;
-        }
-        let Some(target) = service.last_completed.clone() else {
-            return;
-        };
-        let mut rollback = Deployment::new(target.clone(), service.desired_count, service);
-        rollback.rollout_state_reason = format!(
-            "ECS deployment circuit breaker: rolling back to deployment with task definition {target}."
-        );
-        let message = format!(
-            "(service {}) (deployment {failed_id}) rolling back to deployment {} with task definition {target}.",
-            service.name, rollback.id
-        );
-        service.deployments.insert(0, rollback);
-        service.event(message);
-    }
-
     /// Starts PRIMARY tasks up to the desired count, within maximumPercent.
     fn launch(&mut self, service: &mut Service) {
         let Some(primary) = service.deployments.first() else {
@@ -293,10 +266,22 @@ impl Scheduler<'_> {
         let to_launch = desired
             .saturating_sub(primary_live)
             .min(max_total.saturating_sub(live));
-        if to_launch == 0 {
+        let primary = primary.clone();
+        self.start_tasks(service, &primary, to_launch);
+    }
+
+    /// Starts `count` tasks of `deployment`, or reports now and then that none can be placed.
+    pub(crate) fn start_tasks(
+        &mut self,
+        service: &mut Service,
+        deployment: &Deployment,
+        count: u32,
+    ) {
+        if count == 0 {
             return;
         }
-        let Some(definition) = find_task_definition(self.families, &primary.task_definition) else {
+        let Some(definition) = find_task_definition(self.families, &deployment.task_definition)
+        else {
             return;
         };
         if definition.behaviour == Behaviour::Unplaceable {
@@ -315,8 +300,8 @@ impl Scheduler<'_> {
             return;
         }
         let mut started = Vec::new();
-        for _ in 0..to_launch {
-            let task = self.new_task(service, primary, definition);
+        for _ in 0..count {
+            let task = self.new_task(service, deployment, definition);
             started.push(format!("(task {})", task.id));
             self.tasks.insert(task.id.clone(), task);
         }
@@ -467,14 +452,29 @@ impl Scheduler<'_> {
         };
         let healthy = mine().filter(|t| t.is_healthy()).count() as u32;
         if healthy != desired || mine().count() as u32 != desired {
+            primary.steady_since = None;
             return;
         }
+        // Under deployment alarms, ECS keeps watching them for a while once the service is steady.
+        if service
+            .deployment_configuration
+            .alarms
+            .as_ref()
+            .is_some_and(|a| a.enable)
+        {
+            let since = *primary.steady_since.get_or_insert(self.now);
+            if self.now.saturating_sub(since) < ALARM_BAKE_SECS {
+                return;
+            }
+        }
+        primary.steady_since = None;
         let id = primary.id.clone();
         primary.set_rollout(
             RolloutState::Completed,
             format!("ECS deployment {id} completed."),
         );
         service.last_completed = Some(primary.task_definition.clone());
+        service.last_completed_revision = Some(primary.revision.clone());
         service.event(format!(
             "(service {name}) (deployment {id}) deployment completed."
         ));
@@ -482,7 +482,7 @@ impl Scheduler<'_> {
     }
 
     /// Tasks of the service (of one deployment, if given) that are still wanted.
-    fn live(&self, service: &str, deployment: Option<&str>) -> u32 {
+    pub(crate) fn live(&self, service: &str, deployment: Option<&str>) -> u32 {
         self.tasks
             .values()
             .filter(|t| {
@@ -491,30 +491,5 @@ impl Scheduler<'_> {
                     && deployment.is_none_or(|d| t.deployment_id == d)
             })
             .count() as u32
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn circuit_breaker_threshold_is_half_the_desired_count_within_3_and_200() {
-        for (desired, threshold) in [
-            (0, 3),
-            (1, 3),
-            (3, 3),
-            (6, 3),
-            (7, 4),
-            (10, 5),
-            (400, 200),
-            (1000, 200),
-        ] {
-            assert_eq!(
-                circuit_breaker_threshold(desired),
-                threshold,
-                "desired {desired}"
-            );
-        }
     }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     /// Eventually consistent reads from the start, if any (see [`crate::lag`]); `POST /_sim/stale-reads`
     /// changes them later.
     pub stale_reads: Option<StaleReads>,
+    /// Container instances in each cluster: how many tasks a DAEMON service runs.
+    pub instances: u32,
 }
 
 /// Reads that may see the state of a few simulated seconds ago.
@@ -63,6 +65,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             stale_reads: None,
+            instances: crate::state::DEFAULT_INSTANCES,
             tick: Some(Duration::from_secs(1)),
             identity: Identity {
                 region: "us-east-1".to_owned(),
@@ -93,6 +96,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let mut state = State::new(config.identity);
     state.lag = config.stale_reads.and_then(StaleReads::lag);
+    state.instances = config.instances;
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
         control: Mutex::new(Control::default()),
@@ -137,6 +141,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/services/delete", post(delete_service))
         .route("/_sim/advance", post(advance))
         .route("/_sim/stale-reads", post(stale_reads))
+        .route("/_sim/alarms", post(set_alarm))
+        .route("/_sim/lambda", post(set_lambda))
         .with_state(shared)
 }
 
@@ -340,6 +346,57 @@ async fn stale_reads(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> 
         Err(message) => return control_error(message),
     };
     lock(&shared.state).lag = request.lag();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/alarms`: a CloudWatch alarm's state.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlarmState {
+    /// The alarm's name.
+    name: String,
+    /// ALARM or OK.
+    state: String,
+}
+
+async fn set_alarm(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: AlarmState = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    let in_alarm = match request.state.as_str() {
+        "ALARM" => true,
+        "OK" => false,
+        other => return control_error(format!("state must be ALARM or OK; got {other}")),
+    };
+    lock(&shared.state).alarms.insert(request.name, in_alarm);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/lambda`: what a Lambda function answers the lifecycle hooks that invoke it with.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LambdaResult {
+    /// The function's ARN, as a hook's `hookTargetArn` names it.
+    function_arn: String,
+    /// SUCCEEDED, FAILED or IN_PROGRESS.
+    result: String,
+}
+
+async fn set_lambda(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: LambdaResult = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    if !["SUCCEEDED", "FAILED", "IN_PROGRESS"].contains(&request.result.as_str()) {
+        return control_error(format!(
+            "result must be SUCCEEDED, FAILED or IN_PROGRESS; got {}",
+            request.result
+        ));
+    }
+    lock(&shared.state)
+        .lambdas
+        .insert(request.function_arn, request.result);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -8,10 +8,14 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::behaviour::Behaviour;
+use crate::configuration::DeploymentConfiguration;
 use crate::lag::Lag;
+use crate::service_deployment::{ServiceDeployment, ServiceRevision};
 
 /// How many service events ECS keeps (newest first).
 const MAX_EVENTS: usize = 100;
+/// Container instances per cluster unless configured otherwise.
+pub const DEFAULT_INSTANCES: u32 = 3;
 
 /// Where and as whom the simulated ECS runs; only used to build ARNs.
 #[derive(Debug, Clone)]
@@ -42,6 +46,13 @@ pub struct State {
     pub families: BTreeMap<String, Vec<TaskDefinition>>,
     /// Past states of the clusters that reads may see, when reads are eventually consistent.
     pub lag: Option<Lag>,
+    /// CloudWatch alarms by name, `true` while in ALARM (`POST /_sim/alarms`).
+    pub alarms: BTreeMap<String, bool>,
+    /// What each Lambda function answers a lifecycle hook with, by ARN (`POST /_sim/lambda`):
+    /// SUCCEEDED (the default), FAILED or IN_PROGRESS.
+    pub lambdas: BTreeMap<String, String>,
+    /// Container instances in every cluster, which a DAEMON service runs one task on each of.
+    pub instances: u32,
 }
 
 impl State {
@@ -53,6 +64,9 @@ impl State {
             clusters: BTreeMap::new(),
             families: BTreeMap::new(),
             lag: None,
+            alarms: BTreeMap::new(),
+            lambdas: BTreeMap::new(),
+            instances: DEFAULT_INSTANCES,
         }
     }
 }
@@ -198,60 +212,6 @@ impl ServiceStatus {
     }
 }
 
-/// The rolling-update settings of a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DeploymentConfiguration {
-    /// Upper limit on running + pending tasks during a rollout, in percent of the desired count.
-    pub maximum_percent: u32,
-    /// Lower limit on healthy running tasks during a rollout, in percent of the desired count.
-    pub minimum_healthy_percent: u32,
-    /// Whether the deployment circuit breaker watches rollouts.
-    pub circuit_breaker: bool,
-    /// Whether a rollout the circuit breaker failed is rolled back to the last completed deployment.
-    pub rollback: bool,
-}
-
-impl Default for DeploymentConfiguration {
-    fn default() -> Self {
-        Self {
-            maximum_percent: 200,
-            minimum_healthy_percent: 100,
-            circuit_breaker: false,
-            rollback: false,
-        }
-    }
-}
-
-impl DeploymentConfiguration {
-    /// Applies the members present in a request's `deploymentConfiguration`.
-    pub fn update(&mut self, config: &Value) {
-        if let Some(n) = u32_of(config, "maximumPercent") {
-            self.maximum_percent = n;
-        }
-        if let Some(n) = u32_of(config, "minimumHealthyPercent") {
-            self.minimum_healthy_percent = n;
-        }
-        if let Some(breaker) = config.get("deploymentCircuitBreaker") {
-            self.circuit_breaker = breaker
-                .get("enable")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-            self.rollback = breaker
-                .get("rollback")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-        }
-    }
-
-    fn render(&self) -> Value {
-        json!({
-            "deploymentCircuitBreaker": {"enable": self.circuit_breaker, "rollback": self.rollback},
-            "maximumPercent": self.maximum_percent,
-            "minimumHealthyPercent": self.minimum_healthy_percent,
-        })
-    }
-}
-
 /// An ECS service.
 #[derive(Debug, Clone)]
 pub struct Service {
@@ -263,12 +223,20 @@ pub struct Service {
     pub status: ServiceStatus,
     /// How many tasks the service should run.
     pub desired_count: u32,
-    /// Rolling-update settings.
+    /// How its deployments go.
     pub deployment_configuration: DeploymentConfiguration,
     /// Deployments, the PRIMARY (newest) first.
     pub deployments: Vec<Deployment>,
     /// The task definition of the last deployment that reached COMPLETED: where a rollback goes.
     pub last_completed: Option<String>,
+    /// The service revision of that deployment.
+    pub last_completed_revision: Option<String>,
+    /// Its service revisions, oldest first.
+    pub revisions: Vec<ServiceRevision>,
+    /// Its service deployments, newest first.
+    pub service_deployments: Vec<ServiceDeployment>,
+    /// REPLICA, or DAEMON: one task on each container instance.
+    pub daemon: bool,
     /// Service events, newest first, at most [`MAX_EVENTS`].
     pub events: VecDeque<Value>,
     /// Request members that DescribeServices echoes as they were given (networkConfiguration, ...).
@@ -331,6 +299,9 @@ impl Service {
         if let Some(launch_type) = &self.launch_type {
             out["launchType"] = json!(launch_type);
         }
+        if let Some(current) = self.service_deployments.first() {
+            out["currentServiceDeployment"] = json!(current.arn);
+        }
         if let Some(task_definition) = self
             .primary()
             .map(|d| &d.task_definition)
@@ -347,7 +318,7 @@ impl Service {
                 "createdAt": self.created_at,
                 "placementConstraints": [],
                 "placementStrategy": [],
-                "schedulingStrategy": "REPLICA",
+                "schedulingStrategy": if self.daemon { "DAEMON" } else { "REPLICA" },
                 "deploymentController": {"type": self.controller},
                 "enableECSManagedTags": false,
                 "propagateTags": "NONE",
@@ -391,6 +362,11 @@ pub struct Deployment {
     pub id: String,
     /// The task definition ARN it runs.
     pub task_definition: String,
+    /// The service revision it runs.
+    pub revision: String,
+    /// Simulated second since which it has run steadily (all desired tasks healthy, alone), while it
+    /// bakes under deployment alarms before COMPLETED.
+    pub steady_since: Option<u64>,
     /// How many tasks it should run (the service's for the PRIMARY; shrinking for the others).
     pub desired_count: u32,
     /// Tasks of this deployment that failed (stopped without being asked to).
@@ -411,7 +387,12 @@ pub struct Deployment {
 
 impl Deployment {
     /// A new IN_PROGRESS deployment.
-    pub fn new(task_definition: String, desired_count: u32, service: &Service) -> Self {
+    pub fn new(
+        task_definition: String,
+        revision: String,
+        desired_count: u32,
+        service: &Service,
+    ) -> Self {
         let id = format!(
             "ecs-svc/{:019}",
             uuid::Uuid::new_v4().as_u128() % 10_u128.pow(19)
@@ -421,6 +402,8 @@ impl Deployment {
             rollout_state_reason: format!("ECS deployment {id} in progress."),
             id,
             task_definition,
+            revision,
+            steady_since: None,
             desired_count,
             failed_tasks: 0,
             rollout_state: RolloutState::InProgress,

@@ -345,6 +345,23 @@ impl Sim {
         );
     }
 
+    /// Sets a CloudWatch alarm's state: `ALARM` or `OK`.
+    pub fn set_alarm(&self, name: &str, state: &str) {
+        self.control(
+            "/_sim/alarms",
+            serde_json::json!({"name": name, "state": state}),
+        );
+    }
+
+    /// Makes the Lambda function `arn` answer the lifecycle hooks that invoke it with `result`
+    /// (`SUCCEEDED`, `FAILED` or `IN_PROGRESS`).
+    pub fn set_lambda(&self, arn: &str, result: &str) {
+        self.control(
+            "/_sim/lambda",
+            serde_json::json!({"functionArn": arn, "result": result}),
+        );
+    }
+
     /// Runs `seconds` simulated seconds at once; returns the simulated clock.
     pub fn advance(&self, seconds: u64) -> u64 {
         self.control("/_sim/advance", serde_json::json!({"seconds": seconds}))["now"]
