@@ -44,6 +44,8 @@ enum Command {
     Send(cli::send::Args),
     Status(cli::status::Args),
     Diff(cli::diff::Args),
+    #[command(name = "continue")]
+    Continue(cli::proceed::Args),
     Healthcheck(cli::healthcheck::Args),
 }
 
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Send(_) => "send",
         Command::Status(_) => "status",
         Command::Diff(_) => "diff",
+        Command::Continue(_) => "continue",
         Command::Healthcheck(_) => "healthcheck",
     };
     let result = match runtime() {
@@ -68,6 +71,7 @@ fn main() -> ExitCode {
                 Command::Send(args) => cli::send::run(&args).await,
                 Command::Status(args) => cli::status::run(&args).await,
                 Command::Diff(args) => cli::diff::run(&args).await,
+                Command::Continue(args) => cli::proceed::run(&args).await,
                 Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
                 Command::Run => Ok(cli::EXIT_OK),
             }

@@ -6,6 +6,7 @@ mod common;
 
 use common::{Bed, short};
 use ecs_deployment::decide::outcome::{Outcome, Rollback};
+use serde_json::json;
 
 /// How far behind a read may be, in simulated seconds: 200 ms, four of the worker's 50 ms polls.
 const LAG: u64 = 20;
@@ -16,6 +17,25 @@ const RUNS: u64 = 12;
 async fn under_stale_reads_every_outcome_is_the_one_ecs_recorded() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;
+    seeded_runs(bed).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn under_stale_reads_every_blue_green_outcome_is_the_one_ecs_recorded() {
+    let bed = Bed::start(true).await;
+    bed.service_configured(
+        "web",
+        Some(2),
+        json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
+               "deploymentCircuitBreaker": {"enable": true, "rollback": true}}),
+    )
+    .await;
+    seeded_runs(bed).await;
+}
+
+/// Deploys service `web` [`RUNS`] times under stale reads, one in three crashing (the circuit breaker rolls
+/// those back), and checks each outcome against what ECS recorded.
+async fn seeded_runs(bed: Bed) {
     let mut worker = bed.start_worker(bed.config(&[]));
     let mut deployed = 0;
     let mut rolled_back = 0;

@@ -13,6 +13,7 @@ use crate::decide::marker::Marked;
 use crate::decide::service::ServiceState;
 use crate::decide::task_definition::TaskDefinition;
 
+mod service_deployments;
 mod shapes;
 mod tasks;
 
@@ -20,6 +21,8 @@ pub use shapes::{ServiceEvent, StoppedTask, service_events, service_state};
 
 /// DescribeServices takes at most this many services per call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// DescribeServiceDeployments takes at most this many ARNs per call.
+pub const DESCRIBE_SERVICE_DEPLOYMENTS_BATCH: usize = 20;
 /// How many of a family's newest revisions a redelivered message looks through for its own.
 const MARKED_SEARCH_DEPTH: i32 = 10;
 

@@ -1,23 +1,43 @@
-//! One DescribeServices call per ten watched services of a cluster per poll interval, shared by every
-//! rollout in flight.
+//! One DescribeServices call per ten watched services of a cluster, and one DescribeServiceDeployments
+//! call per twenty service deployments, per poll interval, shared by every rollout in flight.
 //!
 //! Each rollout asks for its service's next reading and waits; on each tick the poller answers every
-//! waiting rollout with as few calls as DescribeServices allows (ten services per call). Ten rollouts watched
-//! at once cost one call per interval, not ten, which keeps a busy worker far from ECS's rate limits.
+//! waiting rollout with as few calls as the APIs allow. Ten rollouts watched at once cost one
+//! DescribeServices call per interval, not ten, which keeps a busy worker far from ECS's rate limits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_ecs::types::Service;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
+use tracing::warn;
 
-use crate::aws::ecs::{DESCRIBE_SERVICES_BATCH, Ecs};
+use crate::aws::ecs::{DESCRIBE_SERVICE_DEPLOYMENTS_BATCH, DESCRIBE_SERVICES_BATCH, Ecs};
 use crate::aws::error::AwsError;
 use crate::decide::names::service_name;
+use crate::decide::service::ServiceDeploymentState;
 
-/// A service's reading: the service, `None` when the cluster no longer has it, or the failed call.
-pub type Reading = Result<Option<Service>, AwsError>;
+/// Error codes that mean the service-deployment APIs cannot be used at all here (the IAM policy lacks
+/// them, or the endpoint does not serve them): the poller stops asking and rollouts are judged by the
+/// service's deployments alone.
+const UNAVAILABLE_CODES: [&str; 3] = [
+    "AccessDeniedException",
+    "UnknownOperationException",
+    "UnrecognizedClientException",
+];
+
+/// One reading of a service.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// The service, `None` when the cluster no longer has it.
+    pub service: Option<Service>,
+    /// ECS's record of the service deployment asked about, when it was read.
+    pub deployment: Option<ServiceDeploymentState>,
+}
+
+/// A service's reading, or the failed DescribeServices call.
+pub type Reading = Result<Observed, AwsError>;
 
 /// Hands out service readings; cheap to clone. The polling task stops once every clone is dropped.
 #[derive(Debug, Clone)]
@@ -31,6 +51,8 @@ pub struct ServicePoller {
 struct Request {
     /// The cluster and the service's name (the last part of an ARN).
     service: (String, String),
+    /// The service deployment whose record is wanted too.
+    deployment: Option<String>,
     /// Where the reading goes.
     reply: oneshot::Sender<Reading>,
 }
@@ -43,11 +65,13 @@ impl ServicePoller {
         Self { requests }
     }
 
-    /// The reading of `service` in `cluster` at the next tick.
-    pub async fn next(&self, cluster: &str, service: &str) -> Reading {
+    /// The reading of `service` in `cluster` at the next tick, with ECS's record of the service
+    /// deployment `deployment` when asked for and readable.
+    pub async fn next(&self, cluster: &str, service: &str, deployment: Option<&str>) -> Reading {
         let (reply, reading) = oneshot::channel();
         let request = Request {
             service: (cluster.to_owned(), service_name(service).to_owned()),
+            deployment: deployment.map(str::to_owned),
             reply,
         };
         if self.requests.send(request).is_err() {
@@ -72,11 +96,11 @@ async fn serve(
     mut pending: mpsc::UnboundedReceiver<Request>,
 ) {
     let mut ticks = ticks(interval);
+    let mut records = Records::default();
     while let Some(first) = pending.recv().await {
         ticks.tick().await;
-        let mut waiting: BTreeMap<(String, String), Vec<oneshot::Sender<Reading>>> =
-            BTreeMap::new();
-        let mut add = |r: Request| waiting.entry(r.service).or_default().push(r.reply);
+        let mut waiting: BTreeMap<(String, String), Vec<Request>> = BTreeMap::new();
+        let mut add = |r: Request| waiting.entry(r.service.clone()).or_default().push(r);
         add(first);
         while let Ok(request) = pending.try_recv() {
             add(request);
@@ -88,35 +112,102 @@ async fn serve(
                 .or_default()
                 .push(name.clone());
         }
+        let wanted: BTreeSet<String> = waiting
+            .values()
+            .flatten()
+            .filter_map(|r| r.deployment.clone())
+            .collect();
+        let ecs = Ecs::new(client.clone(), "");
+        let found = records.read(&ecs, wanted).await;
         for (cluster, names) in by_cluster {
             let ecs = Ecs::new(client.clone(), &cluster);
-            read(&ecs, &names, &mut waiting).await;
+            read(&ecs, &names, &found, &mut waiting).await;
         }
     }
 }
 
-/// Reads `names` in `ecs`'s cluster, ten at a time, and answers the rollouts waiting for them.
+/// Reads `names` in `ecs`'s cluster, ten at a time, and answers the rollouts waiting for them with the
+/// service deployment records `found`.
 async fn read(
     ecs: &Ecs,
     names: &[String],
-    waiting: &mut BTreeMap<(String, String), Vec<oneshot::Sender<Reading>>>,
+    found: &BTreeMap<String, ServiceDeploymentState>,
+    waiting: &mut BTreeMap<(String, String), Vec<Request>>,
 ) {
     for batch in names.chunks(DESCRIBE_SERVICES_BATCH) {
         let result = ecs.describe_services(batch).await;
         for name in batch {
-            let reading = match &result {
-                Ok(services) => Ok(services
-                    .iter()
-                    .find(|s| s.service_name() == Some(name.as_str()))
-                    .cloned()),
-                Err(e) => Err(e.clone()),
-            };
             let key = (ecs.cluster().to_owned(), name.clone());
-            for reply in waiting.remove(&key).into_iter().flatten() {
+            for request in waiting.remove(&key).into_iter().flatten() {
+                let reading = match &result {
+                    Ok(services) => Ok(Observed {
+                        service: services
+                            .iter()
+                            .find(|s| s.service_name() == Some(name.as_str()))
+                            .cloned(),
+                        deployment: request
+                            .deployment
+                            .as_ref()
+                            .and_then(|arn| found.get(arn))
+                            .cloned(),
+                    }),
+                    Err(e) => Err(e.clone()),
+                };
                 // A rollout that stopped waiting (its deployment ended) needs no answer.
-                let _ = reply.send(reading.clone());
+                let _ = request.reply.send(reading);
             }
         }
+    }
+}
+
+/// Reads service deployments' records for the rollouts that ask, as long as ECS lets it.
+#[derive(Debug, Default)]
+struct Records {
+    /// Why the service-deployment APIs cannot be used, once a call said so: then they are not called
+    /// again, and every rollout is judged by its service's deployments.
+    unavailable: Option<String>,
+    /// The last error of a call that may work next time, so each new one is logged once.
+    last_error: Option<String>,
+}
+
+impl Records {
+    /// The records of `wanted` that ECS gave, twenty per call; none while the APIs are unavailable, and
+    /// none from a call that failed (the service's deployments judge that tick).
+    async fn read(
+        &mut self,
+        ecs: &Ecs,
+        wanted: BTreeSet<String>,
+    ) -> BTreeMap<String, ServiceDeploymentState> {
+        let mut found = BTreeMap::new();
+        if self.unavailable.is_some() || wanted.is_empty() {
+            return found;
+        }
+        let wanted: Vec<String> = wanted.into_iter().collect();
+        for batch in wanted.chunks(DESCRIBE_SERVICE_DEPLOYMENTS_BATCH) {
+            match ecs.describe_service_deployments(batch).await {
+                Ok(records) => {
+                    self.last_error = None;
+                    found.extend(records.into_iter().map(|r| (r.arn.clone(), r)));
+                }
+                Err(e)
+                    if e.code
+                        .as_deref()
+                        .is_some_and(|c| UNAVAILABLE_CODES.contains(&c)) =>
+                {
+                    warn!(error = %e, "ECS's service deployments cannot be read, so rollouts are judged by the service's deployments alone and ECS's own verdict (blue/green, linear and canary stages, alarms, hooks) is not seen; allow ecs:DescribeServiceDeployments to use it");
+                    self.unavailable = Some(e.to_string());
+                    return BTreeMap::new();
+                }
+                Err(e) => {
+                    let error = e.to_string();
+                    if self.last_error.as_deref() != Some(error.as_str()) {
+                        warn!(%error, "cannot read ECS's service deployments; judging by the service's deployments until it answers");
+                        self.last_error = Some(error);
+                    }
+                }
+            }
+        }
+        found
     }
 }
 

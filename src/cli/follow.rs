@@ -113,6 +113,9 @@ impl Follow {
                         for notice in notices {
                             match notice.event {
                                 Event::Started => revision = notice.new_task_definition.clone(),
+                                Event::Waiting => {
+                                    trouble = notice.reason.clone();
+                                }
                                 Event::Retrying => {
                                     trouble = Some(format!(
                                         "the worker will try again: {}",

@@ -105,6 +105,12 @@ pub fn after_watch(end: WatchEnd, evidence: &Evidence, timeout: Duration) -> Nex
             deployment_id,
             task_definition,
         },
+        WatchEnd::Failed(Failure::EcsRollbackFailed(reason)) => Next::Finish(Outcome::Failed {
+            reason: evidence.quote(&format!("ECS rolled the service back: {reason}")),
+            rollback: Rollback::Failed(format!(
+                "ECS's own rollback failed ({reason}); the service's state is unknown and needs a look"
+            )),
+        }),
         WatchEnd::Failed(failure @ Failure::DeploymentFailed(_)) => {
             Next::RollBack(failed(failure.reason(), false, false))
         }

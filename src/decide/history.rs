@@ -154,6 +154,7 @@ mod tests {
             desired_count: 2,
             deployments,
             deployment_controller: None,
+            ..ServiceState::default()
         }
     }
 

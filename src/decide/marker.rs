@@ -208,6 +208,7 @@ mod tests {
                 })
                 .collect(),
             deployment_controller: None,
+            ..ServiceState::default()
         }
     }
 

@@ -5,6 +5,8 @@
 //! module of this folder uses either). Every rule is a function of plain values with a table test; the
 //! runtime gathers the values and carries out the verdict.
 
+pub mod deadline;
+pub mod ecs_verdict;
 pub mod ending;
 pub mod escalation;
 pub mod evidence;

@@ -8,56 +8,14 @@
 
 use std::collections::BTreeSet;
 
+use crate::decide::ecs_verdict::{EcsVerdict, verdict};
 use crate::decide::history::History;
 use crate::decide::names::short_arn;
 use crate::decide::service::{DeploymentState, ServiceState, TaskState};
 
-/// What one read of the service and its tasks showed.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Observation {
-    /// The service, or `None` when ECS no longer has it.
-    pub service: Option<ServiceState>,
-    /// The service's tasks that ECS wants running (ListTasks, desired status RUNNING); `None` when they were
-    /// not read because the service alone shows the rollout is not done (see [`needs_tasks`]).
-    pub tasks: Option<Vec<TaskState>>,
-}
+mod goal;
 
-/// The rollout being watched.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Goal {
-    /// The deployment id UpdateService started, when it said; otherwise the deployment is found by its task
-    /// definition.
-    pub deployment_id: Option<String>,
-    /// The task definition ARN the service should end up on.
-    pub task_definition: String,
-    /// The task definition the service ran before, to tell a rollback from another update.
-    pub previous_task_definition: Option<String>,
-    /// Containers with a health check: tasks count only once these are HEALTHY.
-    pub health_checked: BTreeSet<String>,
-    /// The previous task definition's containers with a health check: a rollback to it is judged by them.
-    pub previous_health_checked: BTreeSet<String>,
-}
-
-impl Goal {
-    /// The goal of a rollback of this rollout to `task_definition`, by the deployment `deployment_id`
-    /// (ECS's own, or UpdateService's): judged by that revision's health checks when it is the previous
-    /// one, and never rolled back itself.
-    pub fn rollback(&self, deployment_id: Option<String>, task_definition: String) -> Goal {
-        let health_checked =
-            if self.previous_task_definition.as_deref() == Some(task_definition.as_str()) {
-                self.previous_health_checked.clone()
-            } else {
-                BTreeSet::new()
-            };
-        Goal {
-            deployment_id,
-            task_definition,
-            previous_task_definition: Some(self.task_definition.clone()),
-            health_checked,
-            previous_health_checked: BTreeSet::new(),
-        }
-    }
-}
+pub use goal::{Failure, Goal, Observation, Verdict};
 
 /// Notes in `history` what `observation` showed of the rollout to `goal`.
 pub fn remember(history: &mut History, observation: &Observation, goal: &Goal) {
@@ -82,58 +40,99 @@ fn ours<'a>(
     )
 }
 
-/// What an observation says about the rollout.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    /// Still going; the text says how far it got.
-    InProgress(String),
-    /// The service runs the goal's task definition.
-    Done,
-    /// It will not get there.
-    Failed(Failure),
+/// ECS's verdict on the goal's service deployment, when the observation has its record.
+fn ecs_verdict(observation: &Observation, goal: &Goal) -> Option<EcsVerdict> {
+    let record = observation.deployment.as_ref()?;
+    (goal.service_deployment.as_deref() == Some(record.arn.as_str())).then(|| verdict(record))
 }
 
-/// Why a rollout will not get there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Failure {
-    /// The service is missing, DRAINING or INACTIVE: there is nothing to roll back.
-    ServiceGone(String),
-    /// ECS marked the deployment FAILED and did not roll it back.
-    DeploymentFailed(String),
-    /// ECS rolled the service back to the previous task definition (the circuit breaker did).
-    RolledBackByEcs {
-        /// What ECS said.
-        reason: String,
-        /// The deployment ECS started for the rollback, to watch it.
-        deployment_id: String,
-        /// The task definition ECS went back to.
-        task_definition: String,
-    },
-    /// Another update replaced the deployment; rolling back would undo someone else's deployment.
-    Superseded {
-        /// The task definition the service was updated to.
-        by_task_definition: String,
-    },
+/// Whether ECS's verdict says the goal's deployment reached its end (SUCCESSFUL, or ROLLBACK_SUCCESSFUL for
+/// ECS's rollback), `None` when there is no verdict to go by (no record, or one STOPPED because another
+/// deployment, which may run the same revision, replaced it): then the service's deployments decide.
+fn ecs_done(ecs: Option<&EcsVerdict>, goal: &Goal) -> Option<bool> {
+    match ecs? {
+        EcsVerdict::Stopped(_) => None,
+        EcsVerdict::Succeeded => Some(!goal.ecs_rolls_back),
+        EcsVerdict::RolledBack(_) => Some(goal.ecs_rolls_back),
+        _ => Some(false),
+    }
 }
 
-impl Failure {
-    /// The failure in words, for logs and reports.
-    pub fn reason(&self) -> String {
-        match self {
-            Self::ServiceGone(reason) | Self::DeploymentFailed(reason) => reason.clone(),
-            Self::RolledBackByEcs { reason, .. } => {
-                format!("ECS rolled the service back: {reason}")
+/// Judges one observation against the goal, given what earlier reads showed (see [`History`]): by ECS's
+/// own verdict on the service deployment where there is one, always with the running tasks checked.
+pub fn judge(observation: &Observation, goal: &Goal, history: &History) -> Verdict {
+    let ecs = ecs_verdict(observation, goal);
+    let by_deployments =
+        judge_deployments(observation, goal, history, ecs_done(ecs.as_ref(), goal));
+    let Some(ecs) = ecs else {
+        return by_deployments;
+    };
+    if matches!(by_deployments, Verdict::Failed(Failure::ServiceGone(_))) {
+        return by_deployments;
+    }
+    let progress = |ecs_says: String| match &by_deployments {
+        Verdict::InProgress(progress) => Verdict::InProgress(format!("{ecs_says}; {progress}")),
+        _ => Verdict::InProgress(ecs_says),
+    };
+    match ecs {
+        EcsVerdict::RollbackFailed(reason) => Verdict::Failed(Failure::EcsRollbackFailed(reason)),
+        EcsVerdict::Succeeded | EcsVerdict::RolledBack(_)
+            if ecs_done(Some(&ecs), goal) == Some(true) =>
+        {
+            by_deployments
+        }
+        EcsVerdict::RollingBack(reason) | EcsVerdict::RolledBack(reason)
+            if !goal.ecs_rolls_back =>
+        {
+            rolled_back_by_ecs(observation, goal, reason)
+        }
+        EcsVerdict::Stopped(reason) => match by_deployments {
+            Verdict::InProgress(_) => {
+                progress(format!("ECS stopped the service deployment: {reason}"))
             }
-            Self::Superseded { by_task_definition } => format!(
-                "superseded: the service was updated to {} while this rollout ran",
-                short_arn(by_task_definition)
-            ),
+            decided => decided,
+        },
+        EcsVerdict::Paused { hooks, stage } => progress(format!(
+            "ECS waits at {stage} for lifecycle hook {} (ContinueServiceDeployment)",
+            hooks.join(", ")
+        )),
+        EcsVerdict::Going(status) => progress(format!("service deployment {status}")),
+        EcsVerdict::RollingBack(reason) => progress(format!("ECS is rolling back: {reason}")),
+        EcsVerdict::Succeeded | EcsVerdict::RolledBack(_) => {
+            progress("ECS's service deployment has not reached the goal".into())
         }
     }
 }
 
-/// Judges one observation against the goal, given what earlier reads showed (see [`History`]).
-pub fn judge(observation: &Observation, goal: &Goal, history: &History) -> Verdict {
+/// ECS says it rolls the goal's deployment back: the rollback to watch, once a read shows the service
+/// going back (a read that still shows the goal's deployment as PRIMARY is behind ECS's record). The
+/// PRIMARY may be an older deployment taking over again, as blue/green, linear and canary roll back; the
+/// rollback's own watch waits for ECS's record to say ROLLBACK_SUCCESSFUL, so a read behind cannot end it.
+fn rolled_back_by_ecs(observation: &Observation, goal: &Goal, reason: String) -> Verdict {
+    let service = observation.service.as_ref();
+    let primary = service
+        .and_then(|s| s.deployments.iter().find(|d| d.status == "PRIMARY"))
+        .filter(|p| p.task_definition != goal.task_definition);
+    match primary {
+        Some(primary) => Verdict::Failed(Failure::RolledBackByEcs {
+            reason,
+            deployment_id: primary.id.clone(),
+            task_definition: primary.task_definition.clone(),
+        }),
+        None => Verdict::InProgress(format!(
+            "ECS is rolling back ({reason}); waiting for a read of the service that shows it"
+        )),
+    }
+}
+
+/// Judges one observation by the service's deployments and tasks alone; `ecs_done` is ECS's own verdict
+/// on whether the deployment reached its end, when there is one.
+fn judge_deployments(
+    observation: &Observation,
+    goal: &Goal,
+    history: &History,
+    ecs_done: Option<bool>,
+) -> Verdict {
     let Some(service) = &observation.service else {
         return Verdict::Failed(Failure::ServiceGone("the service no longer exists".into()));
     };
@@ -156,7 +155,7 @@ pub fn judge(observation: &Observation, goal: &Goal, history: &History) -> Verdi
         ));
     }
 
-    let ecs_says_done = ecs_says_done(service, ours);
+    let ecs_says_done = ecs_done.unwrap_or_else(|| ecs_says_done(service, ours));
     let Some(tasks) = &observation.tasks else {
         return Verdict::InProgress(counted_progress(service, ours, goal));
     };
@@ -181,6 +180,7 @@ pub fn judge(observation: &Observation, goal: &Goal, history: &History) -> Verdi
     if ecs_says_done && tasks_adopted {
         return Verdict::Done;
     }
+    // What ECS calls done is not done while the tasks say otherwise, and the other way round.
     let mut progress = format!(
         "{healthy} running{} on {}, {desired} desired",
         if goal.health_checked.is_empty() {
@@ -253,15 +253,19 @@ fn not_primary(
 /// Whether the rollout needs the service's tasks read to be judged: only once ECS says the goal's
 /// deployment is done. Until then the service alone decides (in progress, failed, rolled back, superseded),
 /// so a rollout costs one shared DescribeServices per poll and no task reads.
-pub fn needs_tasks(service: &ServiceState, goal: &Goal, history: &History) -> bool {
+pub fn needs_tasks(observation: &Observation, goal: &Goal, history: &History) -> bool {
+    let Some(service) = &observation.service else {
+        return false;
+    };
     if service.status != "ACTIVE" {
         return false;
     }
+    let done = ecs_done(ecs_verdict(observation, goal).as_ref(), goal);
     let primary = service.deployments.iter().find(|d| d.status == "PRIMARY");
     let ours = ours(history, service, goal);
     matches!((primary, ours), (Some(p), Some(o)) if p.id == o.id
         && p.rollout_state.as_deref() != Some("FAILED")
-        && ecs_says_done(service, p))
+        && done.unwrap_or_else(|| ecs_says_done(service, p)))
 }
 
 /// ECS's own view: the deployment is COMPLETED, or (without rollout states) it is the only one and runs as

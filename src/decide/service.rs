@@ -13,6 +13,48 @@ pub struct ServiceState {
     /// `deploymentController.type`: ECS (rolling updates and ECS's own blue/green, linear and canary),
     /// CODE_DEPLOY or EXTERNAL; absent means ECS.
     pub deployment_controller: Option<String>,
+    /// `currentServiceDeployment`: the ARN of the service deployment ECS is on, when it says.
+    pub current_service_deployment: Option<String>,
+    /// What the service's deployment configuration says a deployment takes beyond its tasks starting.
+    pub timing: Timing,
+}
+
+/// The parts of a deployment configuration that make a deployment take longer than its tasks need to
+/// start: the strategy's bakes and the lifecycle hooks' timeouts, in minutes as ECS takes them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timing {
+    /// ROLLING (or absent), BLUE_GREEN, LINEAR or CANARY.
+    pub strategy: Option<String>,
+    /// `bakeTimeInMinutes`.
+    pub bake_minutes: Option<i32>,
+    /// LINEAR: (`stepPercent`, `stepBakeTimeInMinutes`).
+    pub linear: Option<(f64, i32)>,
+    /// CANARY: `canaryBakeTimeInMinutes`.
+    pub canary_bake_minutes: Option<i32>,
+    /// Each lifecycle hook's timeout in minutes (absent: ECS's default) and how many stages it runs at.
+    pub hooks: Vec<(Option<i32>, usize)>,
+}
+
+/// A service deployment as DescribeServiceDeployments shows it: ECS's own record and verdict.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceDeploymentState {
+    /// Its ARN.
+    pub arn: String,
+    /// PENDING, IN_PROGRESS, SUCCESSFUL, STOPPED, STOP_REQUESTED, ROLLBACK_REQUESTED,
+    /// ROLLBACK_IN_PROGRESS, ROLLBACK_SUCCESSFUL or ROLLBACK_FAILED.
+    pub status: String,
+    /// Why it has that status, as ECS words it.
+    pub status_reason: Option<String>,
+    /// The lifecycle stage it is at.
+    pub lifecycle_stage: Option<String>,
+    /// Why it was rolled back, when it was.
+    pub rollback_reason: Option<String>,
+    /// The circuit breaker: its status, the failures it counted and its threshold.
+    pub circuit_breaker: Option<(String, i32, i32)>,
+    /// The deployment alarms that went into ALARM.
+    pub triggered_alarms: Vec<String>,
+    /// The lifecycle hooks waiting for ContinueServiceDeployment (their ids).
+    pub paused_hooks: Vec<String>,
 }
 
 impl ServiceState {

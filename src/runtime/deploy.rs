@@ -14,17 +14,28 @@ use tracing::info;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
-use crate::decide::history::{History, replaced};
+use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Target};
-use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
-use crate::decide::service::ServiceState;
 use crate::runtime::admission::{Guard, NotAdmitted};
 use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
 use crate::runtime::watch::{Settings, Watch};
+
+mod started;
+
+use started::Started;
+
+/// What a deployment tells the outside while it runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Milestone<'r> {
+    /// The service points at the new revision; the rollout is being watched.
+    Started(&'r Record),
+    /// ECS waits at a lifecycle hook of the rollout; the text names it and how to go on.
+    Waiting(&'r Record, &'r str),
+}
 
 /// What a deployment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,54 +77,6 @@ pub struct Deployer {
     guard: Guard,
 }
 
-/// The rollout a deployment watches, however it got there.
-struct Started {
-    /// The revision the service was pointed at.
-    task_definition: String,
-    /// What the service ran before.
-    previous_task_definition: Option<String>,
-    /// The deployment UpdateService started, when known.
-    deployment_id: Option<String>,
-    /// What is known of the deployment and the ones before it, so a read behind is not taken for news.
-    history: History,
-}
-
-impl Started {
-    /// The rollout UpdateService started to `task_definition`, as its answer `after` shows it, on a service
-    /// a read showed as `before`, running `previous`. The answer outranks the read, which may be behind:
-    /// what the service ran until the update is the answer's newest other deployment.
-    fn by_update(
-        task_definition: String,
-        previous: Option<String>,
-        after: Option<&ServiceState>,
-        before: &ServiceState,
-    ) -> Self {
-        let known = before.deployments.iter().map(|d| d.id.clone());
-        let (history, replaced) = match after {
-            Some(after) => (
-                History::of_update(after, &task_definition, known),
-                replaced(after, &task_definition),
-            ),
-            None => (History::after(known), None),
-        };
-        if let Some(replaced) = &replaced
-            && previous.as_ref() != Some(replaced)
-        {
-            info!(
-                previous_task_definition = short_arn(replaced),
-                read_before = previous.as_deref().map(short_arn),
-                "the service ran another revision until the update than a read just before said; that one is what a rollback goes back to"
-            );
-        }
-        Self {
-            deployment_id: history.seen.as_ref().map(|(id, _)| id.clone()),
-            previous_task_definition: replaced.or(previous),
-            task_definition,
-            history,
-        }
-    }
-}
-
 impl Deployer {
     /// A deployer through `client`, `cluster` where messages name none; rollouts are read through one
     /// shared [`ServicePoller`], and every message is judged by `guard`.
@@ -139,12 +102,13 @@ impl Deployer {
     }
 
     /// Carries out one request and says how it ended; never panics, never returns early without an outcome.
-    /// `on_started` is called once the service points at the new revision, before the rollout is watched.
+    /// `on_event` hears when the service points at the new revision, before the rollout is watched, and
+    /// when ECS waits at a lifecycle hook.
     pub async fn deploy(
         &self,
         request: &DeploymentRequest,
         delivery: &Delivery,
-        on_started: &(dyn Fn(&Record) + Send + Sync),
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Record {
         let mut record = Record {
             previous_task_definition: None,
@@ -162,7 +126,7 @@ impl Deployer {
                         .await
                 }
                 Target::Service(service) => {
-                    self.deploy_service(&ecs, request, delivery, service, &mut record, on_started)
+                    self.deploy_service(&ecs, request, delivery, service, &mut record, on_event)
                         .await
                 }
             },
@@ -212,7 +176,7 @@ impl Deployer {
         delivery: &Delivery,
         service: &str,
         record: &mut Record,
-        on_started: &(dyn Fn(&Record) + Send + Sync),
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
         let deadline = Instant::now() + self.settings.timeout;
         let pace = (self.settings.poll_interval, deadline);
@@ -313,15 +277,18 @@ impl Deployer {
                     seen: deployment_id.clone().map(|id| (id, None)),
                     ..History::default()
                 };
+                // Which service deployment is this rollout's is not known either: the service's
+                // deployments alone judge it.
                 Started {
                     task_definition,
                     previous_task_definition,
                     deployment_id,
+                    service_deployment: None,
                     history,
                 }
             }
         };
-        on_started(record);
+        on_event(Milestone::Started(record));
         // A rollback is judged by the health checks of the revision it goes back to: the one read above,
         // unless the service turned out to run another (a read behind UpdateService's answer).
         let previous_health_checked = if started.previous_task_definition == current.task_definition
@@ -330,14 +297,24 @@ impl Deployer {
         } else {
             BTreeSet::new()
         };
+        let arn = started.task_definition;
+        let goal = Goal {
+            deployment_id: started.deployment_id,
+            previous_task_definition: started.previous_task_definition.filter(|p| *p != arn),
+            task_definition: arn,
+            health_checked: request.task_definition.health_checked_containers(),
+            previous_health_checked,
+            service_deployment: started.service_deployment,
+            ecs_rolls_back: false,
+        };
         let (outcome, ecs_said) = self
             .watch_rollout(
                 ecs,
-                request,
                 service,
                 current.event_ids,
-                started,
-                previous_health_checked,
+                goal,
+                started.history,
+                &|why: &str| on_event(Milestone::Waiting(record, why)),
             )
             .await;
         record.ecs_said = ecs_said;
@@ -353,26 +330,26 @@ impl Deployer {
         retry::retrying(self.settings.poll_interval, deadline, call).await
     }
 
-    /// Watches the rollout to its end and rolls back a failed one; on failure also gives what ECS said.
+    /// Watches the rollout to `goal` to its end and rolls back a failed one; on failure also gives what ECS
+    /// said.
     async fn watch_rollout(
         &self,
         ecs: &Ecs,
-        request: &DeploymentRequest,
         service: &str,
         seen_events: BTreeSet<String>,
-        started: Started,
-        previous_health_checked: BTreeSet<String>,
+        goal: Goal,
+        history: History,
+        on_waiting: &(dyn Fn(&str) + Send + Sync),
     ) -> (Outcome, Vec<String>) {
-        let arn = started.task_definition;
-        let goal = Goal {
-            deployment_id: started.deployment_id,
-            previous_task_definition: started.previous_task_definition.filter(|p| *p != arn),
-            task_definition: arn,
-            health_checked: request.task_definition.health_checked_containers(),
-            previous_health_checked,
-        };
-        Watch::new(ecs, &self.poller, service, seen_events, self.settings)
-            .to_outcome(goal, started.history)
-            .await
+        Watch::new(
+            ecs,
+            &self.poller,
+            service,
+            seen_events,
+            self.settings,
+            on_waiting,
+        )
+        .to_outcome(goal, history)
+        .await
     }
 }

@@ -16,7 +16,7 @@ use crate::decide::message::{
 };
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
-use crate::runtime::deploy::{Delivery, Record};
+use crate::runtime::deploy::{Delivery, Milestone, Record};
 use crate::runtime::startup::Context;
 
 /// One received message and what to do with it.
@@ -86,15 +86,24 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     message_id: message.message_id.clone(),
                     redelivered: message.receive_count > 1,
                 };
-                let on_started = |record: &Record| {
-                    ctx.notifier.notify(Notice::started(
-                        &report,
-                        record.previous_task_definition.as_deref(),
-                        record.new_task_definition.as_deref(),
-                        reply_to,
-                    ));
+                let on_event = |milestone: Milestone<'_>| {
+                    ctx.notifier.notify(match milestone {
+                        Milestone::Started(record) => Notice::started(
+                            &report,
+                            record.previous_task_definition.as_deref(),
+                            record.new_task_definition.as_deref(),
+                            reply_to,
+                        ),
+                        Milestone::Waiting(record, why) => Notice::waiting(
+                            &report,
+                            record.previous_task_definition.as_deref(),
+                            record.new_task_definition.as_deref(),
+                            why,
+                            reply_to,
+                        ),
+                    });
                 };
-                ctx.deployer.deploy(&request, &delivery, &on_started).await
+                ctx.deployer.deploy(&request, &delivery, &on_event).await
             }
             Action::Settle(outcome) => Record {
                 previous_task_definition: None,

@@ -2,27 +2,27 @@
 //! every tick of the shared poller, the tasks once ECS says the deployment is done, and ECS's events and
 //! stopped tasks logged as they come and kept as evidence.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::aws::ecs::{Ecs, ServiceEvent, service_events, service_state};
+use crate::aws::ecs::{Ecs, service_events, service_state};
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
-use crate::decide::ending::{
-    Next, WatchEnd, after_watch, ecs_said, rollback_after, rollback_target,
-};
+use crate::decide::ending::{Next, WatchEnd, after_watch, ecs_said};
 use crate::decide::evidence::Evidence;
 use crate::decide::history::History;
-use crate::decide::names::short_arn;
-use crate::decide::outcome::{Outcome, Rollback};
+use crate::decide::outcome::Outcome;
 use crate::decide::rollout::{Goal, Observation, Verdict, judge, needs_tasks, remember};
-use crate::runtime::retry::{error_backoff, retrying};
+use crate::runtime::retry::error_backoff;
+
+mod report;
+mod rollback;
 
 /// How long reading the stopped tasks may take past a deadline that just passed: enough to quote ECS.
-const EVIDENCE_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const EVIDENCE_GRACE: Duration = Duration::from_secs(5);
 
 /// How deployments are watched and rolled back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,18 +50,27 @@ pub struct Watch<'a> {
     seen_events: BTreeSet<String>,
     /// Stopped tasks already reported.
     seen_stopped: BTreeSet<String>,
+    /// The task definition of every deployment the reads listed, so ECS's rollback to an older one (as
+    /// blue/green, linear and canary roll back) is recognized as the rollback.
+    deployments: BTreeMap<String, String>,
+    /// Lifecycle hooks already reported as waiting.
+    seen_waiting: BTreeSet<String>,
+    /// Told when ECS waits at a lifecycle hook, with words naming it and how to go on.
+    on_waiting: &'a (dyn Fn(&str) + Send + Sync),
     /// ECS's words worth quoting in a failure.
     pub evidence: Evidence,
 }
 
 impl<'a> Watch<'a> {
-    /// A watch of `service`, whose events in `seen_events` were there before the deployment.
+    /// A watch of `service`, whose events in `seen_events` were there before the deployment;
+    /// `on_waiting` hears of every lifecycle hook ECS waits at.
     pub fn new(
         ecs: &'a Ecs,
         poller: &'a ServicePoller,
         service: &'a str,
         seen_events: BTreeSet<String>,
         settings: Settings,
+        on_waiting: &'a (dyn Fn(&str) + Send + Sync),
     ) -> Self {
         Self {
             ecs,
@@ -70,6 +79,9 @@ impl<'a> Watch<'a> {
             service,
             seen_events,
             seen_stopped: BTreeSet::new(),
+            deployments: BTreeMap::new(),
+            seen_waiting: BTreeSet::new(),
+            on_waiting,
             evidence: Evidence::default(),
         }
     }
@@ -95,9 +107,11 @@ impl<'a> Watch<'a> {
                 task_definition,
             } => {
                 warn!(reason = %failed.reason, "the rollout failed; watching ECS's rollback");
-                let rollback_goal = goal.rollback(Some(deployment_id.clone()), task_definition);
-                // ECS's rollback was listed already: the read that showed the failure listed it.
+                let rollback_goal = goal.ecs_rollback(Some(deployment_id.clone()), task_definition);
+                // ECS's rollback was listed already: the read that showed the failure listed it. It may be
+                // an older deployment taking over again (blue/green, linear and canary roll back so).
                 let mut rollback_history = History::after(before_rollback);
+                rollback_history.older.remove(&deployment_id);
                 rollback_history.seen = Some((deployment_id, None));
                 let rollback = self.run_rollback(&rollback_goal, rollback_history).await;
                 failed.with(rollback)
@@ -116,55 +130,14 @@ impl<'a> Watch<'a> {
         (outcome, said)
     }
 
-    /// Points the service back at the revision before `failed`'s and watches that rollout by the same
-    /// rules; `older` are the deployments seen before it.
-    async fn roll_back(&mut self, failed: &Goal, older: BTreeSet<String>) -> Rollback {
-        let previous = match rollback_target(
-            self.settings.rollback_on_failure,
-            failed.previous_task_definition.as_deref(),
-        ) {
-            Ok(previous) => previous,
-            Err(rollback) => return rollback,
-        };
-        info!(to = short_arn(previous), "rolling the service back");
-        let deadline = Instant::now() + self.settings.timeout;
-        let (ecs, service) = (self.ecs, self.service);
-        let after = match retrying(self.settings.poll_interval, deadline, || {
-            ecs.update_service(service, previous)
-        })
-        .await
-        {
-            Ok(after) => after,
-            Err(outcome) => return Rollback::Failed(outcome.reason()),
-        };
-        let history = match &after {
-            Some(after) => History::of_update(after, previous, older),
-            None => History::after(older),
-        };
-        let goal = failed.rollback(
-            history.seen.as_ref().map(|(id, _)| id.clone()),
-            previous.to_owned(),
-        );
-        self.run_rollback(&goal, history).await
-    }
-
-    /// Watches a rollback to its end and says what became of it.
-    async fn run_rollback(&mut self, goal: &Goal, mut history: History) -> Rollback {
-        let end = self.run(goal, &mut history).await;
-        if end == WatchEnd::Done {
-            info!(
-                task_definition = short_arn(&goal.task_definition),
-                "the rollback completed"
-            );
-        }
-        rollback_after(end, self.settings.timeout)
-    }
-
     /// Reads the rollout at every tick of the shared poller until it is done, failed, or the timeout
     /// passed; `history` keeps what the reads showed, so a read behind an earlier one is no news.
     async fn run(&mut self, goal: &Goal, history: &mut History) -> WatchEnd {
         let settings = self.settings;
-        let deadline = Instant::now() + settings.timeout;
+        let start = Instant::now();
+        let mut deadline = start + settings.timeout;
+        // ECS_TIMEOUT is for the tasks; what the deployment configuration adds is known at the first read.
+        let mut timed = false;
         let mut last_progress = String::from("no answer from ECS yet");
         let mut last_error: Option<String> = None;
         let mut failed_tasks = 0;
@@ -181,6 +154,15 @@ impl<'a> Watch<'a> {
                     }
                     backoff = error_backoff(settings.poll_interval);
                     remember(history, &observation, goal);
+                    if !timed && let Some(service) = &observation.service {
+                        timed = true;
+                        deadline = start + self.timeout_for(&service.timing);
+                    }
+                    self.report_waiting(observation.deployment.as_ref());
+                    for d in observation.service.iter().flat_map(|s| &s.deployments) {
+                        self.deployments
+                            .insert(d.id.clone(), d.task_definition.clone());
+                    }
                     let verdict = judge(&observation, goal, history);
                     let ours = observation
                         .service
@@ -222,6 +204,13 @@ impl<'a> Watch<'a> {
                 if let Some(error) = last_error {
                     last_progress = format!("{last_progress} (then: {error})");
                 }
+                let added = deadline.saturating_duration_since(start + settings.timeout);
+                if !added.is_zero() {
+                    last_progress = format!(
+                        "{last_progress}; the deployment configuration's bakes and hook timeouts had added {} to ECS_TIMEOUT",
+                        humantime::format_duration(added)
+                    );
+                }
                 if failed_tasks == 0 {
                     self.report_stopped_tasks(deployment_id.as_deref(), goal, now)
                         .await;
@@ -237,61 +226,26 @@ impl<'a> Watch<'a> {
 
     /// The service at the poller's next tick, with its running tasks once ECS says the rollout is done.
     async fn observe(&mut self, goal: &Goal, history: &History) -> Result<Observation, AwsError> {
-        let Some(described) = self.poller.next(self.ecs.cluster(), self.service).await? else {
+        let observed = self
+            .poller
+            .next(
+                self.ecs.cluster(),
+                self.service,
+                goal.service_deployment.as_deref(),
+            )
+            .await?;
+        let Some(described) = observed.service else {
             return Ok(Observation::default());
         };
         self.report_events(service_events(&described));
-        let state = service_state(&described);
-        let tasks = if needs_tasks(&state, goal, history) {
-            Some(self.ecs.running_tasks(self.service).await?)
-        } else {
-            None
+        let mut observation = Observation {
+            service: Some(service_state(&described)),
+            tasks: None,
+            deployment: observed.deployment,
         };
-        Ok(Observation {
-            service: Some(state),
-            tasks,
-        })
-    }
-
-    fn report_events(&mut self, events: Vec<ServiceEvent>) {
-        // ECS lists the newest first; report oldest first.
-        for event in events.into_iter().rev() {
-            if self.seen_events.insert(event.id) {
-                info!(event = %event.message, "service event");
-                self.evidence.event(&event.message);
-            }
+        if needs_tasks(&observation, goal, history) {
+            observation.tasks = Some(self.ecs.running_tasks(self.service).await?);
         }
-    }
-
-    /// Logs and notes the stopped tasks of `deployment_id` (on the goal's task definition) not seen before;
-    /// the read ends by `deadline` (or, when that has just passed, [`EVIDENCE_GRACE`] from now), whatever
-    /// ECS does. Without a deployment id, ECS never listed the deployment: there is nothing to read.
-    async fn report_stopped_tasks(
-        &mut self,
-        deployment_id: Option<&str>,
-        goal: &Goal,
-        deadline: Instant,
-    ) {
-        let Some(deployment_id) = deployment_id else {
-            return;
-        };
-        let by = deadline.max(Instant::now() + EVIDENCE_GRACE);
-        let read = self
-            .ecs
-            .stopped_tasks(deployment_id, &goal.task_definition, &self.seen_stopped);
-        match tokio::time::timeout_at(by, read).await {
-            Err(_elapsed) => {
-                warn!("reading the stopped tasks took too long; going on without them")
-            }
-            Ok(Err(e)) => warn!(error = %e, "cannot read the stopped tasks"),
-            Ok(Ok(stopped)) => {
-                for task in stopped {
-                    if self.seen_stopped.insert(task.arn.clone()) {
-                        warn!(task = %task.arn, task_definition = short_arn(&task.task_definition), reason = %task.reason, "task stopped");
-                        self.evidence.stopped(&task.reason);
-                    }
-                }
-            }
-        }
+        Ok(observation)
     }
 }

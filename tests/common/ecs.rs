@@ -63,6 +63,49 @@ impl Bed {
             .send()
             .await
             .expect("create the service");
+        self.first_rollout(name).await;
+        arn
+    }
+
+    /// Creates service `name` on a healthy `name:1` with `desired` tasks (`None`: a DAEMON service) and
+    /// the raw `deploymentConfiguration` (strategies, hooks, alarms the SDK's builders would spell out at
+    /// length); waits until its first rollout completed and returns the task definition.
+    pub async fn service_configured(
+        &self,
+        name: &str,
+        desired: Option<i32>,
+        deployment_configuration: Value,
+    ) -> String {
+        let arn = self.register(name, "nginx:1.27", "healthy").await;
+        // Lifecycle hooks would hold the first rollout too: they are added once it completed.
+        let mut first = deployment_configuration.clone();
+        let hooks = first
+            .as_object_mut()
+            .and_then(|c| c.remove("lifecycleHooks"));
+        let mut request = json!({
+            "cluster": "default",
+            "serviceName": name,
+            "taskDefinition": arn,
+            "deploymentConfiguration": first,
+        });
+        match desired {
+            Some(desired) => request["desiredCount"] = json!(desired),
+            None => request["schedulingStrategy"] = json!("DAEMON"),
+        }
+        self.bed.sim.call("CreateService", &request);
+        self.first_rollout(name).await;
+        if hooks.is_some() {
+            self.bed.sim.call(
+                "UpdateService",
+                &json!({"cluster": "default", "service": name,
+                        "deploymentConfiguration": deployment_configuration}),
+            );
+        }
+        arn
+    }
+
+    /// Waits until the service's first rollout completed.
+    async fn first_rollout(&self, name: &str) {
         testbed::wait_until("the service's first rollout", REPORT_DEADLINE, || async {
             if self.manual_clock {
                 self.bed.sim.advance(10);
@@ -74,7 +117,6 @@ impl Bed {
             done.then_some(())
         })
         .await;
-        arn
     }
 
     /// The service as ECS describes it, or `None` when missing.

@@ -16,6 +16,8 @@ pub enum FaultKind {
     Throttle,
     /// Answer with `ServerException` (HTTP 500).
     Error500,
+    /// Answer with `AccessDeniedException`, as for a caller whose IAM policy lacks the operation.
+    Denied,
     /// Answer normally after `delayMs` milliseconds.
     Delay,
     /// Carry the call out, then answer with `ServerException` (HTTP 500), as when an answer is lost on the
@@ -149,6 +151,9 @@ impl Control {
                 FaultKind::Error500 if verdict.error.is_none() => {
                     verdict.error = Some(ApiError::server("Internal failure injected by ecs-sim"));
                 }
+                FaultKind::Denied if verdict.error.is_none() => {
+                    verdict.error = Some(ApiError::access_denied(operation));
+                }
                 FaultKind::LoseAnswer if verdict.lost_answer.is_none() => {
                     verdict.lost_answer = Some(ApiError::server(
                         "The call was carried out but its answer was lost (injected by ecs-sim)",
@@ -185,6 +190,7 @@ impl FaultSpec {
         match self.kind {
             FaultKind::Throttle => "throttle",
             FaultKind::Error500 => "error500",
+            FaultKind::Denied => "denied",
             FaultKind::Delay => "delay",
             FaultKind::LoseAnswer => "lose-answer",
         }
@@ -225,6 +231,25 @@ mod tests {
         assert_eq!(control.faults(), json!([]));
         assert_eq!(control.stats()["calls"]["UpdateService"], 3);
         assert_eq!(control.stats()["faulted"]["UpdateService"], 2);
+    }
+
+    #[test]
+    fn denied_faults_answer_access_denied_naming_the_operation() {
+        let mut control = Control::default();
+        control
+            .add_fault(spec(
+                json!({"operation": "DescribeServiceDeployments", "kind": "denied"}),
+            ))
+            .expect("added");
+        assert_eq!(errors(&mut control, "DescribeServices", 1), [None]);
+        let verdict = control.on_call("DescribeServiceDeployments");
+        let error = verdict.error.expect("denied");
+        assert_eq!(error.code, "AccessDeniedException");
+        assert!(
+            error.message.contains("ecs:DescribeServiceDeployments"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]

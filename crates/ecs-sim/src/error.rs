@@ -75,6 +75,15 @@ impl ApiError {
         Self::new("ThrottlingException", 400, "Rate exceeded")
     }
 
+    /// The caller's IAM policy does not allow the operation.
+    pub fn access_denied(operation: &str) -> Self {
+        Self::new(
+            "AccessDeniedException",
+            400,
+            format!("User is not authorized to perform: ecs:{operation} (injected by ecs-sim)"),
+        )
+    }
+
     /// ECS failed on its side.
     pub fn server(message: impl Into<String>) -> Self {
         Self::new("ServerException", 500, message)

@@ -1,9 +1,13 @@
 //! ECS's answers read into plain values: a service's state and events, a task's state, and why a task
 //! stopped.
 
-use aws_sdk_ecs::types::Service;
+use aws_sdk_ecs::types::{
+    DeploymentConfiguration, DeploymentLifecycleHookStatus, Service, ServiceDeployment,
+};
 
-use crate::decide::service::{DeploymentState, ServiceState, TaskState};
+use crate::decide::service::{
+    DeploymentState, ServiceDeploymentState, ServiceState, TaskState, Timing,
+};
 
 /// A service event: ECS's own account of what it did or could not do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +52,72 @@ pub fn service_state(service: &Service) -> ServiceState {
         deployment_controller: service
             .deployment_controller()
             .map(|c| c.r#type().as_str().to_owned()),
+        current_service_deployment: service.current_service_deployment().map(str::to_owned),
+        timing: service
+            .deployment_configuration()
+            .map(timing)
+            .unwrap_or_default(),
+    }
+}
+
+/// What a deployment configuration says a deployment takes beyond its tasks starting.
+fn timing(config: &DeploymentConfiguration) -> Timing {
+    Timing {
+        strategy: config.strategy().map(|s| s.as_str().to_owned()),
+        bake_minutes: config.bake_time_in_minutes(),
+        linear: config.linear_configuration().map(|l| {
+            (
+                l.step_percent().unwrap_or_default(),
+                l.step_bake_time_in_minutes().unwrap_or_default(),
+            )
+        }),
+        canary_bake_minutes: config
+            .canary_configuration()
+            .and_then(|c| c.canary_bake_time_in_minutes()),
+        hooks: config
+            .lifecycle_hooks()
+            .iter()
+            .map(|h| {
+                (
+                    h.timeout_configuration()
+                        .and_then(|t| t.timeout_in_minutes()),
+                    h.lifecycle_stages().len(),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// A described service deployment as [`crate::decide::ecs_verdict`] judges it.
+pub fn service_deployment_state(d: &ServiceDeployment) -> ServiceDeploymentState {
+    ServiceDeploymentState {
+        arn: d.service_deployment_arn().unwrap_or_default().to_owned(),
+        status: d
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        status_reason: d.status_reason().map(str::to_owned),
+        lifecycle_stage: d.lifecycle_stage().map(|s| s.as_str().to_owned()),
+        rollback_reason: d.rollback().and_then(|r| r.reason()).map(str::to_owned),
+        circuit_breaker: d.deployment_circuit_breaker().map(|b| {
+            (
+                b.status()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                b.failure_count(),
+                b.threshold(),
+            )
+        }),
+        triggered_alarms: d
+            .alarms()
+            .map(|a| a.triggered_alarm_names().to_vec())
+            .unwrap_or_default(),
+        paused_hooks: d
+            .lifecycle_hook_details()
+            .iter()
+            .filter(|h| h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction))
+            .filter_map(|h| h.hook_id().map(str::to_owned))
+            .collect(),
     }
 }
 

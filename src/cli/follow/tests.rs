@@ -22,6 +22,7 @@ fn state(deployments: Vec<DeploymentState>) -> ServiceState {
         desired_count: 2,
         deployments,
         deployment_controller: None,
+        ..ServiceState::default()
     }
 }
 

@@ -67,6 +67,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             created_at_ms: None,
         }],
         deployment_controller: None,
+        ..ServiceState::default()
     };
     let done = render(
         "web",

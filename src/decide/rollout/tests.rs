@@ -1,6 +1,7 @@
 //! Table tests of the rollout judgement.
 
 use super::*;
+use crate::decide::service::ServiceDeploymentState;
 
 const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
 const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
@@ -13,6 +14,8 @@ fn goal(health_checked: &[&str]) -> Goal {
         previous_task_definition: Some(OLD.into()),
         health_checked: health_checked.iter().map(|s| s.to_string()).collect(),
         previous_health_checked: ["old-web".to_owned()].into(),
+        service_deployment: None,
+        ecs_rolls_back: false,
     }
 }
 
@@ -55,8 +58,10 @@ fn observe(desired: i32, deployments: Vec<DeploymentState>, tasks: Vec<TaskState
             desired_count: desired,
             deployments,
             deployment_controller: None,
+            ..ServiceState::default()
         }),
         tasks: Some(tasks),
+        deployment: None,
     }
 }
 
@@ -87,6 +92,19 @@ enum Expect {
     Failed,
     RolledBack,
     Superseded,
+    RollbackFailed,
+}
+
+fn expect(verdict: &Verdict) -> Expect {
+    match verdict {
+        Verdict::InProgress(_) => Expect::InProgress,
+        Verdict::Done => Expect::Done,
+        Verdict::Failed(Failure::ServiceGone(_)) => Expect::Gone,
+        Verdict::Failed(Failure::DeploymentFailed(_)) => Expect::Failed,
+        Verdict::Failed(Failure::RolledBackByEcs { .. }) => Expect::RolledBack,
+        Verdict::Failed(Failure::Superseded { .. }) => Expect::Superseded,
+        Verdict::Failed(Failure::EcsRollbackFailed(_)) => Expect::RollbackFailed,
+    }
 }
 
 #[test]
@@ -282,6 +300,7 @@ fn verdicts() {
             Observation {
                 service: None,
                 tasks: None,
+                deployment: None,
             },
             goal(&["web"]),
             Gone,
@@ -294,6 +313,7 @@ fn verdicts() {
                     ..Default::default()
                 }),
                 tasks: None,
+                deployment: None,
             },
             goal(&["web"]),
             Gone,
@@ -310,15 +330,7 @@ fn verdicts() {
     ];
     for (name, observation, goal, expected) in cases {
         let verdict = judge(&observation, &goal, &history());
-        let got = match &verdict {
-            Verdict::InProgress(_) => InProgress,
-            Verdict::Done => Done,
-            Verdict::Failed(Failure::ServiceGone(_)) => Gone,
-            Verdict::Failed(Failure::DeploymentFailed(_)) => Failed,
-            Verdict::Failed(Failure::RolledBackByEcs { .. }) => RolledBack,
-            Verdict::Failed(Failure::Superseded { .. }) => Superseded,
-        };
-        assert_eq!(got, expected, "{name}: {verdict:?}");
+        assert_eq!(expect(&verdict), expected, "{name}: {verdict:?}");
     }
 }
 
@@ -382,9 +394,8 @@ fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
     ];
     for (name, deployments, needed) in cases {
         let obs = observe(2, deployments, vec![]);
-        let service = obs.service.as_ref().expect("a service");
         assert_eq!(
-            needs_tasks(service, &goal(&["web"]), &history()),
+            needs_tasks(&obs, &goal(&["web"]), &history()),
             needed,
             "{name}"
         );
@@ -528,4 +539,292 @@ fn a_rollback_is_judged_by_the_previous_revision_s_health_checks() {
         judge(&observation, &back, &known),
         Verdict::InProgress(_)
     ));
+}
+
+const SD: &str = "arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd1";
+
+fn record(status: &str) -> ServiceDeploymentState {
+    ServiceDeploymentState {
+        arn: SD.into(),
+        status: status.into(),
+        lifecycle_stage: Some("BAKE_TIME".into()),
+        ..ServiceDeploymentState::default()
+    }
+}
+
+fn with_record(observation: Observation, record: ServiceDeploymentState) -> Observation {
+    Observation {
+        deployment: Some(record),
+        ..observation
+    }
+}
+
+#[test]
+fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
+    use Expect::*;
+    let ours = Goal {
+        service_deployment: Some(SD.into()),
+        ..goal(&["web"])
+    };
+    let healthy = |td: &str| {
+        vec![
+            task(td, "RUNNING", "HEALTHY"),
+            task(td, "RUNNING", "HEALTHY"),
+        ]
+    };
+    let settled = || observe(2, vec![new_primary(Some("COMPLETED"), 2)], healthy(NEW));
+    // A staged strategy's rollback: the old deployment, still running, is PRIMARY again.
+    let old_again = || {
+        observe(
+            2,
+            vec![
+                deployment("old", "PRIMARY", OLD, Some("COMPLETED"), 2),
+                deployment("new", "ACTIVE", NEW, Some("FAILED"), 0),
+            ],
+            healthy(OLD),
+        )
+    };
+    let rollback_goal = ours.ecs_rollback(Some("ecs-svc/old".into()), OLD.into());
+    let rollback_history = History {
+        seen: Some(("ecs-svc/old".into(), None)),
+        older: ["ecs-svc/new".to_owned()].into(),
+    };
+    let forward = history();
+    let cases: Vec<(&str, Observation, &Goal, &History, Expect)> = vec![
+        (
+            "baking: the tasks are in, ECS is not done",
+            with_record(settled(), record("IN_PROGRESS")),
+            &ours,
+            &forward,
+            InProgress,
+        ),
+        (
+            "SUCCESSFUL with the tasks in",
+            with_record(settled(), record("SUCCESSFUL")),
+            &ours,
+            &forward,
+            Done,
+        ),
+        (
+            "SUCCESSFUL outranks a rollout state not yet COMPLETED",
+            with_record(
+                observe(2, vec![new_primary(Some("IN_PROGRESS"), 2)], healthy(NEW)),
+                record("SUCCESSFUL"),
+            ),
+            &ours,
+            &forward,
+            Done,
+        ),
+        (
+            "SUCCESSFUL while old tasks still run",
+            with_record(
+                observe(
+                    2,
+                    vec![new_primary(Some("COMPLETED"), 2)],
+                    vec![
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(OLD, "RUNNING", "HEALTHY"),
+                    ],
+                ),
+                record("SUCCESSFUL"),
+            ),
+            &ours,
+            &forward,
+            InProgress,
+        ),
+        (
+            "paused at a hook",
+            with_record(
+                settled(),
+                ServiceDeploymentState {
+                    paused_hooks: vec!["approve".into()],
+                    ..record("IN_PROGRESS")
+                },
+            ),
+            &ours,
+            &forward,
+            InProgress,
+        ),
+        (
+            "rolling back, the old deployment PRIMARY again",
+            with_record(old_again(), record("ROLLBACK_IN_PROGRESS")),
+            &ours,
+            &forward,
+            RolledBack,
+        ),
+        (
+            "rolled back",
+            with_record(old_again(), record("ROLLBACK_SUCCESSFUL")),
+            &ours,
+            &forward,
+            RolledBack,
+        ),
+        (
+            "rolling back, the read still shows ours PRIMARY",
+            with_record(settled(), record("ROLLBACK_IN_PROGRESS")),
+            &ours,
+            &forward,
+            InProgress,
+        ),
+        (
+            "ECS's rollback failed",
+            with_record(old_again(), record("ROLLBACK_FAILED")),
+            &ours,
+            &forward,
+            RollbackFailed,
+        ),
+        (
+            "stopped with the deployment FAILED",
+            with_record(
+                observe(2, vec![new_primary(Some("FAILED"), 0)], vec![]),
+                record("STOPPED"),
+            ),
+            &ours,
+            &forward,
+            Failed,
+        ),
+        (
+            "stopped: replaced by someone else's revision",
+            with_record(
+                observe(
+                    2,
+                    vec![
+                        deployment("other", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0),
+                        deployment("new", "ACTIVE", NEW, Some("IN_PROGRESS"), 2),
+                    ],
+                    vec![],
+                ),
+                record("STOPPED"),
+            ),
+            &ours,
+            &forward,
+            Superseded,
+        ),
+        (
+            "stopped: replaced by a new deployment of our own revision, which completed",
+            with_record(
+                observe(
+                    2,
+                    vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
+                    healthy(NEW),
+                ),
+                record("STOPPED"),
+            ),
+            &ours,
+            &forward,
+            Done,
+        ),
+        (
+            "stopped, the read not showing why yet",
+            with_record(
+                observe(2, vec![new_primary(Some("IN_PROGRESS"), 1)], vec![]),
+                record("STOPPED"),
+            ),
+            &ours,
+            &forward,
+            InProgress,
+        ),
+        (
+            "another service deployment's record is not ours",
+            with_record(
+                settled(),
+                ServiceDeploymentState {
+                    arn: "arn:other".into(),
+                    ..record("IN_PROGRESS")
+                },
+            ),
+            &ours,
+            &forward,
+            Done,
+        ),
+        (
+            "the service is gone whatever the record says",
+            with_record(
+                Observation {
+                    service: None,
+                    tasks: None,
+                    deployment: None,
+                },
+                record("IN_PROGRESS"),
+            ),
+            &ours,
+            &forward,
+            Gone,
+        ),
+        (
+            "ECS's rollback in progress",
+            with_record(old_again(), record("ROLLBACK_IN_PROGRESS")),
+            &rollback_goal,
+            &rollback_history,
+            InProgress,
+        ),
+        (
+            "ECS's rollback done",
+            with_record(old_again(), record("ROLLBACK_SUCCESSFUL")),
+            &rollback_goal,
+            &rollback_history,
+            Done,
+        ),
+        (
+            "ECS's rollback failed, watched",
+            with_record(old_again(), record("ROLLBACK_FAILED")),
+            &rollback_goal,
+            &rollback_history,
+            RollbackFailed,
+        ),
+    ];
+    for (name, observation, goal, history, expected) in cases {
+        let verdict = judge(&observation, goal, history);
+        assert_eq!(expect(&verdict), expected, "{name}: {verdict:?}");
+        let reads_tasks = needs_tasks(&observation, goal, history);
+        if expected == Done {
+            assert!(reads_tasks, "{name}: done only with the tasks read");
+        }
+    }
+}
+
+#[test]
+fn ecs_s_words_reach_the_verdict() {
+    let ours = Goal {
+        service_deployment: Some(SD.into()),
+        ..goal(&["web"])
+    };
+    let paused = with_record(
+        observe(2, vec![new_primary(Some("IN_PROGRESS"), 2)], vec![]),
+        ServiceDeploymentState {
+            paused_hooks: vec!["approve".into()],
+            lifecycle_stage: Some("POST_TEST_TRAFFIC_SHIFT".into()),
+            ..record("IN_PROGRESS")
+        },
+    );
+    let Verdict::InProgress(progress) = judge(&paused, &ours, &history()) else {
+        panic!("paused is in progress");
+    };
+    assert!(
+        progress.contains("POST_TEST_TRAFFIC_SHIFT") && progress.contains("approve"),
+        "{progress}"
+    );
+    let rolled_back = with_record(
+        observe(
+            2,
+            vec![deployment("old", "PRIMARY", OLD, Some("COMPLETED"), 2)],
+            vec![],
+        ),
+        ServiceDeploymentState {
+            rollback_reason: Some("ECS deployment alarms: 5xx in ALARM state.".into()),
+            triggered_alarms: vec!["5xx".into()],
+            ..record("ROLLBACK_IN_PROGRESS")
+        },
+    );
+    match judge(&rolled_back, &ours, &history()) {
+        Verdict::Failed(failure @ Failure::RolledBackByEcs { .. }) => {
+            let reason = failure.reason();
+            assert!(
+                reason.contains("5xx in ALARM state") && reason.contains("alarms in ALARM: 5xx"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
 }

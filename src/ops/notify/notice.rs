@@ -20,6 +20,8 @@ pub const EVENT_ATTRIBUTE: &str = "event";
 pub enum Event {
     /// The service was pointed at the new task definition; the rollout is being watched.
     Started,
+    /// ECS waits at a lifecycle hook for someone to continue the deployment or roll it back.
+    Waiting,
     /// The deployment has its outcome and its message was settled.
     Finished,
     /// ECS or SQS failed before anything changed; the message is left for a later try.
@@ -31,6 +33,7 @@ impl Event {
     pub fn label(self) -> &'static str {
         match self {
             Self::Started => "started",
+            Self::Waiting => "waiting",
             Self::Finished => "finished",
             Self::Retrying => "retrying",
         }
@@ -104,6 +107,21 @@ impl Notice {
         }
     }
 
+    /// ECS waits at a lifecycle hook of the rollout; `why` names it and how to go on.
+    pub fn waiting(
+        report: &Report,
+        previous: Option<&str>,
+        new: Option<&str>,
+        why: &str,
+        reply_to: Option<&str>,
+    ) -> Self {
+        Self {
+            event: Event::Waiting,
+            reason: Some(why.to_owned()),
+            ..Self::started(report, previous, new, reply_to)
+        }
+    }
+
     /// A deployment ended (or, for `retry_later`, will be tried again).
     pub fn finished(report: &Report, reply_to: Option<&str>) -> Self {
         let reason = report.outcome.reason();
@@ -154,6 +172,7 @@ impl Notice {
         };
         match (self.event, self.outcome.as_deref()) {
             (Event::Started, _) => format!("Deploying {target}{change}"),
+            (Event::Waiting, _) => format!("Deployment of {target} waits for approval{change}"),
             (Event::Retrying, _) => format!("Deployment of {target} will be retried{change}"),
             (Event::Finished, Some("deployed")) => format!("Deployed {target}{change}"),
             (Event::Finished, Some("registered")) => format!("Registered {}", to.unwrap_or("")),

@@ -95,6 +95,7 @@ pub fn payload(notice: &Notice, slack: &Slack) -> Value {
     let (emoji, color) = match (notice.event, notice.success) {
         (Event::Started, _) => (":rocket:", "#439FE0"),
         (Event::Retrying, _) => (":hourglass:", "warning"),
+        (Event::Waiting, _) => (":double_vertical_bar:", "warning"),
         (Event::Finished, Some(true)) => (":white_check_mark:", "good"),
         (Event::Finished, _) if notice.outcome.as_deref() == Some("superseded") => {
             (":arrow_right_hook:", "warning")

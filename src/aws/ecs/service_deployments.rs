@@ -1,0 +1,57 @@
+//! ECS's service deployments: reading its own record and verdict of a deployment, and rolling one back
+//! while it runs.
+
+use aws_sdk_ecs::types::StopServiceDeploymentStopType;
+
+use crate::aws::ecs::Ecs;
+use crate::aws::ecs::shapes::service_deployment_state;
+use crate::aws::error::AwsError;
+use crate::decide::service::ServiceDeploymentState;
+
+impl Ecs {
+    /// The service deployments of `arns` (at most
+    /// [`crate::aws::ecs::DESCRIBE_SERVICE_DEPLOYMENTS_BATCH`]) that ECS
+    /// knows; ones it does not are left out.
+    pub async fn describe_service_deployments(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<ServiceDeploymentState>, AwsError> {
+        let out = self
+            .client
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(arns.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::new("DescribeServiceDeployments", e))?;
+        Ok(out
+            .service_deployments()
+            .iter()
+            .map(service_deployment_state)
+            .collect())
+    }
+
+    /// The service deployment `arn`, or `None` when ECS does not know it.
+    pub async fn describe_service_deployment(
+        &self,
+        arn: &str,
+    ) -> Result<Option<ServiceDeploymentState>, AwsError> {
+        Ok(self
+            .describe_service_deployments(&[arn.to_owned()])
+            .await?
+            .into_iter()
+            .find(|d| d.arn == arn))
+    }
+
+    /// Asks ECS to roll back the service deployment `arn`, which is still in progress: ECS's own
+    /// rollback, which works for every strategy.
+    pub async fn roll_back_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
+        self.client
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("StopServiceDeployment", e))?;
+        Ok(())
+    }
+}

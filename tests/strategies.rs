@@ -1,0 +1,349 @@
+//! End to end: rollouts by ECS's own strategies (rolling, blue/green, linear, canary) judged by ECS's
+//! service deployments: success after the bakes, the circuit breaker, deployment alarms, the worker's own
+//! timeout rolled back with StopServiceDeployment, lifecycle hooks continued or rolled back, and DAEMON
+//! services.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{Bed, short, task_definition};
+use ecs_deployment::decide::outcome::{Outcome, Report, Rollback};
+use serde_json::{Value, json};
+
+/// A deployment configuration of `strategy` whose bakes add up to `minutes` (LINEAR and CANARY: half in
+/// the step or canary bake, half in the final bake).
+fn configuration(strategy: &str, minutes: u32) -> Value {
+    let half = minutes / 2;
+    match strategy {
+        "BLUE_GREEN" => json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": minutes}),
+        "LINEAR" => json!({"strategy": "LINEAR", "bakeTimeInMinutes": minutes - half,
+            "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": half}}),
+        "CANARY" => json!({"strategy": "CANARY", "bakeTimeInMinutes": minutes - half,
+            "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": half}}),
+        _ => json!({"strategy": "ROLLING"}),
+    }
+}
+
+/// `config` with more members.
+fn with(mut config: Value, more: Value) -> Value {
+    if let (Some(config), Some(more)) = (config.as_object_mut(), more.as_object()) {
+        config.extend(more.clone());
+    }
+    config
+}
+
+/// Waits for `count` reports and gives them by service.
+async fn reports(worker: &mut common::RunningWorker, count: usize) -> BTreeMap<String, Report> {
+    let mut by_service = BTreeMap::new();
+    for _ in 0..count {
+        let report = worker.next_report().await;
+        by_service.insert(report.service.clone(), report);
+    }
+    by_service
+}
+
+/// Each of four services of `strategy` meets one fate: it succeeds after bakes longer than ECS_TIMEOUT,
+/// trips the circuit breaker, trips a deployment alarm, or outlasts ECS_TIMEOUT and is rolled back by the
+/// worker through StopServiceDeployment. Each outcome, reason, what runs after, and the calls made are
+/// checked.
+async fn every_fate(strategy: &str) {
+    let bed = Bed::start(true).await;
+    let alarm = format!("{}-errors", strategy.to_lowercase());
+    let breaker = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}});
+    let alarms = json!({"alarms": {"alarmNames": [alarm], "enable": true, "rollback": true}});
+    // Bakes of 6 minutes (3.6 s here) against an ECS_TIMEOUT of 3 s: done only if the bakes count.
+    let ok = bed
+        .service_configured("ok", Some(2), configuration(strategy, 6))
+        .await;
+    let tripped = bed
+        .service_configured(
+            "tripped",
+            Some(2),
+            with(configuration(strategy, 0), breaker),
+        )
+        .await;
+    let alarmed = bed
+        .service_configured("alarmed", Some(2), with(configuration(strategy, 0), alarms))
+        .await;
+    let stuck = bed
+        .service_configured("stuck", Some(2), configuration(strategy, 0))
+        .await;
+    bed.bed.sim.set_alarm(&alarm, "ALARM");
+    bed.bed.sim.reset_stats();
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "3s")]));
+    for (service, behaviour) in [
+        ("ok", "healthy"),
+        ("tripped", "crash"),
+        ("alarmed", "healthy"),
+        ("stuck", "crash"),
+    ] {
+        let body = task_definition(service, "nginx:1.28", behaviour).to_string();
+        bed.send(&body, &[("service", service)]).await;
+    }
+    let reports = reports(&mut worker, 4).await;
+
+    let report = &reports["ok"];
+    assert_eq!(report.outcome, Outcome::Deployed, "{strategy}: {report:?}");
+    let new = report.new_task_definition.clone().expect("registered");
+    assert_eq!(short(&new), "ok:2");
+    assert_eq!(
+        report.previous_task_definition.as_deref(),
+        Some(ok.as_str())
+    );
+    assert_eq!(
+        bed.running_task_definitions("ok").await,
+        vec![new.clone(), new]
+    );
+
+    let Outcome::Failed { reason, rollback } = &reports["tripped"].outcome else {
+        panic!("{strategy}: {:?}", reports["tripped"]);
+    };
+    assert_eq!(rollback, &Rollback::CompletedByEcs, "{strategy}: {reason}");
+    assert!(
+        reason.contains("ECS rolled the service back"),
+        "{strategy}: {reason}"
+    );
+    assert!(reason.contains("circuit breaker"), "{strategy}: {reason}");
+    assert!(
+        reason.contains("failed tasks, threshold 3"),
+        "{strategy}: {reason}"
+    );
+    assert_eq!(
+        bed.running_task_definitions("tripped").await,
+        vec![tripped.clone(), tripped]
+    );
+
+    let Outcome::Failed { reason, rollback } = &reports["alarmed"].outcome else {
+        panic!("{strategy}: {:?}", reports["alarmed"]);
+    };
+    assert_eq!(rollback, &Rollback::CompletedByEcs, "{strategy}: {reason}");
+    assert!(
+        reason.contains(&format!("alarms in ALARM: {alarm}")),
+        "{strategy}: {reason}"
+    );
+    assert_eq!(
+        bed.running_task_definitions("alarmed").await,
+        vec![alarmed.clone(), alarmed]
+    );
+
+    let Outcome::TimedOut { reason, rollback } = &reports["stuck"].outcome else {
+        panic!("{strategy}: {:?}", reports["stuck"]);
+    };
+    assert_eq!(rollback, &Rollback::Completed, "{strategy}: {reason}");
+    assert_eq!(
+        bed.running_task_definitions("stuck").await,
+        vec![stuck.clone(), stuck]
+    );
+
+    let sim = &bed.bed.sim;
+    assert_eq!(
+        sim.calls("UpdateService"),
+        4,
+        "{strategy}: one update each, no rollback by UpdateService"
+    );
+    assert_eq!(
+        sim.calls("StopServiceDeployment"),
+        1,
+        "{strategy}: the stuck one is rolled back by ECS"
+    );
+    assert!(
+        sim.calls("DescribeServiceDeployments") > 0,
+        "{strategy}: ECS's verdict is read"
+    );
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_deployments_are_judged_by_ecs() {
+    every_fate("BLUE_GREEN").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linear_deployments_are_judged_by_ecs() {
+    every_fate("LINEAR").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn canary_deployments_are_judged_by_ecs() {
+    every_fate("CANARY").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rolling_deployments_are_judged_by_ecs() {
+    every_fate("ROLLING").await;
+}
+
+/// The notices on the reply queue `replies`, waiting for `count`.
+async fn replies(bed: &Bed, replies: &str, count: usize) -> Vec<Value> {
+    bed.receive_all(replies, count)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("a JSON notice"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead() {
+    let bed = Bed::start(true).await;
+    let pause = json!({"lifecycleHooks": [{"targetType": "PAUSE",
+        "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+        "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]});
+    let v1 = bed
+        .service_configured(
+            "gated",
+            Some(2),
+            with(configuration("BLUE_GREEN", 0), pause),
+        )
+        .await;
+    let reply_queue = bed.queue("replies").await;
+    // ECS_TIMEOUT alone would end the wait long before anyone answers; the hook's timeout is added.
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "2s")]));
+    let nothing = bed.cli(&["continue", "--service", "gated"], None).await;
+    assert_eq!(nothing.code, 1, "{nothing:?}");
+    assert!(
+        nothing.stderr.contains("waits for no lifecycle hook"),
+        "{nothing:?}"
+    );
+
+    for (image, rollback) in [("nginx:1.28", false), ("nginx:1.29", true)] {
+        let body = task_definition("gated", image, "healthy").to_string();
+        let id = bed
+            .send(
+                &body,
+                &[("service", "gated"), ("reply_to", reply_queue.as_str())],
+            )
+            .await;
+        let notices = replies(&bed, &reply_queue, 2).await;
+        let waiting = notices
+            .iter()
+            .find(|n| n["event"] == "waiting" && n["message_id"] == id.as_str())
+            .unwrap_or_else(|| panic!("a waiting notice: {notices:?}"));
+        let why = waiting["reason"].as_str().unwrap_or_default();
+        assert!(why.contains("POST_TEST_TRAFFIC_SHIFT"), "{why}");
+        assert!(
+            why.contains("ecs-deployment continue --service gated"),
+            "{why}"
+        );
+
+        let mut args = vec!["continue", "--service", "gated"];
+        if rollback {
+            args.push("--rollback");
+        }
+        let answered = bed.cli(&args, None).await;
+        assert_eq!(answered.code, 0, "{answered:?}");
+        let report = worker.next_report().await;
+        if rollback {
+            assert!(
+                answered.stdout.contains("rolling back: lifecycle hook"),
+                "{answered:?}"
+            );
+            let Outcome::Failed { reason, rollback } = &report.outcome else {
+                panic!("{report:?}");
+            };
+            assert_eq!(rollback, &Rollback::CompletedByEcs, "{reason}");
+            assert!(reason.contains("Lifecycle hook"), "{reason}");
+        } else {
+            assert!(
+                answered.stdout.contains("continued: lifecycle hook"),
+                "{answered:?}"
+            );
+            assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+        }
+        let _finished = replies(&bed, &reply_queue, 1).await;
+    }
+    let v2 = format!("{}:2", v1.rsplit_once(':').map_or("", |(head, _)| head));
+    assert_eq!(
+        bed.running_task_definitions("gated").await,
+        vec![v2.clone(), v2]
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn daemon_services_are_deployed_and_rolled_back_by_ecs() {
+    let bed = Bed::start(true).await;
+    let breaker = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}});
+    bed.service_configured("agent", None, with(configuration("ROLLING", 0), breaker))
+        .await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send(
+        &task_definition("agent", "agent:2", "healthy").to_string(),
+        &[("service", "agent")],
+    )
+    .await;
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    let v2 = report.new_task_definition.clone().expect("registered");
+    // One task on each of the three instances.
+    assert_eq!(
+        bed.running_task_definitions("agent").await,
+        vec![v2.clone(), v2.clone(), v2.clone()]
+    );
+
+    bed.send(
+        &task_definition("agent", "agent:3", "crash").to_string(),
+        &[("service", "agent")],
+    )
+    .await;
+    let report = worker.next_report().await;
+    let Outcome::Failed { reason, rollback } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert_eq!(rollback, &Rollback::CompletedByEcs, "{reason}");
+    assert_eq!(
+        bed.running_task_definitions("agent").await,
+        vec![v2.clone(), v2.clone(), v2]
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_leave_to_read_service_deployments_the_service_s_deployments_judge() {
+    let bed = Bed::start(true).await;
+    bed.service_configured("ok", Some(2), configuration("BLUE_GREEN", 1))
+        .await;
+    let stuck = bed
+        .service_configured("stuck", Some(2), configuration("BLUE_GREEN", 0))
+        .await;
+    let sim = &bed.bed.sim;
+    sim.inject_fault(json!({"operation": "DescribeServiceDeployments", "kind": "denied"}));
+    sim.inject_fault(json!({"operation": "StopServiceDeployment", "kind": "denied"}));
+    sim.reset_stats();
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "3s")]));
+
+    for (service, behaviour) in [("ok", "healthy"), ("stuck", "crash")] {
+        let body = task_definition(service, "nginx:1.28", behaviour).to_string();
+        bed.send(&body, &[("service", service)]).await;
+    }
+    let reports = reports(&mut worker, 2).await;
+    assert_eq!(
+        reports["ok"].outcome,
+        Outcome::Deployed,
+        "{:?}",
+        reports["ok"]
+    );
+    let Outcome::TimedOut { reason, rollback } = &reports["stuck"].outcome else {
+        panic!("{:?}", reports["stuck"]);
+    };
+    assert_eq!(rollback, &Rollback::Completed, "{reason}");
+    assert_eq!(
+        bed.running_task_definitions("stuck").await,
+        vec![stuck.clone(), stuck]
+    );
+    // Denied once, the poller stops asking; the rollback reads once more and then updates the service.
+    assert!(
+        sim.calls("DescribeServiceDeployments") <= 2,
+        "{}",
+        sim.stats()
+    );
+    assert_eq!(sim.calls("StopServiceDeployment"), 0);
+    assert_eq!(
+        sim.calls("UpdateService"),
+        3,
+        "two deployments and one rollback"
+    );
+    worker.stop().await;
+}
