@@ -227,6 +227,21 @@ async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead()
             "{why}"
         );
 
+        let status = bed.cli(&["status", "--service", "gated"], None).await;
+        assert_eq!(status.code, 0, "{status:?}");
+        assert!(
+            status
+                .stdout
+                .contains("waiting at POST_TEST_TRAFFIC_SHIFT for lifecycle hook"),
+            "{}",
+            status.stdout
+        );
+        assert!(
+            status.stdout.contains("the rollout is not complete"),
+            "{}",
+            status.stdout
+        );
+
         let mut args = vec!["continue", "--service", "gated"];
         if rollback {
             args.push("--rollback");

@@ -11,6 +11,7 @@ use crate::aws::ecs::{Ecs, service_state};
 use crate::aws::error::AwsError;
 use crate::cli::exit::{EXIT_NO_OUTCOME, EXIT_OK, Failure};
 use crate::cli::progress::ProgressLine;
+use crate::decide::ecs_verdict::{EcsVerdict, verdict};
 use crate::decide::marker::Marked;
 use crate::decide::names::short_arn;
 use crate::decide::rollout::ecs_says_done;
@@ -48,11 +49,36 @@ pub enum Seen {
     NotDeployed(String),
 }
 
-/// Judges the service for a revision whose deployment was already seen (`seen`) or not. Deployed is what
-/// the worker counts as ECS's own verdict ([`ecs_says_done`]).
-pub fn judge_service(state: &ServiceState, revision: &str, seen: bool) -> Seen {
+/// Judges the service for a revision whose deployment was already seen (`seen`) or not, with ECS's verdict
+/// on the service's current service deployment (`ecs`) when the revision is its PRIMARY. Deployed is what
+/// the worker counts as ECS's own verdict: SUCCESSFUL where ECS keeps service deployments, otherwise
+/// [`ecs_says_done`].
+pub fn judge_service(
+    state: &ServiceState,
+    revision: &str,
+    seen: bool,
+    ecs: Option<&EcsVerdict>,
+) -> Seen {
     if state.status != "ACTIVE" {
         return Seen::NotDeployed(format!("the service is {}", state.status));
+    }
+    let primary = ours(state, revision).filter(|d| d.status == "PRIMARY");
+    match (primary, ecs) {
+        (Some(_), Some(EcsVerdict::Going(_) | EcsVerdict::Paused { .. })) => {
+            return Seen::InProgress;
+        }
+        (Some(_), Some(EcsVerdict::Succeeded)) => return Seen::Deployed,
+        (
+            _,
+            Some(
+                EcsVerdict::RollingBack(why)
+                | EcsVerdict::RolledBack(why)
+                | EcsVerdict::RollbackFailed(why),
+            ),
+        ) => {
+            return Seen::NotDeployed(format!("ECS rolled the service back: {why}"));
+        }
+        _ => {}
     }
     match ours(state, revision) {
         Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Seen::NotDeployed(format!(
@@ -196,7 +222,8 @@ impl Follow {
                 || ours(&state, revision).is_some()
                 || (self.reply_to.is_none() && self.service_was_updated(revision).await);
             if self.reply_to.is_none() {
-                match judge_service(&state, revision, seen) {
+                let ecs = self.ecs_verdict(&state, revision).await;
+                match judge_service(&state, revision, seen, ecs.as_ref()) {
                     Seen::InProgress => {}
                     Seen::Deployed => {
                         progress.finish();
@@ -217,6 +244,15 @@ impl Follow {
                 }
             }
         }
+    }
+
+    /// ECS's verdict on the service's current service deployment while `revision` is its PRIMARY; `None`
+    /// when there is none or it cannot be read.
+    async fn ecs_verdict(&self, state: &ServiceState, revision: &str) -> Option<EcsVerdict> {
+        ours(state, revision).filter(|d| d.status == "PRIMARY")?;
+        let arn = state.current_service_deployment.as_deref()?;
+        let record = self.ecs.describe_service_deployment(arn).await.ok()??;
+        Some(verdict(&record))
     }
 
     /// The replies to this message on the reply queue; others' replies are given back at once.

@@ -10,8 +10,9 @@ use crate::aws::ecs::{Ecs, service_state};
 use crate::aws::sdk::sdk_config;
 use crate::cli::args::{ClusterArg, duration_arg};
 use crate::cli::exit::{EXIT_OK, Failure};
+use crate::decide::ecs_verdict::{EcsVerdict, summary, verdict};
 use crate::decide::names::short_arn;
-use crate::decide::service::ServiceState;
+use crate::decide::service::{ServiceDeploymentState, ServiceState};
 
 /// How many characters of an image digest are shown.
 const DIGEST_SHOWN: usize = 19;
@@ -133,11 +134,12 @@ fn task_row(task: &Task) -> TaskRow {
     }
 }
 
-/// The status as text.
+/// The status as text; `deployment` is ECS's record of the current service deployment, when read.
 pub fn render(
     service: &str,
     cluster: &str,
     state: &ServiceState,
+    deployment: Option<&ServiceDeploymentState>,
     target: Option<&str>,
     tasks: &[TaskRow],
 ) -> String {
@@ -148,6 +150,13 @@ pub fn render(
         "service {service} in cluster {cluster}: {}, {} desired, {running} running, {pending} pending\n\n",
         state.status, state.desired_count
     ));
+    if let Some(record) = deployment {
+        out.push_str(&format!(
+            "service deployment {}: {}\n\n",
+            record.arn,
+            summary(record)
+        ));
+    }
     let mut rows = vec![vec![
         "DEPLOYMENT".to_owned(),
         "STATUS".into(),
@@ -209,8 +218,10 @@ pub fn render(
         .zip(tasks)
         .filter(|(m, t)| **m == Match::Match && t.last_status == "RUNNING")
         .count();
+    // Where ECS keeps service deployments, the rollout is complete only once ECS says SUCCESSFUL.
     let complete = i32::try_from(matching).unwrap_or(i32::MAX) == state.desired_count
-        && matching == tasks.len();
+        && matching == tasks.len()
+        && deployment.is_none_or(|d| verdict(d) == EcsVerdict::Succeeded);
     out.push_str(&format!(
         "\n{matching} of {} desired tasks run the target; {} task{} running in all: the rollout is {}\n",
         state.desired_count,
@@ -255,6 +266,11 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
         )));
     };
     let state = service_state(described);
+    // The service deployment is a detail: a policy without the read still shows the rest.
+    let deployment = match state.current_service_deployment.as_deref() {
+        Some(arn) => ecs.describe_service_deployment(arn).await.ok().flatten(),
+        None => None,
+    };
     let target = state
         .deployments
         .iter()
@@ -270,6 +286,7 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
         described.service_name().unwrap_or(service),
         ecs.cluster(),
         &state,
+        deployment.as_ref(),
         target.as_deref(),
         &tasks,
     ))

@@ -72,6 +72,22 @@ pub fn why(record: &ServiceDeploymentState) -> String {
     why
 }
 
+/// ECS's verdict in one line, for people: the status and stage, the hooks waiting, or why it ended so.
+pub fn summary(record: &ServiceDeploymentState) -> String {
+    match verdict(record) {
+        EcsVerdict::Going(status) => status,
+        EcsVerdict::Paused { hooks, stage } => format!(
+            "IN_PROGRESS, waiting at {stage} for lifecycle hook {} (ecs-deployment continue)",
+            hooks.join(", ")
+        ),
+        EcsVerdict::Succeeded => "SUCCESSFUL".to_owned(),
+        EcsVerdict::RollingBack(why)
+        | EcsVerdict::RolledBack(why)
+        | EcsVerdict::RollbackFailed(why)
+        | EcsVerdict::Stopped(why) => format!("{}: {why}", record.status),
+    }
+}
+
 /// Whether the service deployment is still under way, so StopServiceDeployment can roll it back.
 pub fn in_flight(record: &ServiceDeploymentState) -> bool {
     matches!(record.status.as_str(), "PENDING" | "IN_PROGRESS")
@@ -188,6 +204,31 @@ mod tests {
         ];
         for (record, expected) in cases {
             assert_eq!(verdict(&record), expected, "{}", record.status);
+        }
+    }
+
+    #[test]
+    fn summaries_say_status_stage_hooks_and_why() {
+        let cases = [
+            (record("IN_PROGRESS"), "IN_PROGRESS at SCALE_UP"),
+            (record("SUCCESSFUL"), "SUCCESSFUL"),
+            (
+                ServiceDeploymentState {
+                    paused_hooks: vec!["approve".into()],
+                    ..record("IN_PROGRESS")
+                },
+                "IN_PROGRESS, waiting at SCALE_UP for lifecycle hook approve (ecs-deployment continue)",
+            ),
+            (
+                ServiceDeploymentState {
+                    status_reason: Some("Replaced by x.".into()),
+                    ..record("STOPPED")
+                },
+                "STOPPED: Replaced by x.",
+            ),
+        ];
+        for (record, expected) in cases {
+            assert_eq!(summary(&record), expected);
         }
     }
 

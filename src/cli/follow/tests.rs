@@ -69,7 +69,7 @@ fn the_service_shows_how_a_deployment_went() {
         ),
     ];
     for (state, seen, expected) in cases {
-        let judged = match judge_service(&state, "web:5", seen) {
+        let judged = match judge_service(&state, "web:5", seen, None) {
             Seen::InProgress => "in progress",
             Seen::Deployed => "deployed",
             Seen::NotDeployed(_) => "not deployed",
@@ -79,9 +79,41 @@ fn the_service_shows_how_a_deployment_went() {
     let mut gone = state(vec![]);
     gone.status = "DRAINING".into();
     assert!(matches!(
-        judge_service(&gone, "web:5", false),
+        judge_service(&gone, "web:5", false, None),
         Seen::NotDeployed(_)
     ));
+}
+
+#[test]
+fn ecs_s_verdict_outranks_the_rollout_state() {
+    let completed = state(vec![deployment("PRIMARY", "web:5", Some("COMPLETED"), 2)]);
+    let in_progress = state(vec![deployment("PRIMARY", "web:5", Some("IN_PROGRESS"), 2)]);
+    let went_back = state(vec![deployment("PRIMARY", "web:4", Some("COMPLETED"), 2)]);
+    let baking = EcsVerdict::Going("IN_PROGRESS at BAKE_TIME".into());
+    let paused = EcsVerdict::Paused {
+        hooks: vec!["approve".into()],
+        stage: "POST_TEST_TRAFFIC_SHIFT".into(),
+    };
+    let rolled_back = EcsVerdict::RolledBack("alarm".into());
+    let cases = [
+        (&completed, &baking, "in progress"),
+        (&completed, &paused, "in progress"),
+        (&in_progress, &EcsVerdict::Succeeded, "deployed"),
+        (&went_back, &rolled_back, "not deployed"),
+        (
+            &completed,
+            &EcsVerdict::Stopped("replaced".into()),
+            "deployed",
+        ),
+    ];
+    for (state, ecs, expected) in cases {
+        let judged = match judge_service(state, "web:5", true, Some(ecs)) {
+            Seen::InProgress => "in progress",
+            Seen::Deployed => "deployed",
+            Seen::NotDeployed(_) => "not deployed",
+        };
+        assert_eq!(judged, expected, "{ecs:?}");
+    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Tests of the status view: tasks matched against the target, and whether the rollout is complete.
 
 use super::*;
+use crate::decide::service::DeploymentState;
 
 fn task(id: &str, td: &str, digest: &str, started: i64) -> TaskRow {
     TaskRow {
@@ -73,6 +74,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
         "web",
         "prod",
         &state,
+        None,
         Some("arn:aws:ecs:us-east-1:1:task-definition/web:5"),
         &[task(
             "a",
@@ -101,6 +103,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
         "web",
         "prod",
         &state,
+        None,
         Some("arn:aws:ecs:us-east-1:1:task-definition/web:5"),
         &[task(
             "a",
@@ -111,4 +114,56 @@ fn the_view_says_whether_the_rollout_is_complete() {
     );
     assert!(old.contains("no_match: runs web:4"), "{old}");
     assert!(old.contains("not complete"), "{old}");
+}
+
+#[test]
+fn ecs_s_service_deployment_is_shown_and_decides_completion() {
+    let state = ServiceState {
+        status: "ACTIVE".into(),
+        desired_count: 1,
+        deployments: vec![DeploymentState {
+            id: "ecs-svc/1".into(),
+            status: "PRIMARY".into(),
+            task_definition: "arn:aws:ecs:us-east-1:1:task-definition/web:5".into(),
+            rollout_state: Some("IN_PROGRESS".into()),
+            running_count: 1,
+            ..DeploymentState::default()
+        }],
+        ..ServiceState::default()
+    };
+    let record = |status: &str| ServiceDeploymentState {
+        arn: "arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd1".into(),
+        status: status.into(),
+        lifecycle_stage: Some("BAKE_TIME".into()),
+        ..ServiceDeploymentState::default()
+    };
+    let tasks = [task(
+        "a",
+        "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+        "sha256:1",
+        1,
+    )];
+    let target = Some("arn:aws:ecs:us-east-1:1:task-definition/web:5");
+    let baking = render(
+        "web",
+        "prod",
+        &state,
+        Some(&record("IN_PROGRESS")),
+        target,
+        &tasks,
+    );
+    assert!(
+        baking.contains("service deployment arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd1: IN_PROGRESS at BAKE_TIME"),
+        "{baking}"
+    );
+    assert!(baking.contains("the rollout is not complete"), "{baking}");
+    let done = render(
+        "web",
+        "prod",
+        &state,
+        Some(&record("SUCCESSFUL")),
+        target,
+        &tasks,
+    );
+    assert!(done.contains("the rollout is complete"), "{done}");
 }
