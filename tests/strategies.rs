@@ -7,7 +7,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{Bed, short, task_definition};
+use common::{Bed, WorkerProcess, short, task_definition};
 use ecs_deployment::decide::outcome::{Outcome, Report, Rollback};
 use serde_json::{Value, json};
 
@@ -361,4 +361,41 @@ async fn without_leave_to_read_service_deployments_the_service_s_deployments_jud
         "two deployments and one rollback"
     );
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_that_resumes_a_paused_deployment_reads_ecs_s_verdict_too() {
+    let bed = Bed::start(true).await;
+    let pause = json!({"lifecycleHooks": [{"targetType": "PAUSE",
+        "lifecycleStages": ["POST_SCALE_UP"],
+        "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]});
+    bed.service_configured(
+        "gated",
+        Some(1),
+        with(configuration("BLUE_GREEN", 0), pause),
+    )
+    .await;
+    bed.bed.sim.reset_stats();
+    let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
+    let mut first = WorkerProcess::start(&bed, &visibility);
+    bed.send(
+        &task_definition("gated", "nginx:1.28", "healthy").to_string(),
+        &[("service", "gated")],
+    )
+    .await;
+    first.wait_for("ECS waits for the deployment to be continued", |_| true);
+    first.signal("KILL");
+    assert_eq!(first.wait_exit(), None, "killed by the signal");
+
+    // The next worker picks the message up again and watches the same service deployment.
+    let mut second = WorkerProcess::start(&bed, &visibility);
+    second.wait_for("resuming: the service was pointed at the revision on an earlier delivery; watching that rollout", |_| true);
+    second.wait_for("ECS waits for the deployment to be continued", |_| true);
+    let answered = bed.cli(&["continue", "--service", "gated"], None).await;
+    assert_eq!(answered.code, 0, "{answered:?}");
+    let finished = second.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "no second rollout");
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(), Some(0));
 }

@@ -277,13 +277,21 @@ impl Deployer {
                     seen: deployment_id.clone().map(|id| (id, None)),
                     ..History::default()
                 };
-                // Which service deployment is this rollout's is not known either: the service's
-                // deployments alone judge it.
+                // While the revision is the service's PRIMARY, the service deployment ECS is on is
+                // this rollout's (or someone's new deployment of the same revision, which is followed
+                // anyway); otherwise the service's deployments alone judge it.
+                let service_deployment = current
+                    .state
+                    .deployments
+                    .iter()
+                    .any(|d| d.status == "PRIMARY" && d.task_definition == task_definition)
+                    .then(|| current.state.current_service_deployment.clone())
+                    .flatten();
                 Started {
                     task_definition,
                     previous_task_definition,
                     deployment_id,
-                    service_deployment: None,
+                    service_deployment,
                     history,
                 }
             }
