@@ -16,10 +16,11 @@
 //!      ([`decide::policy`]), against the revision it replaces; [`decide::escalation`] compares the two
 //!      ([`decide::members`] reads them), [`decide::refusal`] says why not.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
-//!      the service ([`decide::service`]) and its tasks; [`decide::rollout::ecs_says_done`] is ECS's own
-//!      view, which `send --wait` uses too; [`decide::history`] remembers what earlier reads and
-//!      UpdateService's answer showed, so a read that is behind (ECS's reads are eventually consistent) is
-//!      no news.
+//!      the service ([`decide::service`]), its tasks and ECS's record of the service deployment;
+//!      [`decide::ecs_verdict`] reads ECS's own verdict from that record, which `send --wait`, `status` and
+//!      `continue` use too; [`decide::history`] remembers what earlier reads and UpdateService's answer
+//!      showed, so a read that is behind (ECS's reads are eventually consistent) is no news;
+//!      [`decide::deadline`]: how long a rollout may take, given its bakes and hooks.
 //!    - [`decide::ending`]: how a watch's end becomes an outcome, and whether to roll back;
 //!      [`decide::evidence`]: ECS's words worth quoting.
 //!    - [`decide::outcome`]: how a deployment ended, and **what happens to this message**
@@ -32,8 +33,8 @@
 //! 2. Thin adapters over the AWS SDK, in [`aws`].
 //!    - [`aws::ecs`]: the ECS calls, among them **the call that registers a task definition**
 //!      ([`aws::ecs::Ecs::register`]) and the marked-revision search ([`aws::ecs::Ecs::find_marked`]).
-//!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices calls
-//!      every watched rollout shares.
+//!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices and
+//!      DescribeServiceDeployments calls every watched rollout shares.
 //!    - [`aws::sdk`]: the SDK's configuration (region, endpoints, timeouts); [`aws::error`]: AWS errors
 //!      classified by what happens next; [`aws::attempts`] and [`aws::body`]: SDK interceptors;
 //!      [`aws::identity`]: who the worker is (STS, the ECS task metadata).
@@ -57,7 +58,7 @@
 //!      [`runtime::retry`]: backoff while AWS fails; [`runtime::identity`]: who the worker is, at start.
 //!    - [`runtime::clients`] and [`runtime::shutdown`]: the clients and the stop requests the worker is
 //!      given.
-//! 5. The subcommands for producers and operators (validate, send, status, diff, healthcheck), in
+//! 5. The subcommands for producers and operators (validate, send, status, diff, continue, healthcheck), in
 //!    [`cli`], reusing the decisions and adapters above ([`cli::admit`]: the guard before sending).
 
 pub mod aws;
