@@ -12,7 +12,7 @@ pub struct Observation {
     /// The service, or `None` when ECS no longer has it.
     pub service: Option<ServiceState>,
     /// The service's tasks that ECS wants running (ListTasks, desired status RUNNING); `None` when they were
-    /// not read because the service alone shows the rollout is not done (see [`needs_tasks`]).
+    /// not read because the service alone shows the rollout is not done (see [`super::needs_tasks`]).
     pub tasks: Option<Vec<TaskState>>,
     /// ECS's record of the goal's service deployment, when it was read: ECS's own verdict.
     pub deployment: Option<ServiceDeploymentState>,
