@@ -268,6 +268,19 @@ pub fn needs_tasks(observation: &Observation, goal: &Goal, history: &History) ->
         && done.unwrap_or_else(|| ecs_says_done(service, p)))
 }
 
+/// Whether the service's deployments alone show the rollout at an end (done by ECS's counts, failed,
+/// rolled back or superseded): where ECS's record of the service deployment is not read at every poll
+/// (see [`crate::decide::service::Timing::staged`]), the moment to read it.
+pub fn looks_settled(observation: &Observation, goal: &Goal, history: &History) -> bool {
+    let service_only = Observation {
+        service: observation.service.clone(),
+        tasks: None,
+        deployment: None,
+    };
+    needs_tasks(&service_only, goal, history)
+        || matches!(judge(&service_only, goal, history), Verdict::Failed(_))
+}
+
 /// ECS's own view: the deployment is COMPLETED, or (without rollout states) it is the only one and runs as
 /// many tasks as desired.
 pub fn ecs_says_done(service: &ServiceState, ours: &DeploymentState) -> bool {

@@ -35,6 +35,18 @@ pub struct Timing {
     pub hooks: Vec<(Option<i32>, usize)>,
 }
 
+impl Timing {
+    /// Whether the strategy has stages, bakes or hooks that only ECS's service deployment shows
+    /// (BLUE_GREEN, LINEAR, CANARY), so its record is read at every poll; a rolling deployment's
+    /// `deployments[]` entry shows its progress, and the record is read only once that looks settled.
+    pub fn staged(&self) -> bool {
+        matches!(
+            self.strategy.as_deref(),
+            Some("BLUE_GREEN" | "LINEAR" | "CANARY")
+        ) || !self.hooks.is_empty()
+    }
+}
+
 /// A service deployment as DescribeServiceDeployments shows it: ECS's own record and verdict.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ServiceDeploymentState {
@@ -168,5 +180,20 @@ mod tests {
             .not_deployable("web", "prod")
             .unwrap_or_default();
         assert!(refused.contains("service=false"), "{refused}");
+    }
+
+    #[test]
+    fn only_staged_strategies_and_hooks_need_the_record_at_every_poll() {
+        let timing = |strategy: Option<&str>, hooks: usize| Timing {
+            strategy: strategy.map(str::to_owned),
+            hooks: vec![(None, 1); hooks],
+            ..Timing::default()
+        };
+        assert!(!timing(None, 0).staged());
+        assert!(!timing(Some("ROLLING"), 0).staged());
+        assert!(timing(Some("ROLLING"), 1).staged());
+        for staged in ["BLUE_GREEN", "LINEAR", "CANARY"] {
+            assert!(timing(Some(staged), 0).staged(), "{staged}");
+        }
     }
 }

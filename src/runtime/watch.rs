@@ -15,7 +15,9 @@ use crate::decide::ending::{Next, WatchEnd, after_watch, ecs_said};
 use crate::decide::evidence::Evidence;
 use crate::decide::history::History;
 use crate::decide::outcome::Outcome;
-use crate::decide::rollout::{Goal, Observation, Verdict, judge, needs_tasks, remember};
+use crate::decide::rollout::{
+    Goal, Observation, Verdict, judge, looks_settled, needs_tasks, remember,
+};
 use crate::runtime::retry::error_backoff;
 
 mod report;
@@ -53,6 +55,10 @@ pub struct Watch<'a> {
     /// The task definition of every deployment the reads listed, so ECS's rollback to an older one (as
     /// blue/green, linear and canary roll back) is recognized as the rollback.
     deployments: BTreeMap<String, String>,
+    /// Whether ECS's record of the service deployment is read at every poll (strategies with stages,
+    /// bakes or hooks only it shows; and the first poll, before the strategy is known) or only once the
+    /// service's deployments look settled (rolling).
+    record_every_poll: bool,
     /// Lifecycle hooks already reported as waiting.
     seen_waiting: BTreeSet<String>,
     /// Told when ECS waits at a lifecycle hook, with words naming it and how to go on.
@@ -80,6 +86,7 @@ impl<'a> Watch<'a> {
             seen_events,
             seen_stopped: BTreeSet::new(),
             deployments: BTreeMap::new(),
+            record_every_poll: true,
             seen_waiting: BTreeSet::new(),
             on_waiting,
             evidence: Evidence::default(),
@@ -226,13 +233,13 @@ impl<'a> Watch<'a> {
 
     /// The service at the poller's next tick, with its running tasks once ECS says the rollout is done.
     async fn observe(&mut self, goal: &Goal, history: &History) -> Result<Observation, AwsError> {
+        let every_poll = goal
+            .service_deployment
+            .as_deref()
+            .filter(|_| self.record_every_poll);
         let observed = self
             .poller
-            .next(
-                self.ecs.cluster(),
-                self.service,
-                goal.service_deployment.as_deref(),
-            )
+            .next(self.ecs.cluster(), self.service, every_poll)
             .await?;
         let Some(described) = observed.service else {
             return Ok(Observation::default());
@@ -243,6 +250,23 @@ impl<'a> Watch<'a> {
             tasks: None,
             deployment: observed.deployment,
         };
+        self.record_every_poll = observation
+            .service
+            .as_ref()
+            .is_some_and(|s| s.timing.staged());
+        if let Some(arn) = goal.service_deployment.as_deref()
+            && every_poll.is_none()
+            && looks_settled(&observation, goal, history)
+        {
+            // A rolling deployment's record is read once the service shows it settled; a record that
+            // cannot be read leaves the service's deployments to judge, as the poller does.
+            observation.deployment = self
+                .ecs
+                .describe_service_deployment(arn)
+                .await
+                .ok()
+                .flatten();
+        }
         if needs_tasks(&observation, goal, history) {
             observation.tasks = Some(self.ecs.running_tasks(self.service).await?);
         }

@@ -828,3 +828,47 @@ fn ecs_s_words_reach_the_verdict() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_rolling_deployment_looks_settled_only_at_its_end() {
+    let cases = [
+        (
+            "rolling out",
+            observe(
+                2,
+                vec![new_primary(Some("IN_PROGRESS"), 1), old_active(1)],
+                vec![],
+            ),
+            false,
+        ),
+        (
+            "completed by ECS's counts",
+            observe(2, vec![new_primary(Some("COMPLETED"), 2)], vec![]),
+            true,
+        ),
+        (
+            "failed",
+            observe(2, vec![new_primary(Some("FAILED"), 0)], vec![]),
+            true,
+        ),
+        (
+            "rolled back",
+            observe(
+                2,
+                vec![
+                    deployment("back", "PRIMARY", OLD, Some("IN_PROGRESS"), 0),
+                    deployment("new", "ACTIVE", NEW, Some("FAILED"), 0),
+                ],
+                vec![],
+            ),
+            true,
+        ),
+    ];
+    for (name, observation, settled) in cases {
+        assert_eq!(
+            looks_settled(&observation, &goal(&["web"]), &history()),
+            settled,
+            "{name}"
+        );
+    }
+}
