@@ -5,6 +5,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use aws_sdk_ecs::types::Service;
+
+use crate::aws::ecs::Ecs;
 use crate::cli::exit::Failure;
 use crate::ops::config::parse_duration;
 
@@ -33,6 +36,21 @@ pub struct ClusterArg {
     /// The ECS cluster.
     #[arg(long, env = "ECS_CLUSTER", default_value = crate::ops::config::DEFAULT_CLUSTER, value_name = "NAME")]
     pub cluster: String,
+}
+
+/// The service named on the command line, as ECS describes it in `ecs`'s cluster; a missing one is an
+/// error naming both.
+pub async fn described_service(ecs: &Ecs, service: &str) -> Result<Service, Failure> {
+    ecs.describe_services(&[service.to_owned()])
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            Failure::aws(format!(
+                "service '{service}' not found in cluster '{}'",
+                ecs.cluster()
+            ))
+        })
 }
 
 /// Reads FILE, or standard input for `-`.

@@ -9,7 +9,7 @@ use similar::TextDiff;
 
 use crate::aws::ecs::Ecs;
 use crate::aws::sdk::sdk_config;
-use crate::cli::args::{ClusterArg, InputFile, read_input};
+use crate::cli::args::{ClusterArg, InputFile, described_service, read_input};
 use crate::cli::exit::{EXIT_NO, EXIT_OK, Failure};
 use crate::decide::marker::TAG_PREFIX;
 use crate::decide::names::short_arn;
@@ -115,15 +115,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         .map_err(|reason| Failure::usage(format!("{}: invalid: {reason}", args.file.display())))?;
     let sdk = sdk_config(None, Duration::ZERO).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
-    let services = ecs
-        .describe_services(std::slice::from_ref(&args.service))
-        .await?;
-    let Some(service) = services.first() else {
-        return Err(Failure::aws(format!(
-            "service '{}' not found in cluster '{}'",
-            args.service, args.cluster.cluster
-        )));
-    };
+    let service = described_service(&ecs, &args.service).await?;
     let Some(current) = service.task_definition() else {
         return Err(Failure::aws(format!(
             "service '{}' has no task definition",

@@ -8,7 +8,7 @@ use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 use crate::aws::ecs::{Ecs, service_state};
 use crate::aws::error::AwsError;
 use crate::aws::sdk::sdk_config;
-use crate::cli::args::ClusterArg;
+use crate::cli::args::{ClusterArg, described_service};
 use crate::cli::exit::{EXIT_OK, Failure};
 use crate::decide::ecs_verdict::hooks_to_answer;
 
@@ -41,17 +41,8 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
     let client = aws_sdk_ecs::Client::new(&sdk);
     let ecs = Ecs::new(client.clone(), &args.cluster.cluster);
-    let described = ecs
-        .describe_services(std::slice::from_ref(&args.service))
-        .await?;
-    let Some(described) = described.first() else {
-        return Err(Failure::aws(format!(
-            "service '{}' not found in cluster '{}'",
-            args.service,
-            ecs.cluster()
-        )));
-    };
-    let Some(arn) = service_state(described).current_service_deployment else {
+    let described = described_service(&ecs, &args.service).await?;
+    let Some(arn) = service_state(&described).current_service_deployment else {
         return Err(Failure::no(format!(
             "service '{}' has no current service deployment",
             args.service

@@ -8,7 +8,7 @@ use aws_sdk_ecs::types::Task;
 
 use crate::aws::ecs::{Ecs, service_state};
 use crate::aws::sdk::sdk_config;
-use crate::cli::args::{ClusterArg, duration_arg};
+use crate::cli::args::{ClusterArg, described_service, duration_arg};
 use crate::cli::exit::{EXIT_OK, Failure};
 use crate::decide::ecs_verdict::{EcsVerdict, summary, verdict};
 use crate::decide::names::short_arn;
@@ -258,13 +258,8 @@ fn table(rows: &[Vec<String>]) -> String {
 }
 
 async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
-    let described = ecs.describe_services(&[service.to_owned()]).await?;
-    let Some(described) = described.first() else {
-        return Err(Failure::aws(format!(
-            "service '{service}' not found in cluster '{}'",
-            ecs.cluster()
-        )));
-    };
+    let described = described_service(ecs, service).await?;
+    let described = &described;
     let state = service_state(described);
     // The service deployment is a detail: a policy without the read still shows the rest.
     let deployment = match state.current_service_deployment.as_deref() {

@@ -216,6 +216,16 @@ mod tests {
                 "Deploying web in prod: web:4 → web:5",
             ),
             (
+                Notice::waiting(
+                    &report(Outcome::Deployed),
+                    Some("arn:aws:ecs:us-east-1:1:task-definition/web:4"),
+                    Some("arn:aws:ecs:us-east-1:1:task-definition/web:5"),
+                    "ECS waits at POST_TEST_TRAFFIC_SHIFT for lifecycle hook approve",
+                    None,
+                ),
+                "Deployment of web in prod waits for approval: web:4 → web:5",
+            ),
+            (
                 Notice::finished(&report(Outcome::Deployed), None),
                 "Deployed web in prod: web:4 → web:5",
             ),
