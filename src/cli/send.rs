@@ -1,5 +1,6 @@
-//! `ecs-deployment send`: validates a task definition, sends it as a deployment message with the right
-//! attributes, and with `--wait` follows the deployment to its outcome ([`crate::cli::follow`]).
+//! `ecs-deployment send`: validates a task definition (or `--image` changes), sends it as a deployment
+//! message with the right attributes, and with `--wait` follows the deployment to its outcome
+//! ([`crate::cli::follow`]).
 
 use std::time::Duration;
 
@@ -10,12 +11,17 @@ use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::sdk::sdk_config;
 use crate::aws::sqs::send_message;
-use crate::cli::args::{ClusterArg, InputFile, QueueArg, duration_arg, read_input};
+use crate::cli::args::{
+    ClusterArg, InputFile, QueueArg, described_service, duration_arg, read_input,
+};
 use crate::cli::exit::{EXIT_OK, Failure};
 use crate::cli::follow::Follow;
 use crate::cli::validate::{judge, summary};
-use crate::decide::message::{COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target};
-use crate::decide::names::service_name;
+use crate::decide::image_update::images_of;
+use crate::decide::message::{
+    ACTION_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
+};
+use crate::decide::names::{family_of, service_name};
 
 /// Validate a task definition and send it to the deployment queue.
 ///
@@ -51,14 +57,37 @@ pub struct Args {
     /// How often --wait reads the service.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration_arg)]
     pub poll_interval: Duration,
+    /// Instead of a task definition: set this container's image in the task definition the service runs
+    /// (an `image` message; repeatable, one per container).
+    #[arg(long = "image", value_name = "CONTAINER=IMAGE")]
+    pub images: Vec<String>,
     /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
-    /// standard input.
+    /// standard input. Not read with --image.
     #[arg(value_name = "FILE", default_value = "-")]
     pub file: InputFile,
 }
 
+/// The body of an `image` message from `--image CONTAINER=IMAGE` arguments, checked as the worker reads it.
+fn image_body(images: &[String]) -> Result<String, Failure> {
+    let mut body = serde_json::Map::new();
+    for pair in images {
+        let Some((container, image)) = pair.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "--image {pair}: expected CONTAINER=IMAGE"
+            )));
+        };
+        body.insert(container.trim().to_owned(), image.trim().into());
+    }
+    let body = serde_json::Value::Object(body).to_string();
+    images_of(&body).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
+    Ok(body)
+}
+
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
+    if !args.images.is_empty() {
+        return send_images(args).await;
+    }
     let body = read_input(&args.file)?;
     let request = judge(
         &body,
@@ -67,37 +96,13 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         args.reply_to.as_deref(),
     )
     .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
-    let queue = args.queue.required()?;
     if args.wait && request.target == Target::RegisterOnly && args.reply_to.is_none() {
         return Err(Failure::usage(
             "--wait with --service false needs --reply-to: no service shows a registration",
         ));
     }
-    let wait = args.poll_interval.min(Duration::from_secs(20));
-    let sdk = sdk_config(Some(queue), wait).await?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    if let Some(reply) = &args.reply_to {
-        check_queue(&sqs, reply)
-            .await
-            .map_err(|e| Failure::aws(format!("--reply-to: {e}")))?;
-    }
-
-    let service = args.service.trim();
-    let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
-    if let Some(url) = &args.commit_url {
-        attributes.push((COMMIT_URL_ATTRIBUTE, url));
-    }
-    if let Some(reply) = &args.reply_to {
-        attributes.push((REPLY_TO_ATTRIBUTE, reply));
-    }
-    let deduplication_id = deduplication_id(&args.service, args.commit_url.as_deref(), &body);
-    let fifo = queue
-        .ends_with(".fifo")
-        .then(|| (service_name(service), deduplication_id.as_str()));
-    let sent = send_message(&sqs, queue, &body, &attributes, fifo)
-        .await
-        .map_err(|e| Failure::aws(format!("cannot send to {queue}: {e}")))?;
-    let message_id = sent.unwrap_or_default();
+    let (sdk, sqs) = connect(args).await?;
+    let message_id = send_one(&sqs, args, None, &body).await?;
     println!(
         "sent message {message_id}: {}",
         summary(&request, true).trim_start_matches("valid: ")
@@ -119,6 +124,87 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         timeout: args.timeout,
     };
     follow.run().await
+}
+
+/// Sends an `image` message (`--image`), and with --wait follows it as any deployment of the family the
+/// service runs, where the worker registers the new revision.
+async fn send_images(args: &Args) -> Result<u8, Failure> {
+    let body = image_body(&args.images)?;
+    let service = args.service.trim();
+    if service == "false" {
+        return Err(Failure::usage(
+            "--image sets images in a service's task definition: --service must name the service",
+        ));
+    }
+    let (sdk, sqs) = connect(args).await?;
+    let message_id = send_one(&sqs, args, Some("image"), &body).await?;
+    println!(
+        "sent message {message_id}: set {} in service {service}",
+        args.images.join(", ")
+    );
+    if !args.wait {
+        return Ok(EXIT_OK);
+    }
+    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    let described = described_service(&ecs, service).await?;
+    let family = described
+        .task_definition()
+        .map(|td| family_of(td).to_owned())
+        .unwrap_or_default();
+    let follow = Follow {
+        sqs,
+        ecs,
+        service: Some(service.to_owned()),
+        family,
+        message_id,
+        reply_to: args.reply_to.clone(),
+        poll_interval: args.poll_interval,
+        timeout: args.timeout,
+    };
+    follow.run().await
+}
+
+/// The AWS configuration and SQS client for the queue, after checking that a `--reply-to` queue exists.
+async fn connect(args: &Args) -> Result<(aws_config::SdkConfig, aws_sdk_sqs::Client), Failure> {
+    let queue = args.queue.required()?;
+    let wait = args.poll_interval.min(Duration::from_secs(20));
+    let sdk = sdk_config(Some(queue), wait).await?;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    if let Some(reply) = &args.reply_to {
+        check_queue(&sqs, reply)
+            .await
+            .map_err(|e| Failure::aws(format!("--reply-to: {e}")))?;
+    }
+    Ok((sdk, sqs))
+}
+
+/// Sends `body` with the message's attributes (and `action`, when not the default); gives its id.
+async fn send_one(
+    sqs: &aws_sdk_sqs::Client,
+    args: &Args,
+    action: Option<&str>,
+    body: &str,
+) -> Result<String, Failure> {
+    let queue = args.queue.required()?;
+    let service = args.service.trim();
+    let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
+    if let Some(action) = action {
+        attributes.push((ACTION_ATTRIBUTE, action));
+    }
+    if let Some(url) = &args.commit_url {
+        attributes.push((COMMIT_URL_ATTRIBUTE, url));
+    }
+    if let Some(reply) = &args.reply_to {
+        attributes.push((REPLY_TO_ATTRIBUTE, reply));
+    }
+    let deduplication_id = deduplication_id(service, args.commit_url.as_deref(), body);
+    let fifo = queue
+        .ends_with(".fifo")
+        .then(|| (service_name(service), deduplication_id.as_str()));
+    let sent = send_message(sqs, queue, body, &attributes, fifo)
+        .await
+        .map_err(|e| Failure::aws(format!("cannot send to {queue}: {e}")))?;
+    Ok(sent.unwrap_or_default())
 }
 
 /// The same service, link and body give the same id: SQS drops a retried send within five minutes.

@@ -34,7 +34,7 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
     judge_target(policy, identity, case.request, case.cluster)?;
     let request = case.request;
     let family = request.task_definition.family();
-    let (name, subject) = subject(request);
+    let (name, subject) = subject(&request.target, family);
     let rules = policy.rules_for(name);
     let refuse = |rule: &'static str, path: &str, what: String, allow: String| Refusal {
         rule,
@@ -84,8 +84,39 @@ pub fn judge_target(
     request: &DeploymentRequest,
     cluster: &str,
 ) -> Result<(), Refusal> {
-    let family = request.task_definition.family();
-    let (name, subject) = subject(request);
+    let attributes = Attributes {
+        target: &request.target,
+        commit_url: request.commit_url.as_deref(),
+        reply_to: request.reply_to.as_deref(),
+        family: Some(request.task_definition.family()),
+    };
+    judge_attributes(policy, identity, &attributes, cluster)
+}
+
+/// What [`judge_target`] judges of a message: its attributes, and its family when the body names one (an
+/// `image` message's family is the service's, known only once its task definition is read).
+#[derive(Debug, Clone, Copy)]
+pub struct Attributes<'a> {
+    /// The service, or register-only.
+    pub target: &'a Target,
+    /// The `commit_url` attribute.
+    pub commit_url: Option<&'a str>,
+    /// The `reply_to` attribute.
+    pub reply_to: Option<&'a str>,
+    /// The task definition's family, when known.
+    pub family: Option<&'a str>,
+}
+
+/// [`judge_target`] of a message's attributes; the family's own rule is left to the full [`judge`] when
+/// the family is not known yet.
+pub fn judge_attributes(
+    policy: &Policy,
+    identity: &Identity,
+    request: &Attributes<'_>,
+    cluster: &str,
+) -> Result<(), Refusal> {
+    let family = request.family.unwrap_or_default();
+    let (name, subject) = subject(request.target, family);
     let refuse = |rule: &'static str, path: &str, what: String, allow: String| Refusal {
         rule,
         path: path.to_owned(),
@@ -105,7 +136,7 @@ pub fn judge_target(
             )
         })?;
     }
-    if identity.family.as_deref() == Some(family) {
+    if request.family.is_some() && identity.family.as_deref() == Some(family) {
         return Err(refuse(
             "own_family",
             "family",
@@ -123,7 +154,7 @@ pub fn judge_target(
             "ALLOWED_CLUSTERS".into(),
         ));
     }
-    if request.target == Target::RegisterOnly && !policy.allow_register_only {
+    if *request.target == Target::RegisterOnly && !policy.allow_register_only {
         return Err(refuse(
             "register_only",
             "message attribute 'service'",
@@ -151,7 +182,7 @@ pub fn judge_target(
             "ALLOWED_SERVICES".into(),
         ));
     }
-    if let Some(url) = &request.commit_url
+    if let Some(url) = request.commit_url
         && !policy.commit_urls.is_empty()
         && !policy
             .commit_urls
@@ -165,7 +196,7 @@ pub fn judge_target(
             "ALLOWED_COMMIT_URLS".into(),
         ));
     }
-    if let Some(queue) = &request.reply_to
+    if let Some(queue) = request.reply_to
         && !reply_allowed(policy, identity, queue)
     {
         return Err(refuse(
@@ -180,16 +211,13 @@ pub fn judge_target(
 
 /// The name the policy knows a message by (its service, or for register-only its family), and how a
 /// refusal says it.
-fn subject(request: &DeploymentRequest) -> (&str, String) {
-    match &request.target {
+fn subject<'a>(target: &'a Target, family: &'a str) -> (&'a str, String) {
+    match target {
         Target::Service(service) => (
             service_name(service),
             format!("service {}", service_name(service)),
         ),
-        Target::RegisterOnly => {
-            let family = request.task_definition.family();
-            (family, format!("family {family}"))
-        }
+        Target::RegisterOnly => (family, format!("family {family}")),
     }
 }
 

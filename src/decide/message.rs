@@ -3,12 +3,15 @@
 //! The contract is the old script's: the body is the task definition, the `service` attribute names the
 //! service (the literal `false` means register only), and the optional `commit_url` attribute travels with
 //! the deployment into every log line and report. The optional `cluster` and `reply_to` attributes pick a
-//! cluster other than `ECS_CLUSTER` and a queue for the outcome; the policy decides whether they may.
+//! cluster other than `ECS_CLUSTER` and a queue for the outcome; the policy decides whether they may. The
+//! optional `action` attribute says what the message does: `deploy` (the default, as above) or `image`
+//! (the body maps container names to images, set in the task definition the service runs).
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
+use crate::decide::image_update::images_of;
 use crate::decide::names::service_arn;
 use crate::decide::task_definition::TaskDefinition;
 
@@ -21,6 +24,10 @@ pub const COMMIT_URL_ATTRIBUTE: &str = "commit_url";
 pub const REPLY_TO_ATTRIBUTE: &str = "reply_to";
 /// The optional message attribute naming the cluster of the service, when not `ECS_CLUSTER`.
 pub const CLUSTER_ATTRIBUTE: &str = "cluster";
+/// The optional message attribute saying what the message does with the service (default `deploy`).
+pub const ACTION_ATTRIBUTE: &str = "action";
+/// The actions a message may ask for.
+pub const ACTIONS: [&str; 2] = ["deploy", "image"];
 /// The longest `commit_url` taken.
 const MAX_COMMIT_URL: usize = 2048;
 /// The longest service or cluster name ECS takes.
@@ -50,13 +57,117 @@ pub enum Target {
     RegisterOnly,
 }
 
-/// Reads a message: its body and its String attributes (name -> value).
+/// A message, by its `action` attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Message {
+    /// `deploy` (the default): the body is the task definition.
+    Deploy(DeploymentRequest),
+    /// `image`: new images for containers of the task definition the service runs.
+    Image(ImageRequest),
+}
+
+/// An `image` message: resolved against the service's task definition into a [`DeploymentRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRequest {
+    /// The service (name or ARN).
+    pub service: String,
+    /// The cluster the message picks; `None` for `ECS_CLUSTER`.
+    pub cluster: Option<String>,
+    /// The producer's link to the change.
+    pub commit_url: Option<String>,
+    /// The queue the outcome is sent to.
+    pub reply_to: Option<String>,
+    /// Container name to image.
+    pub images: BTreeMap<String, String>,
+}
+
+impl ImageRequest {
+    /// The deployment of `task_definition`, the service's own with the images set.
+    pub fn deploying(&self, task_definition: TaskDefinition) -> DeploymentRequest {
+        DeploymentRequest {
+            target: Target::Service(self.service.clone()),
+            cluster: self.cluster.clone(),
+            commit_url: self.commit_url.clone(),
+            reply_to: self.reply_to.clone(),
+            task_definition,
+        }
+    }
+}
+
+impl Message {
+    /// The target the message names.
+    pub fn target(&self) -> Target {
+        match self {
+            Self::Deploy(request) => request.target.clone(),
+            Self::Image(request) => Target::Service(request.service.clone()),
+        }
+    }
+
+    /// The cluster the message picks; `None` for `ECS_CLUSTER`.
+    pub fn cluster(&self) -> Option<&str> {
+        match self {
+            Self::Deploy(request) => request.cluster.as_deref(),
+            Self::Image(request) => request.cluster.as_deref(),
+        }
+    }
+}
+
+/// Reads a message of any action: its body and its String attributes (name -> value).
+///
+/// The error is the reason the message is rejected, naming the attribute or member at fault.
+pub fn read(body: &str, attributes: &BTreeMap<String, String>) -> Result<Message, String> {
+    let action = attributes
+        .get(ACTION_ATTRIBUTE)
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+        .unwrap_or("deploy");
+    match action {
+        "deploy" => parse(body, attributes).map(Message::Deploy),
+        "image" => {
+            let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
+            let Target::Service(service) = target else {
+                return Err(format!(
+                    "message attribute '{SERVICE_ATTRIBUTE}' is false, but action 'image' changes a service's task definition: name the service"
+                ));
+            };
+            Ok(Message::Image(ImageRequest {
+                service,
+                cluster,
+                commit_url,
+                reply_to,
+                images: images_of(body)?,
+            }))
+        }
+        other => Err(format!(
+            "message attribute '{ACTION_ATTRIBUTE}' ({}) is not one of {}",
+            shown(other),
+            ACTIONS.join(", ")
+        )),
+    }
+}
+
+/// Reads a `deploy` message: its body and its String attributes (name -> value).
 ///
 /// The error is the reason the message is rejected, naming the attribute or member at fault.
 pub fn parse(
     body: &str,
     attributes: &BTreeMap<String, String>,
 ) -> Result<DeploymentRequest, String> {
+    let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
+    let task_definition = TaskDefinition::from_body(body)?;
+    Ok(DeploymentRequest {
+        target,
+        cluster,
+        commit_url,
+        reply_to,
+        task_definition,
+    })
+}
+
+/// The attributes every action reads: the target, the cluster, `commit_url` and `reply_to`.
+type Common = (Target, Option<String>, Option<String>, Option<String>);
+
+fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, String> {
     let service = attributes
         .get(SERVICE_ATTRIBUTE)
         .map(|s| s.trim())
@@ -107,14 +218,7 @@ pub fn parse(
         ));
     }
     let reply_to = attribute(REPLY_TO_ATTRIBUTE);
-    let task_definition = TaskDefinition::from_body(body)?;
-    Ok(DeploymentRequest {
-        target,
-        cluster,
-        commit_url,
-        reply_to,
-        task_definition,
-    })
+    Ok((target, cluster, commit_url, reply_to))
 }
 
 /// What the logs say of a body instead of the body itself, which may hold secrets.
@@ -266,6 +370,55 @@ mod tests {
         ] {
             let err = parse(body, &attributes).expect_err("rejected");
             assert!(err.contains(named), "{err} should name {named}");
+        }
+    }
+
+    #[test]
+    fn the_action_attribute_picks_what_a_message_does() {
+        let deploy = read(BODY, &attrs(&[("service", "web")])).expect("valid");
+        assert!(matches!(deploy, Message::Deploy(_)), "{deploy:?}");
+        let explicit = read(BODY, &attrs(&[("service", "web"), ("action", " deploy ")]));
+        assert_eq!(explicit, Ok(deploy));
+
+        let image = read(
+            r#"{"web": "nginx:1.28"}"#,
+            &attrs(&[("service", "web"), ("action", "image"), ("cluster", "prod")]),
+        )
+        .expect("valid");
+        let Message::Image(request) = &image else {
+            panic!("{image:?}");
+        };
+        assert_eq!(request.images["web"], "nginx:1.28");
+        assert_eq!(
+            (image.target(), image.cluster()),
+            (Target::Service("web".into()), Some("prod"))
+        );
+
+        let cases = [
+            (
+                r#"{"web": "nginx"}"#,
+                vec![("service", "false"), ("action", "image")],
+                "action 'image' changes a service's task definition",
+            ),
+            (
+                BODY,
+                vec![("service", "web"), ("action", "image")],
+                "the image must be a string",
+            ),
+            (
+                BODY,
+                vec![("service", "web"), ("action", "promote")],
+                "message attribute 'action' (\"promote\") is not one of deploy, image",
+            ),
+            (
+                r#"{"web": "nginx"}"#,
+                vec![("action", "image")],
+                "message attribute 'service' is missing",
+            ),
+        ];
+        for (body, attributes, part) in cases {
+            let err = read(body, &attrs(&attributes)).expect_err(part);
+            assert!(err.contains(part), "{attributes:?}: {err}");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::aws::ecs::Ecs;
-use crate::decide::guard::{Case, judge, judge_target};
+use crate::decide::guard::{Attributes, Case, judge, judge_attributes, judge_target};
 use crate::decide::members::Members;
 use crate::decide::message::DeploymentRequest;
 use crate::decide::outcome::Outcome;
@@ -60,6 +60,16 @@ impl Guard {
     /// The target, the cluster and the allowlists, which need no read of ECS.
     pub fn target(&self, request: &DeploymentRequest, cluster: &str) -> Result<(), NotAdmitted> {
         judge_target(&self.policy, &self.identity, request, cluster).map_err(NotAdmitted::from)
+    }
+
+    /// The same rules for a message whose family is not known until ECS is read (an `image` message).
+    pub fn attributes(
+        &self,
+        attributes: &Attributes<'_>,
+        cluster: &str,
+    ) -> Result<(), NotAdmitted> {
+        judge_attributes(&self.policy, &self.identity, attributes, cluster)
+            .map_err(NotAdmitted::from)
     }
 
     /// The whole message, against `current`, the revision the service runs now (read here), if any; gives

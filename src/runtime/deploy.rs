@@ -16,7 +16,7 @@ use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
 use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
-use crate::decide::message::{DeploymentRequest, Target};
+use crate::decide::message::{DeploymentRequest, Message, Target};
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
 use crate::runtime::admission::{Guard, NotAdmitted};
@@ -24,6 +24,7 @@ use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
 use crate::runtime::watch::{Settings, Watch};
 
+mod image;
 mod started;
 
 use started::Started;
@@ -96,17 +97,17 @@ impl Deployer {
         }
     }
 
-    /// The cluster a request goes to: the one it names, or `ECS_CLUSTER`.
-    pub fn cluster_of<'a>(&'a self, request: &'a DeploymentRequest) -> &'a str {
-        request.cluster.as_deref().unwrap_or(&self.cluster)
+    /// The cluster a message goes to: the one it names (`cluster`), or `ECS_CLUSTER`.
+    pub fn cluster_of<'a>(&'a self, cluster: Option<&'a str>) -> &'a str {
+        cluster.unwrap_or(&self.cluster)
     }
 
-    /// Carries out one request and says how it ended; never panics, never returns early without an outcome.
-    /// `on_event` hears when the service points at the new revision, before the rollout is watched, and
-    /// when ECS waits at a lifecycle hook.
+    /// Carries out one message and says how it ended; never panics, never returns early without an
+    /// outcome. `on_event` hears when the service points at the new revision, before the rollout is
+    /// watched, and when ECS waits at a lifecycle hook.
     pub async fn deploy(
         &self,
-        request: &DeploymentRequest,
+        message: &Message,
         delivery: &Delivery,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Record {
@@ -117,7 +118,25 @@ impl Deployer {
             ecs_said: Vec::new(),
             refused_by: None,
         };
-        let ecs = Ecs::new(self.client.clone(), self.cluster_of(request));
+        let resolved;
+        let request = match message {
+            Message::Deploy(request) => request,
+            Message::Image(image) => match self.resolve_image(image).await {
+                Ok(request) => {
+                    resolved = request;
+                    &resolved
+                }
+                Err(not_admitted) => {
+                    record.refused_by = not_admitted.rule;
+                    record.outcome = not_admitted.outcome;
+                    return record;
+                }
+            },
+        };
+        let ecs = Ecs::new(
+            self.client.clone(),
+            self.cluster_of(request.cluster.as_deref()),
+        );
         let result = match self.guard.target(request, ecs.cluster()) {
             Err(refused) => Err(refused),
             Ok(()) => match &request.target {

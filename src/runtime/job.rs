@@ -12,7 +12,7 @@ use tracing::{Instrument, Level, error, info, info_span};
 use crate::aws::sqs::Received;
 use crate::decide::guard::reply_queue;
 use crate::decide::message::{
-    BodySummary, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
+    BodySummary, COMMIT_URL_ATTRIBUTE, Message, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
 };
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
@@ -33,8 +33,8 @@ pub(super) struct Job {
 
 /// What a job does.
 pub(super) enum Action {
-    /// Run the deployment.
-    Deploy(DeploymentRequest),
+    /// Run the deployment (or the image update).
+    Deploy(Message),
     /// Settle the message with an outcome decided without ECS (rejected, stale).
     Settle(Outcome),
 }
@@ -60,7 +60,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
             .map(String::as_str),
     );
     let cluster = match &job.action {
-        Action::Deploy(request) => ctx.deployer.cluster_of(request).to_owned(),
+        Action::Deploy(request) => ctx.deployer.cluster_of(request.cluster()).to_owned(),
         Action::Settle(_) => ctx.config.cluster.clone(),
     };
     // What every notification of this message says, besides its event.

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use tracing::{error, info};
 
 use crate::aws::sqs::{MAX_BATCH, Received};
-use crate::decide::message::{self, DeploymentRequest, Target};
+use crate::decide::message::{self, Target};
 use crate::decide::names::service_name;
 use crate::decide::outcome::Outcome;
 use crate::decide::schedule::{Admission, Schedule};
@@ -47,25 +47,24 @@ impl Workers {
             info!(message_id = %message.message_id, "received again while in progress here; kept with its newer receipt handle");
             return;
         }
-        let action = match message::parse(&message.body, &message.attributes) {
+        let action = match message::read(&message.body, &message.attributes) {
             Ok(request) => Action::Deploy(request),
             Err(reason) => Action::Settle(Outcome::Rejected { reason }),
         };
         // A service is known by its cluster and name: one name in two clusters is two services.
         let service = match &action {
-            Action::Deploy(
-                request @ DeploymentRequest {
-                    target: Target::Service(service),
-                    ..
-                },
-            ) => {
-                let (cluster, name) = (ctx.deployer.cluster_of(request), service_name(service));
-                Some((
-                    format!("{cluster}/{name}"),
-                    format!("'{name}' in cluster '{cluster}'"),
-                ))
-            }
-            _ => None,
+            Action::Deploy(request) => match request.target() {
+                Target::Service(service) => {
+                    let cluster = ctx.deployer.cluster_of(request.cluster());
+                    let name = service_name(&service);
+                    Some((
+                        format!("{cluster}/{name}"),
+                        format!("'{name}' in cluster '{cluster}'"),
+                    ))
+                }
+                Target::RegisterOnly => None,
+            },
+            Action::Settle(_) => None,
         };
         let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
         let job = Job {
