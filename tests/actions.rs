@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Bed, short};
+use common::{Bed, WorkerProcess, short};
 use ecs_deployment::decide::outcome::{Disposition, Outcome};
 use serde_json::json;
 
@@ -194,4 +194,161 @@ async fn send_image_sends_an_image_message_and_follows_it() {
         .await;
     assert_eq!(register_only.code, 2, "{register_only:?}");
     worker.stop().await;
+}
+
+/// A `rollback` message for service `web`, naming `revision` when given.
+async fn send_rollback(bed: &Bed, revision: Option<&str>) -> String {
+    let mut attributes = vec![("service", "web"), ("action", "rollback")];
+    if let Some(revision) = revision {
+        attributes.push(("revision", revision));
+    }
+    bed.send("{}", &attributes).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_goes_back_without_registering_anything() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    bed.register("api", "nginx:1", "healthy").await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    // Before any deployment by the worker, web:1 records nothing before it.
+    send_rollback(&bed, None).await;
+    let report = worker.next_report().await;
+    let Outcome::Rejected { reason } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert!(
+        reason.contains("nothing to roll back to: the revision web:1"),
+        "{reason}"
+    );
+
+    bed.send_web("nginx:1.28", "healthy").await;
+    let v2 = worker
+        .next_report()
+        .await
+        .new_task_definition
+        .expect("deployed");
+    send_rollback(&bed, None).await;
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        report.previous_task_definition.as_deref(),
+        Some(v2.as_str())
+    );
+    assert_eq!(report.new_task_definition.as_deref(), Some(v1.as_str()));
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v1.clone(), v1.clone()]
+    );
+
+    send_rollback(&bed, Some("web:2")).await;
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        bed.running_task_definitions("web").await,
+        vec![v2.clone(), v2.clone()]
+    );
+    assert_eq!(bed.revisions("web"), 2, "nothing registered by a rollback");
+
+    for (revision, says) in [
+        (
+            "api:1",
+            "message attribute 'revision' (api:1) is not of the family web",
+        ),
+        (
+            "web:2",
+            "service 'web' runs web:2 already: nothing to roll back",
+        ),
+        ("web:99", "DescribeTaskDefinition"),
+        (
+            "web",
+            "message attribute 'revision' (\"web\") is not a task definition revision",
+        ),
+    ] {
+        send_rollback(&bed, Some(revision)).await;
+        let report = worker.next_report().await;
+        let Outcome::Rejected { reason } = &report.outcome else {
+            panic!("{revision}: {report:?}");
+        };
+        assert!(reason.contains(says), "{revision}: {reason}");
+    }
+    assert_eq!(
+        bed.bed.sim.calls("RegisterTaskDefinition"),
+        3,
+        "api:1, web:1 and web:2 only"
+    );
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_sent_before_someone_deployed_leaves_their_deployment_alone() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let v2 = bed.register("web", "nginx:1.28", "healthy").await;
+    send_rollback(&bed, Some("web:1")).await;
+    // Someone deploys web:2 after the rollback was sent and before a worker reads it.
+    bed.ecs
+        .update_service()
+        .service("web")
+        .task_definition(&v2)
+        .send()
+        .await
+        .expect("update the service");
+    let mut worker = bed.start_worker(bed.config(&[]));
+    let report = worker.next_report().await;
+    let Outcome::Superseded { reason } = &report.outcome else {
+        panic!("{report:?}");
+    };
+    assert!(
+        reason.contains("updated to web:2 after this rollback was sent"),
+        "{reason}"
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "only theirs");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rollback_redelivered_mid_rollout_is_watched_not_started_again() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // web:2's tasks stay PENDING for 300 simulated seconds (3 s): a rollback to it is slow.
+    let slow = bed.register("web", "nginx:1.28", "slow:300").await;
+    bed.register("web", "nginx:1.29", "healthy").await;
+    bed.ecs
+        .update_service()
+        .service("web")
+        .task_definition("web:3")
+        .send()
+        .await
+        .expect("update the service");
+    testbed::wait_until("web:3 runs", std::time::Duration::from_secs(30), || async {
+        (bed.running_task_definitions("web")
+            .await
+            .iter()
+            .map(|t| short(t))
+            .collect::<Vec<_>>()
+            == ["web:3"])
+        .then_some(())
+    })
+    .await;
+    bed.bed.sim.reset_stats();
+    let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
+    let mut first = WorkerProcess::start(&bed, &visibility);
+    send_rollback(&bed, Some("web:2")).await;
+    first.wait_for("rolling the service back as asked", |_| true);
+    first.signal("KILL");
+    assert_eq!(first.wait_exit(), None, "killed by the signal");
+
+    let mut second = WorkerProcess::start(&bed, &visibility);
+    let finished = second.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
+    second.wait_for(
+        "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout",
+        |_| true,
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "no second rollout");
+    assert_eq!(bed.running_task_definitions("web").await, vec![slow]);
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(), Some(0));
 }

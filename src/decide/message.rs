@@ -4,8 +4,9 @@
 //! service (the literal `false` means register only), and the optional `commit_url` attribute travels with
 //! the deployment into every log line and report. The optional `cluster` and `reply_to` attributes pick a
 //! cluster other than `ECS_CLUSTER` and a queue for the outcome; the policy decides whether they may. The
-//! optional `action` attribute says what the message does: `deploy` (the default, as above) or `image`
-//! (the body maps container names to images, set in the task definition the service runs).
+//! optional `action` attribute says what the message does: `deploy` (the default, as above), `image` (the
+//! body maps container names to images, set in the task definition the service runs) or `rollback` (an
+//! existing revision, the `revision` attribute's or the one before, deployed again).
 
 use std::collections::BTreeMap;
 
@@ -26,8 +27,10 @@ pub const REPLY_TO_ATTRIBUTE: &str = "reply_to";
 pub const CLUSTER_ATTRIBUTE: &str = "cluster";
 /// The optional message attribute saying what the message does with the service (default `deploy`).
 pub const ACTION_ATTRIBUTE: &str = "action";
+/// The optional message attribute naming the revision a `rollback` goes back to (`web:12` or an ARN).
+pub const REVISION_ATTRIBUTE: &str = "revision";
 /// The actions a message may ask for.
-pub const ACTIONS: [&str; 2] = ["deploy", "image"];
+pub const ACTIONS: [&str; 3] = ["deploy", "image", "rollback"];
 /// The longest `commit_url` taken.
 const MAX_COMMIT_URL: usize = 2048;
 /// The longest service or cluster name ECS takes.
@@ -62,13 +65,16 @@ pub enum Target {
 pub enum Message {
     /// `deploy` (the default): the body is the task definition.
     Deploy(DeploymentRequest),
-    /// `image`: new images for containers of the task definition the service runs.
-    Image(ImageRequest),
+    /// `image`: new images (container name to image) for the task definition the service runs.
+    Image(ServiceChange, BTreeMap<String, String>),
+    /// `rollback`: an existing revision, deployed without registering anything: the one the `revision`
+    /// attribute names, or the one recorded as running before the service's current one.
+    Rollback(ServiceChange, Option<String>),
 }
 
-/// An `image` message: resolved against the service's task definition into a [`DeploymentRequest`].
+/// A message about a service that is resolved against what the service runs into a [`DeploymentRequest`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRequest {
+pub struct ServiceChange {
     /// The service (name or ARN).
     pub service: String,
     /// The cluster the message picks; `None` for `ECS_CLUSTER`.
@@ -77,11 +83,9 @@ pub struct ImageRequest {
     pub commit_url: Option<String>,
     /// The queue the outcome is sent to.
     pub reply_to: Option<String>,
-    /// Container name to image.
-    pub images: BTreeMap<String, String>,
 }
 
-impl ImageRequest {
+impl ServiceChange {
     /// The deployment of `task_definition`, the service's own with the images set.
     pub fn deploying(&self, task_definition: TaskDefinition) -> DeploymentRequest {
         DeploymentRequest {
@@ -99,7 +103,9 @@ impl Message {
     pub fn target(&self) -> Target {
         match self {
             Self::Deploy(request) => request.target.clone(),
-            Self::Image(request) => Target::Service(request.service.clone()),
+            Self::Image(change, _) | Self::Rollback(change, _) => {
+                Target::Service(change.service.clone())
+            }
         }
     }
 
@@ -107,7 +113,7 @@ impl Message {
     pub fn cluster(&self) -> Option<&str> {
         match self {
             Self::Deploy(request) => request.cluster.as_deref(),
-            Self::Image(request) => request.cluster.as_deref(),
+            Self::Image(change, _) | Self::Rollback(change, _) => change.cluster.as_deref(),
         }
     }
 }
@@ -121,22 +127,37 @@ pub fn read(body: &str, attributes: &BTreeMap<String, String>) -> Result<Message
         .map(|a| a.trim())
         .filter(|a| !a.is_empty())
         .unwrap_or("deploy");
+    let change = || -> Result<ServiceChange, String> {
+        let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
+        let Target::Service(service) = target else {
+            return Err(format!(
+                "message attribute '{SERVICE_ATTRIBUTE}' is false, but action '{action}' changes what a service runs: name the service"
+            ));
+        };
+        Ok(ServiceChange {
+            service,
+            cluster,
+            commit_url,
+            reply_to,
+        })
+    };
     match action {
         "deploy" => parse(body, attributes).map(Message::Deploy),
-        "image" => {
-            let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
-            let Target::Service(service) = target else {
+        "image" => Ok(Message::Image(change()?, images_of(body)?)),
+        "rollback" => {
+            let revision = attributes
+                .get(REVISION_ATTRIBUTE)
+                .map(|r| r.trim())
+                .filter(|r| !r.is_empty());
+            if let Some(revision) = revision
+                && !valid_revision(revision)
+            {
                 return Err(format!(
-                    "message attribute '{SERVICE_ATTRIBUTE}' is false, but action 'image' changes a service's task definition: name the service"
+                    "message attribute '{REVISION_ATTRIBUTE}' ({}) is not a task definition revision: give family:revision (web:12) or its ARN",
+                    shown(revision)
                 ));
-            };
-            Ok(Message::Image(ImageRequest {
-                service,
-                cluster,
-                commit_url,
-                reply_to,
-                images: images_of(body)?,
-            }))
+            }
+            Ok(Message::Rollback(change()?, revision.map(str::to_owned)))
         }
         other => Err(format!(
             "message attribute '{ACTION_ATTRIBUTE}' ({}) is not one of {}",
@@ -248,6 +269,22 @@ impl BodySummary {
             sha256: format!("{:x}", Sha256::digest(body.as_bytes())),
         }
     }
+}
+
+/// Whether `revision` names a task definition revision: `family:revision` or a task definition ARN.
+fn valid_revision(revision: &str) -> bool {
+    let short = match revision.split_once(":task-definition/") {
+        Some((prefix, short)) => {
+            if !prefix.starts_with("arn:") {
+                return false;
+            }
+            short
+        }
+        None => revision,
+    };
+    short.split_once(':').is_some_and(|(family, number)| {
+        valid_name(family) && !number.is_empty() && number.chars().all(|c| c.is_ascii_digit())
+    })
 }
 
 /// Whether `name` is a valid ECS service or cluster name.
@@ -385,10 +422,10 @@ mod tests {
             &attrs(&[("service", "web"), ("action", "image"), ("cluster", "prod")]),
         )
         .expect("valid");
-        let Message::Image(request) = &image else {
+        let Message::Image(_, images) = &image else {
             panic!("{image:?}");
         };
-        assert_eq!(request.images["web"], "nginx:1.28");
+        assert_eq!(images["web"], "nginx:1.28");
         assert_eq!(
             (image.target(), image.cluster()),
             (Target::Service("web".into()), Some("prod"))
@@ -398,7 +435,7 @@ mod tests {
             (
                 r#"{"web": "nginx"}"#,
                 vec![("service", "false"), ("action", "image")],
-                "action 'image' changes a service's task definition",
+                "action 'image' changes what a service runs",
             ),
             (
                 BODY,
@@ -408,7 +445,7 @@ mod tests {
             (
                 BODY,
                 vec![("service", "web"), ("action", "promote")],
-                "message attribute 'action' (\"promote\") is not one of deploy, image",
+                "message attribute 'action' (\"promote\") is not one of deploy, image, rollback",
             ),
             (
                 r#"{"web": "nginx"}"#,
@@ -416,6 +453,33 @@ mod tests {
                 "message attribute 'service' is missing",
             ),
         ];
+        let rollback = |revision: &str| {
+            read(
+                "{}",
+                &attrs(&[
+                    ("service", "web"),
+                    ("action", "rollback"),
+                    ("revision", revision),
+                ]),
+            )
+        };
+        for good in ["web:12", "arn:aws:ecs:us-east-1:1:task-definition/web:12"] {
+            let Ok(Message::Rollback(_, Some(named))) = rollback(good) else {
+                panic!("{good}");
+            };
+            assert_eq!(named, good);
+        }
+        assert!(matches!(rollback(" "), Ok(Message::Rollback(_, None))));
+        for bad in [
+            "web",
+            "web:x",
+            "arn:aws:ecs:us-east-1:1:service/web:1",
+            ":3",
+            "a b:1",
+        ] {
+            let err = rollback(bad).expect_err(bad);
+            assert!(err.contains("message attribute 'revision'"), "{bad}: {err}");
+        }
         for (body, attributes, part) in cases {
             let err = read(body, &attrs(&attributes)).expect_err(part);
             assert!(err.contains(part), "{attributes:?}: {err}");

@@ -20,6 +20,7 @@ pub mod names;
 pub mod outcome;
 pub mod policy;
 pub mod refusal;
+pub mod revert;
 pub mod rollout;
 pub mod schedule;
 pub mod service;

@@ -18,13 +18,14 @@ use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Message, Target};
 use crate::decide::outcome::Outcome;
-use crate::decide::rollout::Goal;
 use crate::runtime::admission::{Guard, NotAdmitted};
 use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
-use crate::runtime::watch::{Settings, Watch};
+use crate::runtime::watch::Settings;
 
-mod image;
+mod change;
+mod follow;
+mod revert;
 mod started;
 
 use started::Started;
@@ -61,6 +62,23 @@ pub struct Delivery {
     /// Whether SQS delivered the message before (its receive count is above 1): the deployment then looks
     /// for the revision an earlier delivery registered and resumes from there.
     pub redelivered: bool,
+    /// When SQS says the message was sent (SentTimestamp, epoch milliseconds; 0 when unknown): a rollback
+    /// takes only a deployment newer than that for news.
+    pub sent_at_ms: u64,
+}
+
+/// What a rollout is watched with.
+pub(super) struct Watched<'a> {
+    /// ECS in the service's cluster.
+    pub(super) ecs: &'a Ecs,
+    /// The service.
+    pub(super) service: &'a str,
+    /// Its events from before the rollout, not reported again.
+    pub(super) seen_events: BTreeSet<String>,
+    /// The revision the service ran before, as read, and its health-checked containers.
+    pub(super) baseline: (Option<String>, BTreeSet<String>),
+    /// The health-checked containers of the revision rolled out.
+    pub(super) health_checked: BTreeSet<String>,
 }
 
 /// Runs deployments, each in the cluster its message picks.
@@ -121,7 +139,20 @@ impl Deployer {
         let resolved;
         let request = match message {
             Message::Deploy(request) => request,
-            Message::Image(image) => match self.resolve_image(image).await {
+            Message::Rollback(change, named) => {
+                let result = self
+                    .revert(change, named.as_deref(), delivery, &mut record, on_event)
+                    .await;
+                record.outcome = match result {
+                    Ok(outcome) => outcome,
+                    Err(not_admitted) => {
+                        record.refused_by = not_admitted.rule;
+                        not_admitted.outcome
+                    }
+                };
+                return record;
+            }
+            Message::Image(change, images) => match self.resolve_image(change, images).await {
                 Ok(request) => {
                     resolved = request;
                     &resolved
@@ -315,37 +346,21 @@ impl Deployer {
                 }
             }
         };
-        on_event(Milestone::Started(record));
-        // A rollback is judged by the health checks of the revision it goes back to: the one read above,
-        // unless the service turned out to run another (a read behind UpdateService's answer).
-        let previous_health_checked = if started.previous_task_definition == current.task_definition
-        {
-            current_health_checked
-        } else {
-            BTreeSet::new()
+        let (baseline, health_checked) = (
+            (current.task_definition, current_health_checked),
+            request.task_definition.health_checked_containers(),
+        );
+        let seen_events = current.event_ids;
+        let watched = Watched {
+            ecs,
+            service,
+            seen_events,
+            baseline,
+            health_checked,
         };
-        let arn = started.task_definition;
-        let goal = Goal {
-            deployment_id: started.deployment_id,
-            previous_task_definition: started.previous_task_definition.filter(|p| *p != arn),
-            task_definition: arn,
-            health_checked: request.task_definition.health_checked_containers(),
-            previous_health_checked,
-            service_deployment: started.service_deployment,
-            ecs_rolls_back: false,
-        };
-        let (outcome, ecs_said) = self
-            .watch_rollout(
-                ecs,
-                service,
-                current.event_ids,
-                goal,
-                started.history,
-                &|why: &str| on_event(Milestone::Waiting(record, why)),
-            )
-            .await;
-        record.ecs_said = ecs_said;
-        Ok(outcome)
+        Ok(self
+            .follow_started(watched, started, record, on_event)
+            .await)
     }
 
     /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, up to `deadline`.
@@ -355,28 +370,5 @@ impl Deployer {
         Fut: Future<Output = Result<T, AwsError>>,
     {
         retry::retrying(self.settings.poll_interval, deadline, call).await
-    }
-
-    /// Watches the rollout to `goal` to its end and rolls back a failed one; on failure also gives what ECS
-    /// said.
-    async fn watch_rollout(
-        &self,
-        ecs: &Ecs,
-        service: &str,
-        seen_events: BTreeSet<String>,
-        goal: Goal,
-        history: History,
-        on_waiting: &(dyn Fn(&str) + Send + Sync),
-    ) -> (Outcome, Vec<String>) {
-        Watch::new(
-            ecs,
-            &self.poller,
-            service,
-            seen_events,
-            self.settings,
-            on_waiting,
-        )
-        .to_outcome(goal, history)
-        .await
     }
 }

@@ -85,6 +85,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 let delivery = Delivery {
                     message_id: message.message_id.clone(),
                     redelivered: message.receive_count > 1,
+                    sent_at_ms: message.sent_at_ms,
                 };
                 let on_event = |milestone: Milestone<'_>| {
                     ctx.notifier.notify(match milestone {

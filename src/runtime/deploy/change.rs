@@ -1,0 +1,93 @@
+//! Messages about a service that are resolved against what it runs: the guard's attribute rules before any
+//! call to ECS, then the service and its revision; an `image` message becomes the deployment it stands for.
+
+use std::collections::BTreeMap;
+
+use tokio::time::Instant;
+
+use crate::aws::ecs::{CurrentService, Ecs};
+use crate::decide::guard::Attributes;
+use crate::decide::image_update::with_images;
+use crate::decide::message::{DeploymentRequest, ServiceChange, Target};
+use crate::decide::outcome::Outcome;
+use crate::runtime::admission::NotAdmitted;
+use crate::runtime::deploy::Deployer;
+
+/// A service a message changes, as it is now.
+pub(super) struct Current {
+    /// ECS in the service's cluster.
+    pub(super) ecs: Ecs,
+    /// The service.
+    pub(super) service: CurrentService,
+    /// The revision it runs.
+    pub(super) revision: String,
+}
+
+/// A rejection with `reason`.
+pub(super) fn rejected(reason: String) -> NotAdmitted {
+    NotAdmitted::from(Outcome::Rejected { reason })
+}
+
+impl Deployer {
+    /// The service `change` is about, once the guard's attribute rules allow the message (before any call
+    /// to ECS); a service that is missing, cannot be deployed or runs nothing rejects the message.
+    pub(super) async fn service_of(
+        &self,
+        change: &ServiceChange,
+        deadline: Instant,
+    ) -> Result<Current, NotAdmitted> {
+        let cluster = self.cluster_of(change.cluster.as_deref());
+        let target = Target::Service(change.service.clone());
+        self.guard.attributes(
+            &Attributes {
+                target: &target,
+                commit_url: change.commit_url.as_deref(),
+                reply_to: change.reply_to.as_deref(),
+                family: None,
+            },
+            cluster,
+        )?;
+        let ecs = Ecs::new(self.client.clone(), cluster);
+        let service = self
+            .retrying(deadline, || ecs.describe_service(&change.service))
+            .await?;
+        let Some(service) = service else {
+            return Err(rejected(format!(
+                "service '{}' not found in cluster '{cluster}'",
+                change.service
+            )));
+        };
+        if let Some(reason) = service.state.not_deployable(&change.service, cluster) {
+            return Err(rejected(reason));
+        }
+        let Some(revision) = service.task_definition.clone() else {
+            return Err(rejected(format!(
+                "service '{}' runs no task definition",
+                change.service
+            )));
+        };
+        Ok(Current {
+            ecs,
+            service,
+            revision,
+        })
+    }
+
+    /// The deployment an `image` message stands for: the service's task definition with `images` set; a
+    /// container it lacks rejects the message.
+    pub(super) async fn resolve_image(
+        &self,
+        change: &ServiceChange,
+        images: &BTreeMap<String, String>,
+    ) -> Result<DeploymentRequest, NotAdmitted> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let current = self.service_of(change, deadline).await?;
+        let json = self
+            .retrying(deadline, || {
+                current.ecs.task_definition_json(&current.revision)
+            })
+            .await?;
+        let task_definition = with_images(&json, &current.revision, images).map_err(rejected)?;
+        Ok(change.deploying(task_definition))
+    }
+}

@@ -1,0 +1,79 @@
+//! The rollout a deployment started, told and watched to its end: the goal it is judged by, and the watch
+//! that rolls a failed one back.
+
+use std::collections::BTreeSet;
+
+use crate::aws::ecs::Ecs;
+use crate::decide::history::History;
+use crate::decide::outcome::Outcome;
+use crate::decide::rollout::Goal;
+use crate::runtime::deploy::started::Started;
+use crate::runtime::deploy::{Deployer, Milestone, Record, Watched};
+use crate::runtime::watch::Watch;
+
+impl Deployer {
+    /// Tells that the rollout `started`, watches it to its end (rolling back a failed one) and gives its
+    /// outcome, with what ECS said in `record`.
+    pub(super) async fn follow_started(
+        &self,
+        watched: Watched<'_>,
+        started: Started,
+        record: &mut Record,
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+    ) -> Outcome {
+        on_event(Milestone::Started(record));
+        // A rollback is judged by the health checks of the revision it goes back to: the one read before,
+        // unless the service turned out to run another (a read behind UpdateService's answer).
+        let (before, before_health_checked) = watched.baseline;
+        let previous_health_checked = if started.previous_task_definition == before {
+            before_health_checked
+        } else {
+            BTreeSet::new()
+        };
+        let arn = started.task_definition;
+        let goal = Goal {
+            deployment_id: started.deployment_id,
+            previous_task_definition: started.previous_task_definition.filter(|p| *p != arn),
+            task_definition: arn,
+            health_checked: watched.health_checked,
+            previous_health_checked,
+            service_deployment: started.service_deployment,
+            ecs_rolls_back: false,
+        };
+        let (outcome, ecs_said) = self
+            .watch_rollout(
+                watched.ecs,
+                watched.service,
+                watched.seen_events,
+                goal,
+                started.history,
+                &|why: &str| on_event(Milestone::Waiting(record, why)),
+            )
+            .await;
+        record.ecs_said = ecs_said;
+        outcome
+    }
+
+    /// Watches the rollout to `goal` to its end and rolls back a failed one; on failure also gives what ECS
+    /// said.
+    async fn watch_rollout(
+        &self,
+        ecs: &Ecs,
+        service: &str,
+        seen_events: BTreeSet<String>,
+        goal: Goal,
+        history: History,
+        on_waiting: &(dyn Fn(&str) + Send + Sync),
+    ) -> (Outcome, Vec<String>) {
+        Watch::new(
+            ecs,
+            &self.poller,
+            service,
+            seen_events,
+            self.settings,
+            on_waiting,
+        )
+        .to_outcome(goal, history)
+        .await
+    }
+}

@@ -1,0 +1,131 @@
+//! A `rollback` message carried out: the revision it goes back to found and judged by the guard against the
+//! one the service runs, the service pointed at it without registering anything, and the rollout watched.
+
+use std::collections::BTreeSet;
+
+use tokio::time::Instant;
+use tracing::info;
+
+use crate::decide::history::History;
+use crate::decide::message::ServiceChange;
+use crate::decide::names::short_arn;
+use crate::decide::outcome::Outcome;
+use crate::decide::revert::{Step, check, revision, step, superseded_reason, target};
+use crate::decide::task_definition::TaskDefinition;
+use crate::runtime::admission::NotAdmitted;
+use crate::runtime::deploy::change::rejected;
+use crate::runtime::deploy::started::Started;
+use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
+use crate::runtime::retry::retrying;
+
+impl Deployer {
+    /// Rolls the service of `change` back to `named`, or to the revision recorded as running before the
+    /// one it runs; a redelivery watches the rollout an earlier delivery started.
+    pub(super) async fn revert(
+        &self,
+        change: &ServiceChange,
+        named: Option<&str>,
+        delivery: &Delivery,
+        record: &mut Record,
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+    ) -> Result<Outcome, NotAdmitted> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let current = self.service_of(change, deadline).await?;
+        let (ecs, service) = (&current.ecs, change.service.as_str());
+        let before = current.revision.clone();
+        let (started, health_checked, before_health_checked) = match step(
+            &current.service.state,
+            named,
+            delivery.sent_at_ms,
+            delivery.redelivered,
+        ) {
+            Step::Superseded { now } => {
+                record.new_task_definition = named.map(str::to_owned);
+                return Ok(Outcome::Superseded {
+                    reason: superseded_reason(&now),
+                });
+            }
+            Step::Watch {
+                deployment_id,
+                task_definition,
+            } => {
+                info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
+                record.new_task_definition = Some(task_definition.clone());
+                let health_checked = self
+                    .retrying(deadline, || ecs.task_definition_json(&task_definition))
+                    .await
+                    .ok()
+                    .and_then(|json| TaskDefinition::from_body(&json).ok())
+                    .map(|td| td.health_checked_containers())
+                    .unwrap_or_default();
+                let started = Started {
+                    task_definition,
+                    previous_task_definition: None,
+                    deployment_id: Some(deployment_id.clone()),
+                    service_deployment: current.service.state.current_service_deployment.clone(),
+                    history: History {
+                        seen: Some((deployment_id, None)),
+                        ..History::default()
+                    },
+                };
+                (started, health_checked, BTreeSet::new())
+            }
+            Step::Update => {
+                let json = self
+                    .retrying(deadline, || ecs.task_definition_json(&before))
+                    .await?;
+                let now = revision(&json).map_err(rejected)?;
+                let wanted = target(service, &now, named).map_err(rejected)?.to_owned();
+                let target_json = self
+                    .retrying(deadline, || ecs.task_definition_json(&wanted))
+                    .await?;
+                let back = revision(&target_json).map_err(rejected)?;
+                check(service, &now, &back).map_err(rejected)?;
+                record.previous_task_definition = Some(before.clone());
+                record.new_task_definition = Some(back.arn.clone());
+                // The revision gone back to is judged as any message would be, against what runs now.
+                let request =
+                    change.deploying(TaskDefinition::from_body(&target_json).map_err(rejected)?);
+                let before_health_checked = self
+                    .guard
+                    .service(
+                        ecs,
+                        (self.settings.poll_interval, deadline),
+                        &request,
+                        Some(&before),
+                    )
+                    .await?;
+                info!(
+                    from = short_arn(&before),
+                    to = short_arn(&back.arn),
+                    "rolling the service back as asked"
+                );
+                let after = retrying(self.settings.poll_interval, deadline, || {
+                    ecs.update_service(service, &back.arn)
+                })
+                .await?;
+                let started = Started::by_update(
+                    back.arn,
+                    Some(before.clone()),
+                    after.as_ref(),
+                    &current.service.state,
+                );
+                (
+                    started,
+                    request.task_definition.health_checked_containers(),
+                    before_health_checked,
+                )
+            }
+        };
+        let watched = Watched {
+            ecs,
+            service,
+            seen_events: current.service.event_ids.clone(),
+            baseline: (Some(before), before_health_checked),
+            health_checked,
+        };
+        Ok(self
+            .follow_started(watched, started, record, on_event)
+            .await)
+    }
+}
