@@ -352,3 +352,67 @@ async fn a_rollback_redelivered_mid_rollout_is_watched_not_started_again() {
     second.signal("TERM");
     assert_eq!(second.wait_exit(), Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_rollback_sends_a_rollback_and_follows_it_through_the_reply_queue() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 1, (true, true)).await;
+    let replies = bed.queue("replies").await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    bed.send_web("nginx:1.28", "healthy").await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+
+    let run = bed
+        .cli(
+            &[
+                "send",
+                "--service",
+                "web",
+                "--rollback",
+                "--reply-to",
+                &replies,
+                "--wait",
+                "--timeout",
+                "60s",
+                "--poll-interval",
+                "200ms",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout
+            .contains("roll service web back to the revision it ran before"),
+        "{run:?}"
+    );
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    assert_eq!(bed.running_task_definitions("web").await, vec![v1]);
+
+    for (args, says) in [
+        (
+            vec!["send", "--service", "web", "--rollback", "--wait"],
+            "needs --reply-to",
+        ),
+        (
+            vec!["send", "--service", "web", "--revision", "web:1"],
+            "--rollback",
+        ),
+        (
+            vec![
+                "send",
+                "--service",
+                "web",
+                "--rollback",
+                "--revision",
+                "web",
+            ],
+            "is not a task definition revision",
+        ),
+    ] {
+        let run = bed.cli(&args, None).await;
+        assert_ne!(run.code, 0, "{args:?}: {run:?}");
+        assert!(run.stderr.contains(says), "{args:?}: {run:?}");
+    }
+    worker.stop().await;
+}

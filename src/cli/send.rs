@@ -2,6 +2,7 @@
 //! message with the right attributes, and with `--wait` follows the deployment to its outcome
 //! ([`crate::cli::follow`]).
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::QueueAttributeName;
@@ -19,8 +20,12 @@ use crate::cli::follow::Follow;
 use crate::cli::validate::{judge, summary};
 use crate::decide::image_update::images_of;
 use crate::decide::message::{
-    ACTION_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
+    ACTION_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, REVISION_ATTRIBUTE,
+    SERVICE_ATTRIBUTE, Target, read,
 };
+
+/// A rollback's body: the worker ignores it.
+const ROLLBACK_BODY: &str = "{}";
 use crate::decide::names::{family_of, service_name};
 
 /// Validate a task definition and send it to the deployment queue.
@@ -59,8 +64,19 @@ pub struct Args {
     pub poll_interval: Duration,
     /// Instead of a task definition: set this container's image in the task definition the service runs
     /// (an `image` message; repeatable, one per container).
-    #[arg(long = "image", value_name = "CONTAINER=IMAGE")]
+    #[arg(
+        long = "image",
+        value_name = "CONTAINER=IMAGE",
+        conflicts_with = "rollback"
+    )]
     pub images: Vec<String>,
+    /// Instead of a task definition: roll the service back (a `rollback` message) to --revision, or to
+    /// the revision it ran before the one it runs. --wait needs --reply-to.
+    #[arg(long)]
+    pub rollback: bool,
+    /// With --rollback: the revision to go back to (`web:12` or its ARN).
+    #[arg(long, value_name = "REVISION", requires = "rollback")]
+    pub revision: Option<String>,
     /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
     /// standard input. Not read with --image.
     #[arg(value_name = "FILE", default_value = "-")]
@@ -87,6 +103,9 @@ fn image_body(images: &[String]) -> Result<String, Failure> {
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     if !args.images.is_empty() {
         return send_images(args).await;
+    }
+    if args.rollback {
+        return send_rollback(args).await;
     }
     let body = read_input(&args.file)?;
     let request = judge(
@@ -137,7 +156,7 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
         ));
     }
     let (sdk, sqs) = connect(args).await?;
-    let message_id = send_one(&sqs, args, Some("image"), &body).await?;
+    let message_id = send_one(&sqs, args, Some(("image", None)), &body).await?;
     println!(
         "sent message {message_id}: set {} in service {service}",
         args.images.join(", ")
@@ -164,6 +183,54 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
     follow.run().await
 }
 
+/// Sends a `rollback` message (`--rollback`), and with --wait follows it through the reply queue: no new
+/// revision shows it in the service.
+async fn send_rollback(args: &Args) -> Result<u8, Failure> {
+    let mut attributes = BTreeMap::from([
+        (SERVICE_ATTRIBUTE.to_owned(), args.service.clone()),
+        (ACTION_ATTRIBUTE.to_owned(), "rollback".to_owned()),
+    ]);
+    if let Some(revision) = &args.revision {
+        attributes.insert(REVISION_ATTRIBUTE.to_owned(), revision.clone());
+    }
+    // Checked as the worker reads it, so nothing it would reject is sent.
+    read(ROLLBACK_BODY, &attributes).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
+    if args.wait && args.reply_to.is_none() {
+        return Err(Failure::usage(
+            "--wait with --rollback needs --reply-to: a rollback registers no revision to look for",
+        ));
+    }
+    let (sdk, sqs) = connect(args).await?;
+    let message_id = send_one(
+        &sqs,
+        args,
+        Some(("rollback", args.revision.as_deref())),
+        ROLLBACK_BODY,
+    )
+    .await?;
+    println!(
+        "sent message {message_id}: roll service {} back to {}",
+        args.service.trim(),
+        args.revision
+            .as_deref()
+            .unwrap_or("the revision it ran before")
+    );
+    if !args.wait {
+        return Ok(EXIT_OK);
+    }
+    let follow = Follow {
+        sqs,
+        ecs: Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster),
+        service: None,
+        family: String::new(),
+        message_id,
+        reply_to: args.reply_to.clone(),
+        poll_interval: args.poll_interval,
+        timeout: args.timeout,
+    };
+    follow.run().await
+}
+
 /// The AWS configuration and SQS client for the queue, after checking that a `--reply-to` queue exists.
 async fn connect(args: &Args) -> Result<(aws_config::SdkConfig, aws_sdk_sqs::Client), Failure> {
     let queue = args.queue.required()?;
@@ -178,18 +245,22 @@ async fn connect(args: &Args) -> Result<(aws_config::SdkConfig, aws_sdk_sqs::Cli
     Ok((sdk, sqs))
 }
 
-/// Sends `body` with the message's attributes (and `action`, when not the default); gives its id.
+/// Sends `body` with the message's attributes (and `action` with its `revision`, when not the default);
+/// gives its id.
 async fn send_one(
     sqs: &aws_sdk_sqs::Client,
     args: &Args,
-    action: Option<&str>,
+    action: Option<(&str, Option<&str>)>,
     body: &str,
 ) -> Result<String, Failure> {
     let queue = args.queue.required()?;
     let service = args.service.trim();
     let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
-    if let Some(action) = action {
+    if let Some((action, revision)) = action {
         attributes.push((ACTION_ATTRIBUTE, action));
+        if let Some(revision) = revision {
+            attributes.push((REVISION_ATTRIBUTE, revision));
+        }
     }
     if let Some(url) = &args.commit_url {
         attributes.push((COMMIT_URL_ATTRIBUTE, url));
