@@ -416,3 +416,70 @@ async fn send_rollback_sends_a_rollback_and_follows_it_through_the_reply_queue()
     }
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redeploy_replaces_every_task_with_the_same_revision() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    let before: Vec<String> = testbed::service_tasks(&bed.ecs, "web", "RUNNING")
+        .await
+        .into_iter()
+        .filter_map(|t| t.task_arn)
+        .collect();
+    bed.bed.sim.reset_stats();
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    bed.send("{}", &[("service", "web"), ("action", "redeploy")])
+        .await;
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(report.new_task_definition.as_deref(), Some(v1.as_str()));
+    let service = bed.describe("web").await.expect("the service");
+    let primary = service.deployments()[0].id().unwrap_or_default().to_owned();
+    let running = testbed::service_tasks(&bed.ecs, "web", "RUNNING").await;
+    let running: Vec<_> = running
+        .iter()
+        .filter(|t| t.last_status() == Some("RUNNING"))
+        .collect();
+    assert_eq!(running.len(), 2);
+    for task in running {
+        assert_eq!(
+            task.started_by(),
+            Some(primary.as_str()),
+            "started by the redeploy"
+        );
+        assert!(
+            !before.iter().any(|b| Some(b.as_str()) == task.task_arn()),
+            "a new task"
+        );
+        assert_eq!(task.task_definition_arn(), Some(v1.as_str()));
+    }
+    assert_eq!(bed.revisions("web"), 1, "nothing registered");
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1);
+
+    // The same through the command line, followed through a reply queue.
+    let replies = bed.queue("replies").await;
+    let run = bed
+        .cli(
+            &[
+                "send",
+                "--service",
+                "web",
+                "--redeploy",
+                "--reply-to",
+                &replies,
+                "--wait",
+                "--timeout",
+                "60s",
+                "--poll-interval",
+                "200ms",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("redeploy service web"), "{run:?}");
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 2);
+    worker.stop().await;
+}

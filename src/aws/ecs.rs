@@ -160,6 +160,26 @@ impl Ecs {
         Ok(out.service().map(service_state))
     }
 
+    /// Starts a new deployment of `task_definition`, which the service runs already, so that every task is
+    /// replaced (images pulled again by tag); gives the service as ECS's answer shows it.
+    pub async fn redeploy_service(
+        &self,
+        service: &str,
+        task_definition: &str,
+    ) -> Result<Option<ServiceState>, AwsError> {
+        let out = self
+            .client
+            .update_service()
+            .cluster(&self.cluster)
+            .service(service)
+            .task_definition(task_definition)
+            .force_new_deployment(true)
+            .send()
+            .await
+            .map_err(|e| AwsError::new("UpdateService", e))?;
+        Ok(out.service().map(service_state))
+    }
+
     /// The revision of `family` registered for `message_id`, looked for among the family's newest ACTIVE
     /// revisions.
     pub async fn find_marked(

@@ -24,9 +24,10 @@ use crate::decide::message::{
     SERVICE_ATTRIBUTE, Target, read,
 };
 
-/// A rollback's body: the worker ignores it.
-const ROLLBACK_BODY: &str = "{}";
 use crate::decide::names::{family_of, service_name};
+
+/// The body of a rollback or redeploy: the worker ignores it.
+const NO_BODY: &str = "{}";
 
 /// Validate a task definition and send it to the deployment queue.
 ///
@@ -67,9 +68,13 @@ pub struct Args {
     #[arg(
         long = "image",
         value_name = "CONTAINER=IMAGE",
-        conflicts_with = "rollback"
+        conflicts_with_all = ["rollback", "redeploy"]
     )]
     pub images: Vec<String>,
+    /// Instead of a task definition: a new deployment of the revision the service runs, replacing every
+    /// task (a `redeploy` message: moved image tags are pulled again). --wait needs --reply-to.
+    #[arg(long, conflicts_with = "rollback")]
+    pub redeploy: bool,
     /// Instead of a task definition: roll the service back (a `rollback` message) to --revision, or to
     /// the revision it ran before the one it runs. --wait needs --reply-to.
     #[arg(long)]
@@ -104,8 +109,8 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     if !args.images.is_empty() {
         return send_images(args).await;
     }
-    if args.rollback {
-        return send_rollback(args).await;
+    if args.rollback || args.redeploy {
+        return send_service_action(args).await;
     }
     let body = read_input(&args.file)?;
     let request = judge(
@@ -183,38 +188,48 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
     follow.run().await
 }
 
-/// Sends a `rollback` message (`--rollback`), and with --wait follows it through the reply queue: no new
-/// revision shows it in the service.
-async fn send_rollback(args: &Args) -> Result<u8, Failure> {
+/// Sends a `rollback` (`--rollback`) or `redeploy` (`--redeploy`) message, and with --wait follows it
+/// through the reply queue: no new revision shows it in the service.
+async fn send_service_action(args: &Args) -> Result<u8, Failure> {
+    let action = if args.rollback {
+        "rollback"
+    } else {
+        "redeploy"
+    };
     let mut attributes = BTreeMap::from([
         (SERVICE_ATTRIBUTE.to_owned(), args.service.clone()),
-        (ACTION_ATTRIBUTE.to_owned(), "rollback".to_owned()),
+        (ACTION_ATTRIBUTE.to_owned(), action.to_owned()),
     ]);
     if let Some(revision) = &args.revision {
         attributes.insert(REVISION_ATTRIBUTE.to_owned(), revision.clone());
     }
     // Checked as the worker reads it, so nothing it would reject is sent.
-    read(ROLLBACK_BODY, &attributes).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
+    read(NO_BODY, &attributes).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
     if args.wait && args.reply_to.is_none() {
-        return Err(Failure::usage(
-            "--wait with --rollback needs --reply-to: a rollback registers no revision to look for",
-        ));
+        return Err(Failure::usage(format!(
+            "--wait with --{action} needs --reply-to: it registers no revision to look for"
+        )));
     }
     let (sdk, sqs) = connect(args).await?;
     let message_id = send_one(
         &sqs,
         args,
-        Some(("rollback", args.revision.as_deref())),
-        ROLLBACK_BODY,
+        Some((action, args.revision.as_deref())),
+        NO_BODY,
     )
     .await?;
-    println!(
-        "sent message {message_id}: roll service {} back to {}",
-        args.service.trim(),
-        args.revision
-            .as_deref()
-            .unwrap_or("the revision it ran before")
-    );
+    let what = if args.rollback {
+        format!(
+            "roll service {} back to {}",
+            args.service.trim(),
+            args.revision
+                .as_deref()
+                .unwrap_or("the revision it ran before")
+        )
+    } else {
+        format!("redeploy service {}", args.service.trim())
+    };
+    println!("sent message {message_id}: {what}");
     if !args.wait {
         return Ok(EXIT_OK);
     }

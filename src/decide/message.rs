@@ -30,7 +30,7 @@ pub const ACTION_ATTRIBUTE: &str = "action";
 /// The optional message attribute naming the revision a `rollback` goes back to (`web:12` or an ARN).
 pub const REVISION_ATTRIBUTE: &str = "revision";
 /// The actions a message may ask for.
-pub const ACTIONS: [&str; 3] = ["deploy", "image", "rollback"];
+pub const ACTIONS: [&str; 4] = ["deploy", "image", "redeploy", "rollback"];
 /// The longest `commit_url` taken.
 const MAX_COMMIT_URL: usize = 2048;
 /// The longest service or cluster name ECS takes.
@@ -70,6 +70,9 @@ pub enum Message {
     /// `rollback`: an existing revision, deployed without registering anything: the one the `revision`
     /// attribute names, or the one recorded as running before the service's current one.
     Rollback(ServiceChange, Option<String>),
+    /// `redeploy`: a new deployment of the revision the service runs, replacing every task (images are
+    /// pulled again by tag); the body is ignored.
+    Redeploy(ServiceChange),
 }
 
 /// A message about a service that is resolved against what the service runs into a [`DeploymentRequest`].
@@ -103,7 +106,7 @@ impl Message {
     pub fn target(&self) -> Target {
         match self {
             Self::Deploy(request) => request.target.clone(),
-            Self::Image(change, _) | Self::Rollback(change, _) => {
+            Self::Image(change, _) | Self::Rollback(change, _) | Self::Redeploy(change) => {
                 Target::Service(change.service.clone())
             }
         }
@@ -113,7 +116,9 @@ impl Message {
     pub fn cluster(&self) -> Option<&str> {
         match self {
             Self::Deploy(request) => request.cluster.as_deref(),
-            Self::Image(change, _) | Self::Rollback(change, _) => change.cluster.as_deref(),
+            Self::Image(change, _) | Self::Rollback(change, _) | Self::Redeploy(change) => {
+                change.cluster.as_deref()
+            }
         }
     }
 }
@@ -144,6 +149,7 @@ pub fn read(body: &str, attributes: &BTreeMap<String, String>) -> Result<Message
     match action {
         "deploy" => parse(body, attributes).map(Message::Deploy),
         "image" => Ok(Message::Image(change()?, images_of(body)?)),
+        "redeploy" => Ok(Message::Redeploy(change()?)),
         "rollback" => {
             let revision = attributes
                 .get(REVISION_ATTRIBUTE)
@@ -445,7 +451,7 @@ mod tests {
             (
                 BODY,
                 vec![("service", "web"), ("action", "promote")],
-                "message attribute 'action' (\"promote\") is not one of deploy, image, rollback",
+                "message attribute 'action' (\"promote\") is not one of deploy, image, redeploy, rollback",
             ),
             (
                 r#"{"web": "nginx"}"#,
@@ -470,6 +476,11 @@ mod tests {
             assert_eq!(named, good);
         }
         assert!(matches!(rollback(" "), Ok(Message::Rollback(_, None))));
+        let redeploy = read(
+            "ignored",
+            &attrs(&[("service", "web"), ("action", "redeploy")]),
+        );
+        assert!(matches!(redeploy, Ok(Message::Redeploy(_))), "{redeploy:?}");
         for bad in [
             "web",
             "web:x",

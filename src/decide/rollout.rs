@@ -164,15 +164,15 @@ fn judge_deployments(
         .iter()
         .filter(|t| t.last_status == "RUNNING")
         .collect();
-    let others = running
-        .iter()
-        .filter(|t| t.task_definition != goal.task_definition)
-        .count();
+    // A redeploy counts only the tasks its own deployment started: the older ones run the same revision.
+    let counts = |t: &&&TaskState| {
+        t.task_definition == goal.task_definition
+            && (!goal.fresh_tasks || t.started_by.as_deref() == Some(ours.id.as_str()))
+    };
+    let others = running.iter().filter(|t| !counts(t)).count();
     let healthy = running
         .iter()
-        .filter(|t| {
-            t.task_definition == goal.task_definition && is_healthy(t, &goal.health_checked)
-        })
+        .filter(|t| counts(t) && is_healthy(t, &goal.health_checked))
         .count();
     let desired = usize::try_from(service.desired_count).unwrap_or(0);
     let tasks_adopted = others == 0 && healthy >= desired;
@@ -191,7 +191,11 @@ fn judge_deployments(
         short_arn(&goal.task_definition)
     );
     if others > 0 {
-        progress.push_str(&format!(", {others} on other task definitions"));
+        progress.push_str(&if goal.fresh_tasks {
+            format!(", {others} not started by this deployment")
+        } else {
+            format!(", {others} on other task definitions")
+        });
     }
     progress.push_str(&format!(
         ", rollout {}",

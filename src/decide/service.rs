@@ -128,6 +128,8 @@ pub struct TaskState {
     pub last_status: String,
     /// Health of each container, by container name (HEALTHY, UNHEALTHY or UNKNOWN).
     pub container_health: Vec<(String, String)>,
+    /// `startedBy`: for a service's task, the deployment that started it.
+    pub started_by: Option<String>,
 }
 
 #[cfg(test)]

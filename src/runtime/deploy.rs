@@ -25,6 +25,7 @@ use crate::runtime::watch::Settings;
 
 mod change;
 mod follow;
+mod redeploy;
 mod revert;
 mod started;
 
@@ -79,6 +80,8 @@ pub(super) struct Watched<'a> {
     pub(super) baseline: (Option<String>, BTreeSet<String>),
     /// The health-checked containers of the revision rolled out.
     pub(super) health_checked: BTreeSet<String>,
+    /// Whether only tasks the rollout's own deployment started count (a redeploy).
+    pub(super) fresh_tasks: bool,
 }
 
 /// Runs deployments, each in the cluster its message picks.
@@ -136,50 +139,25 @@ impl Deployer {
             ecs_said: Vec::new(),
             refused_by: None,
         };
-        let resolved;
-        let request = match message {
-            Message::Deploy(request) => request,
-            Message::Rollback(change, named) => {
-                let result = self
-                    .revert(change, named.as_deref(), delivery, &mut record, on_event)
-                    .await;
-                record.outcome = match result {
-                    Ok(outcome) => outcome,
-                    Err(not_admitted) => {
-                        record.refused_by = not_admitted.rule;
-                        not_admitted.outcome
-                    }
-                };
-                return record;
+        let result = match message {
+            Message::Deploy(request) => {
+                self.deploy_request(request, delivery, &mut record, on_event)
+                    .await
             }
             Message::Image(change, images) => match self.resolve_image(change, images).await {
                 Ok(request) => {
-                    resolved = request;
-                    &resolved
-                }
-                Err(not_admitted) => {
-                    record.refused_by = not_admitted.rule;
-                    record.outcome = not_admitted.outcome;
-                    return record;
-                }
-            },
-        };
-        let ecs = Ecs::new(
-            self.client.clone(),
-            self.cluster_of(request.cluster.as_deref()),
-        );
-        let result = match self.guard.target(request, ecs.cluster()) {
-            Err(refused) => Err(refused),
-            Ok(()) => match &request.target {
-                Target::RegisterOnly => {
-                    self.register_only(&ecs, request, delivery, &mut record)
+                    self.deploy_request(&request, delivery, &mut record, on_event)
                         .await
                 }
-                Target::Service(service) => {
-                    self.deploy_service(&ecs, request, delivery, service, &mut record, on_event)
-                        .await
-                }
+                Err(not_admitted) => Err(not_admitted),
             },
+            Message::Rollback(change, named) => {
+                self.revert(change, named.as_deref(), delivery, &mut record, on_event)
+                    .await
+            }
+            Message::Redeploy(change) => {
+                self.redeploy(change, delivery, &mut record, on_event).await
+            }
         };
         record.outcome = match result {
             Ok(outcome) => outcome,
@@ -189,6 +167,28 @@ impl Deployer {
             }
         };
         record
+    }
+
+    /// Carries out a deployment request: register-only, or a service's deployment.
+    async fn deploy_request(
+        &self,
+        request: &DeploymentRequest,
+        delivery: &Delivery,
+        record: &mut Record,
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+    ) -> Result<Outcome, NotAdmitted> {
+        let ecs = Ecs::new(
+            self.client.clone(),
+            self.cluster_of(request.cluster.as_deref()),
+        );
+        self.guard.target(request, ecs.cluster())?;
+        match &request.target {
+            Target::RegisterOnly => self.register_only(&ecs, request, delivery, record).await,
+            Target::Service(service) => {
+                self.deploy_service(&ecs, request, delivery, service, record, on_event)
+                    .await
+            }
+        }
     }
 
     async fn register_only(
@@ -357,6 +357,7 @@ impl Deployer {
             seen_events,
             baseline,
             health_checked,
+            fresh_tasks: false,
         };
         Ok(self
             .follow_started(watched, started, record, on_event)

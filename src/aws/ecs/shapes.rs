@@ -141,6 +141,7 @@ pub(super) fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
         arn: task.task_arn().unwrap_or_default().to_owned(),
         task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
         last_status: task.last_status().unwrap_or_default().to_owned(),
+        started_by: task.started_by().map(str::to_owned),
         container_health: task
             .containers()
             .iter()

@@ -37,6 +37,9 @@ pub struct Goal {
     /// Whether ECS rolls that service deployment back: the goal is then ROLLBACK_SUCCESSFUL, not
     /// SUCCESSFUL.
     pub ecs_rolls_back: bool,
+    /// Whether only tasks the goal's deployment started count: a forced new deployment of the revision
+    /// the service already runs (a redeploy) is done only once every task was replaced.
+    pub fresh_tasks: bool,
 }
 
 impl Goal {
@@ -58,6 +61,7 @@ impl Goal {
             previous_health_checked: BTreeSet::new(),
             service_deployment: None,
             ecs_rolls_back: false,
+            fresh_tasks: false,
         }
     }
 

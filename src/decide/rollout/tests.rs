@@ -16,6 +16,7 @@ fn goal(health_checked: &[&str]) -> Goal {
         previous_health_checked: ["old-web".to_owned()].into(),
         service_deployment: None,
         ecs_rolls_back: false,
+        fresh_tasks: false,
     }
 }
 
@@ -48,6 +49,7 @@ fn task(td: &str, status: &str, health: &str) -> TaskState {
             ("web".into(), health.into()),
             ("log".into(), "UNKNOWN".into()),
         ],
+        started_by: Some("ecs-svc/new".into()),
     }
 }
 
@@ -871,4 +873,50 @@ fn a_rolling_deployment_looks_settled_only_at_its_end() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn a_redeploy_is_done_only_once_every_task_is_its_own() {
+    let redeploy = Goal {
+        fresh_tasks: true,
+        previous_task_definition: None,
+        ..goal(&["web"])
+    };
+    let started_by = |by: &str| TaskState {
+        started_by: Some(by.into()),
+        ..task(NEW, "RUNNING", "HEALTHY")
+    };
+    let done = |tasks: Vec<TaskState>| {
+        judge(
+            &observe(2, vec![new_primary(Some("COMPLETED"), 2)], tasks),
+            &redeploy,
+            &history(),
+        )
+    };
+    assert_eq!(
+        done(vec![started_by("ecs-svc/new"), started_by("ecs-svc/new")]),
+        Verdict::Done
+    );
+    let Verdict::InProgress(progress) =
+        done(vec![started_by("ecs-svc/new"), started_by("ecs-svc/old")])
+    else {
+        panic!("an old task of the same revision still runs");
+    };
+    assert!(
+        progress.contains("1 not started by this deployment"),
+        "{progress}"
+    );
+    // Without the flag, any task of the revision counts.
+    assert_eq!(
+        judge(
+            &observe(
+                2,
+                vec![new_primary(Some("COMPLETED"), 2)],
+                vec![started_by("ecs-svc/new"), started_by("ecs-svc/old")]
+            ),
+            &goal(&["web"]),
+            &history(),
+        ),
+        Verdict::Done
+    );
 }

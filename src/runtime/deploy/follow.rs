@@ -39,6 +39,7 @@ impl Deployer {
             previous_health_checked,
             service_deployment: started.service_deployment,
             ecs_rolls_back: false,
+            fresh_tasks: watched.fresh_tasks,
         };
         let (outcome, ecs_said) = self
             .watch_rollout(

@@ -123,6 +123,7 @@ impl Deployer {
             seen_events: current.service.event_ids.clone(),
             baseline: (Some(before), before_health_checked),
             health_checked,
+            fresh_tasks: false,
         };
         Ok(self
             .follow_started(watched, started, record, on_event)

@@ -1,0 +1,107 @@
+//! A `redeploy` message carried out: a forced new deployment of the revision the service runs, so every
+//! task is replaced and images are pulled again by tag, done once every running task is one it started.
+
+use std::collections::BTreeSet;
+
+use tokio::time::Instant;
+use tracing::info;
+
+use crate::decide::history::History;
+use crate::decide::message::ServiceChange;
+use crate::decide::names::short_arn;
+use crate::decide::outcome::Outcome;
+use crate::decide::revert::{Step, step, superseded_reason};
+use crate::decide::task_definition::TaskDefinition;
+use crate::runtime::admission::NotAdmitted;
+use crate::runtime::deploy::change::rejected;
+use crate::runtime::deploy::started::Started;
+use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
+use crate::runtime::retry::retrying;
+
+impl Deployer {
+    /// Redeploys the service of `change`; a redelivery watches the deployment its earlier delivery
+    /// started, and a message sent before someone else deployed the service is superseded.
+    pub(super) async fn redeploy(
+        &self,
+        change: &ServiceChange,
+        delivery: &Delivery,
+        record: &mut Record,
+        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+    ) -> Result<Outcome, NotAdmitted> {
+        let deadline = Instant::now() + self.settings.timeout;
+        let current = self.service_of(change, deadline).await?;
+        let (ecs, service) = (&current.ecs, change.service.as_str());
+        let revision = current.revision.clone();
+        record.previous_task_definition = Some(revision.clone());
+        record.new_task_definition = Some(revision.clone());
+        let json = self
+            .retrying(deadline, || ecs.task_definition_json(&revision))
+            .await?;
+        // What runs is judged as any message would be: the policy may have changed since it was deployed.
+        let request = change.deploying(TaskDefinition::from_body(&json).map_err(rejected)?);
+        let health_checked = self
+            .guard
+            .service(
+                ecs,
+                (self.settings.poll_interval, deadline),
+                &request,
+                Some(&revision),
+            )
+            .await?;
+        let started = match step(
+            &current.service.state,
+            None,
+            delivery.sent_at_ms,
+            delivery.redelivered,
+        ) {
+            Step::Superseded { now } => {
+                return Ok(Outcome::Superseded {
+                    reason: superseded_reason(&now).replace("rollback", "redeploy"),
+                });
+            }
+            Step::Watch {
+                deployment_id,
+                task_definition,
+            } => {
+                info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
+                Started {
+                    task_definition,
+                    previous_task_definition: None,
+                    deployment_id: Some(deployment_id.clone()),
+                    service_deployment: current.service.state.current_service_deployment.clone(),
+                    history: History {
+                        seen: Some((deployment_id, None)),
+                        ..History::default()
+                    },
+                }
+            }
+            Step::Update => {
+                info!(
+                    task_definition = short_arn(&revision),
+                    "forcing a new deployment of the revision the service runs"
+                );
+                let after = retrying(self.settings.poll_interval, deadline, || {
+                    ecs.redeploy_service(service, &revision)
+                })
+                .await?;
+                Started::by_update(
+                    revision.clone(),
+                    None,
+                    after.as_ref(),
+                    &current.service.state,
+                )
+            }
+        };
+        let watched = Watched {
+            ecs,
+            service,
+            seen_events: current.service.event_ids.clone(),
+            baseline: (None, BTreeSet::new()),
+            health_checked,
+            fresh_tasks: true,
+        };
+        Ok(self
+            .follow_started(watched, started, record, on_event)
+            .await)
+    }
+}
