@@ -15,7 +15,7 @@ import sys
 OPERATIONS = [
     "CreateCluster", "DescribeClusters",
     "RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions", "DeregisterTaskDefinition",
-    "CreateService", "UpdateService", "DeleteService", "DescribeServices",
+    "CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices",
     "ListTasks", "DescribeTasks",
     "TagResource", "UntagResource", "ListTagsForResource",
     "ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",

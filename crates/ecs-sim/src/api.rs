@@ -35,6 +35,7 @@ pub fn call(state: &mut State, operation: &str, request: &Value) -> Result<Value
         "UpdateService" => update_service(state, &req),
         "DeleteService" => delete_service(state, &req),
         "DescribeServices" => describe_services(state, &req),
+        "ListServices" => list_services(state, &req),
         "ListTasks" => list_tasks(state, &req),
         "DescribeTasks" => describe_tasks(state, &req),
         "TagResource" => tag_resource(state, &req),
@@ -581,6 +582,39 @@ fn list_tasks(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         .collect();
     let (page, next) = paginate(arns, req)?;
     Ok(with_next_token(json!({"taskArns": page}), next))
+}
+
+/// ListServices: the cluster's services that are not INACTIVE, by launch type and scheduling strategy when
+/// asked; ten a page unless `maxResults` says otherwise (ECS's default).
+fn list_services(state: &mut State, req: &Value) -> Result<Value, ApiError> {
+    const DEFAULT_PAGE: u64 = 10;
+    let cluster = cluster_mut(state, req)?;
+    let launch_type = req.get("launchType").and_then(Value::as_str);
+    let daemon = match req.get("schedulingStrategy").and_then(Value::as_str) {
+        None => None,
+        Some("DAEMON") => Some(true),
+        Some("REPLICA") => Some(false),
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "schedulingStrategy must be REPLICA or DAEMON; got {other}"
+            )));
+        }
+    };
+    let mut arns: Vec<(f64, String)> = cluster
+        .services
+        .values()
+        .filter(|s| s.status != ServiceStatus::Inactive)
+        .filter(|s| launch_type.is_none_or(|l| Some(l) == s.launch_type.as_deref()))
+        .filter(|s| daemon.is_none_or(|d| d == s.daemon))
+        .map(|s| (s.created_at, s.arn.clone()))
+        .collect();
+    arns.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut paged = req.clone();
+    if paged.get("maxResults").is_none() {
+        paged["maxResults"] = json!(DEFAULT_PAGE);
+    }
+    let (page, next) = paginate(arns.into_iter().map(|(_, arn)| arn).collect(), &paged)?;
+    Ok(with_next_token(json!({"serviceArns": page}), next))
 }
 
 fn describe_tasks(state: &mut State, req: &Value) -> Result<Value, ApiError> {

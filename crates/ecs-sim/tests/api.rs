@@ -303,6 +303,59 @@ fn raw_status<E>(err: &SdkError<E, aws_sdk_ecs::config::http::HttpResponse>) -> 
 }
 
 #[tokio::test]
+async fn list_services_pages_ten_at_a_time_and_leaves_inactive_ones_out() {
+    let bed = Stepped::start().await;
+    let td = bed.register("web", "web:1", "healthy", false).await;
+    for i in 0..12 {
+        bed.create_service(&format!("s{i:02}"), &td, 0, (false, false))
+            .await;
+    }
+    bed.ecs
+        .delete_service()
+        .service("s11")
+        .send()
+        .await
+        .expect("delete");
+    bed.step_until("s11", 30, |s| s.status() == Some("INACTIVE"))
+        .await;
+    let first = bed.ecs.list_services().send().await.expect("list");
+    assert_eq!(first.service_arns().len(), 10, "ECS's default page");
+    let token = first.next_token().expect("a second page").to_owned();
+    let second = bed
+        .ecs
+        .list_services()
+        .next_token(token)
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(
+        second.service_arns().len(),
+        1,
+        "s11 is INACTIVE: not listed"
+    );
+    assert!(second.next_token().is_none());
+    let all = bed
+        .ecs
+        .list_services()
+        .max_results(100)
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        all.service_arns()[0].ends_with("service/default/s00"),
+        "{all:?}"
+    );
+    let daemons = bed
+        .ecs
+        .list_services()
+        .scheduling_strategy(aws_sdk_ecs::types::SchedulingStrategy::Daemon)
+        .send()
+        .await
+        .expect("list");
+    assert!(daemons.service_arns().is_empty());
+}
+
+#[tokio::test]
 async fn list_tasks_filters_and_paginates() {
     let bed = Stepped::start().await;
     let a1 = bed.register("alpha", "alpha:1", "healthy", false).await;
