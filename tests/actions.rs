@@ -483,3 +483,50 @@ async fn a_redeploy_replaces_every_task_with_the_same_revision() {
     assert_eq!(bed.bed.sim.calls("UpdateService"), 2);
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_revisions_deregisters_old_revisions_but_never_one_in_use_or_to_roll_back_to() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // Another service of the cluster runs web:1; web's own history grows to web:4.
+    let v1 = bed
+        .describe("web")
+        .await
+        .and_then(|s| s.task_definition)
+        .expect("web:1");
+    bed.ecs
+        .create_service()
+        .service_name("web-canary")
+        .task_definition(&v1)
+        .desired_count(1)
+        .send()
+        .await
+        .expect("create web-canary");
+    let mut worker = bed.start_worker(bed.config(&[("KEEP_REVISIONS", "1")]));
+    for image in ["nginx:1.28", "nginx:1.29", "nginx:1.30"] {
+        bed.send_web(image, "healthy").await;
+        assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    }
+    // Kept: web:4 (the newest, running), web:3 (what web would roll back to), web:1 (web-canary runs it).
+    let active = || async {
+        bed.ecs
+            .list_task_definitions()
+            .family_prefix("web")
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
+            .expect("list")
+            .task_definition_arns()
+            .iter()
+            .map(|t| short(t).to_owned())
+            .collect::<Vec<_>>()
+    };
+    testbed::wait_until(
+        "web:2 deregistered",
+        std::time::Duration::from_secs(30),
+        || async { (active().await == ["web:1", "web:3", "web:4"]).then_some(()) },
+    )
+    .await;
+    assert_eq!(bed.bed.sim.calls("DeregisterTaskDefinition"), 1);
+    worker.stop().await;
+}

@@ -13,6 +13,7 @@ use crate::decide::marker::Marked;
 use crate::decide::service::ServiceState;
 use crate::decide::task_definition::TaskDefinition;
 
+mod housekeeping;
 mod service_deployments;
 mod shapes;
 mod tasks;

@@ -12,6 +12,7 @@ pub mod escalation;
 pub mod evidence;
 pub mod guard;
 pub mod history;
+pub mod housekeeping;
 pub mod image_update;
 pub mod marker;
 pub mod members;

@@ -44,6 +44,9 @@ pub struct Config {
     pub rollback_on_failure: bool,
     /// `CONCURRENCY`: how many deployments (each of a different service) run at once.
     pub concurrency: usize,
+    /// `KEEP_REVISIONS`: after a deployment settles, its family's ACTIVE revisions past the newest N are
+    /// deregistered (never one a service runs or would roll back to); unset keeps them all.
+    pub keep_revisions: Option<usize>,
     /// `SHUTDOWN_GRACE`: after SIGTERM or SIGINT, how long deployments in flight may take to settle before
     /// their messages are released to another worker.
     pub shutdown_grace: Duration,
@@ -129,6 +132,7 @@ struct RawEnv {
     sqs_visibility_timeout: Option<String>,
     rollback_on_failure: Option<String>,
     concurrency: Option<String>,
+    keep_revisions: Option<String>,
     shutdown_grace: Option<String>,
     log_format: Option<String>,
     slack_webhook: Option<String>,
@@ -224,6 +228,22 @@ impl Config {
                     )
                 })?,
         };
+        let keep_revisions = match non_empty(raw.keep_revisions) {
+            None => None,
+            Some(v) => Some(
+                v.parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_KEEP_REVISIONS).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError::new(
+                            "KEEP_REVISIONS",
+                            format!(
+                                "expected a whole number from 1 to {MAX_KEEP_REVISIONS} (unset keeps every revision), got {v:?}"
+                            ),
+                        )
+                    })?,
+            ),
+        };
         let shutdown_grace =
             duration("SHUTDOWN_GRACE", raw.shutdown_grace, DEFAULT_SHUTDOWN_GRACE)?;
         let log_format = match non_empty(raw.log_format)
@@ -294,6 +314,7 @@ impl Config {
             visibility_timeout,
             rollback_on_failure,
             concurrency,
+            keep_revisions,
             shutdown_grace,
             log_format,
             slack,

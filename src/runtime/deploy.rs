@@ -118,6 +118,11 @@ impl Deployer {
         }
     }
 
+    /// ECS in `cluster`, through the deployer's client and its retry settings.
+    pub fn ecs_in(&self, cluster: &str) -> Ecs {
+        Ecs::new(self.client.clone(), cluster)
+    }
+
     /// The cluster a message goes to: the one it names (`cluster`), or `ECS_CLUSTER`.
     pub fn cluster_of<'a>(&'a self, cluster: Option<&'a str>) -> &'a str {
         cluster.unwrap_or(&self.cluster)

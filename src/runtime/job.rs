@@ -14,9 +14,11 @@ use crate::decide::guard::reply_queue;
 use crate::decide::message::{
     BodySummary, COMMIT_URL_ATTRIBUTE, Message, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
 };
+use crate::decide::names::family_of;
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
 use crate::runtime::deploy::{Delivery, Milestone, Record};
+use crate::runtime::housekeeping::housekeep;
 use crate::runtime::startup::Context;
 
 /// One received message and what to do with it.
@@ -135,9 +137,22 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     ctx.metrics
         .finished(report.outcome.label(), report.duration);
     ctx.notifier.notify(Notice::finished(&report, reply_to));
+    // Housekeeping follows the settlement and the notifications, so it never holds a message up or changes
+    // its outcome.
+    let housekeeping = match (ctx.config.keep_revisions, &report.new_task_definition) {
+        (Some(keep), Some(revision)) if report.settled => Some((
+            ctx.deployer.ecs_in(&report.cluster),
+            family_of(revision).to_owned(),
+            keep,
+        )),
+        _ => None,
+    };
     if let Some(reports) = &ctx.reports {
         // A closed channel means nobody listens any more; the log line is the record.
         let _ = reports.send(report);
+    }
+    if let Some((ecs, family, keep)) = housekeeping {
+        housekeep(&ecs, &family, keep).await;
     }
 }
 

@@ -6,6 +6,7 @@ pub mod admission;
 pub mod clients;
 pub mod deploy;
 pub mod drain;
+pub mod housekeeping;
 pub mod identity;
 pub mod inflight;
 pub mod job;

@@ -19,6 +19,7 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(c.visibility_timeout, Duration::from_secs(60));
     assert!(c.rollback_on_failure);
     assert_eq!(c.concurrency, 10);
+    assert_eq!(c.keep_revisions, None, "every revision kept");
     assert_eq!(c.shutdown_grace, Duration::from_secs(25));
     assert_eq!(c.log_format, LogFormat::Text);
     assert_eq!(c.slack, None);
@@ -40,6 +41,7 @@ fn every_variable_is_read() {
         ("SQS_VISIBILITY_TIMEOUT", "2m"),
         ("ROLLBACK_ON_FAILURE", "false"),
         ("CONCURRENCY", "3"),
+        ("KEEP_REVISIONS", "5"),
         ("SHUTDOWN_GRACE", "0"),
         ("LOG_FORMAT", "JSON"),
         (
@@ -61,6 +63,7 @@ fn every_variable_is_read() {
     assert_eq!(c.visibility_timeout, Duration::from_secs(120));
     assert!(!c.rollback_on_failure);
     assert_eq!(c.concurrency, 3);
+    assert_eq!(c.keep_revisions, Some(5));
     assert_eq!(c.shutdown_grace, Duration::ZERO);
     assert_eq!(c.log_format, LogFormat::Json);
     let slack = c.slack.expect("slack");
@@ -153,6 +156,14 @@ fn each_error_names_its_variable() {
             "CONCURRENCY",
         ),
         (&[("SQS_URL", QUEUE), ("CONCURRENCY", "101")], "CONCURRENCY"),
+        (
+            &[("SQS_URL", QUEUE), ("KEEP_REVISIONS", "0")],
+            "KEEP_REVISIONS",
+        ),
+        (
+            &[("SQS_URL", QUEUE), ("KEEP_REVISIONS", "all")],
+            "KEEP_REVISIONS",
+        ),
         (
             &[("SQS_URL", QUEUE), ("SHUTDOWN_GRACE", "later")],
             "SHUTDOWN_GRACE",

@@ -28,7 +28,7 @@ pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
 /// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 18] = [
+pub const VARIABLES: [&str; 19] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -37,6 +37,7 @@ pub const VARIABLES: [&str; 18] = [
     "SQS_VISIBILITY_TIMEOUT",
     "ROLLBACK_ON_FAILURE",
     "CONCURRENCY",
+    "KEEP_REVISIONS",
     "SHUTDOWN_GRACE",
     "LOG_FORMAT",
     "SLACK_WEBHOOK",
@@ -54,6 +55,8 @@ pub fn is_variable(name: &str) -> bool {
     VARIABLES.contains(&name) || POLICY_VARIABLES.contains(&name)
 }
 
+/// The most revisions `KEEP_REVISIONS` keeps: housekeeping reads a family's newest 100.
+pub const MAX_KEEP_REVISIONS: usize = 99;
 /// The most deployments one worker runs at once: each holds a message and polls ECS.
 pub const MAX_CONCURRENCY: usize = 100;
 /// SQS caps a long poll at 20 seconds.
