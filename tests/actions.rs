@@ -530,3 +530,82 @@ async fn keep_revisions_deregisters_old_revisions_but_never_one_in_use_or_to_rol
     assert_eq!(bed.bed.sim.calls("DeregisterTaskDefinition"), 1);
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redeploy_redelivered_mid_rollout_is_watched_not_forced_again() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    // web:2's tasks stay PENDING for 300 simulated seconds (3 s): its redeploy is slow.
+    let slow = bed.register("web", "nginx:1.28", "slow:300").await;
+    bed.ecs
+        .update_service()
+        .service("web")
+        .task_definition(&slow)
+        .send()
+        .await
+        .expect("update the service");
+    testbed::wait_until("web:2 runs", std::time::Duration::from_secs(30), || async {
+        (bed.running_task_definitions("web").await == [slow.clone()]).then_some(())
+    })
+    .await;
+    bed.bed.sim.reset_stats();
+    let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
+    let mut first = WorkerProcess::start(&bed, &visibility);
+    bed.send("{}", &[("service", "web"), ("action", "redeploy")])
+        .await;
+    first.wait_for(
+        "forcing a new deployment of the revision the service runs",
+        |_| true,
+    );
+    first.signal("KILL");
+    assert_eq!(first.wait_exit(), None, "killed by the signal");
+
+    let mut second = WorkerProcess::start(&bed, &visibility);
+    let finished = second.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
+    second.wait_for(
+        "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout",
+        |_| true,
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "not forced twice");
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_aws_cli_sends_image_and_rollback_messages_as_a_producer_would() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    let send = |body: &str, attributes: &str| {
+        testbed::aws_json(
+            &bed.bed.moto.endpoint(),
+            &[
+                "sqs",
+                "send-message",
+                "--queue-url",
+                &bed.queue_url,
+                "--message-body",
+                body,
+                "--message-attributes",
+                attributes,
+            ],
+        )
+    };
+    send(
+        r#"{"app": "nginx:1.29"}"#,
+        r#"{"service": {"DataType": "String", "StringValue": "web"},
+            "action": {"DataType": "String", "StringValue": "image"}}"#,
+    );
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    send(
+        "{}",
+        r#"{"service": {"DataType": "String", "StringValue": "web"},
+            "action": {"DataType": "String", "StringValue": "rollback"}}"#,
+    );
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(bed.running_task_definitions("web").await, vec![v1]);
+    worker.stop().await;
+}

@@ -165,13 +165,20 @@ impl Follow {
                 tokio::time::sleep(self.poll_interval).await;
             }
             let Some(service) = &self.service else {
+                // Without a service to read (register-only, or an action that registers nothing), the
+                // worker's reply is all there is to wait for.
+                let what = if self.family.is_empty() {
+                    "waiting for the worker's verdict on message"
+                } else {
+                    "waiting for the worker to register message"
+                };
                 progress.show(
                     &format!(
-                        "waiting for the worker to register message {} · {}s",
+                        "{what} {} · {}s",
                         self.message_id,
                         started.elapsed().as_secs()
                     ),
-                    "register",
+                    what,
                 );
                 continue;
             };
