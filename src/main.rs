@@ -46,6 +46,7 @@ enum Command {
     Diff(cli::diff::Args),
     #[command(name = "continue")]
     Continue(cli::proceed::Args),
+    History(cli::history::Args),
     Healthcheck(cli::healthcheck::Args),
 }
 
@@ -62,6 +63,7 @@ fn main() -> ExitCode {
         Command::Status(_) => "status",
         Command::Diff(_) => "diff",
         Command::Continue(_) => "continue",
+        Command::History(_) => "history",
         Command::Healthcheck(_) => "healthcheck",
     };
     let result = match runtime() {
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
                 Command::Status(args) => cli::status::run(&args).await,
                 Command::Diff(args) => cli::diff::run(&args).await,
                 Command::Continue(args) => cli::proceed::run(&args).await,
+                Command::History(args) => cli::history::run(&args).await,
                 Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
                 Command::Run => Ok(cli::EXIT_OK),
             }

@@ -337,6 +337,7 @@ async fn a_rollback_redelivered_mid_rollout_is_watched_not_started_again() {
     let mut first = WorkerProcess::start(&bed, &visibility);
     send_rollback(&bed, Some("web:2")).await;
     first.wait_for("rolling the service back as asked", |_| true);
+    wait_for_update(&bed).await;
     first.signal("KILL");
     assert_eq!(first.wait_exit(), None, "killed by the signal");
 
@@ -557,6 +558,7 @@ async fn a_redeploy_redelivered_mid_rollout_is_watched_not_forced_again() {
         "forcing a new deployment of the revision the service runs",
         |_| true,
     );
+    wait_for_update(&bed).await;
     first.signal("KILL");
     assert_eq!(first.wait_exit(), None, "killed by the signal");
 
@@ -608,4 +610,103 @@ async fn the_aws_cli_sends_image_and_rollback_messages_as_a_producer_would() {
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
     assert_eq!(bed.running_task_definitions("web").await, vec![v1]);
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn history_tells_every_deployment_across_a_worker_restart() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    bed.send(
+        &common::task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[
+            ("service", "web"),
+            ("commit_url", "https://example.com/c/1"),
+        ],
+    )
+    .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    bed.send(
+        r#"{"app": "nginx:1.29"}"#,
+        &[("service", "web"), ("action", "image")],
+    )
+    .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    worker.stop().await;
+
+    // Another worker, as after a restart: the records live in ECS, not in the worker.
+    let mut worker = bed.start_worker(bed.config(&[]));
+    bed.send("{}", &[("service", "web"), ("action", "redeploy")])
+        .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    let rollback = bed
+        .send("{}", &[("service", "web"), ("action", "rollback")])
+        .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    worker.stop().await;
+
+    let run = bed
+        .cli(&["history", "--service", "web", "--json"], None)
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let history: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let shown: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| {
+            (
+                e["revision"].as_str().unwrap_or_default(),
+                e["action"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("web:2", "rollback"),
+            ("web:3", "redeploy"),
+            ("web:3", "image"),
+            ("web:2", "deploy"),
+            ("web:1", "-"),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(history[0]["message_id"], rollback.as_str());
+    assert_eq!(history[3]["commit_url"], "https://example.com/c/1");
+    for entry in &history[..4] {
+        assert_eq!(entry["outcome"], "deployed", "{entry}");
+        assert!(
+            entry["sender"].as_str().is_some_and(|s| !s.is_empty()),
+            "{entry}"
+        );
+    }
+    assert_eq!(
+        history[4]["outcome"], "successful",
+        "ECS's own status: not sent through the worker"
+    );
+    let table = bed
+        .cli(&["history", "--service", "web", "--limit", "2"], None)
+        .await;
+    assert_eq!(table.code, 0, "{table:?}");
+    assert_eq!(
+        table.stdout.lines().count(),
+        3,
+        "a header and two deployments: {}",
+        table.stdout
+    );
+    assert!(table.stdout.starts_with("REVISION"), "{}", table.stdout);
+}
+
+/// Waits until ECS has taken the worker's UpdateService (the log line comes just before the call).
+async fn wait_for_update(bed: &Bed) {
+    testbed::wait_until(
+        "the UpdateService call",
+        std::time::Duration::from_secs(30),
+        || async { (bed.bed.sim.calls("UpdateService") >= 1).then_some(()) },
+    )
+    .await;
 }

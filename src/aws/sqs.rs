@@ -53,6 +53,8 @@ pub struct Received {
     pub sent_at_ms: u64,
     /// How many times SQS has handed the message out, this time included (1 when SQS did not say).
     pub receive_count: u32,
+    /// SQS's SenderId: the IAM principal (user or role session) that sent the message, for history.
+    pub sender: Option<String>,
 }
 
 /// One message's visibility change that SQS refused.
@@ -113,6 +115,7 @@ impl Queue {
             .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
             .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .message_system_attribute_names(MessageSystemAttributeName::SenderId)
             .send()
             .await
             .map_err(|e| AwsError::new("ReceiveMessage", e))?;
@@ -137,6 +140,7 @@ impl Queue {
                     sent_at_ms: system(MessageSystemAttributeName::SentTimestamp)
                         .and_then(|t| t.parse().ok())
                         .unwrap_or(0),
+                    sender: system(MessageSystemAttributeName::SenderId),
                     receive_count: system(MessageSystemAttributeName::ApproximateReceiveCount)
                         .and_then(|c| c.parse().ok())
                         .unwrap_or(1),

@@ -1,7 +1,8 @@
 //! The subcommands for producers and operators, beside the worker itself: [`validate`] a message body
 //! offline, [`send`] one (and follow it with `--wait`), show a service's [`status`], [`diff`] a task
 //! definition against the service's, answer a lifecycle hook a deployment waits at ([`proceed`], the
-//! `continue` subcommand), and probe the worker's health endpoint ([`healthcheck`]).
+//! `continue` subcommand), show a service's deployments ([`history`]), and probe the worker's health
+//! endpoint ([`healthcheck`]).
 //!
 //! They share their arguments ([`args`]), exit codes ([`exit`]) and progress line ([`progress`]), and take
 //! every rule and AWS call from the modules the worker uses.
@@ -12,6 +13,7 @@ pub mod diff;
 pub mod exit;
 pub mod follow;
 pub mod healthcheck;
+pub mod history;
 pub mod proceed;
 pub mod progress;
 pub mod send;

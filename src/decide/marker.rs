@@ -21,8 +21,9 @@ pub const COMMIT_URL_TAG: &str = "ecs-deployment:commit-url";
 pub const PREVIOUS_TAG: &str = "ecs-deployment:previous-task-definition";
 /// The deployment UpdateService started for the revision: the service was pointed at it.
 pub const DEPLOYMENT_TAG: &str = "ecs-deployment:deployment-id";
-/// How many tags the worker may add to a revision; ECS allows 50 in all.
-pub const MARKER_TAGS: usize = 4;
+/// How many tags the worker may add to a revision (message id, commit URL, previous revision, deployment
+/// id, and the two records of [`crate::decide::ledger`]); ECS allows 50 in all.
+pub const MARKER_TAGS: usize = 6;
 /// ECS allows at most this many tags on a resource.
 pub const MAX_TAGS: usize = 50;
 /// ECS caps a tag value at 256 characters.

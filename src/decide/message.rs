@@ -102,6 +102,16 @@ impl ServiceChange {
 }
 
 impl Message {
+    /// Its action, as the `action` attribute spells it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Self::Deploy(_) => "deploy",
+            Self::Image(..) => "image",
+            Self::Rollback(..) => "rollback",
+            Self::Redeploy(_) => "redeploy",
+        }
+    }
+
     /// The target the message names.
     pub fn target(&self) -> Target {
         match self {

@@ -14,6 +14,7 @@ pub mod guard;
 pub mod history;
 pub mod housekeeping;
 pub mod image_update;
+pub mod ledger;
 pub mod marker;
 pub mod members;
 pub mod message;

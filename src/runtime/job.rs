@@ -19,6 +19,7 @@ use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
 use crate::runtime::deploy::{Delivery, Milestone, Record};
 use crate::runtime::housekeeping::housekeep;
+use crate::runtime::ledger;
 use crate::runtime::startup::Context;
 
 /// One received message and what to do with it.
@@ -80,6 +81,11 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         received_at: job.received_wall,
         duration: Duration::ZERO,
     };
+    // What the message asked for, for the record written on the revision it deployed.
+    let action = match &job.action {
+        Action::Deploy(request) => Some(request.action()),
+        Action::Settle(_) => None,
+    };
     let (record, disposition, settled) = async {
         let record = match job.action {
             Action::Deploy(request) => {
@@ -134,6 +140,17 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     report.settled = settled;
     report.duration = job.received_at.elapsed();
     log_report(&report, &message);
+    if let Some(action) = action
+        && report.settled
+    {
+        ledger::write(
+            &ctx.deployer.ecs_in(&report.cluster),
+            action,
+            &report,
+            message.sender.as_deref(),
+        )
+        .await;
+    }
     ctx.metrics
         .finished(report.outcome.label(), report.duration);
     ctx.notifier.notify(Notice::finished(&report, reply_to));

@@ -10,6 +10,7 @@ pub mod housekeeping;
 pub mod identity;
 pub mod inflight;
 pub mod job;
+pub mod ledger;
 pub mod receive;
 pub mod register;
 pub mod retry;
