@@ -47,6 +47,7 @@ enum Command {
     #[command(name = "continue")]
     Continue(cli::proceed::Args),
     History(cli::history::Args),
+    Promote(cli::promote::Args),
     Healthcheck(cli::healthcheck::Args),
 }
 
@@ -64,6 +65,7 @@ fn main() -> ExitCode {
         Command::Diff(_) => "diff",
         Command::Continue(_) => "continue",
         Command::History(_) => "history",
+        Command::Promote(_) => "promote",
         Command::Healthcheck(_) => "healthcheck",
     };
     let result = match runtime() {
@@ -75,6 +77,7 @@ fn main() -> ExitCode {
                 Command::Diff(args) => cli::diff::run(&args).await,
                 Command::Continue(args) => cli::proceed::run(&args).await,
                 Command::History(args) => cli::history::run(&args).await,
+                Command::Promote(args) => cli::promote::run(&args).await,
                 Command::Healthcheck(args) => cli::healthcheck::run(&args).await,
                 Command::Run => Ok(cli::EXIT_OK),
             }

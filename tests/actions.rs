@@ -710,3 +710,71 @@ async fn wait_for_update(bed: &Bed) {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn promote_sends_what_stage_runs_by_digest_to_prod() {
+    let bed = Bed::start(true).await;
+    bed.service("stage", 1, (true, true)).await;
+    let prod_v1 = bed.service("prod", 1, (true, true)).await;
+    let replies = bed.queue("replies").await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    bed.send(
+        &common::task_definition("stage", "nginx:1.29", "healthy").to_string(),
+        &[("service", "stage")],
+    )
+    .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    let stage_digest = testbed::service_tasks(&bed.ecs, "stage", "RUNNING")
+        .await
+        .iter()
+        .find(|t| t.last_status() == Some("RUNNING"))
+        .and_then(|t| {
+            t.containers()
+                .first()
+                .and_then(|c| c.image_digest().map(str::to_owned))
+        })
+        .expect("stage's digest");
+
+    let run = bed
+        .cli(
+            &[
+                "promote",
+                "--from",
+                "stage",
+                "--to",
+                "prod",
+                "--reply-to",
+                &replies,
+                "--wait",
+                "--timeout",
+                "60s",
+                "--poll-interval",
+                "200ms",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(
+        report.previous_task_definition.as_deref(),
+        Some(prod_v1.as_str())
+    );
+    let prod_v2 = report.new_task_definition.expect("registered");
+    assert_eq!(short(&prod_v2), "prod:2", "the target's own family");
+    let described = bed.bed.sim.call(
+        "DescribeTaskDefinition",
+        &json!({"taskDefinition": prod_v2}),
+    );
+    assert_eq!(
+        described["taskDefinition"]["containerDefinitions"][0]["image"],
+        format!("nginx@{stage_digest}").as_str()
+    );
+
+    let nothing = bed
+        .cli(&["promote", "--from", "missing", "--to", "prod"], None)
+        .await;
+    assert_ne!(nothing.code, 0, "{nothing:?}");
+    worker.stop().await;
+}

@@ -21,6 +21,7 @@ pub mod message;
 pub mod names;
 pub mod outcome;
 pub mod policy;
+pub mod promotion;
 pub mod refusal;
 pub mod revert;
 pub mod rollout;
