@@ -5,8 +5,9 @@
 # the deployment circuit breaker, starts the worker with its HTTP endpoint, then sends three deployments: a
 # good one with `aws sqs send-message` as the old script's producers do, a good one and one whose containers
 # crash with `ecs-deployment send --wait`, which shows each rollout's progress and exits with its outcome
-# (ECS's circuit breaker rolls the crashing one back). It ends with `ecs-deployment status`, the health check
-# and a few metrics. Everything the script started stops when it ends.
+# (ECS's circuit breaker rolls the crashing one back); then an image update and a rollback, and the service's
+# history. It ends with `ecs-deployment status`, the health check and a few metrics. Everything the script
+# started stops when it ends.
 #
 # DEMO_TICK_MS sets real milliseconds per simulated second (default 250).
 set -euo pipefail
@@ -138,6 +139,19 @@ else
   echo "    send --wait exited $? for the failed deployment, as a CI pipeline needs"
 fi
 wait_for 60 finished 3
+
+say "deployment 4, an image update: ecs-deployment send --image sets one container's image in what web runs"
+target/debug/ecs-deployment send --queue-url "$queue_url" --service web --image web=nginx:1.30 \
+  --reply-to "$replies_url" --wait --poll-interval 1s
+wait_for 60 finished 4
+
+say "deployment 5, a rollback: ecs-deployment send --rollback goes back to the revision before"
+target/debug/ecs-deployment send --queue-url "$queue_url" --service web --rollback \
+  --reply-to "$replies_url" --wait --poll-interval 1s
+wait_for 60 finished 5
+
+say "ecs-deployment history --service web"
+target/debug/ecs-deployment history --service web | sed 's/^/    /'
 
 say "ecs-deployment status --service web"
 target/debug/ecs-deployment status --service web | sed 's/^/    /'
