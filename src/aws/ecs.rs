@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::config::retry::RetryConfig;
-use aws_sdk_ecs::types::{Service, SortOrder, Tag, TaskDefinitionField, TaskDefinitionStatus};
+use aws_sdk_ecs::types::{Service, Tag, TaskDefinitionField};
 
 use crate::aws::body::{RequestBody, ResponseBody};
 use crate::aws::error::AwsError;
@@ -149,16 +149,7 @@ impl Ecs {
         service: &str,
         task_definition: &str,
     ) -> Result<Option<ServiceState>, AwsError> {
-        let out = self
-            .client
-            .update_service()
-            .cluster(&self.cluster)
-            .service(service)
-            .task_definition(task_definition)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("UpdateService", e))?;
-        Ok(out.service().map(service_state))
+        self.update(service, task_definition, false).await
     }
 
     /// Starts a new deployment of `task_definition`, which the service runs already, so that every task is
@@ -168,13 +159,22 @@ impl Ecs {
         service: &str,
         task_definition: &str,
     ) -> Result<Option<ServiceState>, AwsError> {
+        self.update(service, task_definition, true).await
+    }
+
+    async fn update(
+        &self,
+        service: &str,
+        task_definition: &str,
+        force_new_deployment: bool,
+    ) -> Result<Option<ServiceState>, AwsError> {
         let out = self
             .client
             .update_service()
             .cluster(&self.cluster)
             .service(service)
             .task_definition(task_definition)
-            .force_new_deployment(true)
+            .set_force_new_deployment(force_new_deployment.then_some(true))
             .send()
             .await
             .map_err(|e| AwsError::new("UpdateService", e))?;
@@ -218,17 +218,7 @@ impl Ecs {
 
     /// The family's newest ACTIVE revisions, newest first: as many as a redelivered message searches.
     pub async fn newest_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
-        let out = self
-            .client
-            .list_task_definitions()
-            .family_prefix(family)
-            .status(TaskDefinitionStatus::Active)
-            .sort(SortOrder::Desc)
-            .max_results(MARKED_SEARCH_DEPTH)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("ListTaskDefinitions", e))?;
-        Ok(out.task_definition_arns().to_vec())
+        self.active_revisions(family, MARKED_SEARCH_DEPTH).await
     }
 
     /// A task definition revision's tags (key, value).

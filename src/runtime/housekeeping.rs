@@ -38,7 +38,7 @@ pub async fn housekeep(ecs: &Ecs, family: &str, keep: usize) {
 }
 
 async fn deregister_old(ecs: &Ecs, family: &str, keep: usize) -> Result<Vec<String>, AwsError> {
-    let revisions = ecs.active_revisions(family).await?;
+    let revisions = ecs.active_revisions(family, 100).await?;
     if revisions.len() <= keep {
         return Ok(Vec::new());
     }

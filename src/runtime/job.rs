@@ -122,6 +122,21 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 refused_by: None,
             },
         };
+        // The record goes on the revision before the message is settled: once it is gone, history has it.
+        if let Some(action) = action {
+            ledger::write(
+                &ctx.deployer.ecs_in(&report.cluster),
+                ledger::Deployed {
+                    action,
+                    revision: record.new_task_definition.as_deref(),
+                    outcome: &record.outcome,
+                    received_at: report.received_at,
+                    message_id: &message.message_id,
+                    sender: message.sender.as_deref(),
+                },
+            )
+            .await;
+        }
         let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
         let settled = settle(&ctx, &message, &record.outcome, disposition).await;
         (record, disposition, settled)
@@ -140,17 +155,6 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     report.settled = settled;
     report.duration = job.received_at.elapsed();
     log_report(&report, &message);
-    if let Some(action) = action
-        && report.settled
-    {
-        ledger::write(
-            &ctx.deployer.ecs_in(&report.cluster),
-            action,
-            &report,
-            message.sender.as_deref(),
-        )
-        .await;
-    }
     ctx.metrics
         .finished(report.outcome.label(), report.duration);
     ctx.notifier.notify(Notice::finished(&report, reply_to));

@@ -7,30 +7,47 @@ use tracing::warn;
 
 use crate::aws::ecs::Ecs;
 use crate::decide::ledger::{LAST_RECORD_TAG, RECORD_TAG, Record};
-use crate::decide::outcome::Report;
+use crate::decide::outcome::Outcome;
 
 /// How long writing a record may take; one not written is logged, never a failure of the deployment.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Records the deployment `report` tells of, made by a message of `action` sent by `sender`, on the
-/// revision it deployed: in `ecs-deployment:record` when the message registered that revision, in
-/// `ecs-deployment:last-record` when it deployed an existing one (a rollback or a redeploy).
-pub async fn write(ecs: &Ecs, action: &str, report: &Report, sender: Option<&str>) {
-    let Some(revision) = report.new_task_definition.as_deref() else {
+/// A deployment that ended, as its record needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deployed<'a> {
+    /// The message's action.
+    pub action: &'a str,
+    /// The revision it deployed (or registered), if it got that far.
+    pub revision: Option<&'a str>,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+    /// When the worker received the message.
+    pub received_at: SystemTime,
+    /// The message id.
+    pub message_id: &'a str,
+    /// SQS's SenderId of the message.
+    pub sender: Option<&'a str>,
+}
+
+/// Records `deployed` on the revision it deployed: in `ecs-deployment:record` when the message registered
+/// that revision, in `ecs-deployment:last-record` when it deployed an existing one (a rollback or a
+/// redeploy). Only deployments that reached ECS are recorded.
+pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
+    let Some(revision) = deployed.revision else {
         return;
     };
-    let outcome = report.outcome.label();
+    let outcome = deployed.outcome.label();
     if !matches!(outcome, "deployed" | "failed" | "timed_out" | "registered") {
         return;
     }
-    let reused = matches!(action, "rollback" | "redeploy");
+    let reused = matches!(deployed.action, "rollback" | "redeploy");
     let record = Record {
-        action: action.to_owned(),
+        action: deployed.action.to_owned(),
         outcome: outcome.to_owned(),
-        received_ms: epoch_ms(report.received_at),
+        received_ms: epoch_ms(deployed.received_at),
         finished_ms: epoch_ms(SystemTime::now()),
-        sender: sender.map(str::to_owned),
-        message_id: reused.then(|| report.message_id.clone()),
+        sender: deployed.sender.map(str::to_owned),
+        message_id: reused.then(|| deployed.message_id.to_owned()),
     };
     let key = if reused { LAST_RECORD_TAG } else { RECORD_TAG };
     match tokio::time::timeout(

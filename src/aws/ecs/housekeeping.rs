@@ -12,15 +12,15 @@ use crate::aws::error::AwsError;
 pub const MAX_SERVICES: usize = 2000;
 
 impl Ecs {
-    /// Up to 100 of the family's ACTIVE revisions, newest first.
-    pub async fn active_revisions(&self, family: &str) -> Result<Vec<String>, AwsError> {
+    /// Up to `max` (at most 100) of the family's ACTIVE revisions, newest first.
+    pub async fn active_revisions(&self, family: &str, max: i32) -> Result<Vec<String>, AwsError> {
         let out = self
             .client
             .list_task_definitions()
             .family_prefix(family)
             .status(TaskDefinitionStatus::Active)
             .sort(SortOrder::Desc)
-            .max_results(100)
+            .max_results(max.clamp(1, 100))
             .send()
             .await
             .map_err(|e| AwsError::new("ListTaskDefinitions", e))?;

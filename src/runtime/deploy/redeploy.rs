@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 use tracing::info;
 
-use crate::decide::history::History;
 use crate::decide::message::ServiceChange;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
@@ -64,16 +63,11 @@ impl Deployer {
                 task_definition,
             } => {
                 info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
-                Started {
+                Started::resumed(
+                    deployment_id,
                     task_definition,
-                    previous_task_definition: None,
-                    deployment_id: Some(deployment_id.clone()),
-                    service_deployment: current.service.state.current_service_deployment.clone(),
-                    history: History {
-                        seen: Some((deployment_id, None)),
-                        ..History::default()
-                    },
-                }
+                    current.service.state.current_service_deployment.clone(),
+                )
             }
             Step::Update => {
                 info!(

@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use tokio::time::Instant;
 use tracing::info;
 
-use crate::decide::history::History;
 use crate::decide::message::ServiceChange;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
@@ -58,16 +57,11 @@ impl Deployer {
                     .and_then(|json| TaskDefinition::from_body(&json).ok())
                     .map(|td| td.health_checked_containers())
                     .unwrap_or_default();
-                let started = Started {
+                let started = Started::resumed(
+                    deployment_id,
                     task_definition,
-                    previous_task_definition: None,
-                    deployment_id: Some(deployment_id.clone()),
-                    service_deployment: current.service.state.current_service_deployment.clone(),
-                    history: History {
-                        seen: Some((deployment_id, None)),
-                        ..History::default()
-                    },
-                };
+                    current.service.state.current_service_deployment.clone(),
+                );
                 (started, health_checked, BTreeSet::new())
             }
             Step::Update => {

@@ -22,6 +22,25 @@ pub(super) struct Started {
 }
 
 impl Started {
+    /// The rollout an earlier delivery started: the deployment `deployment_id` of `task_definition`, in
+    /// the service deployment ECS is on (`service_deployment`), with what it replaced unknown.
+    pub(super) fn resumed(
+        deployment_id: String,
+        task_definition: String,
+        service_deployment: Option<String>,
+    ) -> Self {
+        Self {
+            task_definition,
+            previous_task_definition: None,
+            deployment_id: Some(deployment_id.clone()),
+            service_deployment,
+            history: History {
+                seen: Some((deployment_id, None)),
+                ..History::default()
+            },
+        }
+    }
+
     /// The rollout UpdateService started to `task_definition`, as its answer `after` shows it, on a service
     /// a read showed as `before`, running `previous`. The answer outranks the read, which may be behind:
     /// what the service ran until the update is the answer's newest other deployment.
