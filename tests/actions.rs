@@ -640,7 +640,14 @@ async fn history_tells_every_deployment_across_a_worker_restart() {
         .await;
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
     let rollback = bed
-        .send("{}", &[("service", "web"), ("action", "rollback")])
+        .send(
+            "{}",
+            &[
+                ("service", "web"),
+                ("action", "rollback"),
+                ("commit_url", "https://example.com/incident/7"),
+            ],
+        )
         .await;
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
     worker.stop().await;
@@ -676,6 +683,7 @@ async fn history_tells_every_deployment_across_a_worker_restart() {
         run.stdout
     );
     assert_eq!(history[0]["message_id"], rollback.as_str());
+    assert_eq!(history[0]["commit_url"], "https://example.com/incident/7");
     assert_eq!(history[3]["commit_url"], "https://example.com/c/1");
     for entry in &history[..4] {
         assert_eq!(entry["outcome"], "deployed", "{entry}");

@@ -5,6 +5,9 @@
 use crate::decide::marker::{COMMIT_URL_TAG, MESSAGE_ID_TAG, tag_value};
 use crate::decide::names::short_arn;
 
+/// ECS's limit on a tag value.
+const MAX_RECORD: usize = 256;
+
 /// The record of the deployment that registered the revision (`deploy`, `image`).
 pub const RECORD_TAG: &str = "ecs-deployment:record";
 /// The record of the latest deployment of an existing revision (`rollback`, `redeploy`); earlier ones
@@ -26,11 +29,29 @@ pub struct Record {
     pub sender: Option<String>,
     /// The message id (kept in the record only for deployments of an existing revision).
     pub message_id: Option<String>,
+    /// The producer's `commit_url` (kept in the record only for deployments of an existing revision, and
+    /// only when it fits in the tag).
+    pub commit_url: Option<String>,
 }
 
 impl Record {
-    /// The record as one tag value: `key=value` pairs separated by spaces, within ECS's 256 characters.
+    /// The record as one tag value: `key=value` pairs separated by spaces, within ECS's 256 characters (a
+    /// commit URL that would not fit is left out).
     pub fn to_tag_value(&self) -> String {
+        let without = Record {
+            commit_url: None,
+            ..self.clone()
+        }
+        .packed();
+        match &self.commit_url {
+            Some(url) if without.len() + " commit=".len() + url.len() <= MAX_RECORD => {
+                tag_value(&format!("{without} commit={url}"))
+            }
+            _ => without,
+        }
+    }
+
+    fn packed(&self) -> String {
         let mut parts = vec![
             format!("action={}", self.action),
             format!("outcome={}", self.outcome),
@@ -58,6 +79,7 @@ impl Record {
                 "finished" => record.finished_ms = value.parse().ok()?,
                 "message" => record.message_id = Some(value.to_owned()),
                 "sender" => record.sender = Some(value.to_owned()),
+                "commit" => record.commit_url = Some(value.to_owned()),
                 _ => {}
             }
         }
@@ -122,7 +144,11 @@ pub fn entries(
             let reused = tag(LAST_RECORD_TAG)
                 .and_then(|v| Record::from_tag_value(&v))
                 .filter(during);
-            let commit_url = registered.as_ref().and_then(|_| tag(COMMIT_URL_TAG));
+            let commit_url = match (&registered, &reused) {
+                (Some(_), _) => tag(COMMIT_URL_TAG),
+                (None, Some(record)) => record.commit_url.clone(),
+                (None, None) => None,
+            };
             match registered.or(reused) {
                 Some(record) => Entry {
                     revision: short_arn(&d.task_definition).to_owned(),
@@ -161,6 +187,7 @@ mod tests {
             finished_ms: finished,
             sender: Some("AIDAEXAMPLE".into()),
             message_id: None,
+            commit_url: None,
         }
     }
 
@@ -173,9 +200,23 @@ mod tests {
             value,
             "action=rollback outcome=deployed received=1000 finished=5000 message=5fd1-aa sender=AIDAEXAMPLE"
         );
-        assert_eq!(Record::from_tag_value(&value), Some(r));
+        assert_eq!(Record::from_tag_value(&value), Some(r.clone()));
         assert_eq!(Record::from_tag_value("nonsense"), None);
         assert!(value.len() <= 256);
+        // A commit URL travels when it fits, and is left out when it does not.
+        let with_commit = Record {
+            commit_url: Some("https://example.com/c/1".into()),
+            ..r.clone()
+        };
+        assert_eq!(
+            Record::from_tag_value(&with_commit.to_tag_value()),
+            Some(with_commit)
+        );
+        let long = Record {
+            commit_url: Some(format!("https://example.com/{}", "x".repeat(300))),
+            ..r.clone()
+        };
+        assert_eq!(long.to_tag_value(), value);
     }
 
     #[test]

@@ -133,6 +133,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     received_at: report.received_at,
                     message_id: &message.message_id,
                     sender: message.sender.as_deref(),
+                    commit_url: report.commit_url.as_deref(),
                 },
             )
             .await;

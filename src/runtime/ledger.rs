@@ -27,6 +27,8 @@ pub struct Deployed<'a> {
     pub message_id: &'a str,
     /// SQS's SenderId of the message.
     pub sender: Option<&'a str>,
+    /// The message's `commit_url`.
+    pub commit_url: Option<&'a str>,
 }
 
 /// Records `deployed` on the revision it deployed: in `ecs-deployment:record` when the message registered
@@ -48,6 +50,8 @@ pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
         finished_ms: epoch_ms(SystemTime::now()),
         sender: deployed.sender.map(str::to_owned),
         message_id: reused.then(|| deployed.message_id.to_owned()),
+        // A registered revision has the commit URL in a tag of its own.
+        commit_url: deployed.commit_url.filter(|_| reused).map(str::to_owned),
     };
     let key = if reused { LAST_RECORD_TAG } else { RECORD_TAG };
     match tokio::time::timeout(
