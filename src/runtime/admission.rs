@@ -81,16 +81,27 @@ impl Guard {
         request: &DeploymentRequest,
         current: Option<&str>,
     ) -> Result<BTreeSet<String>, NotAdmitted> {
-        let baseline = match current {
+        let json = match current {
             None => None,
-            Some(revision) => {
-                let json = retrying(poll_interval, deadline, || {
+            Some(revision) => Some(
+                retrying(poll_interval, deadline, || {
                     ecs.task_definition_json(revision)
                 })
-                .await?;
-                Some(readable(&json)?)
-            }
+                .await?,
+            ),
         };
+        self.against(ecs, request, json.as_deref())
+    }
+
+    /// The whole message, against the revision the service runs as already read (`current`, as
+    /// DescribeTaskDefinition answered), if any; gives that revision's health-checked containers.
+    pub fn against(
+        &self,
+        ecs: &Ecs,
+        request: &DeploymentRequest,
+        current: Option<&str>,
+    ) -> Result<BTreeSet<String>, NotAdmitted> {
+        let baseline = current.map(readable).transpose()?;
         self.judge(ecs, request, baseline.as_ref())?;
         Ok(baseline.as_ref().map(health_checked).unwrap_or_default())
     }

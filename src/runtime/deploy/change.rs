@@ -1,7 +1,7 @@
 //! Messages about a service that are resolved against what it runs: the guard's attribute rules before any
 //! call to ECS, then the service and its revision; an `image` message becomes the deployment it stands for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tokio::time::Instant;
 
@@ -10,6 +10,7 @@ use crate::decide::guard::Attributes;
 use crate::decide::image_update::with_images;
 use crate::decide::message::{DeploymentRequest, ServiceChange, Target};
 use crate::decide::outcome::Outcome;
+use crate::decide::task_definition::TaskDefinition;
 use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::Deployer;
 
@@ -71,6 +72,21 @@ impl Deployer {
             service,
             revision,
         })
+    }
+
+    /// The revision described by `revision_json` as the deployment of `change`, judged by the guard
+    /// against the one the service runs (`current_json`, already read); gives the request and the current
+    /// revision's health-checked containers.
+    pub(super) fn judged(
+        &self,
+        ecs: &Ecs,
+        change: &ServiceChange,
+        revision_json: &str,
+        current_json: &str,
+    ) -> Result<(DeploymentRequest, BTreeSet<String>), NotAdmitted> {
+        let request = change.deploying(TaskDefinition::from_body(revision_json).map_err(rejected)?);
+        let health_checked = self.guard.against(ecs, &request, Some(current_json))?;
+        Ok((request, health_checked))
     }
 
     /// The deployment an `image` message stands for: the service's task definition with `images` set; a

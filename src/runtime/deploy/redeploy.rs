@@ -10,9 +10,7 @@ use crate::decide::message::ServiceChange;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::revert::{Step, step, superseded_reason};
-use crate::decide::task_definition::TaskDefinition;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::change::rejected;
 use crate::runtime::deploy::started::Started;
 use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
 use crate::runtime::retry::retrying;
@@ -37,16 +35,7 @@ impl Deployer {
             .retrying(deadline, || ecs.task_definition_json(&revision))
             .await?;
         // What runs is judged as any message would be: the policy may have changed since it was deployed.
-        let request = change.deploying(TaskDefinition::from_body(&json).map_err(rejected)?);
-        let health_checked = self
-            .guard
-            .service(
-                ecs,
-                (self.settings.poll_interval, deadline),
-                &request,
-                Some(&revision),
-            )
-            .await?;
+        let (_, health_checked) = self.judged(ecs, change, &json, &json)?;
         let started = match step(
             &current.service.state,
             None,

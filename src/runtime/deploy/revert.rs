@@ -78,17 +78,8 @@ impl Deployer {
                 record.previous_task_definition = Some(before.clone());
                 record.new_task_definition = Some(back.arn.clone());
                 // The revision gone back to is judged as any message would be, against what runs now.
-                let request =
-                    change.deploying(TaskDefinition::from_body(&target_json).map_err(rejected)?);
-                let before_health_checked = self
-                    .guard
-                    .service(
-                        ecs,
-                        (self.settings.poll_interval, deadline),
-                        &request,
-                        Some(&before),
-                    )
-                    .await?;
+                let (request, before_health_checked) =
+                    self.judged(ecs, change, &target_json, &json)?;
                 info!(
                     from = short_arn(&before),
                     to = short_arn(&back.arn),
