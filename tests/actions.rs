@@ -148,22 +148,11 @@ async fn send_image_sends_an_image_message_and_follows_it() {
         ("app=nginx:1.29", Some(replies.as_str())),
         ("app=nginx:1.30", None),
     ] {
-        let mut args = vec![
-            "send",
-            "--service",
-            "web",
-            "--image",
-            image,
-            "--wait",
-            "--timeout",
-            "60s",
-            "--poll-interval",
-            "200ms",
-        ];
+        let mut args = vec!["send", "--service", "web", "--image", image];
         if let Some(reply) = reply {
             args.extend(["--reply-to", reply]);
         }
-        let run = bed.cli(&args, None).await;
+        let run = waiting(&bed, &args).await;
         assert_eq!(run.code, 0, "{run:?}");
         assert!(
             run.stdout.contains(&format!("set {image} in service web")),
@@ -194,6 +183,13 @@ async fn send_image_sends_an_image_message_and_follows_it() {
         .await;
     assert_eq!(register_only.code, 2, "{register_only:?}");
     worker.stop().await;
+}
+
+/// Runs the CLI with `args` followed by `--wait` (60 s at most, reading every 200 ms).
+async fn waiting(bed: &Bed, args: &[&str]) -> common::CliRun {
+    let mut args = args.to_vec();
+    args.extend(["--wait", "--timeout", "60s", "--poll-interval", "200ms"]);
+    bed.cli(&args, None).await
 }
 
 /// A `rollback` message for service `web`, naming `revision` when given.
@@ -363,24 +359,18 @@ async fn send_rollback_sends_a_rollback_and_follows_it_through_the_reply_queue()
     bed.send_web("nginx:1.28", "healthy").await;
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
 
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--rollback",
-                "--reply-to",
-                &replies,
-                "--wait",
-                "--timeout",
-                "60s",
-                "--poll-interval",
-                "200ms",
-            ],
-            None,
-        )
-        .await;
+    let run = waiting(
+        &bed,
+        &[
+            "send",
+            "--service",
+            "web",
+            "--rollback",
+            "--reply-to",
+            &replies,
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(
         run.stdout
@@ -460,24 +450,18 @@ async fn a_redeploy_replaces_every_task_with_the_same_revision() {
 
     // The same through the command line, followed through a reply queue.
     let replies = bed.queue("replies").await;
-    let run = bed
-        .cli(
-            &[
-                "send",
-                "--service",
-                "web",
-                "--redeploy",
-                "--reply-to",
-                &replies,
-                "--wait",
-                "--timeout",
-                "60s",
-                "--poll-interval",
-                "200ms",
-            ],
-            None,
-        )
-        .await;
+    let run = waiting(
+        &bed,
+        &[
+            "send",
+            "--service",
+            "web",
+            "--redeploy",
+            "--reply-to",
+            &replies,
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains("redeploy service web"), "{run:?}");
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
@@ -743,25 +727,19 @@ async fn promote_sends_what_stage_runs_by_digest_to_prod() {
         })
         .expect("stage's digest");
 
-    let run = bed
-        .cli(
-            &[
-                "promote",
-                "--from",
-                "stage",
-                "--to",
-                "prod",
-                "--reply-to",
-                &replies,
-                "--wait",
-                "--timeout",
-                "60s",
-                "--poll-interval",
-                "200ms",
-            ],
-            None,
-        )
-        .await;
+    let run = waiting(
+        &bed,
+        &[
+            "promote",
+            "--from",
+            "stage",
+            "--to",
+            "prod",
+            "--reply-to",
+            &replies,
+        ],
+    )
+    .await;
     assert_eq!(run.code, 0, "{run:?}");
     let report = worker.next_report().await;
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
