@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::aws::ecs::Ecs;
 use crate::aws::sdk::sdk_config;
-use crate::cli::args::{ClusterArg, QueueArg, duration_arg};
+use crate::cli::args::ClusterArg;
 use crate::cli::exit::Failure;
 use crate::cli::send;
 use crate::decide::promotion::{RunningContainer, promoted_images};
@@ -36,22 +36,7 @@ pub struct Args {
     #[command(flatten)]
     pub cluster: ClusterArg,
     #[command(flatten)]
-    pub queue: QueueArg,
-    /// A link to the change being promoted, shown in logs and notifications.
-    #[arg(long, value_name = "URL")]
-    pub commit_url: Option<String>,
-    /// An SQS queue URL the worker sends the outcome to, as JSON; `--wait` reads it from there.
-    #[arg(long, value_name = "QUEUE_URL")]
-    pub reply_to: Option<String>,
-    /// Follow the deployment to its outcome and exit with it.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits for an outcome.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration_arg)]
-    pub timeout: Duration,
-    /// How often --wait reads the service.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration_arg)]
-    pub poll_interval: Duration,
+    pub sending: send::Sending,
 }
 
 /// Runs the subcommand.
@@ -87,12 +72,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let send = send::Args {
         service: args.to.clone(),
         cluster: args.cluster.clone(),
-        queue: args.queue.clone(),
-        commit_url: args.commit_url.clone(),
-        reply_to: args.reply_to.clone(),
-        wait: args.wait,
-        timeout: args.timeout,
-        poll_interval: args.poll_interval,
+        sending: args.sending.clone(),
         images: images.iter().map(|(c, i)| format!("{c}={i}")).collect(),
         redeploy: false,
         rollback: false,

@@ -29,6 +29,28 @@ use crate::decide::names::{family_of, service_name};
 /// The body of a rollback or redeploy: the worker ignores it.
 const NO_BODY: &str = "{}";
 
+/// How a message is sent and followed: the queue, the attributes every message may carry, and `--wait`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Sending {
+    #[command(flatten)]
+    pub queue: QueueArg,
+    /// A link to the change being deployed, shown in logs and notifications.
+    #[arg(long, value_name = "URL")]
+    pub commit_url: Option<String>,
+    /// An SQS queue URL the worker sends the outcome to, as JSON; `--wait` reads it from there.
+    #[arg(long, value_name = "QUEUE_URL")]
+    pub reply_to: Option<String>,
+    /// Follow the deployment to its outcome and exit with it.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits for an outcome.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration_arg)]
+    pub timeout: Duration,
+    /// How often --wait reads the service.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration_arg)]
+    pub poll_interval: Duration,
+}
+
 /// Validate a task definition and send it to the deployment queue.
 ///
 /// The message gets the `service` attribute (and `commit_url`, `reply_to` when given); on a FIFO queue
@@ -47,22 +69,7 @@ pub struct Args {
     #[command(flatten)]
     pub cluster: ClusterArg,
     #[command(flatten)]
-    pub queue: QueueArg,
-    /// A link to the change being deployed, shown in logs and notifications.
-    #[arg(long, value_name = "URL")]
-    pub commit_url: Option<String>,
-    /// An SQS queue URL the worker sends the outcome to, as JSON; `--wait` reads it from there.
-    #[arg(long, value_name = "QUEUE_URL")]
-    pub reply_to: Option<String>,
-    /// Follow the deployment to its outcome and exit with it.
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits for an outcome.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration_arg)]
-    pub timeout: Duration,
-    /// How often --wait reads the service.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = duration_arg)]
-    pub poll_interval: Duration,
+    pub sending: Sending,
     /// Instead of a task definition: set this container's image in the task definition the service runs
     /// (an `image` message; repeatable, one per container).
     #[arg(
@@ -116,11 +123,14 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let request = judge(
         &body,
         Some(&args.service),
-        args.commit_url.as_deref(),
-        args.reply_to.as_deref(),
+        args.sending.commit_url.as_deref(),
+        args.sending.reply_to.as_deref(),
     )
     .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
-    if args.wait && request.target == Target::RegisterOnly && args.reply_to.is_none() {
+    if args.sending.wait
+        && request.target == Target::RegisterOnly
+        && args.sending.reply_to.is_none()
+    {
         return Err(Failure::usage(
             "--wait with --service false needs --reply-to: no service shows a registration",
         ));
@@ -131,7 +141,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         "sent message {message_id}: {}",
         summary(&request, true).trim_start_matches("valid: ")
     );
-    if !args.wait {
+    if !args.sending.wait {
         return Ok(EXIT_OK);
     }
     let follow = Follow {
@@ -143,9 +153,9 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         },
         family: request.task_definition.family().to_owned(),
         message_id,
-        reply_to: args.reply_to.clone(),
-        poll_interval: args.poll_interval,
-        timeout: args.timeout,
+        reply_to: args.sending.reply_to.clone(),
+        poll_interval: args.sending.poll_interval,
+        timeout: args.sending.timeout,
     };
     follow.run().await
 }
@@ -166,7 +176,7 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
         "sent message {message_id}: set {} in service {service}",
         args.images.join(", ")
     );
-    if !args.wait {
+    if !args.sending.wait {
         return Ok(EXIT_OK);
     }
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
@@ -181,9 +191,9 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
         service: Some(service.to_owned()),
         family,
         message_id,
-        reply_to: args.reply_to.clone(),
-        poll_interval: args.poll_interval,
-        timeout: args.timeout,
+        reply_to: args.sending.reply_to.clone(),
+        poll_interval: args.sending.poll_interval,
+        timeout: args.sending.timeout,
     };
     follow.run().await
 }
@@ -205,7 +215,7 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
     }
     // Checked as the worker reads it, so nothing it would reject is sent.
     read(NO_BODY, &attributes).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
-    if args.wait && args.reply_to.is_none() {
+    if args.sending.wait && args.sending.reply_to.is_none() {
         return Err(Failure::usage(format!(
             "--wait with --{action} needs --reply-to: it registers no revision to look for"
         )));
@@ -230,7 +240,7 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
         format!("redeploy service {}", args.service.trim())
     };
     println!("sent message {message_id}: {what}");
-    if !args.wait {
+    if !args.sending.wait {
         return Ok(EXIT_OK);
     }
     let follow = Follow {
@@ -239,20 +249,20 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
         service: None,
         family: String::new(),
         message_id,
-        reply_to: args.reply_to.clone(),
-        poll_interval: args.poll_interval,
-        timeout: args.timeout,
+        reply_to: args.sending.reply_to.clone(),
+        poll_interval: args.sending.poll_interval,
+        timeout: args.sending.timeout,
     };
     follow.run().await
 }
 
 /// The AWS configuration and SQS client for the queue, after checking that a `--reply-to` queue exists.
 async fn connect(args: &Args) -> Result<(aws_config::SdkConfig, aws_sdk_sqs::Client), Failure> {
-    let queue = args.queue.required()?;
-    let wait = args.poll_interval.min(Duration::from_secs(20));
+    let queue = args.sending.queue.required()?;
+    let wait = args.sending.poll_interval.min(Duration::from_secs(20));
     let sdk = sdk_config(Some(queue), wait).await?;
     let sqs = aws_sdk_sqs::Client::new(&sdk);
-    if let Some(reply) = &args.reply_to {
+    if let Some(reply) = &args.sending.reply_to {
         check_queue(&sqs, reply)
             .await
             .map_err(|e| Failure::aws(format!("--reply-to: {e}")))?;
@@ -268,7 +278,7 @@ async fn send_one(
     action: Option<(&str, Option<&str>)>,
     body: &str,
 ) -> Result<String, Failure> {
-    let queue = args.queue.required()?;
+    let queue = args.sending.queue.required()?;
     let service = args.service.trim();
     let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
     if let Some((action, revision)) = action {
@@ -277,13 +287,13 @@ async fn send_one(
             attributes.push((REVISION_ATTRIBUTE, revision));
         }
     }
-    if let Some(url) = &args.commit_url {
+    if let Some(url) = &args.sending.commit_url {
         attributes.push((COMMIT_URL_ATTRIBUTE, url));
     }
-    if let Some(reply) = &args.reply_to {
+    if let Some(reply) = &args.sending.reply_to {
         attributes.push((REPLY_TO_ATTRIBUTE, reply));
     }
-    let deduplication_id = deduplication_id(service, args.commit_url.as_deref(), body);
+    let deduplication_id = deduplication_id(service, args.sending.commit_url.as_deref(), body);
     let fifo = queue
         .ends_with(".fifo")
         .then(|| (service_name(service), deduplication_id.as_str()));
