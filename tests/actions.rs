@@ -330,20 +330,15 @@ async fn a_rollback_redelivered_mid_rollout_is_watched_not_started_again() {
     .await;
     bed.bed.sim.reset_stats();
     let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
-    let mut first = WorkerProcess::start(&bed, &visibility);
+    let first = WorkerProcess::start(&bed, &visibility);
     send_rollback(&bed, Some("web:2")).await;
-    first.wait_for("rolling the service back as asked", |_| true);
-    wait_for_update(&bed).await;
-    first.signal("KILL");
-    assert_eq!(first.wait_exit(), None, "killed by the signal");
-
-    let mut second = WorkerProcess::start(&bed, &visibility);
-    let finished = second.wait_for("deployment finished", |_| true);
-    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
-    second.wait_for(
-        "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout",
-        |_| true,
-    );
+    let mut second = killed_and_resumed(
+        &bed,
+        first,
+        "rolling the service back as asked",
+        &visibility,
+    )
+    .await;
     assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "no second rollout");
     assert_eq!(bed.running_task_definitions("web").await, vec![slow]);
     second.signal("TERM");
@@ -535,24 +530,16 @@ async fn a_redeploy_redelivered_mid_rollout_is_watched_not_forced_again() {
     .await;
     bed.bed.sim.reset_stats();
     let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
-    let mut first = WorkerProcess::start(&bed, &visibility);
+    let first = WorkerProcess::start(&bed, &visibility);
     bed.send("{}", &[("service", "web"), ("action", "redeploy")])
         .await;
-    first.wait_for(
+    let mut second = killed_and_resumed(
+        &bed,
+        first,
         "forcing a new deployment of the revision the service runs",
-        |_| true,
-    );
-    wait_for_update(&bed).await;
-    first.signal("KILL");
-    assert_eq!(first.wait_exit(), None, "killed by the signal");
-
-    let mut second = WorkerProcess::start(&bed, &visibility);
-    let finished = second.wait_for("deployment finished", |_| true);
-    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
-    second.wait_for(
-        "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout",
-        |_| true,
-    );
+        &visibility,
+    )
+    .await;
     assert_eq!(bed.bed.sim.calls("UpdateService"), 1, "not forced twice");
     second.signal("TERM");
     assert_eq!(second.wait_exit(), Some(0));
@@ -691,6 +678,28 @@ async fn history_tells_every_deployment_across_a_worker_restart() {
         table.stdout
     );
     assert!(table.stdout.starts_with("REVISION"), "{}", table.stdout);
+}
+
+/// Kills `first` once it logged `logged` and ECS took its UpdateService, then starts another worker and
+/// checks that it resumed that rollout and settled it as deployed; gives that worker.
+async fn killed_and_resumed(
+    bed: &Bed,
+    mut first: WorkerProcess,
+    logged: &str,
+    settings: &[(&str, &str)],
+) -> WorkerProcess {
+    first.wait_for(logged, |_| true);
+    wait_for_update(bed).await;
+    first.signal("KILL");
+    assert_eq!(first.wait_exit(), None, "killed by the signal");
+    let mut second = WorkerProcess::start(bed, settings);
+    let finished = second.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
+    second.wait_for(
+        "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout",
+        |_| true,
+    );
+    second
 }
 
 /// Waits until ECS has taken the worker's UpdateService (the log line comes just before the call).
