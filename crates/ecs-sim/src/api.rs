@@ -6,9 +6,10 @@ use crate::behaviour::{self, Behaviour};
 use crate::configuration::{DeploymentConfiguration, Strategy};
 use crate::deployment_api;
 use crate::error::ApiError;
+use crate::registry::known_digest;
 use crate::state::{
-    Cluster, Service, ServiceStatus, State, TaskDefinition, epoch_now, find_task_definition,
-    split_revision, str_of,
+    Cluster, ContainerSpec, Service, ServiceStatus, State, TaskDefinition, epoch_now,
+    find_task_definition, split_revision, str_of,
 };
 use ecs_model::model;
 
@@ -423,10 +424,11 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         .as_deref()
         .map(|td| images_of(state, td))
         .unwrap_or_default();
-    let (identity, now, cluster_label) = (
+    let (identity, now, cluster_label, registry) = (
         state.identity.clone(),
         state.now,
         cluster_name(req).to_owned(),
+        state.registry,
     );
     let name = last_segment(str_of(req, "service")).to_owned();
     let cluster = cluster_mut(state, req)?;
@@ -473,12 +475,21 @@ fn update_service(state: &mut State, req: &Value) -> Result<Value, ApiError> {
             service.start_deployment(target, images, &identity, &cluster_label, now);
         }
         (None, Some(target)) => {
-            // The same task definition again: its containers are the current revision's.
+            // The same task definition again: its containers are the current revision's, and their tags
+            // are resolved again, which is how a moved tag gets deployed.
             let images = service
                 .revisions
                 .last()
                 .map(|r| r.images.clone())
-                .unwrap_or_default();
+                .unwrap_or_default()
+                .into_iter()
+                .map(|mut c| {
+                    if c.consistent {
+                        c.digest = known_digest(&c.image, registry);
+                    }
+                    c
+                })
+                .collect();
             service.start_deployment(target, images, &identity, &cluster_label, now);
         }
         _ => {}
@@ -760,13 +771,19 @@ fn desired_count(req: &Value) -> Result<Option<u32>, ApiError> {
     Ok(u32::try_from(count).ok())
 }
 
-/// The containers (name, image) of a registered task definition, for its service revisions.
-fn images_of(state: &State, task_definition: &str) -> Vec<(String, String)> {
+/// The containers of a registered task definition for a new service revision, each with its digest where
+/// it is known without asking the registry (see [`crate::registry`]).
+fn images_of(state: &State, task_definition: &str) -> Vec<ContainerSpec> {
     find_task_definition(&state.families, task_definition)
         .map(|d| {
             d.containers()
                 .into_iter()
-                .map(|c| (c.name, c.image))
+                .map(|mut c| {
+                    if c.consistent {
+                        c.digest = known_digest(&c.image, state.registry);
+                    }
+                    c
+                })
                 .collect()
         })
         .unwrap_or_default()

@@ -13,6 +13,7 @@
 //! - [`service_deployment`]: service revisions and service deployments, ECS's record of each deployment.
 //! - [`lifecycle`]: how each service deployment goes, stage by stage, and how it fails and rolls back;
 //!   [`hooks`]: its lifecycle hooks.
+//! - [`registry`]: image digests, resolved by an ECR endpoint when one is configured.
 //! - [`behaviour`]: the `ecs-sim.behaviour` docker label that decides what tasks do.
 //! - [`control`]: injected faults and call statistics.
 //! - [`lag`]: eventually consistent reads, which may see the state of a few simulated seconds ago.
@@ -27,6 +28,7 @@ pub mod error;
 pub mod hooks;
 pub mod lag;
 pub mod lifecycle;
+pub mod registry;
 pub mod rollout;
 pub mod server;
 pub mod service_deployment;

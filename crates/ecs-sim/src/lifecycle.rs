@@ -10,7 +10,9 @@ use crate::rollout::Scheduler;
 use crate::service_deployment::{
     Monitor, RollbackInfo, ServiceDeployment, ServiceRevision, Status, new_id,
 };
-use crate::state::{Deployment, Identity, RolloutState, Service, TaskStatus, epoch_now};
+use crate::state::{
+    ContainerSpec, Deployment, Identity, RolloutState, Service, TaskStatus, epoch_now,
+};
 
 /// Simulated seconds a rolling deployment with deployment alarms keeps watching them once it is steady,
 /// before it completes. ECS computes this from the alarms' own settings, which are not simulated.
@@ -43,13 +45,14 @@ pub enum Detector {
 }
 
 impl Service {
-    /// Starts a deployment of `task_definition` (whose containers are `images`): a new service revision,
+    /// Starts a deployment of `task_definition` (whose containers are `images`, with the digests known so
+    /// far): a new service revision,
     /// a PRIMARY `deployments[]` entry and a PENDING service deployment. An unfinished service deployment
     /// it replaces is stopped.
     pub fn start_deployment(
         &mut self,
         task_definition: String,
-        images: Vec<(String, String)>,
+        images: Vec<ContainerSpec>,
         identity: &Identity,
         cluster: &str,
         now: u64,

@@ -37,6 +37,10 @@ struct Args {
     /// Container instances in each cluster: how many tasks a DAEMON service runs.
     #[arg(long, default_value_t = 3)]
     instances: u32,
+    /// An ECR endpoint (moto's server) that resolves the tags of ECR images to the digests tasks run;
+    /// without it, an image's digest is a stable digest of its name.
+    #[arg(long, value_name = "URL")]
+    ecr_endpoint: Option<String>,
 }
 
 #[tokio::main]
@@ -78,6 +82,7 @@ async fn main() -> ExitCode {
             seed: args.seed,
         }),
         instances: args.instances,
+        ecr_endpoint: args.ecr_endpoint,
     };
     match ecs_sim::serve(listener, config, stop).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,6 +51,7 @@ impl State {
             families,
             alarms,
             lambdas,
+            registry,
             ..
         } = self;
         for cluster in clusters.values_mut() {
@@ -81,6 +82,7 @@ impl State {
                 now,
                 alarms,
                 lambdas,
+                registry: *registry,
             };
             for service in cluster.services.values_mut() {
                 scheduler.schedule(service);
@@ -108,7 +110,20 @@ fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) -> Vec
                 task.stopped_at = Some(epoch_now());
                 task.stopped_since = Some(now);
             }
-            TaskStatus::Provisioning if age >= PROVISIONING_SECS => {
+            TaskStatus::Provisioning if task.pull_error.is_some() => {
+                let reason = task.pull_error.clone().unwrap_or_default();
+                task.stop(reason, "TaskFailedToStart", 0);
+                task.exit_code = None;
+                enter(task, TaskStatus::Stopped);
+                task.stopped_at = Some(epoch_now());
+                task.stopped_since = Some(now);
+                failures.push(failure_of(task, false));
+            }
+            // A task starts once it knows every image digest it pulls (see crate::registry).
+            TaskStatus::Provisioning
+                if age >= PROVISIONING_SECS
+                    && task.containers.iter().all(|c| c.digest.is_some()) =>
+            {
                 enter(task, TaskStatus::Pending)
             }
             TaskStatus::Pending if age >= pending_secs(task.behaviour) => {
@@ -199,6 +214,8 @@ pub(crate) struct Scheduler<'a> {
     pub(crate) alarms: &'a BTreeMap<String, bool>,
     /// What each Lambda function answers a hook with.
     pub(crate) lambdas: &'a BTreeMap<String, String>,
+    /// Whether an ECR endpoint resolves ECR images' tags.
+    pub(crate) registry: bool,
 }
 
 impl Scheduler<'_> {
@@ -335,6 +352,8 @@ impl Scheduler<'_> {
             task_definition: definition.arn.clone(),
             family: definition.family.clone(),
             deployment_id: deployment.id.clone(),
+            revision: deployment.revision.clone(),
+            pull_error: None,
             service: service.name.clone(),
             last_status: TaskStatus::Provisioning,
             desired_running: true,
@@ -343,7 +362,7 @@ impl Scheduler<'_> {
             behaviour: definition.behaviour,
             status_since: self.now,
             stopped_since: None,
-            containers: definition.containers(),
+            containers: self.containers_of(service, deployment, definition),
             created_at: epoch_now(),
             started_at: None,
             stopping_at: None,

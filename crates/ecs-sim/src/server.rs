@@ -1,6 +1,7 @@
 //! The HTTP side: the AWS JSON 1.1 endpoint, the `/_sim/` control API, the ticker that drives simulated time,
 //! and [`SimServer`], which runs all of it on a thread of its own for tests.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -21,6 +22,7 @@ use crate::api;
 use crate::control::{Control, FaultSpec};
 use crate::error::ApiError;
 use crate::lag::{LAGGED_READS, Lag};
+use crate::registry::Registry;
 use crate::state::{Identity, ServiceStatus, State};
 use ecs_model::model;
 
@@ -42,6 +44,9 @@ pub struct Config {
     pub stale_reads: Option<StaleReads>,
     /// Container instances in each cluster: how many tasks a DAEMON service runs.
     pub instances: u32,
+    /// An ECR endpoint (moto's server) that resolves ECR images' tags to digests, if any;
+    /// `POST /_sim/registry` changes it later.
+    pub ecr_endpoint: Option<String>,
 }
 
 /// Reads that may see the state of a few simulated seconds ago.
@@ -66,6 +71,7 @@ impl Default for Config {
         Self {
             stale_reads: None,
             instances: crate::state::DEFAULT_INSTANCES,
+            ecr_endpoint: None,
             tick: Some(Duration::from_secs(1)),
             identity: Identity {
                 region: "us-east-1".to_owned(),
@@ -81,6 +87,8 @@ struct Shared {
     state: Mutex<State>,
     /// Faults and statistics; separate from `state` so counting a call never waits on a tick.
     control: Mutex<Control>,
+    /// Where ECR images' digests are asked, outside the state's lock.
+    registry: Mutex<Option<Registry>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -97,9 +105,11 @@ pub async fn serve(
     let mut state = State::new(config.identity);
     state.lag = config.stale_reads.and_then(StaleReads::lag);
     state.instances = config.instances;
+    state.registry = config.ecr_endpoint.is_some();
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
         control: Mutex::new(Control::default()),
+        registry: Mutex::new(config.ecr_endpoint.as_deref().map(Registry::new)),
     });
     let ticker = config
         .tick
@@ -122,8 +132,27 @@ async fn tick(shared: Arc<Shared>, period: Duration) {
     interval.tick().await;
     loop {
         interval.tick().await;
+        resolve_digests(&shared).await;
         lock(&shared.state).tick();
     }
+}
+
+/// Asks the registry, if any, for the image digests the simulation waits for, without holding the
+/// state's lock while it answers.
+async fn resolve_digests(shared: &Shared) {
+    let Some(registry) = lock(&shared.registry).clone() else {
+        return;
+    };
+    let images = lock(&shared.state).unresolved_images();
+    if images.is_empty() {
+        return;
+    }
+    let mut resolved = BTreeMap::new();
+    for image in images {
+        let digest = registry.resolve(&image).await;
+        resolved.insert(image, digest);
+    }
+    lock(&shared.state).apply_digests(&resolved);
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -143,6 +172,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/stale-reads", post(stale_reads))
         .route("/_sim/alarms", post(set_alarm))
         .route("/_sim/lambda", post(set_lambda))
+        .route("/_sim/registry", post(set_registry))
         .with_state(shared)
 }
 
@@ -333,11 +363,11 @@ async fn advance(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Resp
         Ok(request) => request,
         Err(message) => return control_error(message),
     };
-    let mut state = lock(&shared.state);
     for _ in 0..request.seconds {
-        state.tick();
+        resolve_digests(&shared).await;
+        lock(&shared.state).tick();
     }
-    axum::Json(json!({"now": state.now})).into_response()
+    axum::Json(json!({"now": lock(&shared.state).now})).into_response()
 }
 
 async fn stale_reads(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
@@ -397,6 +427,24 @@ async fn set_lambda(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> R
     lock(&shared.state)
         .lambdas
         .insert(request.function_arn, request.result);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/registry`: the ECR endpoint that resolves ECR images' tags from now on.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RegistryEndpoint {
+    /// The endpoint URL; `null` goes back to stable digests of image names.
+    ecr_endpoint: Option<String>,
+}
+
+async fn set_registry(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: RegistryEndpoint = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    lock(&shared.state).registry = request.ecr_endpoint.is_some();
+    *lock(&shared.registry) = request.ecr_endpoint.as_deref().map(Registry::new);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::configuration::{DeploymentConfiguration, HookAction};
-use crate::state::{Cluster, epoch_now, image_digest};
+use crate::state::{Cluster, ContainerSpec, epoch_now};
 
 /// A service deployment's status, as the model lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,8 +154,8 @@ pub struct ServiceRevision {
     pub task_definition: String,
     /// The service's launch type.
     pub launch_type: Option<String>,
-    /// The task definition's containers (name, image).
-    pub images: Vec<(String, String)>,
+    /// The task definition's containers, with the digests resolved for them when the deployment started.
+    pub images: Vec<ContainerSpec>,
     /// When it was created (epoch seconds).
     pub created_at: f64,
 }
@@ -166,8 +166,12 @@ impl ServiceRevision {
         let images: Vec<Value> = self
             .images
             .iter()
-            .map(|(name, image)| {
-                json!({"containerName": name, "image": image, "imageDigest": image_digest(image)})
+            .map(|c| {
+                let mut out = json!({"containerName": c.name, "image": c.image});
+                if let Some(digest) = &c.digest {
+                    out["imageDigest"] = json!(digest);
+                }
+                out
             })
             .collect();
         let mut out = json!({

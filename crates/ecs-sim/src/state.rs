@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::behaviour::Behaviour;
 use crate::configuration::DeploymentConfiguration;
@@ -53,6 +52,9 @@ pub struct State {
     pub lambdas: BTreeMap<String, String>,
     /// Container instances in every cluster, which a DAEMON service runs one task on each of.
     pub instances: u32,
+    /// Whether an ECR endpoint resolves ECR images' tags (see [`crate::registry`]); otherwise their
+    /// digests are stable digests of their names.
+    pub registry: bool,
 }
 
 impl State {
@@ -67,6 +69,7 @@ impl State {
             alarms: BTreeMap::new(),
             lambdas: BTreeMap::new(),
             instances: DEFAULT_INSTANCES,
+            registry: false,
         }
     }
 }
@@ -172,6 +175,8 @@ impl TaskDefinition {
                         name: str_of(def, "name").to_owned(),
                         image: str_of(def, "image").to_owned(),
                         health_check: def.get("healthCheck").is_some(),
+                        consistent: str_of(def, "versionConsistency") != "disabled",
+                        digest: None,
                     })
                     .collect()
             })
@@ -180,7 +185,7 @@ impl TaskDefinition {
 }
 
 /// What a task needs to know of one container definition.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSpec {
     /// The container's name.
     pub name: String,
@@ -188,6 +193,11 @@ pub struct ContainerSpec {
     pub image: String,
     /// Whether it has a health check (its task is HEALTHY only once the check passes).
     pub health_check: bool,
+    /// Whether its tag is resolved once per service deployment (`versionConsistency` not `disabled`)
+    /// rather than by each task.
+    pub consistent: bool,
+    /// The image digest it runs, once known (see [`crate::registry`]).
+    pub digest: Option<String>,
 }
 
 /// ACTIVE, DRAINING (being deleted) or INACTIVE (deleted).
@@ -526,6 +536,10 @@ pub struct Task {
     pub family: String,
     /// The deployment that started it (`startedBy`).
     pub deployment_id: String,
+    /// The service revision of that deployment, whose image digests it runs.
+    pub revision: String,
+    /// Why its image could not be pulled, if so: it stops instead of starting.
+    pub pull_error: Option<String>,
     /// The service that owns it.
     pub service: String,
     /// lastStatus.
@@ -613,10 +627,12 @@ impl Task {
                     "taskArn": self.arn,
                     "name": c.name,
                     "image": c.image,
-                    "imageDigest": image_digest(&c.image),
                     "lastStatus": container_status,
                     "healthStatus": if c.health_check { self.health.as_str() } else { "UNKNOWN" },
                 });
+                if let Some(digest) = &c.digest {
+                    out["imageDigest"] = json!(digest);
+                }
                 if self.last_status == TaskStatus::Stopped
                     && let Some(code) = self.exit_code
                 {
@@ -666,13 +682,6 @@ impl Task {
         }
         out
     }
-}
-
-/// A stable digest per image name, as a registry would give one.
-pub fn image_digest(image: &str) -> String {
-    let digest = Sha256::digest(image.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
 }
 
 /// Seconds since the epoch with fractions: the JSON protocol's timestamp.

@@ -5,7 +5,8 @@
 //!   through `scripts/moto-server.py`, which makes SQS ReceiveMessage faithful for several receivers.
 //! - [`Sim`]: an in-process [`ecs_sim::SimServer`] plus its `/_sim/` control API.
 //! - [`TestBed`]: both, for tests of the worker.
-//! - [`aws_cli`], [`ecs_client`], [`sqs_client`]: clients that talk only to the emulators.
+//! - [`aws_cli`], [`ecs_client`], [`sqs_client`], [`ecr_client`]: clients that talk only to the emulators;
+//!   [`push_image`] and [`move_tag`] put images in moto's ECR.
 //! - [`wait_until`]: waits on a condition with a deadline instead of sleeping.
 //!
 //! Nothing is shared between tests: every test gets its own processes and ports, so tests run in parallel.
@@ -362,6 +363,15 @@ impl Sim {
         );
     }
 
+    /// Makes ecs-sim ask the ECR endpoint `endpoint` (moto's) for the digests of ECR images' tags, as ECS
+    /// asks ECR when a deployment or task starts.
+    pub fn use_ecr(&self, endpoint: &str) {
+        self.control(
+            "/_sim/registry",
+            serde_json::json!({"ecrEndpoint": endpoint}),
+        );
+    }
+
     /// Runs `seconds` simulated seconds at once; returns the simulated clock.
     pub fn advance(&self, seconds: u64) -> u64 {
         self.control("/_sim/advance", serde_json::json!({"seconds": seconds}))["now"]
@@ -394,6 +404,7 @@ impl TestBed {
         env.push(("AWS_ENDPOINT_URL_SQS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_SNS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_STS", self.moto.endpoint()));
+        env.push(("AWS_ENDPOINT_URL_ECR", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_ECS", self.sim.endpoint()));
         env
     }
@@ -414,13 +425,14 @@ pub fn isolated_aws_env() -> Vec<(&'static str, String)> {
 }
 
 /// Variables of the developer's environment that would point a child at a real account or endpoint.
-const INHERITED_AWS_VARS: [&str; 8] = [
+const INHERITED_AWS_VARS: [&str; 9] = [
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_SQS",
     "AWS_ENDPOINT_URL_SNS",
     "AWS_ENDPOINT_URL_ECS",
+    "AWS_ENDPOINT_URL_ECR",
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
@@ -541,4 +553,107 @@ pub fn sns_client(endpoint: &str) -> aws_sdk_sns::Client {
         .endpoint_url(endpoint)
         .build();
     aws_sdk_sns::Client::from_conf(config)
+}
+
+/// An ECR client for `endpoint` (moto serves ECR beside SQS) with the SDK's default retries.
+pub fn ecr_client(endpoint: &str) -> aws_sdk_ecr::Client {
+    let config = aws_sdk_ecr::Config::builder()
+        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
+        .region(aws_sdk_ecr::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
+            "testing", "testing", None, None, "testbed",
+        ))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_ecr::Client::from_conf(config)
+}
+
+/// The image `repository:tag` in the test account's ECR registry, as a task definition names it.
+pub fn ecr_image(repository: &str, tag: &str) -> String {
+    format!("{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/{repository}:{tag}")
+}
+
+/// Pushes an image whose one layer is `content` to `repository` (created if missing) as `tag`, and returns
+/// its digest. Different contents give different digests.
+pub async fn push_image(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    tag: &str,
+    content: &str,
+) -> String {
+    let created = ecr
+        .create_repository()
+        .repository_name(repository)
+        .send()
+        .await;
+    if let Err(e) = created {
+        let exists = e
+            .as_service_error()
+            .is_some_and(|e| e.is_repository_already_exists_exception());
+        assert!(exists, "create ECR repository {repository}: {e:?}");
+    }
+    let layer: String = content
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(64)
+        .map(|b| format!("{:x}", b % 16))
+        .collect();
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {
+            "mediaType": "application/vnd.docker.container.image.v1+json",
+            "size": 1,
+            "digest": format!("sha256:{layer}"),
+        },
+        "layers": [{
+            "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "size": content.len(),
+            "digest": format!("sha256:{layer}"),
+        }],
+    });
+    put_manifest(ecr, repository, tag, &manifest.to_string()).await
+}
+
+/// Points `tag` of `repository` at the image `to` (another tag) points to, as `docker tag` and
+/// `docker push` would; returns the digest.
+pub async fn move_tag(ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str, to: &str) -> String {
+    let image = ecr
+        .batch_get_image()
+        .repository_name(repository)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag(to)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("batch get image");
+    let manifest = image
+        .images()
+        .first()
+        .and_then(|i| i.image_manifest())
+        .unwrap_or_else(|| panic!("{repository}:{to} is not in ECR"))
+        .to_owned();
+    put_manifest(ecr, repository, tag, &manifest).await
+}
+
+async fn put_manifest(
+    ecr: &aws_sdk_ecr::Client,
+    repository: &str,
+    tag: &str,
+    manifest: &str,
+) -> String {
+    ecr.put_image()
+        .repository_name(repository)
+        .image_tag(tag)
+        .image_manifest(manifest)
+        .send()
+        .await
+        .expect("put image")
+        .image()
+        .and_then(|i| i.image_id())
+        .and_then(|id| id.image_digest())
+        .expect("put image answers a digest")
+        .to_owned()
 }
