@@ -320,6 +320,7 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
         "send_message",
     ];
     const SNS: [&str; 2] = ["publish", "publish_batch"];
+    const ECR: [&str; 1] = ["batch_get_image"];
     // STS's GetCallerIdentity needs no permission: no policy can deny it.
     const NO_PERMISSION: [&str; 1] = ["get_caller_identity"];
     let mut actions = BTreeSet::new();
@@ -357,11 +358,13 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
                 format!("sqs:{}", operation.trim_end_matches("Batch"))
             } else if SNS.contains(&method.as_str()) {
                 format!("sns:{}", operation.trim_end_matches("Batch"))
+            } else if ECR.contains(&method.as_str()) {
+                format!("ecr:{operation}")
             } else if ecs_model::model().has_operation(&operation) {
                 format!("ecs:{operation}")
             } else {
                 panic!(
-                    "{}: `client.{method}(` is no known SQS, SNS or ECS operation",
+                    "{}: `client.{method}(` is no known SQS, SNS, ECR or ECS operation",
                     path.display()
                 );
             };
@@ -567,6 +570,7 @@ async fn the_local_profile_sets_up_and_deploys_against_moto_and_ecs_sim() {
         testbed::ecs_client(&bed.sim.endpoint()),
         testbed::sns_client(&bed.moto.endpoint()),
         testbed::sts_client(&bed.moto.endpoint()),
+        testbed::ecr_client(&bed.moto.endpoint()),
     );
     let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
     let (stop, shutdown) = ecs_deployment::Shutdown::new();

@@ -18,7 +18,7 @@ mod service_deployments;
 mod shapes;
 mod tasks;
 
-pub use shapes::{ServiceEvent, StoppedTask, service_events, service_state};
+pub use shapes::{ServiceEvent, StoppedTask, running_images, service_events, service_state};
 
 /// DescribeServices takes at most this many services per call.
 pub const DESCRIBE_SERVICES_BATCH: usize = 10;

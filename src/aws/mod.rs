@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod body;
+pub mod ecr;
 pub mod ecs;
 pub mod error;
 pub mod identity;

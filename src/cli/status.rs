@@ -1,28 +1,30 @@
 //! `ecs-deployment status`: a service's deployments, and each running task's task definition and image
-//! digests against the service's target, so anyone can see when a rollout is really complete.
+//! digests against the service's target and what ECR's tags point to, so anyone can see when a rollout is
+//! really complete.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use aws_sdk_ecs::types::Task;
 
-use crate::aws::ecs::{Ecs, service_state};
+use crate::aws::ecr::Ecr;
+use crate::aws::ecs::{Ecs, running_images, service_state};
 use crate::aws::sdk::sdk_config;
 use crate::cli::args::{ClusterArg, described_service, duration_arg};
 use crate::cli::exit::{EXIT_OK, Failure};
+use crate::decide::digests::{Mark, Resolved, RunningImage, ecr_tag, mark, short};
 use crate::decide::ecs_verdict::{EcsVerdict, summary, verdict};
 use crate::decide::names::short_arn;
 use crate::decide::service::{ServiceDeploymentState, ServiceState};
 
-/// How many characters of an image digest are shown.
-const DIGEST_SHOWN: usize = 19;
-
 /// Show a service's deployments and whether its running tasks run the target.
 ///
 /// The target is the task definition of the service's PRIMARY deployment. Each running task is marked
-/// `match` when it runs the target and the same image digests as the target's newest task, `no_match`
-/// otherwise (an older revision, or an image tag that moved). With --watch the view is refreshed until
-/// interrupted.
+/// `match` when it runs the target and, per container, the digest its ECR image tag points to now (asked
+/// of ECR with BatchGetImage; for an image outside ECR, or ECR unreachable, the digest of the target's
+/// newest task), `no_match` otherwise: an older revision, or an image tag that moved. A redeploy replaces
+/// the tasks of a moved tag. With --watch the view is refreshed until interrupted.
 ///
 /// Exit codes: 0 shown, 2 wrong usage, 3 AWS unreachable or refused (or no such service).
 #[derive(Debug, Clone, clap::Args)]
@@ -51,8 +53,8 @@ pub struct TaskRow {
     pub last_status: String,
     /// ECS's health status of the task.
     pub health: String,
-    /// Container name and the image digest it runs, when ECS knows it.
-    pub digests: Vec<(String, Option<String>)>,
+    /// Its containers: name, image and the digest it runs, when ECS knows it.
+    pub images: Vec<RunningImage>,
     /// When it started, in seconds since the epoch, when it has.
     pub started_at: Option<i64>,
 }
@@ -66,9 +68,14 @@ pub enum Match {
     NoMatch(String),
 }
 
-/// Marks each task against `target`: the same task definition, and the same image digest per container
-/// as the target's newest started task.
-pub fn match_tasks(target: &str, tasks: &[TaskRow]) -> Vec<Match> {
+/// Marks each task against `target`: the same task definition, and per container the digest its image
+/// points to now (its pin, or ECR's answer in `resolved`), else the digest of the target's newest started
+/// task.
+pub fn match_tasks(
+    target: &str,
+    tasks: &[TaskRow],
+    resolved: &BTreeMap<String, Resolved>,
+) -> Vec<Match> {
     let reference = tasks
         .iter()
         .filter(|t| t.task_definition == target)
@@ -82,29 +89,40 @@ pub fn match_tasks(target: &str, tasks: &[TaskRow]) -> Vec<Match> {
             let Some(reference) = reference else {
                 return Match::Match;
             };
-            for (container, digest) in &task.digests {
+            for running in &task.images {
+                let digest = running.digest.as_deref().unwrap_or("?");
+                match mark(running, resolved) {
+                    Mark::Match => continue,
+                    Mark::NoMatch { expected } => {
+                        return Match::NoMatch(format!(
+                            "{} runs {}, {} points to {}",
+                            running.container,
+                            short(digest),
+                            running.image,
+                            short(&expected)
+                        ));
+                    }
+                    Mark::Unchecked(_) => {}
+                }
                 let expected = reference
-                    .digests
+                    .images
                     .iter()
-                    .find(|(name, _)| name == container)
-                    .and_then(|(_, d)| d.as_ref());
-                if let (Some(digest), Some(expected)) = (digest, expected)
+                    .find(|r| r.container == running.container)
+                    .and_then(|r| r.digest.as_deref());
+                if let (Some(digest), Some(expected)) = (&running.digest, expected)
                     && digest != expected
                 {
                     return Match::NoMatch(format!(
-                        "{container} runs {}, the target's newest task {}",
-                        shorten(digest),
-                        shorten(expected)
+                        "{} runs {}, the target's newest task {}",
+                        running.container,
+                        short(digest),
+                        short(expected)
                     ));
                 }
             }
             Match::Match
         })
         .collect()
-}
-
-fn shorten(digest: &str) -> &str {
-    digest.get(..DIGEST_SHOWN).unwrap_or(digest)
 }
 
 fn task_row(task: &Task) -> TaskRow {
@@ -120,16 +138,7 @@ fn task_row(task: &Task) -> TaskRow {
             .health_status()
             .map_or("UNKNOWN", |h| h.as_str())
             .to_owned(),
-        digests: task
-            .containers()
-            .iter()
-            .map(|c| {
-                (
-                    c.name().unwrap_or("?").to_owned(),
-                    c.image_digest().map(str::to_owned),
-                )
-            })
-            .collect(),
+        images: running_images(task),
         started_at: task.started_at().map(|t| t.secs()),
     }
 }
@@ -142,6 +151,7 @@ pub fn render(
     deployment: Option<&ServiceDeploymentState>,
     target: Option<&str>,
     tasks: &[TaskRow],
+    resolved: &BTreeMap<String, Resolved>,
 ) -> String {
     let mut out = String::new();
     let running: i32 = state.deployments.iter().map(|d| d.running_count).sum();
@@ -183,7 +193,7 @@ pub fn render(
         return out;
     };
     out.push('\n');
-    let marks = match_tasks(target, tasks);
+    let marks = match_tasks(target, tasks, resolved);
     let mut rows = vec![vec![
         "TASK".to_owned(),
         "TASK DEFINITION".into(),
@@ -194,10 +204,14 @@ pub fn render(
     ]];
     for (task, mark) in tasks.iter().zip(&marks) {
         let images: Vec<String> = task
-            .digests
+            .images
             .iter()
-            .map(|(name, digest)| {
-                format!("{name}={}", digest.as_deref().map_or("unknown", shorten))
+            .map(|r| {
+                format!(
+                    "{}={}",
+                    r.container,
+                    r.digest.as_deref().map_or("unknown", short)
+                )
             })
             .collect();
         rows.push(vec![
@@ -213,6 +227,17 @@ pub fn render(
         ]);
     }
     out.push_str(&table(&rows));
+    if !resolved.is_empty() {
+        out.push('\n');
+        for (image, answer) in resolved {
+            let now = match answer {
+                Resolved::Digest(digest) => short(digest).to_owned(),
+                Resolved::NotFound => "not found".to_owned(),
+                Resolved::Unknown(why) => format!("unknown ({why})"),
+            };
+            out.push_str(&format!("in ECR now: {image} -> {now}\n"));
+        }
+    }
     let matching = marks
         .iter()
         .zip(tasks)
@@ -257,7 +282,7 @@ pub fn table(rows: &[Vec<String>]) -> String {
     out
 }
 
-async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
+async fn snapshot(ecs: &Ecs, ecr: &Ecr, service: &str) -> Result<String, Failure> {
     let described = described_service(ecs, service).await?;
     let described = &described;
     let state = service_state(described);
@@ -277,6 +302,13 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
         .iter()
         .map(task_row)
         .collect();
+    let images: BTreeSet<String> = tasks
+        .iter()
+        .flat_map(|t| &t.images)
+        .filter(|r| ecr_tag(&r.image).is_some())
+        .map(|r| r.image.clone())
+        .collect();
+    let resolved = ecr.resolve(&images).await;
     Ok(render(
         described.service_name().unwrap_or(service),
         ecs.cluster(),
@@ -284,6 +316,7 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
         deployment.as_ref(),
         target.as_deref(),
         &tasks,
+        &resolved,
     ))
 }
 
@@ -291,14 +324,15 @@ async fn snapshot(ecs: &Ecs, service: &str) -> Result<String, Failure> {
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    let ecr = Ecr::new(aws_sdk_ecr::Client::new(&sdk));
     if !args.watch {
-        print!("{}", snapshot(&ecs, &args.service).await?);
+        print!("{}", snapshot(&ecs, &ecr, &args.service).await?);
         return Ok(EXIT_OK);
     }
     let terminal = std::io::stdout().is_terminal();
     let mut last = String::new();
     loop {
-        let view = match snapshot(&ecs, &args.service).await {
+        let view = match snapshot(&ecs, &ecr, &args.service).await {
             Ok(view) => view,
             Err(e) => format!("{e}\n"),
         };

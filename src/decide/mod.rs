@@ -6,6 +6,7 @@
 //! runtime gathers the values and carries out the verdict.
 
 pub mod deadline;
+pub mod digests;
 pub mod ecs_verdict;
 pub mod ending;
 pub mod escalation;

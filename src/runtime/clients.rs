@@ -13,6 +13,8 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// For who the worker is (GetCallerIdentity), so that no message can give a task its role.
     pub sts: aws_sdk_sts::Client,
+    /// For what image tags point to now, which a redeploy's tasks must run.
+    pub ecr: aws_sdk_ecr::Client,
     /// Where the worker counts what it does; served at `/metrics`.
     pub metrics: Metrics,
 }
@@ -25,6 +27,7 @@ impl Clients {
             aws_sdk_ecs::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
             aws_sdk_sts::Client::new(sdk),
+            aws_sdk_ecr::Client::new(sdk),
         )
     }
 
@@ -34,6 +37,7 @@ impl Clients {
         ecs: aws_sdk_ecs::Client,
         sns: aws_sdk_sns::Client,
         sts: aws_sdk_sts::Client,
+        ecr: aws_sdk_ecr::Client,
     ) -> Self {
         let metrics = Metrics::new();
         Self {
@@ -57,6 +61,12 @@ impl Clients {
             ),
             sts: aws_sdk_sts::Client::from_conf(
                 sts.config()
+                    .to_builder()
+                    .interceptor(metrics.interceptor())
+                    .build(),
+            ),
+            ecr: aws_sdk_ecr::Client::from_conf(
+                ecr.config()
                     .to_builder()
                     .interceptor(metrics.interceptor())
                     .build(),

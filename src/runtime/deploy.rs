@@ -11,6 +11,7 @@ use std::future::Future;
 use tokio::time::Instant;
 use tracing::info;
 
+use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
@@ -24,6 +25,7 @@ use crate::runtime::retry;
 use crate::runtime::watch::Settings;
 
 mod change;
+mod digests;
 mod follow;
 mod redeploy;
 mod revert;
@@ -97,16 +99,19 @@ pub struct Deployer {
     settings: Settings,
     /// What messages may do, and who the worker is.
     guard: Guard,
+    /// What image tags point to now, for a redeploy's digest check.
+    ecr: Ecr,
 }
 
 impl Deployer {
     /// A deployer through `client`, `cluster` where messages name none; rollouts are read through one
-    /// shared [`ServicePoller`], and every message is judged by `guard`.
+    /// shared [`ServicePoller`], every message is judged by `guard`, and `ecr` tells what tags point to.
     pub fn new(
         client: aws_sdk_ecs::Client,
         cluster: &str,
         settings: Settings,
         guard: Guard,
+        ecr: Ecr,
     ) -> Self {
         let poller = ServicePoller::spawn(client.clone(), settings.poll_interval);
         Self {
@@ -115,6 +120,7 @@ impl Deployer {
             poller,
             settings,
             guard,
+            ecr,
         }
     }
 

@@ -8,6 +8,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
+use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
@@ -136,6 +137,7 @@ pub(super) async fn start(
             rollback_on_failure: config.rollback_on_failure,
         },
         guard.clone(),
+        Ecr::new(clients.ecr),
     );
     let in_flight = InFlight::default();
     let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(

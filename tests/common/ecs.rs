@@ -42,7 +42,20 @@ impl Bed {
     /// Creates service `name` on a healthy `name:1` with `desired` tasks; `breaker` is the circuit
     /// breaker's (enable, rollback). Waits until its first rollout completed; returns the task definition.
     pub async fn service(&self, name: &str, desired: i32, breaker: (bool, bool)) -> String {
-        let arn = self.register(name, "nginx:1.27", "healthy").await;
+        self.service_on(name, "nginx:1.27", "healthy", desired, breaker)
+            .await
+    }
+
+    /// [`Bed::service`] on `image`, whose tasks behave as `behaviour`.
+    pub async fn service_on(
+        &self,
+        name: &str,
+        image: &str,
+        behaviour: &str,
+        desired: i32,
+        breaker: (bool, bool),
+    ) -> String {
+        let arn = self.register(name, image, behaviour).await;
         self.ecs
             .create_service()
             .service_name(name)

@@ -109,7 +109,8 @@ impl Bed {
         ecs: aws_sdk_ecs::Client,
         sts: aws_sdk_sts::Client,
     ) -> RunningWorker {
-        let clients = Clients::from_clients(sqs, ecs, self.sns.clone(), sts);
+        let ecr = testbed::ecr_client(&self.bed.moto.endpoint());
+        let clients = Clients::from_clients(sqs, ecs, self.sns.clone(), sts, ecr);
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();

@@ -1,10 +1,11 @@
-//! ECS's answers read into plain values: a service's state and events, a task's state, and why a task
-//! stopped.
+//! ECS's answers read into plain values: a service's state and events, a task's state and images, and why
+//! a task stopped.
 
 use aws_sdk_ecs::types::{
     DeploymentConfiguration, DeploymentLifecycleHookStatus, Service, ServiceDeployment,
 };
 
+use crate::decide::digests::RunningImage;
 use crate::decide::service::{
     DeploymentState, ServiceDeploymentState, ServiceState, TaskState, Timing,
 };
@@ -155,6 +156,23 @@ pub(super) fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
             })
             .collect(),
     }
+}
+
+/// The containers of a task as the digest check reads them: each with its image and the digest it runs.
+pub fn running_images(task: &aws_sdk_ecs::types::Task) -> Vec<RunningImage> {
+    let id = task
+        .task_arn()
+        .and_then(|a| a.rsplit('/').next())
+        .unwrap_or("?");
+    task.containers()
+        .iter()
+        .map(|c| RunningImage {
+            task: id.to_owned(),
+            container: c.name().unwrap_or("?").to_owned(),
+            image: c.image().unwrap_or_default().to_owned(),
+            digest: c.image_digest().map(str::to_owned),
+        })
+        .collect()
 }
 
 pub(super) fn stopped_reason(task: &aws_sdk_ecs::types::Task) -> String {

@@ -3,13 +3,25 @@
 use super::*;
 use crate::decide::service::DeploymentState;
 
+fn unknown_digest(mut row: TaskRow) -> TaskRow {
+    for image in &mut row.images {
+        image.digest = None;
+    }
+    row
+}
+
 fn task(id: &str, td: &str, digest: &str, started: i64) -> TaskRow {
     TaskRow {
         id: id.into(),
         task_definition: td.into(),
         last_status: "RUNNING".into(),
         health: "HEALTHY".into(),
-        digests: vec![("app".into(), Some(digest.into()))],
+        images: vec![RunningImage {
+            task: id.into(),
+            container: "app".into(),
+            image: "app:1".into(),
+            digest: Some(digest.into()),
+        }],
         started_at: Some(started),
     }
 }
@@ -35,12 +47,18 @@ fn tasks_match_the_target_revision_and_its_newest_digests() {
             "sha256:new",
             30,
         ),
-        TaskRow {
-            digests: vec![("app".into(), None)],
-            ..task("d", "arn:aws:ecs:us-east-1:1:task-definition/web:5", "", 15)
-        },
+        unknown_digest(task(
+            "d",
+            "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+            "",
+            15,
+        )),
     ];
-    let marks = match_tasks("arn:aws:ecs:us-east-1:1:task-definition/web:5", &tasks);
+    let marks = match_tasks(
+        "arn:aws:ecs:us-east-1:1:task-definition/web:5",
+        &tasks,
+        &BTreeMap::new(),
+    );
     assert_eq!(marks[0], Match::Match);
     assert!(matches!(&marks[1], Match::NoMatch(why) if why.contains("app runs sha256:old")));
     assert!(matches!(&marks[2], Match::NoMatch(why) if why.contains("web:4")));
@@ -82,6 +100,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             "sha256:1",
             1,
         )],
+        &BTreeMap::new(),
     );
     assert!(
         done.lines()
@@ -111,6 +130,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             "sha256:1",
             1,
         )],
+        &BTreeMap::new(),
     );
     assert!(old.contains("no_match: runs web:4"), "{old}");
     assert!(old.contains("not complete"), "{old}");
@@ -151,6 +171,7 @@ fn ecs_s_service_deployment_is_shown_and_decides_completion() {
         Some(&record("IN_PROGRESS")),
         target,
         &tasks,
+        &BTreeMap::new(),
     );
     assert!(
         baking.contains("service deployment arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd1: IN_PROGRESS at BAKE_TIME"),
@@ -164,6 +185,56 @@ fn ecs_s_service_deployment_is_shown_and_decides_completion() {
         Some(&record("SUCCESSFUL")),
         target,
         &tasks,
+        &BTreeMap::new(),
     );
     assert!(done.contains("the rollout is complete"), "{done}");
+}
+
+#[test]
+fn a_moved_ecr_tag_makes_every_task_on_the_old_digest_no_match() {
+    let prod = "123456789012.dkr.ecr.us-east-1.amazonaws.com/web:prod";
+    let target = "arn:aws:ecs:us-east-1:1:task-definition/web:5";
+    let on = |id: &str, digest: &str| {
+        let mut row = task(id, target, digest, 10);
+        row.images[0].image = prod.into();
+        row
+    };
+    let tasks = [on("a", "sha256:old"), on("b", "sha256:old")];
+    // Without ECR's answer, both run what the newest task runs: match.
+    assert_eq!(
+        match_tasks(target, &tasks, &BTreeMap::new()),
+        [Match::Match, Match::Match]
+    );
+    // ECR says the tag points elsewhere now: no_match, naming the tag's digest.
+    let moved = BTreeMap::from([(prod.to_owned(), Resolved::Digest("sha256:new".into()))]);
+    let marks = match_tasks(target, &tasks, &moved);
+    for mark in &marks {
+        assert!(
+            matches!(mark, Match::NoMatch(why) if why.contains("app runs sha256:old") && why.contains("points to sha256:new")),
+            "{mark:?}"
+        );
+    }
+    let replaced = [on("c", "sha256:new"), on("d", "sha256:new")];
+    assert_eq!(
+        match_tasks(target, &replaced, &moved),
+        [Match::Match, Match::Match]
+    );
+    let view = render(
+        "web",
+        "default",
+        &ServiceState {
+            status: "ACTIVE".into(),
+            desired_count: 2,
+            ..ServiceState::default()
+        },
+        None,
+        Some(target),
+        &tasks,
+        &moved,
+    );
+    assert!(
+        view.contains(&format!("in ECR now: {prod} -> sha256:new")),
+        "{view}"
+    );
+    assert!(view.contains("no_match"), "{view}");
 }

@@ -1,5 +1,6 @@
 //! A `redeploy` message carried out: a forced new deployment of the revision the service runs, so every
-//! task is replaced and images are pulled again by tag, done once every running task is one it started.
+//! task is replaced and images are pulled again by tag, done once every running task is one it started
+//! and runs what its tag points to in ECR.
 
 use std::collections::BTreeSet;
 
@@ -75,6 +76,7 @@ impl Deployer {
                 )
             }
         };
+        let deployment_id = started.deployment_id.clone();
         let watched = Watched {
             ecs,
             service,
@@ -83,8 +85,14 @@ impl Deployer {
             health_checked,
             fresh_tasks: true,
         };
-        Ok(self
+        let outcome = self
             .follow_started(watched, started, record, on_event)
+            .await;
+        if outcome != Outcome::Deployed {
+            return Ok(outcome);
+        }
+        Ok(self
+            .check_digests(ecs, service, &revision, deployment_id.as_deref())
             .await)
     }
 }
