@@ -5,9 +5,10 @@
 # the deployment circuit breaker, starts the worker with its HTTP endpoint, then sends three deployments: a
 # good one with `aws sqs send-message` as the old script's producers do, a good one and one whose containers
 # crash with `ecs-deployment send --wait`, which shows each rollout's progress and exits with its outcome
-# (ECS's circuit breaker rolls the crashing one back); then an image update and a rollback, and the service's
-# history. It ends with `ecs-deployment status`, the health check and a few metrics. Everything the script
-# started stops when it ends.
+# (ECS's circuit breaker rolls the crashing one back); then an image update and a rollback; then an image
+# tag in ECR (moto) that the service runs is moved, `ecs-deployment status` shows its tasks `no_match`, a
+# redeploy replaces them and `status` shows `match`; then the service's history. It ends with the health
+# check and a few metrics. Everything the script started stops when it ends.
 #
 # DEMO_TICK_MS sets real milliseconds per simulated second (default 250).
 set -euo pipefail
@@ -40,10 +41,12 @@ say "building ecs-deployment and ecs-sim"
 cargo build --quiet --locked -p ecs-deployment -p ecs-sim
 moto_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-say "starting moto (SQS) on port $moto_port and ecs-sim (ECS, 1 simulated second = ${tick_ms} ms)"
+say "starting moto (SQS, ECR) on port $moto_port and ecs-sim (ECS, 1 simulated second = ${tick_ms} ms)"
 .venv/bin/python scripts/moto-server.py -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
-target/debug/ecs-sim --listen 127.0.0.1:0 --tick-ms "$tick_ms" >"$work/sim.out" 2>"$work/sim.log" &
+# ecs-sim asks moto's ECR what an ECR image's tag points to when a deployment starts, as ECS asks ECR.
+target/debug/ecs-sim --listen 127.0.0.1:0 --tick-ms "$tick_ms" --ecr-endpoint "http://127.0.0.1:$moto_port" \
+  >"$work/sim.out" 2>"$work/sim.log" &
 pids+=($!)
 wait_for 60 grep -q 'listening on' "$work/sim.out"
 ecs_endpoint=$(grep -o 'http://[0-9.:]*' "$work/sim.out" | head -n1)
@@ -53,9 +56,11 @@ echo "    SQS: $sqs_endpoint    ECS: $ecs_endpoint"
 
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_ECS AWS_ENDPOINT_URL_STS
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_ECS AWS_ENDPOINT_URL_STS \
+  AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_ECR
 sqs() { .venv/bin/aws --endpoint-url "$sqs_endpoint" sqs "$@"; }
 ecs() { .venv/bin/aws --endpoint-url "$ecs_endpoint" ecs "$@"; }
+ecr() { .venv/bin/aws --endpoint-url "$sqs_endpoint" ecr "$@"; }
 
 say "creating the deployment queue with a dead-letter queue"
 dlq_url=$(sqs create-queue --queue-name deployments-dlq --query QueueUrl --output text)
@@ -93,7 +98,8 @@ replies_url=$(sqs create-queue --queue-name deployment-replies --query QueueUrl 
 http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 say "starting the worker: ecs-deployment (SQS_URL=$queue_url, HTTP_LISTEN=127.0.0.1:$http_port)"
-export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint AWS_ENDPOINT_URL_STS=$sqs_endpoint
+export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint AWS_ENDPOINT_URL_STS=$sqs_endpoint \
+  AWS_ENDPOINT_URL_ECR=$sqs_endpoint
 SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
   target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
 pids+=($!)
@@ -150,11 +156,49 @@ target/debug/ecs-deployment send --queue-url "$queue_url" --service web --rollba
   --reply-to "$replies_url" --wait --poll-interval 1s
 wait_for 60 finished 5
 
+# Pushes an image whose one layer is $2 to ECR repository web as tag $1 (moto's digest is the layers').
+push_image() { # tag layer-hex-digit
+  local layer
+  layer=$(printf "$2%.0s" {1..64})
+  ecr put-image --repository-name web --image-tag "$1" --query image.imageId.imageDigest --output text \
+    --image-manifest "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.docker.distribution.manifest.v2+json\",\"config\":{\"mediaType\":\"application/vnd.docker.container.image.v1+json\",\"size\":1,\"digest\":\"sha256:$layer\"},\"layers\":[{\"mediaType\":\"application/vnd.docker.image.rootfs.diff.tar.gzip\",\"size\":1,\"digest\":\"sha256:$layer\"}]}"
+}
+# Points tag $1 of repository web at the image tag $2 points to, as docker tag and docker push would.
+move_tag() { # tag to
+  local manifest
+  manifest=$(ecr batch-get-image --repository-name web --image-ids "imageTag=$2" --query 'images[0].imageManifest' --output text)
+  ecr put-image --repository-name web --image-tag "$1" --image-manifest "$manifest" --query image.imageId.imageDigest --output text
+}
+
+say "ECR (moto): repository web with builds hash_1 and hash_2, and tag prod on hash_1"
+ecr create-repository --repository-name web --query repository.repositoryUri --output text | sed 's/^/    /'
+echo "    hash_1: $(push_image hash_1 a)"
+echo "    hash_2: $(push_image hash_2 b)"
+echo "    prod:   $(move_tag prod hash_1)"
+prod_image=123456789012.dkr.ecr.us-east-1.amazonaws.com/web:prod
+
+say "deployment 6, an image update to the ECR tag: ecs-deployment send --image web=$prod_image"
+target/debug/ecs-deployment send --queue-url "$queue_url" --service web --image "web=$prod_image" \
+  --reply-to "$replies_url" --wait --poll-interval 1s
+wait_for 60 finished 6
+
+say "the tag moves: prod -> hash_2 ($(move_tag prod hash_2)); the tasks still run what they pulled"
+target/debug/ecs-deployment status --service web | tee "$work/status-moved.txt" | sed 's/^/    /'
+grep -q 'no_match' "$work/status-moved.txt" || { echo "demo: status should show no_match after the tag moved" >&2; exit 1; }
+
+say "deployment 7, a redeploy: ecs-deployment send --redeploy replaces every task, and checks their digests in ECR"
+target/debug/ecs-deployment send --queue-url "$queue_url" --service web --redeploy \
+  --reply-to "$replies_url" --wait --poll-interval 1s
+wait_for 60 finished 7
+
+say "ecs-deployment status --service web: every task runs what prod points to"
+target/debug/ecs-deployment status --service web | tee "$work/status-redeployed.txt" | sed 's/^/    /'
+if grep -q 'no_match' "$work/status-redeployed.txt"; then
+  echo "demo: status should show match after the redeploy" >&2; exit 1
+fi
+
 say "ecs-deployment history --service web"
 target/debug/ecs-deployment history --service web | sed 's/^/    /'
-
-say "ecs-deployment status --service web"
-target/debug/ecs-deployment status --service web | sed 's/^/    /'
 
 say "the worker's health and a few of its metrics (http://127.0.0.1:$http_port)"
 target/debug/ecs-deployment healthcheck --url "http://127.0.0.1:$http_port/healthz" | sed 's/^/    /'

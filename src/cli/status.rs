@@ -94,11 +94,14 @@ pub fn match_tasks(
                 match mark(running, resolved) {
                     Mark::Match => continue,
                     Mark::NoMatch { expected } => {
+                        // The repository and tag say which; the registry host only lengthens the line.
+                        let tag = ecr_tag(&running.image).map_or(running.image.clone(), |t| {
+                            format!("{}:{}", t.repository, t.tag)
+                        });
                         return Match::NoMatch(format!(
-                            "{} runs {}, {} points to {}",
+                            "{} runs {}, {tag} points to {}",
                             running.container,
                             short(digest),
-                            running.image,
                             short(&expected)
                         ));
                     }
