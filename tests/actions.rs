@@ -773,3 +773,62 @@ async fn promote_sends_what_stage_runs_by_digest_to_prod() {
     assert_ne!(nothing.code, 0, "{nothing:?}");
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_naming_a_cluster_sends_it_so_the_worker_deploys_there() {
+    let bed = Bed::start(true).await;
+    // Service web in cluster blue; the worker's ECS_CLUSTER is default, blue is allowed.
+    let sim = &bed.bed.sim;
+    sim.call("CreateCluster", &json!({"clusterName": "blue"}));
+    let v1 = bed.register("web", "nginx:1.27", "healthy").await;
+    sim.call(
+        "CreateService",
+        &json!({"cluster": "blue", "serviceName": "web", "taskDefinition": v1, "desiredCount": 1}),
+    );
+    let rollout_state = || {
+        sim.call(
+            "DescribeServices",
+            &json!({"cluster": "blue", "services": ["web"]}),
+        )["services"][0]["deployments"][0]["rolloutState"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    testbed::wait_until(
+        "web's first rollout in blue",
+        std::time::Duration::from_secs(60),
+        || async { (rollout_state().as_deref() == Some("COMPLETED")).then_some(()) },
+    )
+    .await;
+    let mut worker = bed.start_worker(bed.config(&[("ALLOWED_CLUSTERS", "default,blue")]));
+    let replies = bed.queue("replies").await;
+    let run = waiting(
+        &bed,
+        &[
+            "send",
+            "--cluster",
+            "blue",
+            "--service",
+            "web",
+            "--image",
+            "app=nginx:1.29",
+            "--reply-to",
+            &replies,
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(report.cluster, "blue", "{report:?}");
+    let primary = sim.call(
+        "DescribeServices",
+        &json!({"cluster": "blue", "services": ["web"]}),
+    )["services"][0]["taskDefinition"]
+        .clone();
+    assert_eq!(
+        primary.as_str().map(short),
+        Some("web:2"),
+        "blue's web runs the update"
+    );
+    worker.stop().await;
+}

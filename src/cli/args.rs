@@ -33,9 +33,19 @@ impl QueueArg {
 /// The cluster, from `--cluster` or `ECS_CLUSTER`, as the worker takes it.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ClusterArg {
-    /// The ECS cluster.
-    #[arg(long, env = "ECS_CLUSTER", default_value = crate::ops::config::DEFAULT_CLUSTER, value_name = "NAME")]
-    pub cluster: String,
+    /// The ECS cluster [default: default]. A message sent to the queue names it (attribute `cluster`)
+    /// when given, so the worker deploys where the command looks.
+    #[arg(long = "cluster", env = "ECS_CLUSTER", value_name = "NAME")]
+    pub given: Option<String>,
+}
+
+impl ClusterArg {
+    /// The cluster given, or `default` as the worker takes it.
+    pub fn name(&self) -> &str {
+        self.given
+            .as_deref()
+            .unwrap_or(crate::ops::config::DEFAULT_CLUSTER)
+    }
 }
 
 /// The service named on the command line, as ECS describes it in `ecs`'s cluster; a missing one is an

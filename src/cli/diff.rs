@@ -114,7 +114,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let new = TaskDefinition::from_body(&body)
         .map_err(|reason| Failure::usage(format!("{}: invalid: {reason}", args.file.display())))?;
     let sdk = sdk_config(None, Duration::ZERO).await?;
-    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name());
     let service = described_service(&ecs, &args.service).await?;
     let Some(current) = service.task_definition() else {
         return Err(Failure::aws(format!(

@@ -39,9 +39,9 @@ pub struct Args {
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
     let client = aws_sdk_ecs::Client::new(&sdk);
-    let ecs = Ecs::new(client.clone(), &args.cluster.cluster);
+    let ecs = Ecs::new(client.clone(), args.cluster.name());
     let deployments =
-        deployment_history(&client, &args.cluster.cluster, &args.service, args.limit).await?;
+        deployment_history(&client, args.cluster.name(), &args.service, args.limit).await?;
     let mut tags = BTreeMap::new();
     for d in &deployments {
         if !tags.contains_key(&d.task_definition) {

@@ -40,7 +40,7 @@ pub struct Args {
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
     let client = aws_sdk_ecs::Client::new(&sdk);
-    let ecs = Ecs::new(client.clone(), &args.cluster.cluster);
+    let ecs = Ecs::new(client.clone(), args.cluster.name());
     let described = described_service(&ecs, &args.service).await?;
     let Some(arn) = service_state(&described).current_service_deployment else {
         return Err(Failure::no(format!(

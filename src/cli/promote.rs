@@ -42,10 +42,7 @@ pub struct Args {
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
-    let source_cluster = args
-        .from_cluster
-        .as_deref()
-        .unwrap_or(&args.cluster.cluster);
+    let source_cluster = args.from_cluster.as_deref().unwrap_or(args.cluster.name());
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), source_cluster);
     let running: Vec<RunningContainer> = ecs
         .running_task_details(&args.from)

@@ -20,8 +20,8 @@ use crate::cli::follow::Follow;
 use crate::cli::validate::{judge, summary};
 use crate::decide::image_update::images_of;
 use crate::decide::message::{
-    ACTION_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE, REVISION_ATTRIBUTE,
-    SERVICE_ATTRIBUTE, Target, read,
+    ACTION_ATTRIBUTE, CLUSTER_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE,
+    REVISION_ATTRIBUTE, SERVICE_ATTRIBUTE, Target, read,
 };
 
 use crate::decide::names::{family_of, service_name};
@@ -146,7 +146,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     }
     let follow = Follow {
         sqs,
-        ecs: Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster),
+        ecs: Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name()),
         service: match &request.target {
             Target::Service(service) => Some(service.clone()),
             Target::RegisterOnly => None,
@@ -179,7 +179,7 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
     if !args.sending.wait {
         return Ok(EXIT_OK);
     }
-    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name());
     let described = described_service(&ecs, service).await?;
     let family = described
         .task_definition()
@@ -245,7 +245,7 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
     }
     let follow = Follow {
         sqs,
-        ecs: Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster),
+        ecs: Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name()),
         service: None,
         family: String::new(),
         message_id,
@@ -281,6 +281,10 @@ async fn send_one(
     let queue = args.sending.queue.required()?;
     let service = args.service.trim();
     let mut attributes = vec![(SERVICE_ATTRIBUTE, service)];
+    let cluster = args.cluster.given.as_deref().map(str::trim);
+    if let Some(cluster) = cluster {
+        attributes.push((CLUSTER_ATTRIBUTE, cluster));
+    }
     if let Some((action, revision)) = action {
         attributes.push((ACTION_ATTRIBUTE, action));
         if let Some(revision) = revision {
@@ -293,7 +297,12 @@ async fn send_one(
     if let Some(reply) = &args.sending.reply_to {
         attributes.push((REPLY_TO_ATTRIBUTE, reply));
     }
-    let deduplication_id = deduplication_id(service, args.sending.commit_url.as_deref(), body);
+    let deduplication_id = deduplication_id(
+        service,
+        cluster.unwrap_or(""),
+        args.sending.commit_url.as_deref(),
+        body,
+    );
     let fifo = queue
         .ends_with(".fifo")
         .then(|| (service_name(service), deduplication_id.as_str()));
@@ -303,10 +312,11 @@ async fn send_one(
     Ok(sent.unwrap_or_default())
 }
 
-/// The same service, link and body give the same id: SQS drops a retried send within five minutes.
-fn deduplication_id(service: &str, commit_url: Option<&str>, body: &str) -> String {
+/// The same service, cluster, link and body give the same id: SQS drops a retried send within five
+/// minutes.
+fn deduplication_id(service: &str, cluster: &str, commit_url: Option<&str>, body: &str) -> String {
     let mut hash = Sha256::new();
-    for part in [service.trim(), commit_url.unwrap_or(""), body] {
+    for part in [service.trim(), cluster, commit_url.unwrap_or(""), body] {
         hash.update(part.len().to_le_bytes());
         hash.update(part.as_bytes());
     }
@@ -329,10 +339,11 @@ mod tests {
 
     #[test]
     fn a_retried_send_has_the_same_deduplication_id() {
-        let a = deduplication_id("web", Some("u"), "{}");
-        assert_eq!(a, deduplication_id(" web ", Some("u"), "{}"));
-        assert_ne!(a, deduplication_id("web", None, "{}"));
-        assert_ne!(a, deduplication_id("web", Some("u"), "{ }"));
+        let a = deduplication_id("web", "", Some("u"), "{}");
+        assert_eq!(a, deduplication_id(" web ", "", Some("u"), "{}"));
+        assert_ne!(a, deduplication_id("web", "", None, "{}"));
+        assert_ne!(a, deduplication_id("web", "", Some("u"), "{ }"));
+        assert_ne!(a, deduplication_id("web", "prod", Some("u"), "{}"));
         assert!(a.len() <= 128);
     }
 }

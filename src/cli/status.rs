@@ -326,7 +326,7 @@ async fn snapshot(ecs: &Ecs, ecr: &Ecr, service: &str) -> Result<String, Failure
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     let sdk = sdk_config(None, Duration::ZERO).await?;
-    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), &args.cluster.cluster);
+    let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name());
     let ecr = Ecr::new(aws_sdk_ecr::Client::new(&sdk));
     if !args.watch {
         print!("{}", snapshot(&ecs, &ecr, &args.service).await?);

@@ -127,7 +127,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
     let mut line = summary(&request, args.service.is_some());
     if args.service.is_some() {
-        let cluster = request.cluster.as_deref().unwrap_or(&args.cluster.cluster);
+        let cluster = request.cluster.as_deref().unwrap_or(args.cluster.name());
         let admitted = admit::check(
             &request,
             cluster,
