@@ -296,6 +296,27 @@ impl Sim {
             .unwrap_or_else(|e| panic!("{operation} failed: {e}"))
     }
 
+    /// Calls an ECS operation as [`Sim::call`] does; an error answer is given back as its body.
+    pub fn try_call(&self, operation: &str, body: &Value) -> Result<Value, Value> {
+        let mut response = ureq::post(&self.endpoint())
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .header(
+                "X-Amz-Target",
+                &format!("AmazonEC2ContainerServiceV20141113.{operation}"),
+            )
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .send(body.to_string())
+            .unwrap_or_else(|e| panic!("{operation} could not be sent: {e}"));
+        let ok = response.status().is_success();
+        let answer: Value = response
+            .body_mut()
+            .read_json()
+            .unwrap_or_else(|e| panic!("{operation} answered no JSON: {e}"));
+        if ok { Ok(answer) } else { Err(answer) }
+    }
+
     /// Installs a fault, as `POST /_sim/faults` takes it, e.g.
     /// `{"operation": "UpdateService", "kind": "throttle", "count": 2}`.
     pub fn inject_fault(&self, fault: Value) {
