@@ -697,7 +697,9 @@ async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
         "the fixture leaves out members ECS knows: {missing:?}"
     );
     let bed = Bed::start(true).await;
-    let mut worker = bed.start_worker(bed.config(&[]));
+    // What it refers to (roles, an ECR image, parameters, a log group) exists nowhere: this is about the
+    // body reaching ECS unchanged; tests/preflight.rs checks the references.
+    let mut worker = bed.start_worker(bed.config(&[("VERIFY", "off")]));
 
     bed.send(&fixture.to_string(), &[("service", "false")])
         .await;

@@ -320,7 +320,15 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
         "send_message",
     ];
     const SNS: [&str; 2] = ["publish", "publish_batch"];
-    const ECR: [&str; 1] = ["batch_get_image"];
+    // The pre-flight checks' and the digest check's read-only calls, by service.
+    const READS: [(&str, &str); 6] = [
+        ("batch_get_image", "ecr:BatchGetImage"),
+        ("describe_images", "ecr:DescribeImages"),
+        ("get_role", "iam:GetRole"),
+        ("get_parameters", "ssm:GetParameters"),
+        ("describe_secret", "secretsmanager:DescribeSecret"),
+        ("describe_log_groups", "logs:DescribeLogGroups"),
+    ];
     // STS's GetCallerIdentity needs no permission: no policy can deny it.
     const NO_PERMISSION: [&str; 1] = ["get_caller_identity"];
     let mut actions = BTreeSet::new();
@@ -358,13 +366,13 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
                 format!("sqs:{}", operation.trim_end_matches("Batch"))
             } else if SNS.contains(&method.as_str()) {
                 format!("sns:{}", operation.trim_end_matches("Batch"))
-            } else if ECR.contains(&method.as_str()) {
-                format!("ecr:{operation}")
+            } else if let Some((_, action)) = READS.iter().find(|(m, _)| *m == method) {
+                (*action).to_owned()
             } else if ecs_model::model().has_operation(&operation) {
                 format!("ecs:{operation}")
             } else {
                 panic!(
-                    "{}: `client.{method}(` is no known SQS, SNS, ECR or ECS operation",
+                    "{}: `client.{method}(` is no known SQS, SNS, ECS or read-only check operation",
                     path.display()
                 );
             };
@@ -570,7 +578,13 @@ async fn the_local_profile_sets_up_and_deploys_against_moto_and_ecs_sim() {
         testbed::ecs_client(&bed.sim.endpoint()),
         testbed::sns_client(&bed.moto.endpoint()),
         testbed::sts_client(&bed.moto.endpoint()),
-        testbed::ecr_client(&bed.moto.endpoint()),
+        ecs_deployment::aws::lookups::Lookups {
+            ecr: testbed::ecr_client(&bed.moto.endpoint()),
+            iam: testbed::iam_client(&bed.moto.endpoint()),
+            ssm: testbed::ssm_client(&bed.moto.endpoint()),
+            secrets: testbed::secrets_client(&bed.moto.endpoint()),
+            logs: testbed::logs_client(&bed.moto.endpoint()),
+        },
     );
     let (reports_tx, mut reports) = tokio::sync::mpsc::unbounded_channel();
     let (stop, shutdown) = ecs_deployment::Shutdown::new();

@@ -22,6 +22,7 @@ pub mod message;
 pub mod names;
 pub mod outcome;
 pub mod policy;
+pub mod preflight;
 pub mod promotion;
 pub mod refusal;
 pub mod revert;

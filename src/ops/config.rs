@@ -42,6 +42,9 @@ pub struct Config {
     /// `ROLLBACK_ON_FAILURE`: whether a failed or timed-out rollout is rolled back to the task definition the
     /// service ran before.
     pub rollback_on_failure: bool,
+    /// `VERIFY`: whether the pre-flight checks look up what a task definition refers to (ECR images,
+    /// roles, SSM parameters, secrets, log groups) before registering it, rejecting what is missing.
+    pub verify: bool,
     /// `CONCURRENCY`: how many deployments (each of a different service) run at once.
     pub concurrency: usize,
     /// `KEEP_REVISIONS`: after a deployment settles, its family's ACTIVE revisions past the newest N are
@@ -131,6 +134,7 @@ struct RawEnv {
     sqs_wait_time: Option<String>,
     sqs_visibility_timeout: Option<String>,
     rollback_on_failure: Option<String>,
+    verify: Option<String>,
     concurrency: Option<String>,
     keep_revisions: Option<String>,
     shutdown_grace: Option<String>,
@@ -212,6 +216,15 @@ impl Config {
                 ConfigError::new(
                     "ROLLBACK_ON_FAILURE",
                     format!("expected true or false, got {v:?}"),
+                )
+            })?,
+        };
+        let verify = match non_empty(raw.verify) {
+            None => true,
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                ConfigError::new(
+                    "VERIFY",
+                    format!("expected on or off (true or false), got {v:?}"),
                 )
             })?,
         };
@@ -313,6 +326,7 @@ impl Config {
             wait_time,
             visibility_timeout,
             rollback_on_failure,
+            verify,
             concurrency,
             keep_revisions,
             shutdown_grace,

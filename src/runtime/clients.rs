@@ -1,6 +1,20 @@
 //! The AWS clients the worker uses, each counting its failed call attempts into the worker's metrics.
 
+use crate::aws::lookups::Lookups;
 use crate::ops::metrics::Metrics;
+
+/// A client like `$client` whose failed call attempts count into `$metrics`.
+macro_rules! counted {
+    ($kind:ty, $from:expr, $metrics:expr) => {
+        <$kind>::from_conf(
+            $from
+                .config()
+                .to_builder()
+                .interceptor($metrics.interceptor())
+                .build(),
+        )
+    };
+}
 
 /// The AWS clients the worker uses, and the metrics their failed calls are counted in.
 #[derive(Debug, Clone)]
@@ -13,8 +27,9 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// For who the worker is (GetCallerIdentity), so that no message can give a task its role.
     pub sts: aws_sdk_sts::Client,
-    /// For what image tags point to now, which a redeploy's tasks must run.
-    pub ecr: aws_sdk_ecr::Client,
+    /// For the pre-flight checks (whether what a task definition refers to exists) and, through its ECR
+    /// client, what image tags point to now, which a redeploy's tasks must run.
+    pub lookups: Lookups,
     /// Where the worker counts what it does; served at `/metrics`.
     pub metrics: Metrics,
 }
@@ -27,7 +42,13 @@ impl Clients {
             aws_sdk_ecs::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
             aws_sdk_sts::Client::new(sdk),
-            aws_sdk_ecr::Client::new(sdk),
+            Lookups {
+                ecr: aws_sdk_ecr::Client::new(sdk),
+                iam: aws_sdk_iam::Client::new(sdk),
+                ssm: aws_sdk_ssm::Client::new(sdk),
+                secrets: aws_sdk_secretsmanager::Client::new(sdk),
+                logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            },
         )
     }
 
@@ -37,40 +58,21 @@ impl Clients {
         ecs: aws_sdk_ecs::Client,
         sns: aws_sdk_sns::Client,
         sts: aws_sdk_sts::Client,
-        ecr: aws_sdk_ecr::Client,
+        lookups: Lookups,
     ) -> Self {
         let metrics = Metrics::new();
         Self {
-            sqs: aws_sdk_sqs::Client::from_conf(
-                sqs.config()
-                    .to_builder()
-                    .interceptor(metrics.interceptor())
-                    .build(),
-            ),
-            ecs: aws_sdk_ecs::Client::from_conf(
-                ecs.config()
-                    .to_builder()
-                    .interceptor(metrics.interceptor())
-                    .build(),
-            ),
-            sns: aws_sdk_sns::Client::from_conf(
-                sns.config()
-                    .to_builder()
-                    .interceptor(metrics.interceptor())
-                    .build(),
-            ),
-            sts: aws_sdk_sts::Client::from_conf(
-                sts.config()
-                    .to_builder()
-                    .interceptor(metrics.interceptor())
-                    .build(),
-            ),
-            ecr: aws_sdk_ecr::Client::from_conf(
-                ecr.config()
-                    .to_builder()
-                    .interceptor(metrics.interceptor())
-                    .build(),
-            ),
+            sqs: counted!(aws_sdk_sqs::Client, sqs, metrics),
+            ecs: counted!(aws_sdk_ecs::Client, ecs, metrics),
+            sns: counted!(aws_sdk_sns::Client, sns, metrics),
+            sts: counted!(aws_sdk_sts::Client, sts, metrics),
+            lookups: Lookups {
+                ecr: counted!(aws_sdk_ecr::Client, lookups.ecr, metrics),
+                iam: counted!(aws_sdk_iam::Client, lookups.iam, metrics),
+                ssm: counted!(aws_sdk_ssm::Client, lookups.ssm, metrics),
+                secrets: counted!(aws_sdk_secretsmanager::Client, lookups.secrets, metrics),
+                logs: counted!(aws_sdk_cloudwatchlogs::Client, lookups.logs, metrics),
+            },
             metrics,
         }
     }

@@ -20,6 +20,7 @@ use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Message, Target};
 use crate::decide::outcome::Outcome;
 use crate::runtime::admission::{Guard, NotAdmitted};
+use crate::runtime::preflight::Verifier;
 use crate::runtime::register::{point_service, register};
 use crate::runtime::retry;
 use crate::runtime::watch::Settings;
@@ -101,6 +102,8 @@ pub struct Deployer {
     guard: Guard,
     /// What image tags point to now, for a redeploy's digest check.
     ecr: Ecr,
+    /// The pre-flight checks before registering, unless `VERIFY` is off.
+    verifier: Option<Verifier>,
 }
 
 impl Deployer {
@@ -112,6 +115,7 @@ impl Deployer {
         settings: Settings,
         guard: Guard,
         ecr: Ecr,
+        verifier: Option<Verifier>,
     ) -> Self {
         let poller = ServicePoller::spawn(client.clone(), settings.poll_interval);
         Self {
@@ -121,6 +125,7 @@ impl Deployer {
             settings,
             guard,
             ecr,
+            verifier,
         }
     }
 
@@ -222,6 +227,9 @@ impl Deployer {
             return Ok(Outcome::Registered);
         }
         self.guard.registration(ecs, pace, request).await?;
+        if let Some(verifier) = &self.verifier {
+            verifier.admit(request).await?;
+        }
         let tags =
             marker::registration_tags(&delivery.message_id, request.commit_url.as_deref(), None);
         let arn = register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
@@ -273,6 +281,9 @@ impl Deployer {
         let started = match marker::plan(marked.as_ref(), &current.state) {
             Plan::Register => {
                 record.previous_task_definition = current.task_definition.clone();
+                if let Some(verifier) = &self.verifier {
+                    verifier.admit(request).await?;
+                }
                 let tags = marker::registration_tags(
                     &delivery.message_id,
                     request.commit_url.as_deref(),

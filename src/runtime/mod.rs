@@ -11,6 +11,7 @@ pub mod identity;
 pub mod inflight;
 pub mod job;
 pub mod ledger;
+pub mod preflight;
 pub mod receive;
 pub mod register;
 pub mod retry;

@@ -23,6 +23,7 @@ use crate::runtime::clients::Clients;
 use crate::runtime::deploy::Deployer;
 use crate::runtime::identity::discover;
 use crate::runtime::inflight::{InFlight, heartbeat};
+use crate::runtime::preflight::Verifier;
 use crate::runtime::retry::{MAX_RECEIVE_BACKOFF, receive_backoff};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::watch::Settings;
@@ -124,6 +125,9 @@ pub(super) async fn start(
         () = shutdown.requested() => return Ok(None),
         identity = discover(config, &clients) => identity,
     };
+    let verifier = config
+        .verify
+        .then(|| Verifier::new(clients.lookups.clone(), identity.account.clone()));
     let guard = Guard {
         policy: Arc::new(config.policy.clone()),
         identity: Arc::new(identity),
@@ -137,7 +141,8 @@ pub(super) async fn start(
             rollback_on_failure: config.rollback_on_failure,
         },
         guard.clone(),
-        Ecr::new(clients.ecr),
+        Ecr::new(clients.lookups.ecr.clone()),
+        verifier,
     );
     let in_flight = InFlight::default();
     let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(

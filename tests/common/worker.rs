@@ -109,8 +109,13 @@ impl Bed {
         ecs: aws_sdk_ecs::Client,
         sts: aws_sdk_sts::Client,
     ) -> RunningWorker {
-        let ecr = testbed::ecr_client(&self.bed.moto.endpoint());
-        let clients = Clients::from_clients(sqs, ecs, self.sns.clone(), sts, ecr);
+        let clients = Clients::from_clients(
+            sqs,
+            ecs,
+            self.sns.clone(),
+            sts,
+            lookups(&self.bed.moto.endpoint()),
+        );
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();
@@ -163,6 +168,17 @@ pub struct CliRun {
     pub stdout: String,
     /// Standard error.
     pub stderr: String,
+}
+
+/// The pre-flight checks' clients, all pointed at moto's server at `endpoint`.
+pub fn lookups(endpoint: &str) -> ecs_deployment::aws::lookups::Lookups {
+    ecs_deployment::aws::lookups::Lookups {
+        ecr: testbed::ecr_client(endpoint),
+        iam: testbed::iam_client(endpoint),
+        ssm: testbed::ssm_client(endpoint),
+        secrets: testbed::secrets_client(endpoint),
+        logs: testbed::logs_client(endpoint),
+    }
 }
 
 /// Runs the binary with exactly `env` (plus PATH) and `args`, feeding `stdin`; off the async threads.

@@ -425,11 +425,22 @@ impl TestBed {
         env.push(("AWS_ENDPOINT_URL_SQS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_SNS", self.moto.endpoint()));
         env.push(("AWS_ENDPOINT_URL_STS", self.moto.endpoint()));
-        env.push(("AWS_ENDPOINT_URL_ECR", self.moto.endpoint()));
+        for variable in MOTO_SERVED {
+            env.push((variable, self.moto.endpoint()));
+        }
         env.push(("AWS_ENDPOINT_URL_ECS", self.sim.endpoint()));
         env
     }
 }
+
+/// The endpoint variables of the services moto serves for the worker's checks, beside SQS, SNS and STS.
+const MOTO_SERVED: [&str; 5] = [
+    "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
+];
 
 /// Region, dummy credentials and empty AWS config files, so nothing reaches a real account.
 pub fn isolated_aws_env() -> Vec<(&'static str, String)> {
@@ -446,7 +457,7 @@ pub fn isolated_aws_env() -> Vec<(&'static str, String)> {
 }
 
 /// Variables of the developer's environment that would point a child at a real account or endpoint.
-const INHERITED_AWS_VARS: [&str; 9] = [
+const INHERITED_AWS_VARS: [&str; 13] = [
     "AWS_PROFILE",
     "AWS_SESSION_TOKEN",
     "AWS_ENDPOINT_URL",
@@ -454,6 +465,10 @@ const INHERITED_AWS_VARS: [&str; 9] = [
     "AWS_ENDPOINT_URL_SNS",
     "AWS_ENDPOINT_URL_ECS",
     "AWS_ENDPOINT_URL_ECR",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS",
     "AWS_ROLE_ARN",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
 ];
@@ -576,17 +591,46 @@ pub fn sns_client(endpoint: &str) -> aws_sdk_sns::Client {
     aws_sdk_sns::Client::from_conf(config)
 }
 
-/// An ECR client for `endpoint` (moto serves ECR beside SQS) with the SDK's default retries.
+/// A client of the SDK crate `$sdk` for `$endpoint`, with the test region and credentials and the SDK's
+/// default retries.
+macro_rules! client_for {
+    ($sdk:ident, $endpoint:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new(REGION))
+                .credentials_provider($sdk::config::Credentials::new(
+                    "testing", "testing", None, None, "testbed",
+                ))
+                .endpoint_url($endpoint)
+                .build(),
+        )
+    };
+}
+
+/// An ECR client for `endpoint` (moto serves ECR beside SQS).
 pub fn ecr_client(endpoint: &str) -> aws_sdk_ecr::Client {
-    let config = aws_sdk_ecr::Config::builder()
-        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-        .region(aws_sdk_ecr::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_ecr::config::Credentials::new(
-            "testing", "testing", None, None, "testbed",
-        ))
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_ecr::Client::from_conf(config)
+    client_for!(aws_sdk_ecr, endpoint)
+}
+
+/// An IAM client for `endpoint` (moto's).
+pub fn iam_client(endpoint: &str) -> aws_sdk_iam::Client {
+    client_for!(aws_sdk_iam, endpoint)
+}
+
+/// An SSM client for `endpoint` (moto's).
+pub fn ssm_client(endpoint: &str) -> aws_sdk_ssm::Client {
+    client_for!(aws_sdk_ssm, endpoint)
+}
+
+/// A Secrets Manager client for `endpoint` (moto's).
+pub fn secrets_client(endpoint: &str) -> aws_sdk_secretsmanager::Client {
+    client_for!(aws_sdk_secretsmanager, endpoint)
+}
+
+/// A CloudWatch Logs client for `endpoint` (moto's).
+pub fn logs_client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
+    client_for!(aws_sdk_cloudwatchlogs, endpoint)
 }
 
 /// The image `repository:tag` in the test account's ECR registry, as a task definition names it.

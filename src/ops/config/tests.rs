@@ -18,6 +18,7 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(c.wait_time, Duration::from_secs(20));
     assert_eq!(c.visibility_timeout, Duration::from_secs(60));
     assert!(c.rollback_on_failure);
+    assert!(c.verify, "pre-flight checks are on by default");
     assert_eq!(c.concurrency, 10);
     assert_eq!(c.keep_revisions, None, "every revision kept");
     assert_eq!(c.shutdown_grace, Duration::from_secs(25));
@@ -40,6 +41,7 @@ fn every_variable_is_read() {
         ("SQS_WAIT_TIME", "0"),
         ("SQS_VISIBILITY_TIMEOUT", "2m"),
         ("ROLLBACK_ON_FAILURE", "false"),
+        ("VERIFY", "off"),
         ("CONCURRENCY", "3"),
         ("KEEP_REVISIONS", "5"),
         ("SHUTDOWN_GRACE", "0"),
@@ -62,6 +64,7 @@ fn every_variable_is_read() {
     assert_eq!(c.wait_time, Duration::ZERO);
     assert_eq!(c.visibility_timeout, Duration::from_secs(120));
     assert!(!c.rollback_on_failure);
+    assert!(!c.verify);
     assert_eq!(c.concurrency, 3);
     assert_eq!(c.keep_revisions, Some(5));
     assert_eq!(c.shutdown_grace, Duration::ZERO);
@@ -150,6 +153,7 @@ fn each_error_names_its_variable() {
             &[("SQS_URL", QUEUE), ("ROLLBACK_ON_FAILURE", "maybe")],
             "ROLLBACK_ON_FAILURE",
         ),
+        (&[("SQS_URL", QUEUE), ("VERIFY", "maybe")], "VERIFY"),
         (&[("SQS_URL", QUEUE), ("CONCURRENCY", "0")], "CONCURRENCY"),
         (
             &[("SQS_URL", QUEUE), ("CONCURRENCY", "many")],

@@ -28,7 +28,7 @@ pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
 /// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 19] = [
+pub const VARIABLES: [&str; 20] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -36,6 +36,7 @@ pub const VARIABLES: [&str; 19] = [
     "SQS_WAIT_TIME",
     "SQS_VISIBILITY_TIMEOUT",
     "ROLLBACK_ON_FAILURE",
+    "VERIFY",
     "CONCURRENCY",
     "KEEP_REVISIONS",
     "SHUTDOWN_GRACE",

@@ -1,0 +1,104 @@
+//! The pre-flight checks carried out: every reference of a task definition looked up at once within a time
+//! bound; a missing one rejects the message, and a check that cannot run is warned of once per kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::task::JoinSet;
+use tracing::warn;
+
+use crate::aws::lookups::Lookups;
+use crate::decide::message::DeploymentRequest;
+use crate::decide::outcome::Outcome;
+use crate::decide::preflight::{Finding, Kind, Reference, Target, references, unchecked, verdict};
+use crate::runtime::admission::NotAdmitted;
+
+/// How long all the checks of one task definition may take together; what has not answered by then is
+/// skipped as unchecked.
+pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs the pre-flight checks.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    /// The clients the checks ask.
+    lookups: Lookups,
+    /// The worker's account: roles of other accounts cannot be read, so they are not asked about.
+    account: Option<String>,
+    /// The kinds of check already warned of as unable to run, so the log says it once.
+    warned: Arc<Mutex<BTreeSet<Kind>>>,
+}
+
+impl Verifier {
+    /// Checks through `lookups`, for a worker in `account`.
+    pub fn new(lookups: Lookups, account: Option<String>) -> Self {
+        Self {
+            lookups,
+            account,
+            warned: Arc::default(),
+        }
+    }
+
+    /// What each reference of `request` is found to be, in member order; a lookup that did not answer
+    /// within [`PREFLIGHT_TIMEOUT`] is unchecked.
+    pub async fn findings(&self, request: &Map<String, Value>) -> Vec<(Reference, Finding)> {
+        let found = references(request, self.account.as_deref());
+        let targets: BTreeSet<Target> = found.iter().map(|r| r.target.clone()).collect();
+        let mut lookups = JoinSet::new();
+        for target in targets {
+            let clients = self.lookups.clone();
+            lookups.spawn(async move {
+                let finding = clients.find(&target).await;
+                (target, finding)
+            });
+        }
+        let mut answers = BTreeMap::new();
+        let gather = async {
+            while let Some(answer) = lookups.join_next().await {
+                if let Ok((target, finding)) = answer {
+                    answers.insert(target, finding);
+                }
+            }
+        };
+        // Lookups still running at the deadline are dropped with the set, which aborts them.
+        let _ = tokio::time::timeout(PREFLIGHT_TIMEOUT, gather).await;
+        found
+            .into_iter()
+            .map(|r| {
+                let finding = answers.get(&r.target).cloned().unwrap_or_else(|| {
+                    Finding::Unchecked(format!("no answer within {}s", PREFLIGHT_TIMEOUT.as_secs()))
+                });
+                (r, finding)
+            })
+            .collect()
+    }
+
+    /// Checks `request`: the rejection reason when something it refers to is missing. Checks that cannot
+    /// run are skipped, each kind warned of once.
+    pub async fn check(&self, request: &Map<String, Value>) -> Result<(), String> {
+        let findings = self.findings(request).await;
+        for (kind, why) in unchecked(&findings) {
+            let first = self
+                .warned
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(kind);
+            if first {
+                warn!(check = kind.call(), reason = %why, "a pre-flight check cannot run and is skipped until the worker restarts; allow the worker {} to run it", kind.call());
+            }
+        }
+        match verdict(&findings) {
+            Some(reason) => Err(reason),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the task definition `request` would register: rejected when something it refers to is
+    /// missing.
+    pub async fn admit(&self, request: &DeploymentRequest) -> Result<(), NotAdmitted> {
+        self.check(request.task_definition.request())
+            .await
+            .map_err(|reason| Outcome::Rejected { reason }.into())
+    }
+}
