@@ -296,6 +296,10 @@ pub fn verdict(findings: &[(Reference, Finding)]) -> Option<String> {
     let missing: Vec<String> = findings
         .iter()
         .filter_map(|(r, f)| match f {
+            // An image is named whole: the reason says which image was never pushed.
+            Finding::Missing(what) if r.target.kind() == Kind::Image => {
+                Some(format!("{} {}: {what}", r.member, r.value))
+            }
             Finding::Missing(what) => Some(format!("{}: {what}", r.member)),
             Finding::Present | Finding::Unchecked(_) => None,
         })

@@ -1,4 +1,5 @@
-//! A local HTTP receiver standing in for a Slack webhook.
+//! Local HTTP endpoints: a receiver standing in for a Slack webhook, and an AWS endpoint that denies
+//! every call.
 
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -72,6 +73,55 @@ impl HttpReceiver {
 }
 
 impl Drop for HttpReceiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// An AWS endpoint that answers every call AccessDenied, in the JSON protocol's words (a request with
+/// `X-Amz-Target`) or the query protocol's (IAM): a policy without the call.
+pub struct DenyingEndpoint {
+    /// Its URL, for an `AWS_ENDPOINT_URL_<SERVICE>` variable.
+    pub url: String,
+    /// The server.
+    task: JoinHandle<()>,
+}
+
+/// Starts a [`DenyingEndpoint`] on a free loopback port.
+pub async fn denying_endpoint() -> DenyingEndpoint {
+    use axum::http::{HeaderMap, StatusCode, header};
+    async fn deny(headers: HeaderMap) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        if headers.contains_key("x-amz-target") {
+            let body = r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform this action"}"#;
+            (
+                StatusCode::BAD_REQUEST,
+                [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+                body,
+            )
+                .into_response()
+        } else {
+            let body = "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User is not authorized to perform this action</Message></Error><RequestId>1</RequestId></ErrorResponse>";
+            (
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "text/xml")],
+                body,
+            )
+                .into_response()
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the denying endpoint");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let app = axum::Router::new().fallback(deny);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    DenyingEndpoint { url, task }
+}
+
+impl Drop for DenyingEndpoint {
     fn drop(&mut self) {
         self.task.abort();
     }

@@ -20,7 +20,7 @@ pub mod worker;
 #[allow(unused_imports)]
 pub use ecs::{short, task_definition};
 #[allow(unused_imports)]
-pub use http::HttpReceiver;
+pub use http::{HttpReceiver, denying_endpoint};
 #[allow(unused_imports)]
 pub use proxy::{Event, Hold, Proxy};
 #[allow(unused_imports)]
