@@ -57,7 +57,8 @@ echo "    SQS: $sqs_endpoint    ECS: $ecs_endpoint"
 export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_PAGER=""
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SQS AWS_ENDPOINT_URL_ECS AWS_ENDPOINT_URL_STS \
-  AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_ECR
+  AWS_ENDPOINT_URL_SNS AWS_ENDPOINT_URL_ECR AWS_ENDPOINT_URL_IAM AWS_ENDPOINT_URL_SSM \
+  AWS_ENDPOINT_URL_SECRETS_MANAGER AWS_ENDPOINT_URL_CLOUDWATCH_LOGS
 sqs() { .venv/bin/aws --endpoint-url "$sqs_endpoint" sqs "$@"; }
 ecs() { .venv/bin/aws --endpoint-url "$ecs_endpoint" ecs "$@"; }
 ecr() { .venv/bin/aws --endpoint-url "$sqs_endpoint" ecr "$@"; }
@@ -98,8 +99,10 @@ replies_url=$(sqs create-queue --queue-name deployment-replies --query QueueUrl 
 http_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 say "starting the worker: ecs-deployment (SQS_URL=$queue_url, HTTP_LISTEN=127.0.0.1:$http_port)"
+# moto serves every AWS service the worker calls but ECS, the pre-flight checks' included.
 export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint AWS_ENDPOINT_URL_STS=$sqs_endpoint \
-  AWS_ENDPOINT_URL_ECR=$sqs_endpoint
+  AWS_ENDPOINT_URL_ECR=$sqs_endpoint AWS_ENDPOINT_URL_IAM=$sqs_endpoint AWS_ENDPOINT_URL_SSM=$sqs_endpoint \
+  AWS_ENDPOINT_URL_SECRETS_MANAGER=$sqs_endpoint AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=$sqs_endpoint
 SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
   target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
 pids+=($!)

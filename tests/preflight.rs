@@ -265,3 +265,42 @@ async fn checks_the_worker_may_not_run_are_skipped_with_one_warning_per_kind() {
         "{warnings:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn validate_online_runs_the_same_checks_from_the_command_line() {
+    let bed = Bed::start(false).await;
+    let secret = create_references(&bed).await;
+    let dir = std::env::temp_dir().join(format!("preflight-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let good = dir.join("good.json");
+    std::fs::write(&good, task_definition(&secret).to_string()).expect("write");
+    let run = bed
+        .cli(&["validate", "--online", &good.to_string_lossy()], None)
+        .await;
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(run.stdout.contains("6 references checked"), "{run:?}");
+    assert_eq!(run.stderr.matches("checked: ").count(), 6, "{run:?}");
+
+    let mut body = task_definition(&secret);
+    body["containerDefinitions"][0]["image"] = json!(ecr_image("app", "never-pushed"));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, body.to_string()).expect("write");
+    let run = bed
+        .cli(&["validate", "--online", &bad.to_string_lossy()], None)
+        .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("refused: pre-flight check: containerDefinitions[0].image"),
+        "{run:?}"
+    );
+    assert!(
+        run.stderr
+            .contains("missing: containerDefinitions[0].image"),
+        "{run:?}"
+    );
+    // Offline, as before: the body alone.
+    let run = bed.cli(&["validate", &bad.to_string_lossy()], None).await;
+    assert_eq!(run.code, 0, "{run:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -57,6 +57,17 @@ fn failed(error: &AwsError, what: String) -> Finding {
 }
 
 impl Lookups {
+    /// Clients from the SDK's configuration.
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            ecr: aws_sdk_ecr::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            ssm: aws_sdk_ssm::Client::new(sdk),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+        }
+    }
+
     /// Looks `target` up.
     pub async fn find(&self, target: &Target) -> Finding {
         match target {

@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::aws::lookups::Lookups;
+use crate::aws::sdk::sdk_config;
 use crate::cli::admit;
 use crate::cli::args::{ClusterArg, InputFile, read_input};
 use crate::cli::exit::{EXIT_OK, Failure};
@@ -11,6 +14,8 @@ use crate::decide::marker;
 use crate::decide::message::{
     self, COMMIT_URL_ATTRIBUTE, DeploymentRequest, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
 };
+use crate::decide::preflight::{Finding, verdict};
+use crate::runtime::preflight::Verifier;
 
 /// Judge a message exactly as the worker would.
 ///
@@ -19,8 +24,12 @@ use crate::decide::message::{
 /// too, and the admission policy: the ALLOWED_* variables and POLICY_FILE (or --policy) as for the
 /// worker, against the revision the message would replace, read from ECS when it is reachable or given
 /// with --current. Without either, the rules that need no comparison are applied, with a warning.
+/// With --online, the worker's pre-flight checks too: the ECR images, roles, SSM parameters, secrets and
+/// log groups it refers to must exist (ecr:DescribeImages, iam:GetRole, ssm:GetParameters,
+/// secretsmanager:DescribeSecret, logs:DescribeLogGroups; a check not allowed is skipped with a warning).
 ///
-/// Exit codes: 0 valid, 1 invalid or refused, 2 wrong usage, unreadable FILE or bad policy.
+/// Exit codes: 0 valid, 1 invalid, refused or something it refers to missing, 2 wrong usage, unreadable
+/// FILE or bad policy.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
     /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
@@ -45,6 +54,9 @@ pub struct Args {
     /// output), instead of reading it from ECS; with --service.
     #[arg(long, value_name = "FILE")]
     pub current: Option<PathBuf>,
+    /// Also run the worker's pre-flight checks against AWS: what the task definition refers to exists.
+    #[arg(long)]
+    pub online: bool,
 }
 
 /// A message as the worker would read it: the request, or the reason it would be rejected.
@@ -137,6 +149,33 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         .await?;
         line.push_str(&format!("; {admitted}"));
     }
+    if args.online {
+        line.push_str(&format!("; {}", preflight(&request).await?));
+    }
     println!("{line}");
     Ok(EXIT_OK)
+}
+
+/// The worker's pre-flight checks of `request`: each finding on standard error, and a refusal when
+/// something is missing.
+async fn preflight(request: &DeploymentRequest) -> Result<String, Failure> {
+    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let findings = Verifier::new(Lookups::new(&sdk), None)
+        .findings(request.task_definition.request())
+        .await;
+    for (reference, finding) in &findings {
+        let (member, value) = (&reference.member, &reference.value);
+        match finding {
+            Finding::Present => eprintln!("checked: {member} {value}: found"),
+            Finding::Missing(what) => eprintln!("missing: {member} {value}: {what}"),
+            Finding::Unchecked(why) => eprintln!(
+                "warning: {member} {value} not checked ({}): {why}",
+                reference.target.kind().call()
+            ),
+        }
+    }
+    if let Some(reason) = verdict(&findings) {
+        return Err(Failure::no(format!("refused: {reason}")));
+    }
+    Ok(format!("{} references checked", findings.len()))
 }

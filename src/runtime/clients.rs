@@ -42,13 +42,7 @@ impl Clients {
             aws_sdk_ecs::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
             aws_sdk_sts::Client::new(sdk),
-            Lookups {
-                ecr: aws_sdk_ecr::Client::new(sdk),
-                iam: aws_sdk_iam::Client::new(sdk),
-                ssm: aws_sdk_ssm::Client::new(sdk),
-                secrets: aws_sdk_secretsmanager::Client::new(sdk),
-                logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            },
+            Lookups::new(sdk),
         )
     }
 
