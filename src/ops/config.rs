@@ -12,16 +12,17 @@ use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
 
 pub mod policy;
+mod sinks;
 mod values;
 mod variables;
 
 pub use policy::POLICY_VARIABLES;
+use sinks::RawSinks;
+pub use sinks::{Sinks, Slack, SnsFormat, Webhook};
 pub use variables::*;
 
 pub use values::parse_duration;
-use values::{
-    check_http_url, check_queue_url, check_topic_arn, listen_address, non_empty, parse_bool,
-};
+use values::{check_queue_url, listen_address, non_empty, parse_bool};
 
 /// Everything the worker needs to know before its first AWS call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,10 +56,17 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: human-readable text or one JSON object per line.
     pub log_format: LogFormat,
-    /// `SLACK_WEBHOOK`, `SLACK_CHANNEL`, `SLACK_BOTNAME`: where Slack notifications go, when set.
+    /// `SLACK_WEBHOOK`, `SLACK_CHANNEL`, `SLACK_BOTNAME`, `SLACK_COLOR`: where Slack notifications go, when
+    /// set.
     pub slack: Option<Slack>,
-    /// `SNS_TOPIC`: the topic ARN notifications are published to as JSON, when set.
+    /// `SNS_TOPIC`: the topic ARN notifications are published to, when set.
     pub sns_topic: Option<String>,
+    /// `SNS_FORMAT`: the notice as JSON, or the old script's subject, message and attributes.
+    pub sns_format: SnsFormat,
+    /// `TEAMS_WEBHOOK`: a Microsoft Teams Workflows webhook that gets Adaptive Cards, when set.
+    pub teams: Option<Webhook>,
+    /// `WEBHOOK_URL`, `WEBHOOK_SECRET`: where the JSON notice is posted, signed when a secret is set.
+    pub webhook: Option<Webhook>,
     /// `HTTP_LISTEN`: where `/healthz`, `/readyz` and `/metrics` are served, when set.
     pub http_listen: Option<SocketAddr>,
     /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
@@ -73,27 +81,6 @@ pub struct Config {
     /// The admission policy: `ALLOWED_*`, `DENIED_SERVICES`, `ALLOW_REGISTER_ONLY`, `REQUIRE_IMAGE_DIGEST`
     /// and `POLICY_FILE`.
     pub policy: Policy,
-}
-
-/// A Slack incoming webhook, as the old script's variables name it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Slack {
-    /// `SLACK_WEBHOOK`: the incoming webhook's URL. A secret: it is never logged.
-    pub webhook: String,
-    /// `SLACK_CHANNEL`: the channel to post in, when not the webhook's own.
-    pub channel: Option<String>,
-    /// `SLACK_BOTNAME`: the name the posts appear under.
-    pub botname: String,
-}
-
-impl std::fmt::Debug for Slack {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Slack")
-            .field("webhook", &"(secret)")
-            .field("channel", &self.channel)
-            .field("botname", &self.botname)
-            .finish()
-    }
 }
 
 /// How log lines are written.
@@ -142,6 +129,11 @@ struct RawEnv {
     slack_webhook: Option<String>,
     slack_channel: Option<String>,
     slack_botname: Option<String>,
+    slack_color: Option<String>,
+    sns_format: Option<String>,
+    teams_webhook: Option<String>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
     sns_topic: Option<String>,
     http_listen: Option<String>,
     unhealthy_after: Option<String>,
@@ -273,25 +265,23 @@ impl Config {
                 ));
             }
         };
-        let slack = match non_empty(raw.slack_webhook) {
-            None => None,
-            Some(webhook) => {
-                check_http_url(&webhook).map_err(|p| ConfigError::new("SLACK_WEBHOOK", p))?;
-                Some(Slack {
-                    webhook,
-                    channel: non_empty(raw.slack_channel),
-                    botname: non_empty(raw.slack_botname)
-                        .unwrap_or_else(|| DEFAULT_SLACK_BOTNAME.to_owned()),
-                })
-            }
-        };
-        let sns_topic = match non_empty(raw.sns_topic) {
-            None => None,
-            Some(topic) => {
-                check_topic_arn(&topic).map_err(|p| ConfigError::new("SNS_TOPIC", p))?;
-                Some(topic)
-            }
-        };
+        let Sinks {
+            slack,
+            sns_topic,
+            sns_format,
+            teams,
+            webhook,
+        } = sinks::read(RawSinks {
+            slack_webhook: raw.slack_webhook,
+            slack_channel: raw.slack_channel,
+            slack_botname: raw.slack_botname,
+            slack_color: raw.slack_color,
+            sns_topic: raw.sns_topic,
+            sns_format: raw.sns_format,
+            teams_webhook: raw.teams_webhook,
+            webhook_url: raw.webhook_url,
+            webhook_secret: raw.webhook_secret,
+        })?;
         let http_listen = non_empty(raw.http_listen)
             .map(|v| parse_listen(&v))
             .transpose()?;
@@ -333,6 +323,9 @@ impl Config {
             log_format,
             slack,
             sns_topic,
+            sns_format,
+            teams,
+            webhook,
             http_listen,
             unhealthy_after,
             task_metadata_uri,

@@ -51,6 +51,11 @@ fn every_variable_is_read() {
             "https://hooks.slack.com/services/T0/B0/xyzzy",
         ),
         ("SLACK_CHANNEL", "#deploys"),
+        ("SLACK_COLOR", "#335EFF"),
+        ("SNS_FORMAT", "legacy"),
+        ("TEAMS_WEBHOOK", "https://example.webhook.office.com/workflows/1"),
+        ("WEBHOOK_URL", "https://hooks.example.com/t0k3n-path"),
+        ("WEBHOOK_SECRET", "k3y"),
         (
             "SNS_TOPIC",
             "arn:aws:sns:eu-west-1:123456789012:deployments",
@@ -59,6 +64,20 @@ fn every_variable_is_read() {
     ])
     .expect("valid");
     assert_eq!(c.cluster, "prod");
+    assert_eq!(
+        c.slack.as_ref().and_then(|s| s.color.as_deref()),
+        Some("#335EFF")
+    );
+    assert_eq!(c.sns_format, SnsFormat::Legacy);
+    assert!(c.teams.is_some());
+    assert_eq!(
+        c.webhook.as_ref().and_then(|w| w.secret.as_deref()),
+        Some("k3y")
+    );
+    assert!(
+        !format!("{c:?}").contains("k3y") && !format!("{c:?}").contains("t0k3n-path"),
+        "webhook URLs and secrets are never shown"
+    );
     assert_eq!(c.rollout_timeout, Duration::from_secs(300));
     assert_eq!(c.poll_interval, Duration::from_millis(500));
     assert_eq!(c.wait_time, Duration::ZERO);
@@ -154,6 +173,24 @@ fn each_error_names_its_variable() {
             "ROLLBACK_ON_FAILURE",
         ),
         (&[("SQS_URL", QUEUE), ("VERIFY", "maybe")], "VERIFY"),
+        (
+            &[
+                ("SQS_URL", QUEUE),
+                ("SLACK_WEBHOOK", "https://hooks.slack.com/services/T0/B0/x"),
+                ("SLACK_COLOR", "blue"),
+            ],
+            "SLACK_COLOR",
+        ),
+        (&[("SQS_URL", QUEUE), ("SNS_FORMAT", "xml")], "SNS_FORMAT"),
+        (
+            &[("SQS_URL", QUEUE), ("TEAMS_WEBHOOK", "ftp://x")],
+            "TEAMS_WEBHOOK",
+        ),
+        (&[("SQS_URL", QUEUE), ("WEBHOOK_SECRET", "k")], "WEBHOOK_SECRET"),
+        (
+            &[("SQS_URL", QUEUE), ("WEBHOOK_URL", "not a url")],
+            "WEBHOOK_URL",
+        ),
         (&[("SQS_URL", QUEUE), ("CONCURRENCY", "0")], "CONCURRENCY"),
         (
             &[("SQS_URL", QUEUE), ("CONCURRENCY", "many")],

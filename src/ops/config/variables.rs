@@ -28,7 +28,7 @@ pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
 /// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 20] = [
+pub const VARIABLES: [&str; 25] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -44,7 +44,12 @@ pub const VARIABLES: [&str; 20] = [
     "SLACK_WEBHOOK",
     "SLACK_CHANNEL",
     "SLACK_BOTNAME",
+    "SLACK_COLOR",
     "SNS_TOPIC",
+    "SNS_FORMAT",
+    "TEAMS_WEBHOOK",
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
     "HTTP_LISTEN",
     "UNHEALTHY_AFTER",
     "WORKER_SERVICE",

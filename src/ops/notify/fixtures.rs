@@ -29,5 +29,6 @@ pub fn slack() -> Slack {
         webhook: "https://hooks.slack.invalid/x".into(),
         channel: Some("#deploys".into()),
         botname: "deployer".into(),
+        color: None,
     }
 }

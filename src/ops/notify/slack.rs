@@ -92,11 +92,13 @@ async fn post_slack(
 
 /// The message Slack shows: a headline, and the details as a colored attachment's fields.
 pub fn payload(notice: &Notice, slack: &Slack) -> Value {
+    // SLACK_COLOR colors what went well, as the old script did; a failure is always red.
+    let chosen = slack.color.as_deref();
     let (emoji, color) = match (notice.event, notice.success) {
-        (Event::Started, _) => (":rocket:", "#439FE0"),
+        (Event::Started, _) => (":rocket:", chosen.unwrap_or("#439FE0")),
         (Event::Retrying, _) => (":hourglass:", "warning"),
         (Event::Waiting, _) => (":double_vertical_bar:", "warning"),
-        (Event::Finished, Some(true)) => (":white_check_mark:", "good"),
+        (Event::Finished, Some(true)) => (":white_check_mark:", chosen.unwrap_or("good")),
         (Event::Finished, _) if notice.outcome.as_deref() == Some("superseded") => {
             (":arrow_right_hook:", "warning")
         }
@@ -188,5 +190,29 @@ mod tests {
         let payload = super::payload(&failed, &slack());
         assert_eq!(payload["attachments"][0]["color"], "danger");
         assert!(payload.to_string().contains("bad &lt;body&gt;"));
+    }
+
+    #[test]
+    fn slack_color_colors_started_and_succeeded_posts_and_failures_stay_red() {
+        let colored = Slack {
+            color: Some("#335EFF".into()),
+            ..slack()
+        };
+        let report = report(Outcome::Deployed);
+        let color =
+            |notice: &Notice| super::payload(notice, &colored)["attachments"][0]["color"].clone();
+        assert_eq!(
+            color(&Notice::started(&report, None, None, None)),
+            "#335EFF"
+        );
+        assert_eq!(color(&Notice::finished(&report, None)), "#335EFF");
+        let failed = Notice::finished(
+            &super::super::fixtures::report(Outcome::Rejected { reason: "x".into() }),
+            None,
+        );
+        assert_eq!(color(&failed), "danger");
+        // Unset, the worker's own colors.
+        let plain = super::payload(&Notice::started(&report, None, None, None), &slack());
+        assert_eq!(plain["attachments"][0]["color"], "#439FE0");
     }
 }
