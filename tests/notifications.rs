@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_sdk_sqs::types::Message;
 use common::{Bed, HttpReceiver, task_definition};
 use ecs_deployment::decide::outcome::Outcome;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The JSON bodies of `messages`, with each message's String attributes.
 fn notices(messages: &[Message]) -> Vec<(Value, BTreeMap<String, String>)> {
@@ -311,5 +311,105 @@ async fn a_deployment_given_back_for_later_says_so_then_says_how_it_ended() {
     find(&rest, "started", &id);
     let (finished, _) = find(&rest, "finished", &id);
     assert_eq!(finished["outcome"], "deployed");
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sns_format_legacy_publishes_the_old_scripts_messages_for_teams_bridges() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let topic = bed
+        .sns
+        .create_topic()
+        .name("legacy")
+        .send()
+        .await
+        .expect("create a topic")
+        .topic_arn
+        .expect("topic ARN");
+    // Without raw delivery SQS gets SNS's envelope: subject, message and typed attributes, as a bridge
+    // subscribed over HTTPS does.
+    let inbox = bed.queue("legacy-inbox").await;
+    bed.sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("sqs")
+        .endpoint(bed.queue_arn(&inbox).await)
+        .send()
+        .await
+        .expect("subscribe");
+    let mut worker =
+        bed.start_worker(bed.config(&[("SNS_TOPIC", topic.as_str()), ("SNS_FORMAT", "legacy")]));
+    bed.send(
+        &task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[
+            ("service", "web"),
+            ("commit_url", "https://example.com/commit/abc123"),
+        ],
+    )
+    .await;
+    assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
+    bed.send("{not json", &[("service", "web")]).await;
+    assert!(matches!(
+        worker.next_report().await.outcome,
+        Outcome::Rejected { .. }
+    ));
+    let envelopes: Vec<Value> = bed
+        .receive_all(&inbox, 3)
+        .await
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("an SNS envelope"))
+        .collect();
+    let by_subject = |subject: &str| {
+        envelopes
+            .iter()
+            .find(|e| e["Subject"] == subject)
+            .unwrap_or_else(|| panic!("no '{subject}' among {envelopes:#?}"))
+    };
+    let attribute = |envelope: &Value, name: &str| {
+        (
+            envelope["MessageAttributes"][name]["Type"].clone(),
+            envelope["MessageAttributes"][name]["Value"].clone(),
+        )
+    };
+    let started = by_subject("ECS Deployment: web");
+    assert!(
+        started["Message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Registered new Task Definition [web:2](")
+                && m.contains("<br>Starting Service Update of [web](")
+                && m.ends_with("<br>Commit ID: [abc123](https://example.com/commit/abc123)")),
+        "{started}"
+    );
+    assert_eq!(
+        attribute(started, "color"),
+        (json!("String"), json!("0000ff"))
+    );
+    assert_eq!(attribute(started, "messagetype").1, json!("normal"));
+    assert_eq!(attribute(started, "order").0, json!("String.Array"));
+    let done = by_subject("ECS Service Update Successful: web");
+    assert_eq!(attribute(done, "color").1, json!("00ff00"));
+    assert_eq!(
+        attribute(done, "summary").1,
+        json!("ECS Service Update Successful: web")
+    );
+    let buttons: Value =
+        serde_json::from_str(attribute(done, "buttons").1.as_str().unwrap_or("null"))
+            .expect("buttons are JSON");
+    assert_eq!(buttons[0]["name"], "Service Events");
+    let failed = by_subject("ECS Deployment Failure");
+    assert_eq!(attribute(failed, "color").1, json!("ff0000"));
+    assert_eq!(attribute(failed, "messagetype").1, json!("pretext"));
+    let items: Value =
+        serde_json::from_str(attribute(failed, "items").1.as_str().unwrap_or("null"))
+            .expect("items are JSON");
+    assert_eq!(items[0], json!({"name": "Service", "value": "web"}));
+    assert_eq!(items[1]["name"], "Error Message");
+    assert!(
+        items[1]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("not JSON")),
+        "{items}"
+    );
     worker.stop().await;
 }

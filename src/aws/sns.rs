@@ -5,14 +5,15 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::aws::error::AwsError;
 
-/// Publishes `message` under `subject` with the String `attributes` (name, value) to the topic; `fifo` is
+/// Publishes `message` under `subject` with the `attributes` (name, data type such as `String` or
+/// `String.Array`, value) to the topic; `fifo` is
 /// the message group and deduplication id a FIFO topic needs.
 pub async fn publish(
     client: &Client,
     topic_arn: &str,
     subject: &str,
     message: &str,
-    attributes: &[(&str, &str)],
+    attributes: &[(&str, &str, &str)],
     fifo: Option<(&str, &str)>,
 ) -> Result<(), AwsError> {
     let mut publish = client
@@ -20,10 +21,10 @@ pub async fn publish(
         .topic_arn(topic_arn)
         .subject(subject)
         .message(message);
-    for (name, value) in attributes {
+    for (name, data_type, value) in attributes {
         // Building fails only without a data type, which is always set.
         if let Ok(value) = MessageAttributeValue::builder()
-            .data_type("String")
+            .data_type(*data_type)
             .string_value(*value)
             .build()
         {

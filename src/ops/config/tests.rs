@@ -53,7 +53,10 @@ fn every_variable_is_read() {
         ("SLACK_CHANNEL", "#deploys"),
         ("SLACK_COLOR", "#335EFF"),
         ("SNS_FORMAT", "legacy"),
-        ("TEAMS_WEBHOOK", "https://example.webhook.office.com/workflows/1"),
+        (
+            "TEAMS_WEBHOOK",
+            "https://example.webhook.office.com/workflows/1",
+        ),
         ("WEBHOOK_URL", "https://hooks.example.com/t0k3n-path"),
         ("WEBHOOK_SECRET", "k3y"),
         (
@@ -186,7 +189,10 @@ fn each_error_names_its_variable() {
             &[("SQS_URL", QUEUE), ("TEAMS_WEBHOOK", "ftp://x")],
             "TEAMS_WEBHOOK",
         ),
-        (&[("SQS_URL", QUEUE), ("WEBHOOK_SECRET", "k")], "WEBHOOK_SECRET"),
+        (
+            &[("SQS_URL", QUEUE), ("WEBHOOK_SECRET", "k")],
+            "WEBHOOK_SECRET",
+        ),
         (
             &[("SQS_URL", QUEUE), ("WEBHOOK_URL", "not a url")],
             "WEBHOOK_URL",

@@ -14,6 +14,7 @@ use tracing::warn;
 use crate::ops::config::Config;
 use crate::ops::metrics::Metrics;
 
+pub mod legacy;
 pub mod notice;
 pub mod reply;
 pub mod slack;
@@ -115,6 +116,7 @@ impl Notifier {
                 Sink::Sns(SnsSink {
                     client: sns,
                     topic: topic.clone(),
+                    format: config.sns_format,
                 }),
             );
         }

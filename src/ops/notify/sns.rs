@@ -2,6 +2,8 @@
 //! subscription filter policies.
 
 use crate::aws::sns::publish;
+use crate::ops::config::SnsFormat;
+use crate::ops::notify::legacy::legacy;
 use crate::ops::notify::notice::{EVENT_ATTRIBUTE, Notice};
 
 /// SNS limits a subject to 100 ASCII characters.
@@ -14,29 +16,47 @@ pub struct SnsSink {
     pub client: aws_sdk_sns::Client,
     /// The topic's ARN.
     pub topic: String,
+    /// JSON, or the old script's messages.
+    pub format: SnsFormat,
 }
 
 impl SnsSink {
-    /// Publishes the notice; a FIFO topic gets the service as its message group.
+    /// Publishes the notice (in the legacy format, only the events the old script had); a FIFO topic
+    /// gets the service as its message group.
     pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
-        let mut attributes = vec![
-            (EVENT_ATTRIBUTE, notice.event.label()),
-            ("service", non_empty(&notice.service)),
-            ("cluster", non_empty(&notice.cluster)),
-        ];
-        if let Some(outcome) = &notice.outcome {
-            attributes.push(("outcome", outcome));
-        }
         let deduplication_id = notice.deduplication_id();
         let fifo = self
             .topic
             .ends_with(".fifo")
             .then(|| (non_empty(&notice.service), deduplication_id.as_str()));
+        let (subject, message, attributes) = match self.format {
+            SnsFormat::Json => {
+                let mut attributes = vec![
+                    (EVENT_ATTRIBUTE, "String", notice.event.label().to_owned()),
+                    ("service", "String", non_empty(&notice.service).to_owned()),
+                    ("cluster", "String", non_empty(&notice.cluster).to_owned()),
+                ];
+                if let Some(outcome) = &notice.outcome {
+                    attributes.push(("outcome", "String", outcome.clone()));
+                }
+                let headline = format!("ecs-deployment: {}", notice.headline());
+                (subject(&headline), notice.to_json(), attributes)
+            }
+            SnsFormat::Legacy => match legacy(notice) {
+                Some(old) => (subject(&old.subject), old.message, old.attributes),
+                None => return Ok(()),
+            },
+        };
+        let attributes: Vec<(&str, &str, &str)> = attributes
+            .iter()
+            .filter(|(_, _, value)| !value.is_empty())
+            .map(|(name, data_type, value)| (*name, *data_type, value.as_str()))
+            .collect();
         publish(
             &self.client,
             &self.topic,
-            &subject(&notice.headline()),
-            &notice.to_json(),
+            &subject,
+            &message,
             &attributes,
             fifo,
         )
@@ -47,7 +67,7 @@ impl SnsSink {
 
 /// An SNS subject: printable ASCII on one line, at most 100 characters.
 fn subject(headline: &str) -> String {
-    let ascii: String = format!("ecs-deployment: {headline}")
+    let ascii: String = headline
         .replace('→', "->")
         .chars()
         .map(|c| if c.is_ascii_graphic() { c } else { ' ' })
