@@ -281,7 +281,8 @@ impl Config {
             teams_webhook: raw.teams_webhook,
             webhook_url: raw.webhook_url,
             webhook_secret: raw.webhook_secret,
-        })?;
+        })
+        .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
         let http_listen = non_empty(raw.http_listen)
             .map(|v| parse_listen(&v))
             .transpose()?;

@@ -6,6 +6,9 @@ use tokio::task::JoinHandle;
 
 use super::REPORT_DEADLINE;
 
+/// One request as received: headers by lower-case name, and the body.
+pub type Raw = (std::collections::BTreeMap<String, String>, String);
+
 /// A local HTTP receiver standing in for a Slack webhook: records every JSON body posted to it, and
 /// answers only once it is open.
 pub struct HttpReceiver {
@@ -13,6 +16,8 @@ pub struct HttpReceiver {
     pub url: String,
     /// The bodies received so far.
     pub bodies: std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+    /// Each request's headers (lower-case names) and body as received, in order.
+    pub raw: std::sync::Arc<std::sync::Mutex<Vec<Raw>>>,
     /// Whether requests are answered.
     open: tokio::sync::watch::Sender<bool>,
     /// The server.
@@ -26,15 +31,26 @@ impl HttpReceiver {
         use axum::extract::State;
         type Shared = (
             std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+            std::sync::Arc<std::sync::Mutex<Vec<Raw>>>,
             tokio::sync::watch::Receiver<bool>,
         );
-        async fn post(State((bodies, mut open)): State<Shared>, body: String) -> &'static str {
+        async fn post(
+            State((bodies, raw, mut open)): State<Shared>,
+            headers: axum::http::HeaderMap,
+            body: String,
+        ) -> &'static str {
+            let headers = headers
+                .iter()
+                .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+                .collect();
+            raw.lock().expect("raw").push((headers, body.clone()));
             let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
             bodies.lock().expect("bodies").push(value);
             let _ = open.wait_for(|o| *o).await;
             "ok"
         }
         let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let raw = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let (open_tx, open_rx) = tokio::sync::watch::channel(open);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -45,13 +61,14 @@ impl HttpReceiver {
         );
         let app = axum::Router::new()
             .route("/services/T000/B000/hook", axum::routing::post(post))
-            .with_state((bodies.clone(), open_rx));
+            .with_state((bodies.clone(), raw.clone(), open_rx));
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         Self {
             url,
             bodies,
+            raw,
             open: open_tx,
             task,
         }

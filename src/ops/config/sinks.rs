@@ -1,7 +1,6 @@
 //! The notification sinks' variables: Slack (with the old script's `SLACK_COLOR`), SNS and its format,
 //! Microsoft Teams, and a generic signed webhook.
 
-use crate::ops::config::ConfigError;
 use crate::ops::config::values::{check_http_url, check_topic_arn, non_empty};
 use crate::ops::config::variables::DEFAULT_SLACK_BOTNAME;
 
@@ -87,17 +86,20 @@ impl std::fmt::Debug for Webhook {
     }
 }
 
+/// A bad variable: its name and what is wrong with it.
+type Problem = (&'static str, String);
+
 /// Reads the sinks' variables; a bad one is named.
-pub(super) fn read(raw: RawSinks) -> Result<Sinks, ConfigError> {
+pub(super) fn read(raw: RawSinks) -> Result<Sinks, Problem> {
     let slack = match non_empty(raw.slack_webhook) {
         None => None,
         Some(webhook) => {
-            check_http_url(&webhook).map_err(|p| ConfigError::new("SLACK_WEBHOOK", p))?;
+            check_http_url(&webhook).map_err(|p| problem("SLACK_WEBHOOK", p))?;
             let color = non_empty(raw.slack_color);
             if let Some(color) = &color
                 && !slack_color(color)
             {
-                return Err(ConfigError::new(
+                return Err(problem(
                     "SLACK_COLOR",
                     format!("expected #RRGGBB, good, warning or danger, got {color:?}"),
                 ));
@@ -114,7 +116,7 @@ pub(super) fn read(raw: RawSinks) -> Result<Sinks, ConfigError> {
     let sns_topic = match non_empty(raw.sns_topic) {
         None => None,
         Some(topic) => {
-            check_topic_arn(&topic).map_err(|p| ConfigError::new("SNS_TOPIC", p))?;
+            check_topic_arn(&topic).map_err(|p| problem("SNS_TOPIC", p))?;
             Some(topic)
         }
     };
@@ -123,7 +125,7 @@ pub(super) fn read(raw: RawSinks) -> Result<Sinks, ConfigError> {
         Some(f) if f == "json" => SnsFormat::Json,
         Some(f) if f == "legacy" => SnsFormat::Legacy,
         Some(f) => {
-            return Err(ConfigError::new(
+            return Err(problem(
                 "SNS_FORMAT",
                 format!("expected json or legacy, got {f:?}"),
             ));
@@ -132,21 +134,21 @@ pub(super) fn read(raw: RawSinks) -> Result<Sinks, ConfigError> {
     let teams = match non_empty(raw.teams_webhook) {
         None => None,
         Some(url) => {
-            check_http_url(&url).map_err(|p| ConfigError::new("TEAMS_WEBHOOK", p))?;
+            check_http_url(&url).map_err(|p| problem("TEAMS_WEBHOOK", p))?;
             Some(Webhook { url, secret: None })
         }
     };
     let secret = non_empty(raw.webhook_secret);
     let webhook = match non_empty(raw.webhook_url) {
         None if secret.is_some() => {
-            return Err(ConfigError::new(
+            return Err(problem(
                 "WEBHOOK_SECRET",
                 "is set without WEBHOOK_URL: set both, or neither",
             ));
         }
         None => None,
         Some(url) => {
-            check_http_url(&url).map_err(|p| ConfigError::new("WEBHOOK_URL", p))?;
+            check_http_url(&url).map_err(|p| problem("WEBHOOK_URL", p))?;
             Some(Webhook { url, secret })
         }
     };
@@ -157,6 +159,10 @@ pub(super) fn read(raw: RawSinks) -> Result<Sinks, ConfigError> {
         teams,
         webhook,
     })
+}
+
+fn problem(variable: &'static str, what: impl Into<String>) -> Problem {
+    (variable, what.into())
 }
 
 /// A color Slack takes for an attachment: `#RRGGBB` or one of its three names.

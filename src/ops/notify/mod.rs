@@ -1,5 +1,7 @@
-//! Notifications of each deployment's start and end: a Slack incoming webhook (`SLACK_WEBHOOK`), an SNS
-//! topic (`SNS_TOPIC`, a JSON body), and a reply to the queue a message names in its `reply_to` attribute.
+//! Notifications of each deployment's start and end: a Slack incoming webhook (`SLACK_WEBHOOK`), a
+//! Microsoft Teams Workflows webhook (`TEAMS_WEBHOOK`), a generic signed webhook (`WEBHOOK_URL`), an SNS
+//! topic (`SNS_TOPIC`, JSON or the old script's format), and a reply to the queue a message names in its
+//! `reply_to` attribute.
 //!
 //! A notification never fails or delays a deployment: each sink has its own bounded queue and task, a full
 //! queue drops the notification (counted and logged), and a failed delivery is logged and counted.
@@ -16,9 +18,12 @@ use crate::ops::metrics::Metrics;
 
 pub mod legacy;
 pub mod notice;
+pub mod post;
 pub mod reply;
 pub mod slack;
 pub mod sns;
+pub mod teams;
+pub mod webhook;
 
 #[cfg(test)]
 mod fixtures;
@@ -27,6 +32,8 @@ pub use notice::{Event, Notice};
 use reply::ReplySink;
 use slack::SlackSink;
 use sns::SnsSink;
+use teams::TeamsSink;
+use webhook::WebhookSink;
 
 /// How many notifications may wait for one sink before new ones are dropped.
 const SINK_QUEUE: usize = 256;
@@ -77,6 +84,10 @@ enum Sink {
     Slack(SlackSink),
     /// `SNS_TOPIC`.
     Sns(SnsSink),
+    /// `TEAMS_WEBHOOK`.
+    Teams(TeamsSink),
+    /// `WEBHOOK_URL`.
+    Webhook(WebhookSink),
     /// Each message's `reply_to` queue.
     Reply(ReplySink),
 }
@@ -106,6 +117,22 @@ impl Notifier {
                 Ok(sink) => add("slack", false, Sink::Slack(sink)),
                 Err(e) => {
                     tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); Slack notifications are off")
+                }
+            }
+        }
+        if let Some(teams) = &config.teams {
+            match TeamsSink::new(teams) {
+                Ok(sink) => add("teams", false, Sink::Teams(sink)),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); Teams notifications are off")
+                }
+            }
+        }
+        if let Some(webhook) = &config.webhook {
+            match WebhookSink::new(webhook) {
+                Ok(sink) => add("webhook", false, Sink::Webhook(sink)),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); webhook notifications are off")
                 }
             }
         }
@@ -163,6 +190,8 @@ impl Sink {
     async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         match self {
             Self::Slack(sink) => sink.deliver(notice).await,
+            Self::Teams(sink) => sink.deliver(notice).await,
+            Self::Webhook(sink) => sink.deliver(notice).await,
             Self::Sns(sink) => sink.deliver(notice).await,
             Self::Reply(sink) => sink.deliver(notice).await,
         }

@@ -40,6 +40,19 @@ impl Event {
     }
 }
 
+/// How a notification reads at a glance, which each sink shows in its own colors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    /// Under way.
+    Info,
+    /// Succeeded.
+    Good,
+    /// Needs someone's attention, without having failed: waiting at a hook, retrying, superseded.
+    Warning,
+    /// Failed or rejected.
+    Bad,
+}
+
 /// One notification: the JSON body of SNS messages and replies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Notice {
@@ -154,6 +167,51 @@ impl Notice {
     /// A deduplication id for FIFO queues and topics: the same notice is sent once.
     pub fn deduplication_id(&self) -> String {
         format!("{:x}", Sha256::digest(self.to_json().as_bytes()))
+    }
+
+    /// How it reads at a glance.
+    pub fn tone(&self) -> Tone {
+        match (self.event, self.success) {
+            (Event::Started, _) => Tone::Info,
+            (Event::Waiting | Event::Retrying, _) => Tone::Warning,
+            (Event::Finished, Some(true)) => Tone::Good,
+            (Event::Finished, _) if self.outcome.as_deref() == Some("superseded") => Tone::Warning,
+            (Event::Finished, _) => Tone::Bad,
+        }
+    }
+
+    /// The details people read, as (title, value, short enough to sit beside another).
+    pub fn facts(&self) -> Vec<(&'static str, String, bool)> {
+        let mut facts = vec![
+            ("Service", self.service.clone(), true),
+            ("Cluster", self.cluster.clone(), true),
+        ];
+        if let Some(previous) = &self.previous_task_definition {
+            facts.push(("From", short_arn(previous).to_owned(), true));
+        }
+        if let Some(new) = &self.new_task_definition {
+            facts.push(("To", short_arn(new).to_owned(), true));
+        }
+        if let Some(outcome) = &self.outcome {
+            facts.push(("Outcome", outcome.clone(), true));
+        }
+        if let Some(ms) = self.duration_ms {
+            let took = humantime::format_duration(std::time::Duration::from_secs(ms / 1000));
+            facts.push(("Duration", took.to_string(), true));
+        }
+        if let Some(rollback) = &self.rollback {
+            facts.push(("Rollback", rollback.clone(), true));
+        }
+        if let Some(reason) = &self.reason {
+            facts.push(("Reason", reason.clone(), false));
+        }
+        if !self.ecs_said.is_empty() {
+            facts.push(("ECS said", self.ecs_said.join("\n"), false));
+        }
+        if let Some(url) = &self.commit_url {
+            facts.push(("Commit", url.clone(), false));
+        }
+        facts
     }
 
     /// One line for people: what happened to which service.
