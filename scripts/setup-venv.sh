@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs moto's server, the `aws` CLI and parliament into the project-local virtualenv .venv/ when they are missing
+# Installs moto's server, the `aws` CLI, parliament and check-jsonschema into the project-local virtualenv .venv/ when they are missing
 # or when requirements-dev.txt changed since the last install. Safe to run again: it does nothing then.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -7,7 +7,8 @@ venv="$root/.venv"
 requirements="$root/requirements-dev.txt"
 stamp="$venv/.requirements-dev.txt"
 
-if [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/aws" ] && [ -x "$venv/bin/parliament" ] && cmp -s "$requirements" "$stamp"; then
+if [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/aws" ] && [ -x "$venv/bin/parliament" ] &&
+  [ -x "$venv/bin/check-jsonschema" ] && cmp -s "$requirements" "$stamp"; then
   exit 0
 fi
 
@@ -24,4 +25,5 @@ echo "setup-venv: installing moto[server] and awscli into $venv" >&2
 cp "$requirements" "$stamp"
 "$venv/bin/python" "$root/scripts/moto-server.py" --help >/dev/null
 "$venv/bin/parliament" --help >/dev/null
+"$venv/bin/check-jsonschema" --version >/dev/null
 "$venv/bin/aws" --version >&2

@@ -769,3 +769,32 @@ fn the_example_policy_lets_team_a_deploy_only_what_is_its_own() {
 fn json_value(text: &str) -> Value {
     serde_json::from_str(text).expect("JSON")
 }
+
+#[test]
+fn docker_compose_follows_the_compose_specification() {
+    let check = |file: &Path| {
+        Command::new(testbed::venv_bin("check-jsonschema"))
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .arg(file)
+            .output()
+            .expect("run check-jsonschema")
+    };
+    let compose = testbed::workspace_root().join("docker-compose.yml");
+    let out = check(&compose);
+    assert!(
+        out.status.success(),
+        "docker-compose.yml against the compose specification:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The check can fail: a service with a member the specification does not have.
+    let broken = std::env::temp_dir().join(format!("compose-{}.yml", std::process::id()));
+    std::fs::write(
+        &broken,
+        read("docker-compose.yml").replacen("services:\n", "services:\n  bad:\n    imag: x\n", 1),
+    )
+    .expect("write a broken copy");
+    let out = check(&broken);
+    let _ = std::fs::remove_file(&broken);
+    assert!(!out.status.success(), "a broken compose file passes");
+}
