@@ -1,5 +1,6 @@
 # Entry points; README.md explains each. Everything a fresh machine needs beyond the Rust toolchain and
-# python3 (moto's server and the aws CLI, in .venv/) is installed by `make setup`, which the others run first.
+# python3 (moto's server, the aws CLI and the linters in .venv/, promtool beside them) is installed by
+# `make setup`, which the others run first.
 
 CARGO ?= cargo
 
@@ -7,6 +8,7 @@ CARGO ?= cargo
 
 setup:
 	scripts/setup-venv.sh
+	scripts/setup-promtool.sh
 
 build:
 	$(CARGO) build --workspace --locked
