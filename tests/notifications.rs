@@ -315,7 +315,7 @@ async fn a_deployment_given_back_for_later_says_so_then_says_how_it_ended() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sns_format_legacy_publishes_the_old_scripts_messages_for_teams_bridges() {
+async fn an_old_scripts_deployment_keeps_its_slack_color_and_its_sns_to_teams_cards() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
     let topic = bed
@@ -338,8 +338,15 @@ async fn sns_format_legacy_publishes_the_old_scripts_messages_for_teams_bridges(
         .send()
         .await
         .expect("subscribe");
-    let mut worker =
-        bed.start_worker(bed.config(&[("SNS_TOPIC", topic.as_str()), ("SNS_FORMAT", "legacy")]));
+    // The old script's Slack variables too, its color among them.
+    let slack = HttpReceiver::start(true).await;
+    let mut worker = bed.start_worker(bed.config(&[
+        ("SNS_TOPIC", topic.as_str()),
+        ("SNS_FORMAT", "legacy"),
+        ("SLACK_WEBHOOK", slack.url.as_str()),
+        ("SLACK_CHANNEL", "#deploys"),
+        ("SLACK_COLOR", "#335EFF"),
+    ]));
     bed.send(
         &task_definition("web", "nginx:1.28", "healthy").to_string(),
         &[
@@ -405,6 +412,12 @@ async fn sns_format_legacy_publishes_the_old_scripts_messages_for_teams_bridges(
             .expect("items are JSON");
     assert_eq!(items[0], json!({"name": "Service", "value": "web"}));
     assert_eq!(items[1]["name"], "Error Message");
+    let posts = slack.wait_for(3).await;
+    let colors: Vec<&str> = posts
+        .iter()
+        .map(|p| p["attachments"][0]["color"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(colors, ["#335EFF", "#335EFF", "danger"], "{posts:#?}");
     assert!(
         items[1]["value"]
             .as_str()
