@@ -1,4 +1,5 @@
-//! What the `/_sim/` control API changes: faults injected into API calls, and the count of calls.
+//! What the `/_sim/` control API changes: faults injected into API calls, the API rate limits, and the
+//! count of calls.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::limits::Limits;
 
 /// What an injected fault does to a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -77,6 +79,8 @@ pub struct Control {
     calls: BTreeMap<String, u64>,
     /// Calls answered with an injected error, per operation.
     faulted: BTreeMap<String, u64>,
+    /// ECS's API rate limits, when on (`--api-limits aws`).
+    pub limits: Option<Limits>,
 }
 
 impl Control {
@@ -126,6 +130,12 @@ impl Control {
     pub fn on_call(&mut self, operation: &str) -> Verdict {
         *self.calls.entry(operation.to_owned()).or_default() += 1;
         let mut verdict = Verdict::default();
+        if let Some(limits) = &mut self.limits
+            && !limits.take(operation)
+        {
+            verdict.error = Some(ApiError::throttling());
+            return verdict;
+        }
         for fault in &mut self.faults {
             if fault.spec.operation != "*" && fault.spec.operation != operation {
                 continue;
@@ -171,10 +181,16 @@ impl Control {
 
     /// Call counts, for `GET /_sim/stats`.
     pub fn stats(&self) -> Value {
+        let throttled = self
+            .limits
+            .as_ref()
+            .map(|l| l.throttled().clone())
+            .unwrap_or_default();
         json!({
             "calls": self.calls,
             "total": self.calls.values().sum::<u64>(),
             "faulted": self.faulted,
+            "throttled": throttled,
         })
     }
 
@@ -182,6 +198,16 @@ impl Control {
     pub fn reset_stats(&mut self) {
         self.calls.clear();
         self.faulted.clear();
+        if let Some(limits) = &mut self.limits {
+            limits.reset_stats();
+        }
+    }
+
+    /// One simulated second passed: the rate limits' buckets refill.
+    pub fn tick(&mut self) {
+        if let Some(limits) = &mut self.limits {
+            limits.refill();
+        }
     }
 }
 

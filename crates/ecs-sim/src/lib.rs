@@ -15,7 +15,7 @@
 //!   [`hooks`]: its lifecycle hooks.
 //! - [`registry`]: image digests, resolved by an ECR endpoint when one is configured.
 //! - [`behaviour`]: the `ecs-sim.behaviour` docker label that decides what tasks do.
-//! - [`control`]: injected faults and call statistics.
+//! - [`control`]: injected faults and call statistics; [`limits`]: ECS's API rate limits.
 //! - [`lag`]: eventually consistent reads, which may see the state of a few simulated seconds ago.
 //! - [`error`]: ECS error codes and HTTP statuses.
 
@@ -28,6 +28,7 @@ pub mod error;
 pub mod hooks;
 pub mod lag;
 pub mod lifecycle;
+pub mod limits;
 pub mod registry;
 pub mod rollout;
 pub mod server;

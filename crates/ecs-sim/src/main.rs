@@ -41,6 +41,13 @@ struct Args {
     /// without it, an image's digest is a stable digest of its name.
     #[arg(long, value_name = "URL")]
     ecr_endpoint: Option<String>,
+    /// ECS's API rate limits: `aws` enforces AWS's per-account token buckets (refilled in simulated time,
+    /// throttled calls answered ThrottlingException), `none` none.
+    #[arg(long, value_name = "LIMITS", default_value = "none", value_parser = ["none", "aws"])]
+    api_limits: String,
+    /// With --api-limits aws: one category's rates, as for an account with raised quotas (repeatable).
+    #[arg(long = "api-limit", value_name = "CATEGORY=BURST/RATE", value_parser = ecs_sim::limits::parse_override)]
+    api_limit: Vec<(String, ecs_sim::limits::Rate)>,
 }
 
 #[tokio::main]
@@ -83,6 +90,7 @@ async fn main() -> ExitCode {
         }),
         instances: args.instances,
         ecr_endpoint: args.ecr_endpoint,
+        api_limits: (args.api_limits == "aws").then(|| args.api_limit.into_iter().collect()),
     };
     match ecs_sim::serve(listener, config, stop).await {
         Ok(()) => ExitCode::SUCCESS,

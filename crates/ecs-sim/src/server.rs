@@ -22,6 +22,7 @@ use crate::api;
 use crate::control::{Control, FaultSpec};
 use crate::error::ApiError;
 use crate::lag::{LAGGED_READS, Lag};
+use crate::limits::{Limits, Rate};
 use crate::registry::Registry;
 use crate::state::{Identity, ServiceStatus, State};
 use ecs_model::model;
@@ -47,6 +48,9 @@ pub struct Config {
     /// An ECR endpoint (moto's server) that resolves ECR images' tags to digests, if any;
     /// `POST /_sim/registry` changes it later.
     pub ecr_endpoint: Option<String>,
+    /// ECS's API rate limits, with these categories' rates overridden, when on; `POST /_sim/api-limits`
+    /// changes them later.
+    pub api_limits: Option<BTreeMap<String, Rate>>,
 }
 
 /// Reads that may see the state of a few simulated seconds ago.
@@ -72,6 +76,7 @@ impl Default for Config {
             stale_reads: None,
             instances: crate::state::DEFAULT_INSTANCES,
             ecr_endpoint: None,
+            api_limits: None,
             tick: Some(Duration::from_secs(1)),
             identity: Identity {
                 region: "us-east-1".to_owned(),
@@ -106,9 +111,13 @@ pub async fn serve(
     state.lag = config.stale_reads.and_then(StaleReads::lag);
     state.instances = config.instances;
     state.registry = config.ecr_endpoint.is_some();
+    let mut control = Control::default();
+    if let Some(overrides) = &config.api_limits {
+        control.limits = Some(Limits::aws(overrides).map_err(std::io::Error::other)?);
+    }
     let shared = Arc::new(Shared {
         state: Mutex::new(state),
-        control: Mutex::new(Control::default()),
+        control: Mutex::new(control),
         registry: Mutex::new(config.ecr_endpoint.as_deref().map(Registry::new)),
     });
     let ticker = config
@@ -134,6 +143,7 @@ async fn tick(shared: Arc<Shared>, period: Duration) {
         interval.tick().await;
         resolve_digests(&shared).await;
         lock(&shared.state).tick();
+        lock(&shared.control).tick();
     }
 }
 
@@ -173,6 +183,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/alarms", post(set_alarm))
         .route("/_sim/lambda", post(set_lambda))
         .route("/_sim/registry", post(set_registry))
+        .route("/_sim/api-limits", get(api_limits).post(set_api_limits))
         .with_state(shared)
 }
 
@@ -366,6 +377,7 @@ async fn advance(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Resp
     for _ in 0..request.seconds {
         resolve_digests(&shared).await;
         lock(&shared.state).tick();
+        lock(&shared.control).tick();
     }
     axum::Json(json!({"now": lock(&shared.state).now})).into_response()
 }
@@ -445,6 +457,42 @@ async fn set_registry(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) ->
     };
     lock(&shared.state).registry = request.ecr_endpoint.is_some();
     *lock(&shared.registry) = request.ecr_endpoint.as_deref().map(Registry::new);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/api-limits`: ECS's rate limits on or off, with categories' rates overridden.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ApiLimits {
+    /// `aws` or `none`.
+    limits: String,
+    /// Category name to `{"burst": N, "rate": N}`.
+    #[serde(default)]
+    overrides: BTreeMap<String, Rate>,
+}
+
+async fn api_limits(AxumState(shared): AxumState<Arc<Shared>>) -> Response {
+    let limits = lock(&shared.control)
+        .limits
+        .as_ref()
+        .map_or(Value::Null, Limits::describe);
+    axum::Json(json!({"limits": limits})).into_response()
+}
+
+async fn set_api_limits(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: ApiLimits = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    let limits = match request.limits.as_str() {
+        "none" => None,
+        "aws" => match Limits::aws(&request.overrides) {
+            Ok(limits) => Some(limits),
+            Err(message) => return control_error(message),
+        },
+        other => return control_error(format!("limits must be aws or none; got {other}")),
+    };
+    lock(&shared.control).limits = limits;
     StatusCode::NO_CONTENT.into_response()
 }
 

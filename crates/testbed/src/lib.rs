@@ -393,6 +393,16 @@ impl Sim {
         );
     }
 
+    /// Turns ECS's API rate limits on (AWS's buckets with `overrides`, as `{"service-read": {"burst": 200,
+    /// "rate": 40}}`), or off with `None`.
+    pub fn api_limits(&self, overrides: Option<Value>) {
+        let body = match overrides {
+            Some(overrides) => serde_json::json!({"limits": "aws", "overrides": overrides}),
+            None => serde_json::json!({"limits": "none"}),
+        };
+        self.control("/_sim/api-limits", body);
+    }
+
     /// Runs `seconds` simulated seconds at once; returns the simulated clock.
     pub fn advance(&self, seconds: u64) -> u64 {
         self.control("/_sim/advance", serde_json::json!({"seconds": seconds}))["now"]
