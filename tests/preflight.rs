@@ -23,7 +23,7 @@ const TRUST_ECS_TASKS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":
 const TRUST_EC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// The worker's warning that a kind of check is skipped.
-const SKIPPED: &str = "a pre-flight check cannot run: it is skipped, and not warned of again until the worker restarts; allow the worker the call named in `check` to run it";
+const SKIPPED: &str = "a pre-flight check cannot run: it is skipped, and not warned of again until the worker restarts";
 
 fn role(name: &str) -> String {
     format!("arn:aws:iam::{ACCOUNT_ID}:role/{name}")
@@ -231,13 +231,15 @@ async fn checks_the_worker_may_not_run_are_skipped_with_one_warning_per_kind() {
     }
     let mut worker = WorkerProcess::start(&bed, &overrides);
     let secret = format!("arn:aws:secretsmanager:us-east-1:{ACCOUNT_ID}:secret:web/jwt-AbCdEf");
-    for _ in 0..2 {
-        let id = bed
-            .send(
-                &task_definition(&secret).to_string(),
-                &[("service", "false")],
-            )
-            .await;
+    let mut from_docker_hub = task_definition(&secret);
+    from_docker_hub["containerDefinitions"][0]["image"] = json!("nginx:1.27");
+    for body in [
+        task_definition(&secret),
+        from_docker_hub.clone(),
+        task_definition(&secret),
+        from_docker_hub,
+    ] {
+        let id = bed.send(&body.to_string(), &[("service", "false")]).await;
         let finished = worker.wait_for("deployment finished", |l| l["message_id"] == id.as_str());
         assert_eq!(finished["outcome"], "registered", "{}", worker.log_text());
     }
@@ -253,17 +255,21 @@ async fn checks_the_worker_may_not_run_are_skipped_with_one_warning_per_kind() {
             "ecr:DescribeImages",
             "iam:GetRole",
             "logs:DescribeLogGroups",
+            "none: only ECR images are looked up",
             "secretsmanager:DescribeSecret",
             "ssm:GetParameters"
         ],
-        "one warning per kind over two deployments"
+        "one warning per kind over four deployments"
     );
-    assert!(
-        warnings.iter().all(|l| l["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("AccessDenied"))),
-        "{warnings:?}"
-    );
+    for warning in &warnings {
+        let reason = warning["reason"].as_str().unwrap_or_default();
+        let expected = if warning["check"] == "none: only ECR images are looked up" {
+            "not in a private ECR registry"
+        } else {
+            "AccessDenied"
+        };
+        assert!(reason.contains(expected), "{warning}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -71,6 +71,10 @@ impl Lookups {
     /// Looks `target` up.
     pub async fn find(&self, target: &Target) -> Finding {
         match target {
+            Target::OtherImage => Finding::Unchecked(
+                "the image is not in a private ECR registry, and only those are looked up"
+                    .to_owned(),
+            ),
             Target::Image {
                 registry_id,
                 region,

@@ -23,6 +23,8 @@ pub enum Kind {
     Secret,
     /// An awslogs log group (CloudWatch Logs DescribeLogGroups).
     LogGroup,
+    /// An image in another registry than ECR, which is not looked up.
+    OtherRegistry,
 }
 
 impl Kind {
@@ -34,6 +36,7 @@ impl Kind {
             Self::Parameter => "ssm:GetParameters",
             Self::Secret => "secretsmanager:DescribeSecret",
             Self::LogGroup => "logs:DescribeLogGroups",
+            Self::OtherRegistry => "none: only ECR images are looked up",
         }
     }
 }
@@ -82,6 +85,8 @@ pub enum Target {
         /// The region of its ARN.
         region: Option<String>,
     },
+    /// An image in another registry than ECR: nothing to ask, so never checked.
+    OtherImage,
     /// A CloudWatch Logs log group.
     LogGroup {
         /// Its name.
@@ -100,6 +105,7 @@ impl Target {
             Self::Parameter { .. } => Kind::Parameter,
             Self::Secret { .. } => Kind::Secret,
             Self::LogGroup { .. } => Kind::LogGroup,
+            Self::OtherImage => Kind::OtherRegistry,
         }
     }
 }
@@ -116,7 +122,8 @@ pub enum Finding {
 }
 
 /// Everything a task definition's request refers to outside ECS, in member order. Roles of accounts other
-/// than `account` (when known) are left out: GetRole cannot read them.
+/// than `account` (when known) are left out: GetRole cannot read them. Images of other registries than
+/// ECR are listed, to be reported as not checked.
 pub fn references(request: &Map<String, Value>, account: Option<&str>) -> Vec<Reference> {
     let mut found = Vec::new();
     for member in ["taskRoleArn", "executionRoleArn"] {
@@ -133,9 +140,8 @@ pub fn references(request: &Map<String, Value>, account: Option<&str>) -> Vec<Re
         .unwrap_or_default();
     for (i, container) in containers.iter().enumerate() {
         let at = format!("containerDefinitions[{i}]");
-        if let Some(image) = container.get("image").and_then(Value::as_str)
-            && let Some(target) = image_target(image)
-        {
+        if let Some(image) = container.get("image").and_then(Value::as_str) {
+            let target = image_target(image).unwrap_or(Target::OtherImage);
             found.push(reference(format!("{at}.image"), image, target));
         }
         for (path, list) in [

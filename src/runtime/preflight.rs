@@ -85,7 +85,7 @@ impl Verifier {
                 .unwrap_or_else(PoisonError::into_inner)
                 .insert(kind);
             if first {
-                warn!(check = kind.call(), reason = %why, "a pre-flight check cannot run: it is skipped, and not warned of again until the worker restarts; allow the worker the call named in `check` to run it");
+                warn!(check = kind.call(), reason = %why, "a pre-flight check cannot run: it is skipped, and not warned of again until the worker restarts");
             }
         }
         match verdict(&findings) {

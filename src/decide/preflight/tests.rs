@@ -129,20 +129,27 @@ fn every_kind_of_reference_is_found_with_its_member() {
                 tag: Err("sha256:abc".into()),
             },
         ),
+        (
+            "containerDefinitions[2].image".to_owned(),
+            Target::OtherImage,
+        ),
     ];
     assert_eq!(found, expected);
 }
 
 #[test]
-fn roles_of_other_accounts_and_other_registries_are_not_checked() {
+fn roles_of_other_accounts_are_not_asked_about_and_other_registries_are_reported_unchecked() {
     let td = request(json!({
         "taskRoleArn": "arn:aws:iam::999999999999:role/theirs",
         "executionRoleArn": "not-an-arn",
         "containerDefinitions": [{"name": "a", "image": "public.ecr.aws/nginx/nginx:1"}]
     }));
-    assert_eq!(references(&td, Some("123456789012")), vec![]);
+    let found = references(&td, Some("123456789012"));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].target, Target::OtherImage);
+    assert_eq!(found[0].target.kind(), Kind::OtherRegistry);
     // Without the worker's account known, a role of any account is asked about.
-    assert_eq!(references(&td, None).len(), 1);
+    assert_eq!(references(&td, None).len(), 2);
 }
 
 #[test]
