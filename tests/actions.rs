@@ -785,11 +785,15 @@ async fn a_command_naming_a_cluster_sends_it_so_the_worker_deploys_there() {
         "CreateService",
         &json!({"cluster": "blue", "serviceName": "web", "taskDefinition": v1, "desiredCount": 1}),
     );
-    let rollout_state = || {
+    let blue_web = || {
         sim.call(
             "DescribeServices",
             &json!({"cluster": "blue", "services": ["web"]}),
-        )["services"][0]["deployments"][0]["rolloutState"]
+        )["services"][0]
+            .clone()
+    };
+    let rollout_state = || {
+        blue_web()["deployments"][0]["rolloutState"]
             .as_str()
             .map(str::to_owned)
     };
@@ -820,11 +824,7 @@ async fn a_command_naming_a_cluster_sends_it_so_the_worker_deploys_there() {
     let report = worker.next_report().await;
     assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
     assert_eq!(report.cluster, "blue", "{report:?}");
-    let primary = sim.call(
-        "DescribeServices",
-        &json!({"cluster": "blue", "services": ["web"]}),
-    )["services"][0]["taskDefinition"]
-        .clone();
+    let primary = blue_web()["taskDefinition"].clone();
     assert_eq!(
         primary.as_str().map(short),
         Some("web:2"),

@@ -161,13 +161,13 @@ pub fn references(request: &Map<String, Value>, account: Option<&str>) -> Vec<Re
                 }
             }
         }
-        if let Some(target) = container.get("logConfiguration").and_then(log_group) {
-            let name = match &target {
-                Target::LogGroup { name, .. } => name.clone(),
-                _ => String::new(),
-            };
+        if let Some((name, region)) = container.get("logConfiguration").and_then(log_group) {
             let member = format!("{at}.logConfiguration.options.awslogs-group");
-            found.push(reference(member, &name, target));
+            let target = Target::LogGroup {
+                name: name.to_owned(),
+                region: region.map(str::to_owned),
+            };
+            found.push(reference(member, name, target));
         }
     }
     found
@@ -249,8 +249,9 @@ fn secret_target(value_from: &str) -> Target {
     }
 }
 
-/// The awslogs log group a log configuration needs to exist (not when `awslogs-create-group` is true).
-fn log_group(configuration: &Value) -> Option<Target> {
+/// The awslogs log group (name, `awslogs-region`) a log configuration needs to exist (not when
+/// `awslogs-create-group` is true).
+fn log_group(configuration: &Value) -> Option<(&str, Option<&str>)> {
     if configuration.get("logDriver").and_then(Value::as_str) != Some("awslogs") {
         return None;
     }
@@ -259,10 +260,7 @@ fn log_group(configuration: &Value) -> Option<Target> {
     if option("awslogs-create-group").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
         return None;
     }
-    Some(Target::LogGroup {
-        name: option("awslogs-group")?.to_owned(),
-        region: option("awslogs-region").map(str::to_owned),
-    })
+    Some((option("awslogs-group")?, option("awslogs-region")))
 }
 
 /// Whether a role's trust policy (IAM's AssumeRolePolicyDocument, decoded) lets ECS tasks assume it.

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::ops::config::Slack;
-use crate::ops::notify::notice::{Notice, Tone};
+use crate::ops::notify::notice::{Event, Notice, Tone};
 use crate::ops::notify::post::Poster;
 
 /// Posts to one webhook.
@@ -67,8 +67,8 @@ pub fn payload(notice: &Notice, slack: &Slack) -> Value {
 /// The emoji of a notice that needs attention but did not fail.
 fn notice_emoji(notice: &Notice) -> &'static str {
     match notice.event {
-        crate::ops::notify::notice::Event::Waiting => ":double_vertical_bar:",
-        crate::ops::notify::notice::Event::Retrying => ":hourglass:",
+        Event::Waiting => ":double_vertical_bar:",
+        Event::Retrying => ":hourglass:",
         _ => ":arrow_right_hook:",
     }
 }
