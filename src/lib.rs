@@ -29,12 +29,15 @@
 //!    - [`decide::marker`]: the tags that mark a registered revision with its message, and where a
 //!      redelivered message resumes ([`decide::marker::plan`]).
 //!    - [`decide::schedule`]: which message runs when (one per service, in the order sent).
+//!    - [`decide::budget`]: ECS's API rate limits, the worker's share of them, waiting for a turn, and
+//!      the poll interval the rollouts in flight can be read at.
 //!    - [`decide::names`]: `family:revision`, service names, a queue URL's region.
 //! 2. Thin adapters over the AWS SDK, in [`aws`].
 //!    - [`aws::ecs`]: the ECS calls, among them **the call that registers a task definition**
 //!      ([`aws::ecs::Ecs::register`]) and the marked-revision search ([`aws::ecs::Ecs::find_marked`]).
 //!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices and
 //!      DescribeServiceDeployments calls every watched rollout shares.
+//!    - [`aws::limiter`]: the worker's share of the API budget, which every ECS call waits its turn in.
 //!    - [`aws::sdk`]: the SDK's configuration (region, endpoints, timeouts); [`aws::error`]: AWS errors
 //!      classified by what happens next; [`aws::attempts`] and [`aws::body`]: SDK interceptors;
 //!      [`aws::identity`]: who the worker is (STS, the ECS task metadata).

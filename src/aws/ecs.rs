@@ -2,13 +2,17 @@
 //! ones of [`crate::decide::service`].
 
 use std::collections::{BTreeSet, HashSet};
+use std::error::Error as StdError;
+use std::future::Future;
 
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::config::retry::RetryConfig;
+use aws_sdk_ecs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecs::types::{Service, Tag, TaskDefinitionField};
 
 use crate::aws::body::{RequestBody, ResponseBody};
 use crate::aws::error::AwsError;
+use crate::aws::limiter::ApiLimiter;
 use crate::decide::marker::Marked;
 use crate::decide::service::ServiceState;
 use crate::decide::task_definition::TaskDefinition;
@@ -34,6 +38,8 @@ pub struct Ecs {
     client: Client,
     /// The cluster every call is made in (`ECS_CLUSTER`).
     cluster: String,
+    /// The worker's share of the account's API budget, which every call waits its turn in.
+    limiter: ApiLimiter,
 }
 
 /// A service as a deployment starts from it.
@@ -48,12 +54,34 @@ pub struct CurrentService {
 }
 
 impl Ecs {
-    /// ECS in `cluster`.
+    /// ECS in `cluster`, calls made as they come (a subcommand's).
     pub fn new(client: Client, cluster: impl Into<String>) -> Self {
+        Self::limited(client, cluster, ApiLimiter::unlimited())
+    }
+
+    /// ECS in `cluster`, every call made in its turn in `limiter`.
+    pub fn limited(client: Client, cluster: impl Into<String>, limiter: ApiLimiter) -> Self {
         Self {
             client,
             cluster: cluster.into(),
+            limiter,
         }
+    }
+
+    /// Makes one call once its turn in the API budget comes, and lets the budget learn from the answer.
+    async fn call<T, E, R>(
+        &self,
+        operation: &'static str,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        self.limiter.turn(operation).await;
+        let result = request.await.map_err(|e| AwsError::new(operation, e));
+        self.limiter.answered(operation, &result);
+        result
     }
 
     /// The cluster calls are made in.
@@ -64,12 +92,14 @@ impl Ecs {
     /// The cluster's status (`ACTIVE`, `INACTIVE`, ...), or `None` when ECS has no such cluster.
     pub async fn cluster_status(&self) -> Result<Option<String>, AwsError> {
         let out = self
-            .client
-            .describe_clusters()
-            .clusters(&self.cluster)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeClusters", e))?;
+            .call(
+                "DescribeClusters",
+                self.client
+                    .describe_clusters()
+                    .clusters(&self.cluster)
+                    .send(),
+            )
+            .await?;
         Ok(out
             .clusters()
             .first()
@@ -97,13 +127,15 @@ impl Ecs {
     /// out (ECS lists them as failures with reason MISSING, not as an error).
     pub async fn describe_services(&self, services: &[String]) -> Result<Vec<Service>, AwsError> {
         let out = self
-            .client
-            .describe_services()
-            .cluster(&self.cluster)
-            .set_services(Some(services.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeServices", e))?;
+            .call(
+                "DescribeServices",
+                self.client
+                    .describe_services()
+                    .cluster(&self.cluster)
+                    .set_services(Some(services.to_vec()))
+                    .send(),
+            )
+            .await?;
         Ok(out.services().to_vec())
     }
 
@@ -118,19 +150,21 @@ impl Ecs {
     /// call, which ECS did not carry out, and looks for the marked revision before retrying anything else.
     pub async fn register(&self, task_definition: &TaskDefinition) -> Result<String, AwsError> {
         let out = self
-            .client
-            .register_task_definition()
-            .family(task_definition.family())
-            .set_container_definitions(Some(Vec::new()))
-            .customize()
-            .config_override(
-                aws_sdk_ecs::config::Builder::default()
-                    .retry_config(RetryConfig::standard().with_max_attempts(1)),
+            .call(
+                "RegisterTaskDefinition",
+                self.client
+                    .register_task_definition()
+                    .family(task_definition.family())
+                    .set_container_definitions(Some(Vec::new()))
+                    .customize()
+                    .config_override(
+                        aws_sdk_ecs::config::Builder::default()
+                            .retry_config(RetryConfig::standard().with_max_attempts(1)),
+                    )
+                    .interceptor(RequestBody(task_definition.to_json()))
+                    .send(),
             )
-            .interceptor(RequestBody(task_definition.to_json()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("RegisterTaskDefinition", e))?;
+            .await?;
         out.task_definition()
             .and_then(|td| td.task_definition_arn())
             .map(str::to_owned)
@@ -169,15 +203,17 @@ impl Ecs {
         force_new_deployment: bool,
     ) -> Result<Option<ServiceState>, AwsError> {
         let out = self
-            .client
-            .update_service()
-            .cluster(&self.cluster)
-            .service(service)
-            .task_definition(task_definition)
-            .set_force_new_deployment(force_new_deployment.then_some(true))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("UpdateService", e))?;
+            .call(
+                "UpdateService",
+                self.client
+                    .update_service()
+                    .cluster(&self.cluster)
+                    .service(service)
+                    .task_definition(task_definition)
+                    .set_force_new_deployment(force_new_deployment.then_some(true))
+                    .send(),
+            )
+            .await?;
         Ok(out.service().map(service_state))
     }
 
@@ -227,13 +263,15 @@ impl Ecs {
         task_definition: &str,
     ) -> Result<Vec<(String, String)>, AwsError> {
         let described = self
-            .client
-            .describe_task_definition()
-            .task_definition(task_definition)
-            .include(TaskDefinitionField::Tags)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
+            .call(
+                "DescribeTaskDefinition",
+                self.client
+                    .describe_task_definition()
+                    .task_definition(task_definition)
+                    .include(TaskDefinitionField::Tags)
+                    .send(),
+            )
+            .await?;
         Ok(described
             .tags()
             .iter()
@@ -244,13 +282,15 @@ impl Ecs {
     /// Adds one tag to a resource (a task definition revision).
     pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {
         let tag = Tag::builder().key(key).value(value).build();
-        self.client
-            .tag_resource()
-            .resource_arn(arn)
-            .tags(tag)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("TagResource", e))?;
+        self.call(
+            "TagResource",
+            self.client
+                .tag_resource()
+                .resource_arn(arn)
+                .tags(tag)
+                .send(),
+        )
+        .await?;
         Ok(())
     }
 
@@ -274,15 +314,17 @@ impl Ecs {
     /// ...}`, every member kept, including ones this SDK version does not know.
     pub async fn task_definition_json(&self, task_definition: &str) -> Result<String, AwsError> {
         let body = ResponseBody::default();
-        self.client
-            .describe_task_definition()
-            .task_definition(task_definition)
-            .include(TaskDefinitionField::Tags)
-            .customize()
-            .interceptor(body.clone())
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeTaskDefinition", e))?;
+        self.call(
+            "DescribeTaskDefinition",
+            self.client
+                .describe_task_definition()
+                .task_definition(task_definition)
+                .include(TaskDefinitionField::Tags)
+                .customize()
+                .interceptor(body.clone())
+                .send(),
+        )
+        .await?;
         body.take().ok_or_else(|| {
             AwsError::unexpected("DescribeTaskDefinition", "the answer has no JSON body")
         })

@@ -99,6 +99,16 @@ impl AwsError {
         }
     }
 
+    /// ECS's ThrottlingException, as a test would have it answered.
+    #[cfg(test)]
+    pub fn throttling(operation: &'static str) -> Self {
+        Self {
+            code: Some("ThrottlingException".to_owned()),
+            throttled: true,
+            ..Self::unexpected(operation, "Rate exceeded")
+        }
+    }
+
     /// Whether the service answered with this error code.
     pub fn is(&self, code: &str) -> bool {
         self.code.as_deref() == Some(code)

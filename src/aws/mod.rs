@@ -10,6 +10,7 @@ pub mod ecr;
 pub mod ecs;
 pub mod error;
 pub mod identity;
+pub mod limiter;
 pub mod lookups;
 pub mod poller;
 pub mod sdk;

@@ -3,18 +3,20 @@
 //!
 //! Each rollout asks for its service's next reading and waits; on each tick the poller answers every
 //! waiting rollout with as few calls as the APIs allow. Ten rollouts watched at once cost one
-//! DescribeServices call per interval, not ten, which keeps a busy worker far from ECS's rate limits.
+//! DescribeServices call per interval, not ten. When the rollouts in flight need more calls per interval
+//! than the worker's API budget allows, the interval stretches to what it does allow, and says so.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use aws_sdk_ecs::types::Service;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::MissedTickBehavior;
-use tracing::warn;
+use tokio::time::Instant;
+use tracing::{info, warn};
 
 use crate::aws::ecs::{DESCRIBE_SERVICE_DEPLOYMENTS_BATCH, DESCRIBE_SERVICES_BATCH, Ecs};
 use crate::aws::error::AwsError;
+use crate::aws::limiter::{ApiLimiter, Event};
 use crate::decide::names::service_name;
 use crate::decide::service::ServiceDeploymentState;
 
@@ -58,10 +60,11 @@ struct Request {
 }
 
 impl ServicePoller {
-    /// Starts polling every `interval`, through `client`, the services asked about in their clusters.
-    pub fn spawn(client: aws_sdk_ecs::Client, interval: Duration) -> Self {
+    /// Starts polling every `interval`, through `client` in turns of `limiter`, the services asked about
+    /// in their clusters.
+    pub fn spawn(client: aws_sdk_ecs::Client, interval: Duration, limiter: ApiLimiter) -> Self {
         let (requests, pending) = mpsc::unbounded_channel();
-        tokio::spawn(serve(client, interval, pending));
+        tokio::spawn(serve(client, interval, limiter, pending));
         Self { requests }
     }
 
@@ -93,12 +96,14 @@ impl ServicePoller {
 async fn serve(
     client: aws_sdk_ecs::Client,
     interval: Duration,
+    limiter: ApiLimiter,
     mut pending: mpsc::UnboundedReceiver<Request>,
 ) {
-    let mut ticks = ticks(interval);
+    let mut pace = Pace::new(interval);
     let mut records = Records::default();
+    limiter.tell(Event::PollInterval(interval));
     while let Some(first) = pending.recv().await {
-        ticks.tick().await;
+        pace.wait().await;
         let mut waiting: BTreeMap<(String, String), Vec<Request>> = BTreeMap::new();
         let mut add = |r: Request| waiting.entry(r.service.clone()).or_default().push(r);
         add(first);
@@ -117,12 +122,54 @@ async fn serve(
             .flatten()
             .filter_map(|r| r.deployment.clone())
             .collect();
-        let ecs = Ecs::new(client.clone(), "");
+        let calls = calls_per_reading(&by_cluster, wanted.len(), records.unavailable.is_none());
+        let stretched = limiter.budget().poll_interval(interval, &calls);
+        if pace.set(stretched) {
+            report_interval(interval, stretched, waiting.len());
+            limiter.tell(Event::PollInterval(stretched));
+        }
+        let ecs = Ecs::limited(client.clone(), "", limiter.clone());
         let found = records.read(&ecs, wanted).await;
         for (cluster, names) in by_cluster {
-            let ecs = Ecs::new(client.clone(), &cluster);
+            let ecs = Ecs::limited(client.clone(), &cluster, limiter.clone());
             read(&ecs, &names, &found, &mut waiting).await;
         }
+    }
+}
+
+/// The calls one reading of every waiting rollout makes, per operation.
+fn calls_per_reading(
+    by_cluster: &BTreeMap<String, Vec<String>>,
+    deployments: usize,
+    records_readable: bool,
+) -> [(&'static str, u32); 2] {
+    let services: usize = by_cluster
+        .values()
+        .map(|names| names.len().div_ceil(DESCRIBE_SERVICES_BATCH))
+        .sum();
+    let records = if records_readable {
+        deployments.div_ceil(DESCRIBE_SERVICE_DEPLOYMENTS_BATCH)
+    } else {
+        0
+    };
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    [
+        ("DescribeServices", count(services)),
+        ("DescribeServiceDeployments", count(records)),
+    ]
+}
+
+/// Says that the poll interval changed: stretched past `ECS_POLL_INTERVAL`, or back to it.
+fn report_interval(wanted: Duration, now: Duration, services: usize) {
+    let every = humantime::format_duration(now).to_string();
+    if now > wanted {
+        warn!(
+            services,
+            interval = %every,
+            "the rollouts in flight need more ECS reads than the worker's API budget (ECS_API_SHARE) allows every ECS_POLL_INTERVAL; reading them less often"
+        );
+    } else {
+        info!(services, interval = %every, "reading rollouts every ECS_POLL_INTERVAL again");
     }
 }
 
@@ -211,13 +258,37 @@ impl Records {
     }
 }
 
-/// The poll ticks: the first reading after an idle spell comes at once, and readings are always at least
-/// `interval` apart. (Keeping to a fixed grid instead would read twice in quick succession when a request
+/// When readings are made: the first after an idle spell at once, and each at least the interval after
+/// the one before. (Keeping to a fixed grid instead would read twice in quick succession when a request
 /// arrives just before a grid tick.)
-fn ticks(interval: Duration) -> tokio::time::Interval {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    ticks
+#[derive(Debug)]
+struct Pace {
+    /// The time between two readings now.
+    interval: Duration,
+    /// When the last reading was made.
+    last: Option<Instant>,
+}
+
+impl Pace {
+    fn new(interval: Duration) -> Self {
+        Self {
+            interval,
+            last: None,
+        }
+    }
+
+    /// Waits until the next reading may be made.
+    async fn wait(&mut self) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + self.interval).await;
+        }
+        self.last = Some(Instant::now());
+    }
+
+    /// Sets the interval; says whether it changed.
+    fn set(&mut self, interval: Duration) -> bool {
+        std::mem::replace(&mut self.interval, interval) != interval
+    }
 }
 
 #[cfg(test)]
@@ -227,9 +298,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn readings_come_at_once_after_idling_and_then_an_interval_apart() {
         let interval = Duration::from_secs(5);
-        let mut ticks = ticks(interval);
+        let mut ticks = Pace::new(interval);
         let start = tokio::time::Instant::now();
-        ticks.tick().await;
+        ticks.wait().await;
         assert_eq!(
             start.elapsed(),
             Duration::ZERO,
@@ -238,17 +309,17 @@ mod tests {
         // Idle for most of an interval and then some: a request arrives 0.1 s before the grid's tick.
         tokio::time::sleep(Duration::from_millis(14_900)).await;
         let asked = tokio::time::Instant::now();
-        ticks.tick().await;
+        ticks.wait().await;
         assert_eq!(asked.elapsed(), Duration::ZERO, "after idling, at once");
         let read = tokio::time::Instant::now();
-        ticks.tick().await;
+        ticks.wait().await;
         assert_eq!(
             read.elapsed(),
             interval,
             "then a whole interval later, not at the grid's tick"
         );
         let read = tokio::time::Instant::now();
-        ticks.tick().await;
+        ticks.wait().await;
         assert_eq!(read.elapsed(), interval);
     }
 }

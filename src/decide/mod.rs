@@ -5,6 +5,7 @@
 //! module of this folder uses either). Every rule is a function of plain values with a table test; the
 //! runtime gathers the values and carries out the verdict.
 
+pub mod budget;
 pub mod deadline;
 pub mod digests;
 pub mod ecs_verdict;

@@ -8,14 +8,17 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::decide::budget::Budget;
 use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
 
+mod budget;
 pub mod policy;
 mod sinks;
 mod values;
 mod variables;
 
+pub use budget::DEFAULT_API_SHARE;
 pub use policy::POLICY_VARIABLES;
 use sinks::RawSinks;
 pub use sinks::{Sinks, Slack, SnsFormat, Webhook};
@@ -25,7 +28,7 @@ pub use values::parse_duration;
 use values::{check_queue_url, listen_address, non_empty, parse_bool};
 
 /// Everything the worker needs to know before its first AWS call.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     /// `SQS_URL`: the queue deployment requests arrive on. Required.
     pub queue_url: String,
@@ -48,6 +51,9 @@ pub struct Config {
     pub verify: bool,
     /// `CONCURRENCY`: how many deployments (each of a different service) run at once.
     pub concurrency: usize,
+    /// `ECS_API_SHARE` and `ECS_API_LIMITS`: the worker's share of each of the account's ECS API rate
+    /// limits, which every ECS call waits its turn in.
+    pub api_budget: Budget,
     /// `KEEP_REVISIONS`: after a deployment settles, its family's ACTIVE revisions past the newest N are
     /// deregistered (never one a service runs or would roll back to); unset keeps them all.
     pub keep_revisions: Option<usize>,
@@ -123,6 +129,8 @@ struct RawEnv {
     rollback_on_failure: Option<String>,
     verify: Option<String>,
     concurrency: Option<String>,
+    ecs_api_share: Option<String>,
+    ecs_api_limits: Option<String>,
     keep_revisions: Option<String>,
     shutdown_grace: Option<String>,
     log_format: Option<String>,
@@ -233,6 +241,8 @@ impl Config {
                     )
                 })?,
         };
+        let api_budget = budget::read(raw.ecs_api_share, raw.ecs_api_limits)
+            .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
         let keep_revisions = match non_empty(raw.keep_revisions) {
             None => None,
             Some(v) => Some(
@@ -319,6 +329,7 @@ impl Config {
             rollback_on_failure,
             verify,
             concurrency,
+            api_budget,
             keep_revisions,
             shutdown_grace,
             log_format,

@@ -13,6 +13,7 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
 use crate::aws::attempts::FailedAttempts;
+use crate::aws::limiter::{Event, Observer};
 
 /// Upper bounds of the deployment duration histogram, in seconds: from a register-only message to a slow
 /// rollout plus its rollback.
@@ -54,6 +55,13 @@ struct NotificationLabels {
     result: String,
 }
 
+/// Labels of an ECS API category.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CategoryLabels {
+    /// The category, as `ECS_API_LIMITS` names it (`task-definition-modify`).
+    category: String,
+}
+
 /// Counters and gauges of one worker; cheap to clone, every clone counts into the same metrics.
 #[derive(Clone)]
 pub struct Metrics {
@@ -80,6 +88,12 @@ struct Inner {
     notifications: Family<NotificationLabels, Counter>,
     /// Messages the policy refused, by rule.
     policy_refusals: Family<RuleLabels, Counter>,
+    /// How long ECS calls waited for their turn in the worker's API budget, by category.
+    api_wait: Family<CategoryLabels, Counter<f64, AtomicU64>>,
+    /// Calls ECS throttled, by category: the account's bucket was empty.
+    api_throttled: Family<CategoryLabels, Counter>,
+    /// The interval rollouts are read at now: `ECS_POLL_INTERVAL`, or more when stretched to the budget.
+    poll_interval: Gauge<f64, AtomicU64>,
     /// When a ReceiveMessage call last succeeded, in seconds since the epoch (0 before the first).
     last_receive: Gauge<f64, AtomicU64>,
 }
@@ -154,6 +168,24 @@ impl Metrics {
             "Messages the admission policy refused, by rule",
             policy_refusals.clone(),
         );
+        let api_wait = Family::<CategoryLabels, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "ecs_api_wait_seconds",
+            "How long ECS calls waited for their turn in the worker's API budget (ECS_API_SHARE), by category",
+            api_wait.clone(),
+        );
+        let api_throttled = Family::<CategoryLabels, Counter>::default();
+        registry.register(
+            "ecs_api_throttled",
+            "ECS calls throttled (the account's bucket was empty), by category",
+            api_throttled.clone(),
+        );
+        let poll_interval = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "poll_interval_seconds",
+            "How often rollouts are read now: ECS_POLL_INTERVAL, or longer when the rollouts in flight need more calls than the API budget allows",
+            poll_interval.clone(),
+        );
         let last_receive = Gauge::<f64, AtomicU64>::default();
         registry.register(
             "last_successful_receive_timestamp_seconds",
@@ -171,6 +203,9 @@ impl Metrics {
                 aws_errors,
                 notifications,
                 policy_refusals,
+                api_wait,
+                api_throttled,
+                poll_interval,
                 last_receive,
             }),
         }
@@ -246,6 +281,35 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry);
         text
+    }
+
+    /// Hears the API budget's events: waits, throttled calls and the poll interval.
+    pub fn api_observer(&self) -> Observer {
+        let metrics = self.clone();
+        Arc::new(move |event| metrics.api_event(event))
+    }
+
+    fn api_event(&self, event: Event) {
+        let labels = |category: &str| CategoryLabels {
+            category: category.to_owned(),
+        };
+        match event {
+            Event::Waited { category, wait } => {
+                self.inner
+                    .api_wait
+                    .get_or_create(&labels(category))
+                    .inc_by(wait.as_secs_f64());
+            }
+            Event::Throttled { category } => {
+                self.inner
+                    .api_throttled
+                    .get_or_create(&labels(category))
+                    .inc();
+            }
+            Event::PollInterval(interval) => {
+                self.inner.poll_interval.set(interval.as_secs_f64());
+            }
+        }
     }
 
     /// An interceptor for an SDK client's configuration that counts its failed attempts here.

@@ -6,8 +6,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use crate::aws::ecs::Ecs;
 use crate::decide::guard::{Attributes, Case, judge, judge_attributes, judge_target};
 use crate::decide::members::Members;
@@ -77,14 +75,14 @@ impl Guard {
     pub async fn service(
         &self,
         ecs: &Ecs,
-        (poll_interval, deadline): (Duration, Instant),
+        (poll_interval, patience): (Duration, Duration),
         request: &DeploymentRequest,
         current: Option<&str>,
     ) -> Result<BTreeSet<String>, NotAdmitted> {
         let json = match current {
             None => None,
             Some(revision) => Some(
-                retrying(poll_interval, deadline, || {
+                retrying(poll_interval, patience, || {
                     ecs.task_definition_json(revision)
                 })
                 .await?,
@@ -110,11 +108,11 @@ impl Guard {
     pub async fn registration(
         &self,
         ecs: &Ecs,
-        (poll_interval, deadline): (Duration, Instant),
+        (poll_interval, patience): (Duration, Duration),
         request: &DeploymentRequest,
     ) -> Result<(), NotAdmitted> {
         let family = request.task_definition.family();
-        let json = retrying(poll_interval, deadline, || ecs.latest_revision_json(family)).await?;
+        let json = retrying(poll_interval, patience, || ecs.latest_revision_json(family)).await?;
         let baseline = json.as_deref().map(readable).transpose()?;
         self.judge(ecs, request, baseline.as_ref())
     }

@@ -8,12 +8,12 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 
-use tokio::time::Instant;
 use tracing::info;
 
 use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
+use crate::aws::limiter::ApiLimiter;
 use crate::aws::poller::ServicePoller;
 use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
@@ -104,20 +104,23 @@ pub struct Deployer {
     ecr: Ecr,
     /// The pre-flight checks before registering, unless `VERIFY` is off.
     verifier: Option<Verifier>,
+    /// The worker's share of the account's ECS API budget, shared by every call of every deployment.
+    limiter: ApiLimiter,
 }
 
 impl Deployer {
     /// A deployer through `client`, `cluster` where messages name none; rollouts are read through one
-    /// shared [`ServicePoller`], every message is judged by `guard`, and `ecr` tells what tags point to.
+    /// shared [`ServicePoller`], every message is judged by `guard`, `ecr` tells what tags point to, and
+    /// every ECS call waits its turn in `limiter`.
     pub fn new(
         client: aws_sdk_ecs::Client,
         cluster: &str,
         settings: Settings,
         guard: Guard,
-        ecr: Ecr,
-        verifier: Option<Verifier>,
+        (ecr, verifier): (Ecr, Option<Verifier>),
+        limiter: ApiLimiter,
     ) -> Self {
-        let poller = ServicePoller::spawn(client.clone(), settings.poll_interval);
+        let poller = ServicePoller::spawn(client.clone(), settings.poll_interval, limiter.clone());
         Self {
             client,
             cluster: cluster.to_owned(),
@@ -126,12 +129,13 @@ impl Deployer {
             guard,
             ecr,
             verifier,
+            limiter,
         }
     }
 
-    /// ECS in `cluster`, through the deployer's client and its retry settings.
+    /// ECS in `cluster`, through the deployer's client, its retry settings and its API budget.
     pub fn ecs_in(&self, cluster: &str) -> Ecs {
-        Ecs::new(self.client.clone(), cluster)
+        Ecs::limited(self.client.clone(), cluster, self.limiter.clone())
     }
 
     /// The cluster a message goes to: the one it names (`cluster`), or `ECS_CLUSTER`.
@@ -193,10 +197,7 @@ impl Deployer {
         record: &mut Record,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
-        let ecs = Ecs::new(
-            self.client.clone(),
-            self.cluster_of(request.cluster.as_deref()),
-        );
+        let ecs = self.ecs_in(self.cluster_of(request.cluster.as_deref()));
         self.guard.target(request, ecs.cluster())?;
         match &request.target {
             Target::RegisterOnly => self.register_only(&ecs, request, delivery, record).await,
@@ -214,12 +215,12 @@ impl Deployer {
         delivery: &Delivery,
         record: &mut Record,
     ) -> Result<Outcome, NotAdmitted> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let pace = (self.settings.poll_interval, deadline);
+        let patience = self.settings.timeout;
+        let pace = (self.settings.poll_interval, patience);
         let family = request.task_definition.family();
         if delivery.redelivered
             && let Some(marked) = self
-                .retrying(deadline, || ecs.find_marked(family, &delivery.message_id))
+                .retrying(|| ecs.find_marked(family, &delivery.message_id))
                 .await?
         {
             info!(task_definition = %marked.task_definition, "already registered on an earlier delivery");
@@ -232,7 +233,7 @@ impl Deployer {
         }
         let tags =
             marker::registration_tags(&delivery.message_id, request.commit_url.as_deref(), None);
-        let arn = register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
+        let arn = register(ecs, pace.0, request, &tags, &delivery.message_id, patience).await?;
         info!(task_definition = %arn, "registered the task definition; no service update asked for");
         record.new_task_definition = Some(arn);
         Ok(Outcome::Registered)
@@ -247,11 +248,9 @@ impl Deployer {
         record: &mut Record,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let pace = (self.settings.poll_interval, deadline);
-        let current = self
-            .retrying(deadline, || ecs.describe_service(service))
-            .await?;
+        let patience = self.settings.timeout;
+        let pace = (self.settings.poll_interval, patience);
+        let current = self.retrying(|| ecs.describe_service(service)).await?;
         let current = match current {
             Some(current) => match current.state.not_deployable(service, ecs.cluster()) {
                 None => current,
@@ -273,7 +272,7 @@ impl Deployer {
             .await?;
         let family = request.task_definition.family();
         let marked = if delivery.redelivered {
-            self.retrying(deadline, || ecs.find_marked(family, &delivery.message_id))
+            self.retrying(|| ecs.find_marked(family, &delivery.message_id))
                 .await?
         } else {
             None
@@ -290,10 +289,10 @@ impl Deployer {
                     current.task_definition.as_deref(),
                 );
                 let arn =
-                    register(ecs, pace.0, request, &tags, &delivery.message_id, deadline).await?;
+                    register(ecs, pace.0, request, &tags, &delivery.message_id, patience).await?;
                 info!(task_definition = %arn, "registered the task definition");
                 record.new_task_definition = Some(arn.clone());
-                let after = point_service(ecs, pace.0, service, &arn, deadline).await?;
+                let after = point_service(ecs, pace.0, service, &arn, patience).await?;
                 let started = Started::by_update(
                     arn,
                     current.task_definition.clone(),
@@ -310,7 +309,7 @@ impl Deployer {
                 info!(task_definition = %task_definition, "resuming: registered on an earlier delivery, the service was not updated yet");
                 record.previous_task_definition = previous_task_definition.clone();
                 record.new_task_definition = Some(task_definition.clone());
-                let after = point_service(ecs, pace.0, service, &task_definition, deadline).await?;
+                let after = point_service(ecs, pace.0, service, &task_definition, patience).await?;
                 let started = Started::by_update(
                     task_definition,
                     previous_task_definition,
@@ -386,12 +385,13 @@ impl Deployer {
             .await)
     }
 
-    /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, up to `deadline`.
-    async fn retrying<T, F, Fut>(&self, deadline: Instant, call: F) -> Result<T, Outcome>
+    /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, for up to
+    /// `ECS_TIMEOUT` of failures in a row.
+    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, Outcome>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        retry::retrying(self.settings.poll_interval, deadline, call).await
+        retry::retrying(self.settings.poll_interval, self.settings.timeout, call).await
     }
 }

@@ -4,7 +4,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::aws::ecs::Ecs;
@@ -24,7 +23,7 @@ pub async fn register(
     request: &DeploymentRequest,
     tags: &[(String, String)],
     message_id: &str,
-    deadline: Instant,
+    patience: Duration,
 ) -> Result<String, Outcome> {
     let task_definition = request
         .task_definition
@@ -33,7 +32,7 @@ pub async fn register(
     let family = task_definition.family();
     // After a failure other than throttling the registration may have happened: look before trying again.
     let look_first = AtomicBool::new(false);
-    retrying(poll_interval, deadline, || async {
+    retrying(poll_interval, patience, || async {
         if look_first.load(Ordering::Relaxed)
             && let Some(marked) = ecs.find_marked(family, message_id).await?
         {
@@ -54,9 +53,9 @@ pub async fn point_service(
     poll_interval: Duration,
     service: &str,
     task_definition: &str,
-    deadline: Instant,
+    patience: Duration,
 ) -> Result<Option<ServiceState>, Outcome> {
-    let after = retrying(poll_interval, deadline, || {
+    let after = retrying(poll_interval, patience, || {
         ecs.update_service(service, task_definition)
     })
     .await?;
@@ -67,7 +66,7 @@ pub async fn point_service(
     // lists it, and otherwise settles as superseded instead of updating the service again.
     let tag = deployment.map(|d| marker::tag_value(&d.id));
     if let Some(tag) = &tag
-        && let Err(outcome) = retrying(poll_interval, deadline, || {
+        && let Err(outcome) = retrying(poll_interval, patience, || {
             ecs.tag(task_definition, marker::DEPLOYMENT_TAG, tag)
         })
         .await

@@ -41,11 +41,12 @@ pub fn error_backoff(poll_interval: Duration) -> impl Iterator<Item = Duration> 
 }
 
 /// Calls ECS until it answers, backing off (from `poll_interval`) while it fails for a reason worth
-/// retrying, up to `deadline`. A call ECS refuses rejects the message; one still failing at the deadline
-/// gives it back for later.
+/// retrying. A call ECS refuses rejects the message; calls that keep failing for `patience` give it back
+/// for later. The time a call waits for its turn in the API budget is not failing: a registration that
+/// waits its turn behind a release wave is not given back for it.
 pub async fn retrying<T, F, Fut>(
     poll_interval: Duration,
-    deadline: Instant,
+    patience: Duration,
     mut call: F,
 ) -> Result<T, Outcome>
 where
@@ -54,6 +55,7 @@ where
 {
     let mut backoff = error_backoff(poll_interval);
     let mut last_error: Option<String> = None;
+    let mut failing_since: Option<Instant> = None;
     loop {
         match call().await {
             Ok(value) => {
@@ -68,18 +70,53 @@ where
                 });
             }
             Err(e) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
                 let error = e.to_string();
                 if last_error.as_deref() != Some(error.as_str()) {
                     warn!(%error, "ECS call failed; retrying with backoff");
                     last_error = Some(error.clone());
                 }
                 let delay = backoff.next().unwrap_or(MAX_ERROR_BACKOFF);
-                if Instant::now() + delay >= deadline {
+                if Instant::now() + delay >= since + patience {
                     warn!(%error, "ECS kept failing; the message will be tried again later");
                     return Err(Outcome::RetryLater { reason: error });
                 }
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_a_turn_is_not_failing_but_failing_for_the_patience_gives_the_message_back()
+    {
+        let patience = Duration::from_secs(30);
+        let calls = AtomicU32::new(0);
+        // A registration that waits 100 s for its turn, is throttled once, then goes through.
+        let registered = retrying(Duration::from_secs(1), patience, || async {
+            if calls.fetch_add(1, Ordering::Relaxed) == 0 {
+                tokio::time::sleep(Duration::from_secs(100)).await;
+                return Err(AwsError::throttling("RegisterTaskDefinition"));
+            }
+            Ok("td:2")
+        })
+        .await;
+        assert_eq!(registered, Ok("td:2"));
+        let start = Instant::now();
+        let given_back = retrying(Duration::from_secs(1), patience, || async {
+            Err::<(), _>(AwsError::throttling("UpdateService"))
+        })
+        .await;
+        assert!(
+            matches!(given_back, Err(Outcome::RetryLater { .. })),
+            "{given_back:?}"
+        );
+        assert!(start.elapsed() <= patience);
     }
 }

@@ -11,6 +11,7 @@ use tracing::{info, warn};
 use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
+use crate::aws::limiter::ApiLimiter;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
 use crate::decide::outcome::Report;
 use crate::ops::config::Config;
@@ -141,8 +142,8 @@ pub(super) async fn start(
             rollback_on_failure: config.rollback_on_failure,
         },
         guard.clone(),
-        Ecr::new(clients.lookups.ecr.clone()),
-        verifier,
+        (Ecr::new(clients.lookups.ecr.clone()), verifier),
+        ApiLimiter::new(config.api_budget.clone(), Some(metrics.api_observer())),
     );
     let in_flight = InFlight::default();
     let _heartbeat = AbortOnDrop(tokio::spawn(heartbeat(

@@ -35,6 +35,8 @@ impl Bed {
             ("ECS_POLL_INTERVAL", "50ms"),
             ("ECS_TIMEOUT", "30s"),
             ("SQS_WAIT_TIME", "1"),
+            // ecs-sim's time runs faster than real time: no limits in real time unless a test asks.
+            ("ECS_API_LIMITS", "none"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))

@@ -439,6 +439,9 @@ impl TestBed {
             env.push((variable, self.moto.endpoint()));
         }
         env.push(("AWS_ENDPOINT_URL_ECS", self.sim.endpoint()));
+        // ecs-sim has no rate limits unless a test turns them on, and its time runs faster than the
+        // worker's: the worker keeps to none either, unless the test gives it limits in the sim's pace.
+        env.push(("ECS_API_LIMITS", "none".to_owned()));
         env
     }
 }

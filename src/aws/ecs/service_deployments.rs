@@ -17,12 +17,14 @@ impl Ecs {
         arns: &[String],
     ) -> Result<Vec<ServiceDeploymentState>, AwsError> {
         let out = self
-            .client
-            .describe_service_deployments()
-            .set_service_deployment_arns(Some(arns.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeServiceDeployments", e))?;
+            .call(
+                "DescribeServiceDeployments",
+                self.client
+                    .describe_service_deployments()
+                    .set_service_deployment_arns(Some(arns.to_vec()))
+                    .send(),
+            )
+            .await?;
         Ok(out
             .service_deployments()
             .iter()
@@ -45,13 +47,15 @@ impl Ecs {
     /// Asks ECS to roll back the service deployment `arn`, which is still in progress: ECS's own
     /// rollback, which works for every strategy.
     pub async fn roll_back_service_deployment(&self, arn: &str) -> Result<(), AwsError> {
-        self.client
-            .stop_service_deployment()
-            .service_deployment_arn(arn)
-            .stop_type(StopServiceDeploymentStopType::Rollback)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("StopServiceDeployment", e))?;
+        self.call(
+            "StopServiceDeployment",
+            self.client
+                .stop_service_deployment()
+                .service_deployment_arn(arn)
+                .stop_type(StopServiceDeploymentStopType::Rollback)
+                .send(),
+        )
+        .await?;
         Ok(())
     }
 }

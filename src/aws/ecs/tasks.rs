@@ -35,13 +35,15 @@ impl Ecs {
     /// The service a task belongs to (its group is `service:NAME`), or `None` for a task of no service.
     pub async fn task_service(&self, task_arn: &str) -> Result<Option<String>, AwsError> {
         let out = self
-            .client
-            .describe_tasks()
-            .cluster(&self.cluster)
-            .tasks(task_arn)
-            .send()
-            .await
-            .map_err(|e| AwsError::new("DescribeTasks", e))?;
+            .call(
+                "DescribeTasks",
+                self.client
+                    .describe_tasks()
+                    .cluster(&self.cluster)
+                    .tasks(task_arn)
+                    .send(),
+            )
+            .await?;
         Ok(out
             .tasks()
             .first()
@@ -110,18 +112,8 @@ impl Ecs {
     ) -> Result<Vec<String>, AwsError> {
         let mut arns = Vec::new();
         let mut read = 0;
-        let request = self
-            .client
-            .list_tasks()
-            .cluster(&self.cluster)
-            .desired_status(desired);
-        // ECS takes `startedBy` only as the one filter.
-        let request = match listing {
-            Listing::Service(service) => request.service_name(service),
-            Listing::StartedBy(started_by) => request.started_by(started_by),
-        };
-        let mut pages = request.into_paginator().send();
-        while let Some(page) = pages.next().await {
+        let mut next_token: Option<String> = None;
+        loop {
             if let Pages::AllOf(most) = pages_limit
                 && read == most
             {
@@ -130,12 +122,23 @@ impl Ecs {
                     &format!("more than {most} pages of tasks; stopped reading"),
                 ));
             }
-            let page = page.map_err(|e| AwsError::new("ListTasks", e))?;
+            let request = self
+                .client
+                .list_tasks()
+                .cluster(&self.cluster)
+                .desired_status(desired.clone())
+                .set_next_token(next_token.take());
+            // ECS takes `startedBy` only as the one filter.
+            let request = match listing {
+                Listing::Service(service) => request.service_name(service),
+                Listing::StartedBy(started_by) => request.started_by(started_by),
+            };
+            let page = self.call("ListTasks", request.send()).await?;
             arns.extend(page.task_arns().iter().cloned());
             read += 1;
-            if let Pages::AtMost(most) = pages_limit
-                && read == most
-            {
+            next_token = page.next_token().map(str::to_owned);
+            let enough = matches!(pages_limit, Pages::AtMost(most) if read == most);
+            if next_token.is_none() || enough {
                 break;
             }
         }
@@ -146,13 +149,15 @@ impl Ecs {
         let mut tasks = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
             let out = self
-                .client
-                .describe_tasks()
-                .cluster(&self.cluster)
-                .set_tasks(Some(batch.to_vec()))
-                .send()
-                .await
-                .map_err(|e| AwsError::new("DescribeTasks", e))?;
+                .call(
+                    "DescribeTasks",
+                    self.client
+                        .describe_tasks()
+                        .cluster(&self.cluster)
+                        .set_tasks(Some(batch.to_vec()))
+                        .send(),
+                )
+                .await?;
             tasks.extend(out.tasks().iter().cloned());
         }
         Ok(tasks)

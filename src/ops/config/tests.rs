@@ -20,6 +20,11 @@ fn defaults_match_the_documented_ones() {
     assert!(c.rollback_on_failure);
     assert!(c.verify, "pre-flight checks are on by default");
     assert_eq!(c.concurrency, 10);
+    assert_eq!(
+        c.api_budget,
+        crate::decide::budget::Budget::share_of(&[], 0.5),
+        "half of AWS's default limits"
+    );
     assert_eq!(c.keep_revisions, None, "every revision kept");
     assert_eq!(c.shutdown_grace, Duration::from_secs(25));
     assert_eq!(c.log_format, LogFormat::Text);
@@ -43,6 +48,8 @@ fn every_variable_is_read() {
         ("ROLLBACK_ON_FAILURE", "false"),
         ("VERIFY", "off"),
         ("CONCURRENCY", "3"),
+        ("ECS_API_SHARE", "25%"),
+        ("ECS_API_LIMITS", "task-definition-modify=40/2"),
         ("KEEP_REVISIONS", "5"),
         ("SHUTDOWN_GRACE", "0"),
         ("LOG_FORMAT", "JSON"),
@@ -88,6 +95,21 @@ fn every_variable_is_read() {
     assert!(!c.rollback_on_failure);
     assert!(!c.verify);
     assert_eq!(c.concurrency, 3);
+    assert_eq!(
+        c.api_budget
+            .limit_for("RegisterTaskDefinition")
+            .map(|(_, l)| (l.burst, l.rate)),
+        Some((10.0, 0.5)),
+        "a quarter of a raised quota"
+    );
+    assert_eq!(
+        c.api_budget
+            .limit_for("DescribeServices")
+            .map(|(_, l)| (l.burst, l.rate)),
+        Some((25.0, 5.0))
+    );
+    let none = config(&[("SQS_URL", QUEUE), ("ECS_API_LIMITS", "none")]).expect("valid");
+    assert_eq!(none.api_budget.limit_for("DescribeServices"), None);
     assert_eq!(c.keep_revisions, Some(5));
     assert_eq!(c.shutdown_grace, Duration::ZERO);
     assert_eq!(c.log_format, LogFormat::Json);
@@ -202,7 +224,18 @@ fn each_error_names_its_variable() {
             &[("SQS_URL", QUEUE), ("CONCURRENCY", "many")],
             "CONCURRENCY",
         ),
-        (&[("SQS_URL", QUEUE), ("CONCURRENCY", "101")], "CONCURRENCY"),
+        (
+            &[("SQS_URL", QUEUE), ("CONCURRENCY", "1001")],
+            "CONCURRENCY",
+        ),
+        (
+            &[("SQS_URL", QUEUE), ("ECS_API_SHARE", "150%")],
+            "ECS_API_SHARE",
+        ),
+        (
+            &[("SQS_URL", QUEUE), ("ECS_API_LIMITS", "service-read=fast")],
+            "ECS_API_LIMITS",
+        ),
         (
             &[("SQS_URL", QUEUE), ("KEEP_REVISIONS", "0")],
             "KEEP_REVISIONS",

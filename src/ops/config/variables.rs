@@ -28,7 +28,7 @@ pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
 /// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 25] = [
+pub const VARIABLES: [&str; 27] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -38,6 +38,8 @@ pub const VARIABLES: [&str; 25] = [
     "ROLLBACK_ON_FAILURE",
     "VERIFY",
     "CONCURRENCY",
+    "ECS_API_SHARE",
+    "ECS_API_LIMITS",
     "KEEP_REVISIONS",
     "SHUTDOWN_GRACE",
     "LOG_FORMAT",
@@ -63,8 +65,11 @@ pub fn is_variable(name: &str) -> bool {
 
 /// The most revisions `KEEP_REVISIONS` keeps: housekeeping reads a family's newest 100.
 pub const MAX_KEEP_REVISIONS: usize = 99;
-/// The most deployments one worker runs at once: each holds a message and polls ECS.
-pub const MAX_CONCURRENCY: usize = 100;
+/// The most deployments one worker runs at once. The whole account's DescribeServices budget (20 calls a
+/// second, ten services each) reads 1000 services every 5 s; past that every rollout is read less often
+/// than the default `ECS_POLL_INTERVAL` even with the whole budget, and noticing the end of each takes
+/// longer for all of them.
+pub const MAX_CONCURRENCY: usize = 1000;
 /// SQS caps a long poll at 20 seconds.
 pub const MAX_WAIT_TIME: Duration = Duration::from_secs(20);
 /// SQS caps a message's visibility timeout at 12 hours.

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tokio::time::Instant;
-
 use crate::aws::ecs::{CurrentService, Ecs};
 use crate::decide::guard::Attributes;
 use crate::decide::image_update::with_images;
@@ -32,11 +30,7 @@ pub(super) fn rejected(reason: String) -> NotAdmitted {
 impl Deployer {
     /// The service `change` is about, once the guard's attribute rules allow the message (before any call
     /// to ECS); a service that is missing, cannot be deployed or runs nothing rejects the message.
-    pub(super) async fn service_of(
-        &self,
-        change: &ServiceChange,
-        deadline: Instant,
-    ) -> Result<Current, NotAdmitted> {
+    pub(super) async fn service_of(&self, change: &ServiceChange) -> Result<Current, NotAdmitted> {
         let cluster = self.cluster_of(change.cluster.as_deref());
         let target = Target::Service(change.service.clone());
         self.guard.attributes(
@@ -48,9 +42,9 @@ impl Deployer {
             },
             cluster,
         )?;
-        let ecs = Ecs::new(self.client.clone(), cluster);
+        let ecs = self.ecs_in(cluster);
         let service = self
-            .retrying(deadline, || ecs.describe_service(&change.service))
+            .retrying(|| ecs.describe_service(&change.service))
             .await?;
         let Some(service) = service else {
             return Err(rejected(format!(
@@ -96,12 +90,9 @@ impl Deployer {
         change: &ServiceChange,
         images: &BTreeMap<String, String>,
     ) -> Result<DeploymentRequest, NotAdmitted> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let current = self.service_of(change, deadline).await?;
+        let current = self.service_of(change).await?;
         let json = self
-            .retrying(deadline, || {
-                current.ecs.task_definition_json(&current.revision)
-            })
+            .retrying(|| current.ecs.task_definition_json(&current.revision))
             .await?;
         let task_definition = with_images(&json, &current.revision, images).map_err(rejected)?;
         Ok(change.deploying(task_definition))

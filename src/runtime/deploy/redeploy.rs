@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use tokio::time::Instant;
 use tracing::info;
 
 use crate::decide::message::ServiceChange;
@@ -26,14 +25,14 @@ impl Deployer {
         record: &mut Record,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let current = self.service_of(change, deadline).await?;
+        let patience = self.settings.timeout;
+        let current = self.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let revision = current.revision.clone();
         record.previous_task_definition = Some(revision.clone());
         record.new_task_definition = Some(revision.clone());
         let json = self
-            .retrying(deadline, || ecs.task_definition_json(&revision))
+            .retrying(|| ecs.task_definition_json(&revision))
             .await?;
         // What runs is judged as any message would be: the policy may have changed since it was deployed.
         let (_, health_checked) = self.judged(ecs, change, &json, &json)?;
@@ -64,7 +63,7 @@ impl Deployer {
                     task_definition = short_arn(&revision),
                     "forcing a new deployment of the revision the service runs"
                 );
-                let after = retrying(self.settings.poll_interval, deadline, || {
+                let after = retrying(self.settings.poll_interval, patience, || {
                     ecs.redeploy_service(service, &revision)
                 })
                 .await?;

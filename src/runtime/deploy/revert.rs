@@ -3,7 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use tokio::time::Instant;
 use tracing::info;
 
 use crate::decide::message::ServiceChange;
@@ -28,8 +27,8 @@ impl Deployer {
         record: &mut Record,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
-        let deadline = Instant::now() + self.settings.timeout;
-        let current = self.service_of(change, deadline).await?;
+        let patience = self.settings.timeout;
+        let current = self.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let before = current.revision.clone();
         let (started, health_checked, before_health_checked) = match step(
@@ -51,7 +50,7 @@ impl Deployer {
                 info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
                 record.new_task_definition = Some(task_definition.clone());
                 let health_checked = self
-                    .retrying(deadline, || ecs.task_definition_json(&task_definition))
+                    .retrying(|| ecs.task_definition_json(&task_definition))
                     .await
                     .ok()
                     .and_then(|json| TaskDefinition::from_body(&json).ok())
@@ -65,14 +64,10 @@ impl Deployer {
                 (started, health_checked, BTreeSet::new())
             }
             Step::Update => {
-                let json = self
-                    .retrying(deadline, || ecs.task_definition_json(&before))
-                    .await?;
+                let json = self.retrying(|| ecs.task_definition_json(&before)).await?;
                 let now = revision(&json).map_err(rejected)?;
                 let wanted = target(service, &now, named).map_err(rejected)?.to_owned();
-                let target_json = self
-                    .retrying(deadline, || ecs.task_definition_json(&wanted))
-                    .await?;
+                let target_json = self.retrying(|| ecs.task_definition_json(&wanted)).await?;
                 let back = revision(&target_json).map_err(rejected)?;
                 check(service, &now, &back).map_err(rejected)?;
                 record.previous_task_definition = Some(before.clone());
@@ -85,7 +80,7 @@ impl Deployer {
                     to = short_arn(&back.arn),
                     "rolling the service back as asked"
                 );
-                let after = retrying(self.settings.poll_interval, deadline, || {
+                let after = retrying(self.settings.poll_interval, patience, || {
                     ecs.update_service(service, &back.arn)
                 })
                 .await?;

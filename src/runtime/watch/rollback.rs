@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use tokio::time::Instant;
-
 use tracing::{info, warn};
 
 use crate::decide::ecs_verdict::in_flight;
@@ -31,9 +29,9 @@ impl Watch<'_> {
             return rollback;
         }
         info!(to = short_arn(previous), "rolling the service back");
-        let deadline = Instant::now() + self.settings.timeout;
+        let patience = self.settings.timeout;
         let (ecs, service) = (self.ecs, self.service);
-        let after = match retrying(self.settings.poll_interval, deadline, || {
+        let after = match retrying(self.settings.poll_interval, patience, || {
             ecs.update_service(service, previous)
         })
         .await
