@@ -1,11 +1,15 @@
 //! The worker's share of ECS's API budget, kept before each call: a call waits its turn in its category's
-//! bucket, first come first served, and a throttled answer makes the worker take less for a while.
+//! line, first come first served, and a throttled answer makes the worker take less for a while.
+//!
+//! Only the call at the head of a line waits for a token, with the rate of the moment: a cut slows the
+//! line at once, and a recovery speeds it up at once, instead of each waiting call keeping the wait it
+//! was given when it joined.
 //!
 //! Each category has its own bucket, so registrations waiting for theirs (one a second by default) never
 //! hold up the reads of rollouts already being watched.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -43,13 +47,22 @@ pub struct ApiLimiter {
     inner: Arc<Inner>,
 }
 
+/// One category's calls waiting for a token.
+struct Lane {
+    /// The line: tokio's mutex hands itself over in the order it was asked for, so the head of the line
+    /// is the call that asked first.
+    line: tokio::sync::Mutex<()>,
+    /// The bucket; locked only to take a token, never across a wait.
+    bucket: Mutex<Bucket>,
+}
+
 struct Inner {
     /// The worker's share of each category.
     budget: Budget,
     /// The buckets' time zero.
     started: Instant,
-    /// Each limited category's bucket; locked only to reserve a token, never across a wait.
-    buckets: Mutex<BTreeMap<&'static str, Bucket>>,
+    /// Each limited category's line and bucket.
+    lanes: BTreeMap<&'static str, Lane>,
     /// Who hears the events.
     observer: Option<Observer>,
 }
@@ -65,16 +78,22 @@ impl std::fmt::Debug for ApiLimiter {
 impl ApiLimiter {
     /// Keeps to `budget`; `observer` hears every wait, throttled answer and poll interval.
     pub fn new(budget: Budget, observer: Option<Observer>) -> Self {
-        let buckets = budget
+        let lanes = budget
             .limits
             .iter()
-            .map(|(name, limit)| (*name, Bucket::new(*limit)))
+            .map(|(name, limit)| {
+                let lane = Lane {
+                    line: tokio::sync::Mutex::new(()),
+                    bucket: Mutex::new(Bucket::new(*limit)),
+                };
+                (*name, lane)
+            })
             .collect();
         Self {
             inner: Arc::new(Inner {
                 budget,
                 started: Instant::now(),
-                buckets: Mutex::new(buckets),
+                lanes,
                 observer,
             }),
         }
@@ -95,16 +114,25 @@ impl ApiLimiter {
         let Some((category, _)) = self.inner.budget.limit_for(operation) else {
             return;
         };
-        let wait = {
-            let now = self.inner.started.elapsed();
-            let mut buckets = self.buckets();
-            buckets
-                .get_mut(category)
-                .map_or(Duration::ZERO, |b| b.take(now))
+        let Some(lane) = self.inner.lanes.get(category) else {
+            return;
         };
-        if !wait.is_zero() {
+        let asked = Instant::now();
+        let head = lane.line.lock().await;
+        loop {
+            let now = self.inner.started.elapsed();
+            let Some(wait) = bucket(lane).take(now) else {
+                break;
+            };
             tokio::time::sleep(wait).await;
-            self.tell(Event::Waited { category, wait });
+        }
+        drop(head);
+        let waited = asked.elapsed();
+        if !waited.is_zero() {
+            self.tell(Event::Waited {
+                category,
+                wait: waited,
+            });
         }
     }
 
@@ -117,9 +145,8 @@ impl ApiLimiter {
         let Some((category, _)) = self.inner.budget.limit_for(operation) else {
             return;
         };
-        let now = self.inner.started.elapsed();
-        if let Some(bucket) = self.buckets().get_mut(category) {
-            bucket.throttled(now);
+        if let Some(lane) = self.inner.lanes.get(category) {
+            bucket(lane).throttled(self.inner.started.elapsed());
         }
         self.tell(Event::Throttled { category });
     }
@@ -130,15 +157,12 @@ impl ApiLimiter {
             observer(event);
         }
     }
+}
 
-    fn buckets(&self) -> std::sync::MutexGuard<'_, BTreeMap<&'static str, Bucket>> {
-        // A panic while holding the lock cannot leave a bucket half-updated in a way that matters more
-        // than stopping every ECS call would.
-        self.inner
-            .buckets
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// A lane's bucket. A panic while it was locked cannot leave it in a state that matters more than
+/// stopping every ECS call would.
+fn bucket(lane: &Lane) -> MutexGuard<'_, Bucket> {
+    lane.bucket.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -212,16 +212,21 @@ pub fn parse_limits(text: &str) -> Result<Vec<(&'static str, Limit)>, String> {
 const CUT: f64 = 0.5;
 /// The lowest a rate is cut to, as a fraction of the worker's share.
 const FLOOR: f64 = 1.0 / 16.0;
-/// How long a cut rate takes to climb back to the whole share without another throttled answer.
-pub const RECOVERY: Duration = Duration::from_secs(60);
+/// How long a cut rate takes to climb back to the whole share without another throttled answer, in
+/// calls at the share's rate (ten seconds at one call a second): the adaptation keeps pace with the
+/// bucket it adapts to.
+pub const RECOVERY_CALLS: f64 = 10.0;
+/// Throttled answers within one call's time (at the share's rate) of a cut were asked before it took
+/// effect: they do not cut again.
+pub const SPACING_CALLS: f64 = 1.0;
 
-/// One of the worker's buckets: calls reserve tokens in the order they ask, so waiting is first come,
-/// first served; a throttled answer cuts the rate, which climbs back over [`RECOVERY`].
+/// One of the worker's buckets: a call takes a token or learns how long until one comes (the caller keeps
+/// callers in line); a throttled answer cuts the rate, which climbs back over [`RECOVERY_CALLS`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bucket {
     /// The worker's share.
     limit: Limit,
-    /// Tokens now: below zero while calls have reserved tokens not added yet.
+    /// Tokens now, up to the burst.
     tokens: f64,
     /// When `tokens` was last brought up to date (time since the limiter started).
     at: Duration,
@@ -245,8 +250,10 @@ impl Bucket {
         match self.cut {
             None => self.limit.rate,
             Some((cut, at)) => {
+                // The whole rate is climbed back in RECOVERY_CALLS / rate seconds.
                 let climbed =
-                    self.limit.rate * now.saturating_sub(at).as_secs_f64() / RECOVERY.as_secs_f64();
+                    self.limit.rate * self.limit.rate * now.saturating_sub(at).as_secs_f64()
+                        / RECOVERY_CALLS;
                 (cut + climbed).min(self.limit.rate)
             }
         }
@@ -254,8 +261,15 @@ impl Bucket {
 
     fn refill(&mut self, now: Duration) {
         if now > self.at {
+            // While cut, calls go one at a time at the cut rate: a burst saved up meanwhile would only
+            // be throttled again.
+            let most = if self.cut.is_some() {
+                1.0
+            } else {
+                self.limit.burst
+            };
             let added = self.rate(now) * (now - self.at).as_secs_f64();
-            self.tokens = (self.tokens + added).min(self.limit.burst);
+            self.tokens = (self.tokens + added).min(most);
             self.at = now;
         }
         if self.cut.is_some() && self.rate(now) >= self.limit.rate {
@@ -263,21 +277,32 @@ impl Bucket {
         }
     }
 
-    /// Reserves a call's token at `now`; gives how long the call must wait for it.
-    pub fn take(&mut self, now: Duration) -> Duration {
+    /// Takes a call's token at `now` if there is one (`None`); otherwise says how long until there is
+    /// one at the rate of now, which a cut may lengthen and a recovery shorten by the time it comes.
+    pub fn take(&mut self, now: Duration) -> Option<Duration> {
         self.refill(now);
-        self.tokens -= 1.0;
-        if self.tokens >= 0.0 {
-            return Duration::ZERO;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            return None;
         }
-        Duration::from_secs_f64(-self.tokens / self.rate(now).max(f64::MIN_POSITIVE))
+        let missing = 1.0 - self.tokens;
+        Some(Duration::from_secs_f64(
+            missing / self.rate(now).max(f64::MIN_POSITIVE),
+        ))
     }
 
     /// ECS throttled a call at `now`: the account's bucket is empty, so this one is emptied too, and the
-    /// rate is cut (not below [`FLOOR`] of the share).
+    /// rate is halved (not below a sixteenth of the share), at most once per [`SPACING_CALLS`].
     pub fn throttled(&mut self, now: Duration) {
         self.refill(now);
-        self.tokens = self.tokens.min(0.0);
+        self.tokens = 0.0;
+        let spacing = SPACING_CALLS / self.limit.rate.max(f64::MIN_POSITIVE);
+        if self
+            .cut
+            .is_some_and(|(_, at)| now.saturating_sub(at).as_secs_f64() < spacing)
+        {
+            return;
+        }
         let cut = (self.rate(now) * CUT).max(self.limit.rate * FLOOR);
         self.cut = Some((cut, now));
     }

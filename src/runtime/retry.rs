@@ -41,7 +41,7 @@ pub fn error_backoff(poll_interval: Duration) -> impl Iterator<Item = Duration> 
 }
 
 /// Calls ECS until it answers, backing off (from `poll_interval`) while it fails for a reason worth
-/// retrying. A call ECS refuses rejects the message; calls that keep failing for `patience` give it back
+/// retrying, or every `poll_interval` while it is throttled. A call ECS refuses rejects the message; calls that keep failing for `patience` give it back
 /// for later. The time a call waits for its turn in the API budget is not failing: a registration that
 /// waits its turn behind a release wave is not given back for it.
 pub async fn retrying<T, F, Fut>(
@@ -76,7 +76,13 @@ where
                     warn!(%error, "ECS call failed; retrying with backoff");
                     last_error = Some(error.clone());
                 }
-                let delay = backoff.next().unwrap_or(MAX_ERROR_BACKOFF);
+                // ECS refused the call for its rate: the API budget paces the next one, so it is tried
+                // again after a poll interval, without the backoff of an outage growing.
+                let delay = if e.throttled {
+                    poll_interval
+                } else {
+                    backoff.next().unwrap_or(MAX_ERROR_BACKOFF)
+                };
                 if Instant::now() + delay >= since + patience {
                     warn!(%error, "ECS kept failing; the message will be tried again later");
                     return Err(Outcome::RetryLater { reason: error });

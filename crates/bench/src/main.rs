@@ -19,10 +19,12 @@ mod report;
 mod results;
 mod scenarios;
 mod stats;
+mod wave_rows;
+mod waves;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 
@@ -103,6 +105,34 @@ async fn run(args: Args) -> Result<(), String> {
         step(&format!("3-5: {n} services at once"));
         fleets.push(bench.fleet(n).await?);
     }
+    let mut waves = Vec::new();
+    {
+        let mut own = at_tick(&plan, plan.wave_tick, &worker).await?;
+        let waving = own.as_mut().unwrap_or(&mut bench);
+        for workers in plan.wave_workers {
+            step(&format!(
+                "7: a wave of {} services, {}, ECS's API limits on",
+                plan.wave,
+                if workers == 1 {
+                    "1 worker".to_owned()
+                } else {
+                    format!("{workers} workers")
+                }
+            ));
+            waves.push(waving.wave(plan.wave, workers).await?);
+        }
+    }
+    step(&format!(
+        "8: {} rollouts watched at once, ECS's API limits on",
+        plan.watched
+    ));
+    let watch = {
+        let mut own = at_tick(&plan, plan.watch_tick, &worker).await?;
+        own.as_mut()
+            .unwrap_or(&mut bench)
+            .watch(plan.watched)
+            .await?
+    };
     step(&format!("5: idle for {}", human(plan.idle)));
     let idle = bench.idle().await?;
     step(&format!("5: {} more starts", plan.starts));
@@ -115,12 +145,15 @@ async fn run(args: Args) -> Result<(), String> {
     let measurements = Measurements {
         latency,
         fleets,
+        waves,
+        watch,
         idle,
         starts: bench.starts.clone(),
         binary: (binary, release),
         message_path,
     };
-    let rows = results::rows(&plan, &measurements);
+    let mut rows = results::rows(&plan, &measurements);
+    rows.extend(wave_rows::rows(&measurements.waves, &measurements.watch));
     let text = document(&plan, &measurements, &rows, release, began);
     println!("{text}");
 
@@ -138,6 +171,18 @@ async fn run(args: Args) -> Result<(), String> {
     }
     let _ = std::fs::remove_dir_all(bench.logs());
     Ok(())
+}
+
+/// Emulators of their own for scenarios at another speed than the plan's (`None`: the same speed).
+async fn at_tick(plan: &Plan, tick: Duration, worker: &Path) -> Result<Option<Bench>, String> {
+    if tick == plan.tick {
+        return Ok(None);
+    }
+    let plan = Plan {
+        tick,
+        ..plan.clone()
+    };
+    Ok(Some(Bench::start(plan, worker.to_path_buf()).await?))
 }
 
 /// The criterion benchmark's result from the target directory this program was built in.
@@ -183,7 +228,16 @@ fn document(
          and counts them.\n\
          - Worker settings: ECS_POLL_INTERVAL {interval} for scenarios 1-4, CONCURRENCY {concurrency} for \
          3-4, defaults otherwise; {desired} tasks per service; one rollout in 3-4 is {pending} simulated \
-         seconds of PENDING plus ECS's own steps.\n\n",
+         seconds of PENDING plus ECS's own steps.\n\
+         - Scenarios 7-8: ecs-sim enforces AWS's API rate limits (`--api-limits aws`), with 1 simulated \
+         second = {wave_tick} (7) and {watch_tick} (8); their times are simulated seconds. Each worker \
+         gets the same limits per real second (`ECS_API_LIMITS`, the rates times the simulated seconds a \
+         real one holds), ECS_POLL_INTERVAL 5 simulated seconds and CONCURRENCY = the services. 7: \
+         ECS_API_SHARE 100 % (a release window), one new revision per service, each rollout \
+         {pending} simulated seconds of PENDING plus ECS's own steps; the physical limit is \
+         (services − 20) ÷ 1 per second of registrations plus one rollout. 8: ECS_API_SHARE 50 % \
+         (the default), registration and UpdateService quotas raised to 1000/100 on both sides so \
+         the rollouts all start soon; the window opens once every rollout has started.\n\n",
         build = if release { "release" } else { "debug" },
         took = began.elapsed().as_secs_f64(),
         machine = machine::describe(),
@@ -192,6 +246,8 @@ fn document(
         concurrency = plan.concurrency,
         desired = plan.desired,
         pending = plan.pending_secs,
+        wave_tick = human(plan.wave_tick),
+        watch_tick = human(plan.watch_tick),
     );
     text.push_str(&report::table(rows));
     if let Some(fleet) = m.fleets.last() {

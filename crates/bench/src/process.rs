@@ -150,3 +150,12 @@ mod tests {
         assert!(status_kib(&status, "VmRSS").is_some_and(|kib| kib > 0));
     }
 }
+
+/// A worker's log at `path`, one JSON object per line (lines that are not JSON left out).
+pub fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}

@@ -7,6 +7,7 @@ use crate::estimates::PerMessage;
 use crate::report::{Row, mb, ms};
 use crate::scenarios::{Fleet, Idle, Latency, Plan};
 use crate::stats::{describe_calls_needed, median, percentile};
+use crate::waves::{Watch, Wave};
 
 /// Pick-up latency target: the median, seconds.
 const PICKUP_LIMIT: f64 = 0.050;
@@ -28,6 +29,10 @@ pub struct Measurements {
     pub latency: Latency,
     /// The fleets, smallest first.
     pub fleets: Vec<Fleet>,
+    /// The release waves, one per number of workers.
+    pub waves: Vec<Wave>,
+    /// The rollouts watched at once.
+    pub watch: Watch,
     /// The idle worker.
     pub idle: Idle,
     /// Start → first ReceiveMessage of every worker, seconds.
@@ -303,6 +308,8 @@ mod tests {
                 fleet(10, 11.5, 10.0, vec![1, 1, 1]),
                 fleet(50, 16.0, 10.0, vec![5, 6, 5]),
             ],
+            waves: Vec::new(),
+            watch: Watch::default(),
             idle: Idle {
                 window: Duration::from_secs(60),
                 cpu: Duration::from_millis(120),

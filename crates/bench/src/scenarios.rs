@@ -23,9 +23,9 @@ use crate::stats::burst_sizes;
 
 /// How long any one wait may take before the run is abandoned as broken (not slow: a slow machine
 /// finishes well within it).
-const DEADLINE: Duration = Duration::from_secs(300);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(300);
 /// How long a stopping worker gets to exit.
-const STOP_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// The sizes and speeds of a run.
 #[derive(Debug, Clone)]
@@ -34,6 +34,12 @@ pub struct Plan {
     pub quick: bool,
     /// Real time per simulated second in ecs-sim.
     pub tick: Duration,
+    /// The same for the release waves, slower: the worker's fixed costs in real time (receiving 300
+    /// messages from moto) would otherwise weigh more in simulated time than they do for real.
+    pub wave_tick: Duration,
+    /// The same for the rollouts watched at once, slower still: ecs-sim keeping a thousand services
+    /// must keep pace.
+    pub watch_tick: Duration,
     /// `ECS_POLL_INTERVAL` of the measured workers.
     pub poll_interval: Duration,
     /// Deployments sent one at a time for pick-up latency and detection overhead.
@@ -50,6 +56,14 @@ pub struct Plan {
     pub idle: Duration,
     /// Workers started and stopped only to time their start.
     pub starts: usize,
+    /// Services in a release wave against ECS's API limits.
+    pub wave: usize,
+    /// Worker processes sharing the wave's FIFO queue, one run each.
+    pub wave_workers: [usize; 2],
+    /// Rollouts watched at once against ECS's API limits.
+    pub watched: usize,
+    /// How long their reads are counted, simulated seconds.
+    pub watch_window: u64,
 }
 
 impl Plan {
@@ -58,6 +72,8 @@ impl Plan {
         Self {
             quick: false,
             tick: Duration::from_millis(100),
+            wave_tick: Duration::from_millis(250),
+            watch_tick: Duration::from_millis(500),
             poll_interval: Duration::from_secs(1),
             samples: 50,
             pending_secs: 100,
@@ -66,6 +82,10 @@ impl Plan {
             desired: 2,
             idle: Duration::from_secs(60),
             starts: 20,
+            wave: 300,
+            wave_workers: [1, 3],
+            watched: 1000,
+            watch_window: 60,
         }
     }
 
@@ -74,14 +94,20 @@ impl Plan {
         Self {
             quick: true,
             tick: Duration::from_millis(20),
+            wave_tick: Duration::from_millis(20),
+            watch_tick: Duration::from_millis(20),
             poll_interval: Duration::from_millis(200),
             samples: 5,
             pending_secs: 20,
             fleets: [1, 3, 6],
             concurrency: 50,
             desired: 2,
-            idle: Duration::from_secs(2),
-            starts: 3,
+            idle: Duration::from_secs(1),
+            starts: 2,
+            wave: 12,
+            wave_workers: [1, 3],
+            watched: 20,
+            watch_window: 10,
         }
     }
 }
@@ -137,15 +163,15 @@ pub struct Bench {
     /// What to run.
     pub plan: Plan,
     /// moto and ecs-sim.
-    bed: TestBed,
+    pub(crate) bed: TestBed,
     /// The producer's SQS client, straight to moto (its calls are not the worker's).
-    sqs: aws_sdk_sqs::Client,
+    pub(crate) sqs: aws_sdk_sqs::Client,
     /// The observer's ECS client, straight to ecs-sim.
-    ecs: aws_sdk_ecs::Client,
+    pub(crate) ecs: aws_sdk_ecs::Client,
     /// The worker's way to moto.
-    sqs_proxy: Proxy,
+    pub(crate) sqs_proxy: Proxy,
     /// The worker's way to ecs-sim.
-    ecs_proxy: Proxy,
+    pub(crate) ecs_proxy: Proxy,
     /// The `ecs-deployment` binary measured.
     worker: PathBuf,
     /// Where worker logs go.
@@ -374,7 +400,7 @@ impl Bench {
     }
 
     /// Starts a worker on `queue` and waits for its first ReceiveMessage, noting how long that took.
-    async fn start_worker(
+    pub(crate) async fn start_worker(
         &mut self,
         name: &str,
         queue: &str,
@@ -419,7 +445,7 @@ impl Bench {
     }
 
     /// A standard queue named `name`.
-    async fn queue(&self, name: &str) -> Result<String, String> {
+    pub(crate) async fn queue(&self, name: &str) -> Result<String, String> {
         self.sqs
             .create_queue()
             .queue_name(name)
@@ -430,9 +456,22 @@ impl Bench {
             .ok_or_else(|| format!("CreateQueue {name} answered no URL"))
     }
 
+    /// A FIFO queue named `name.fifo`, as several workers share one: each service its own message group.
+    pub(crate) async fn fifo_queue(&self, name: &str) -> Result<String, String> {
+        self.sqs
+            .create_queue()
+            .queue_name(format!("{name}.fifo"))
+            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+            .send()
+            .await
+            .map_err(|e| format!("CreateQueue {name}.fifo: {e:?}"))?
+            .queue_url
+            .ok_or_else(|| format!("CreateQueue {name}.fifo answered no URL"))
+    }
+
     /// Creates services `{prefix}-0` .. `{prefix}-{n-1}` on healthy first revisions with the circuit
     /// breaker, and waits until each has finished its first rollout.
-    async fn services(&self, prefix: &str, n: usize) -> Result<Vec<String>, String> {
+    pub(crate) async fn services(&self, prefix: &str, n: usize) -> Result<Vec<String>, String> {
         let names: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
         for name in &names {
             self.ecs
@@ -513,7 +552,11 @@ impl Bench {
 
     /// When the service's deployment to `family:revision` was created and when it completed, epoch
     /// seconds.
-    async fn completed_rollout(&self, service: &str, revision: &str) -> Result<(f64, f64), String> {
+    pub(crate) async fn completed_rollout(
+        &self,
+        service: &str,
+        revision: &str,
+    ) -> Result<(f64, f64), String> {
         let described = self.describe(&[service.to_owned()]).await?;
         let deployment = described
             .first()
@@ -538,7 +581,7 @@ impl Bench {
 }
 
 /// The error, with the end of the worker's log.
-fn failed(worker: &WorkerProcess, error: &str) -> String {
+pub(crate) fn failed(worker: &WorkerProcess, error: &str) -> String {
     format!("{error}; the worker's log ends:\n{}", worker.log_tail())
 }
 
@@ -568,7 +611,7 @@ fn by_operation<'a>(operations: impl Iterator<Item = &'a str>) -> BTreeMap<Strin
     counts
 }
 
-fn string(value: &str) -> Result<MessageAttributeValue, String> {
+pub(crate) fn string(value: &str) -> Result<MessageAttributeValue, String> {
     MessageAttributeValue::builder()
         .data_type("String")
         .string_value(value)
@@ -594,7 +637,7 @@ fn container(name: &str, image: &str, behaviour: &str) -> Result<ContainerDefini
 }
 
 /// A message body as a producer sends it.
-fn task_definition(family: &str, image: &str, behaviour: &str) -> String {
+pub(crate) fn task_definition(family: &str, image: &str, behaviour: &str) -> String {
     json!({
         "family": family,
         "containerDefinitions": [{

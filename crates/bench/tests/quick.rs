@@ -29,13 +29,23 @@ fn a_quick_run_measures_everything_and_writes_the_table() {
         .filter(|l| l.starts_with("| ") && !l.starts_with("| # ") && !l.starts_with("| ---"))
         .map(|l| l.split(" | ").collect())
         .collect();
-    for number in ["1", "2", "3", "4", "5", "6"] {
+    for number in ["1", "2", "3", "4", "5", "6", "7", "8"] {
         assert!(
             rows.iter().any(|r| r[0] == format!("| {number}")),
             "no row for measure {number}:\n{text}"
         );
     }
-    assert_eq!(rows.len(), 15, "{text}");
+    // 15 rows for measures 1-6, four for each of the two waves, five for the watched rollouts.
+    assert_eq!(rows.len(), 28, "{text}");
+    for wave in rows
+        .iter()
+        .filter(|r| r[0] == "| 7" && r[1].contains("failed or given back"))
+    {
+        assert!(
+            wave[3].starts_with("0 ("),
+            "a wave lost deployments: {wave:?}"
+        );
+    }
     for row in &rows {
         let measured = row[3];
         assert!(

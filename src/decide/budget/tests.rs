@@ -133,29 +133,31 @@ fn shares_and_limits_are_read_or_refused_by_name() {
 }
 
 #[test]
-fn calls_wait_in_turn_once_the_burst_is_spent() {
+fn once_the_burst_is_spent_a_call_waits_for_the_next_token() {
     let mut bucket = Bucket::new(Limit {
         burst: 2.0,
         rate: 1.0,
     });
-    // (now, wait): two at once, then one a second, each caller after the one before.
+    // (now, how long until a token; None: taken)
     let cases = [
-        (0.0, 0.0),
-        (0.0, 0.0),
-        (0.0, 1.0),
-        (0.0, 2.0),
-        (0.5, 2.5),
+        (0.0, None),
+        (0.0, None),
+        (0.0, Some(1.0)),
+        (0.25, Some(0.75)),
+        (1.0, None),
+        (1.0, Some(1.0)),
         // A quiet spell refills the bucket, never past its burst.
-        (100.0, 0.0),
-        (100.0, 0.0),
-        (100.0, 1.0),
+        (100.0, None),
+        (100.0, None),
+        (100.0, Some(1.0)),
     ];
     for (i, (now, wait)) in cases.into_iter().enumerate() {
-        let waited = bucket.take(secs(now));
-        assert!(
-            (waited.as_secs_f64() - wait).abs() < 1e-9,
-            "call {i} at {now}s waits {waited:?}, not {wait}s"
-        );
+        let waited = bucket.take(secs(now)).map(|d| d.as_secs_f64());
+        match (waited, wait) {
+            (None, None) => {}
+            (Some(w), Some(expected)) if (w - expected).abs() < 1e-9 => {}
+            _ => panic!("call {i} at {now}s: {waited:?}, not {wait:?}"),
+        }
     }
 }
 
@@ -170,17 +172,39 @@ fn a_throttled_answer_halves_the_rate_which_climbs_back() {
     assert_eq!(bucket.rate(secs(1.0)), 2.0, "halved");
     assert_eq!(
         bucket.take(secs(1.0)),
-        secs(0.5),
+        Some(secs(0.5)),
         "the bucket is empty: one token at the cut rate"
     );
-    let halfway = secs(1.0) + RECOVERY / 4;
-    assert!((bucket.rate(halfway) - 3.0).abs() < 1e-9);
-    assert_eq!(bucket.rate(secs(1.0) + RECOVERY), 4.0, "back to the share");
-    // Throttled again and again: never below a sixteenth of the share.
-    for _ in 0..10 {
-        bucket.throttled(secs(2.0));
+    // Ten calls' time at the share's rate (2.5 s) climbs back the whole rate: a quarter of it 0.625 s on.
+    assert!((bucket.rate(secs(1.625)) - 3.0).abs() < 1e-9);
+    assert_eq!(bucket.rate(secs(4.0)), 4.0, "back to the share");
+    // Calls asked before the cut took effect are throttled too: no second cut within one call's time.
+    let mut bucket = Bucket::new(limit);
+    bucket.throttled(secs(1.0));
+    bucket.throttled(secs(1.2));
+    assert!(
+        (bucket.rate(secs(1.2)) - 2.32).abs() < 1e-9,
+        "{}",
+        bucket.rate(secs(1.2))
+    );
+    // Throttled again and again, each a call's time apart: far below the share, never below a sixteenth.
+    for i in 0..40 {
+        let now = secs(2.0 + f64::from(i) * 0.2501);
+        bucket.throttled(now);
+        assert!(bucket.rate(now) >= 0.25, "{i}");
     }
-    assert_eq!(bucket.rate(secs(2.0)), 0.25);
+    assert!(bucket.rate(secs(11.7539)) < 1.0);
+    // While cut, no burst is saved up: one call at a time.
+    let later = secs(11.7539 + 2.0);
+    assert_eq!(bucket.take(later), None);
+    assert!(bucket.take(later).is_some());
+    // The same bucket ten times faster adapts ten times faster.
+    let mut fast = Bucket::new(Limit {
+        burst: 10.0,
+        rate: 40.0,
+    });
+    fast.throttled(secs(1.0));
+    assert!((fast.rate(secs(1.0625)) - 30.0).abs() < 1e-9);
 }
 
 #[test]
