@@ -101,9 +101,14 @@ async fn serve(
 ) {
     let mut pace = Pace::new(interval);
     let mut records = Records::default();
+    // The rollouts in flight, with the reading each last asked in: a rollout answered early in a long
+    // reading asks again for the next one, so one reading's requests are not all of them.
+    let mut in_flight: BTreeMap<(String, String), (u64, Option<String>)> = BTreeMap::new();
+    let mut reading: u64 = 0;
     limiter.tell(Event::PollInterval(interval));
     while let Some(first) = pending.recv().await {
         pace.wait().await;
+        reading += 1;
         let mut waiting: BTreeMap<(String, String), Vec<Request>> = BTreeMap::new();
         let mut add = |r: Request| waiting.entry(r.service.clone()).or_default().push(r);
         add(first);
@@ -122,10 +127,15 @@ async fn serve(
             .flatten()
             .filter_map(|r| r.deployment.clone())
             .collect();
-        let calls = calls_per_reading(&by_cluster, wanted.len(), records.unavailable.is_none());
+        for (key, requests) in &waiting {
+            let deployment = requests.iter().find_map(|r| r.deployment.clone());
+            in_flight.insert(key.clone(), (reading, deployment));
+        }
+        in_flight.retain(|_, (asked, _)| *asked + 1 >= reading);
+        let calls = calls_per_reading(&in_flight, records.unavailable.is_none());
         let stretched = limiter.budget().poll_interval(interval, &calls);
         if pace.set(stretched) {
-            report_interval(interval, stretched, waiting.len());
+            report_interval(interval, stretched, in_flight.len());
             limiter.tell(Event::PollInterval(stretched));
         }
         let ecs = Ecs::limited(client.clone(), "", limiter.clone());
@@ -137,18 +147,26 @@ async fn serve(
     }
 }
 
-/// The calls one reading of every waiting rollout makes, per operation.
+/// The calls one reading of every rollout in flight makes, per operation: one DescribeServices per ten
+/// services of a cluster, one DescribeServiceDeployments per twenty service deployments (while readable).
 fn calls_per_reading(
-    by_cluster: &BTreeMap<String, Vec<String>>,
-    deployments: usize,
+    in_flight: &BTreeMap<(String, String), (u64, Option<String>)>,
     records_readable: bool,
 ) -> [(&'static str, u32); 2] {
-    let services: usize = by_cluster
+    let mut per_cluster: BTreeMap<&str, usize> = BTreeMap::new();
+    for (cluster, _) in in_flight.keys() {
+        *per_cluster.entry(cluster.as_str()).or_default() += 1;
+    }
+    let services: usize = per_cluster
         .values()
-        .map(|names| names.len().div_ceil(DESCRIBE_SERVICES_BATCH))
+        .map(|n| n.div_ceil(DESCRIBE_SERVICES_BATCH))
         .sum();
+    let deployments: BTreeSet<&String> =
+        in_flight.values().filter_map(|(_, d)| d.as_ref()).collect();
     let records = if records_readable {
-        deployments.div_ceil(DESCRIBE_SERVICE_DEPLOYMENTS_BATCH)
+        deployments
+            .len()
+            .div_ceil(DESCRIBE_SERVICE_DEPLOYMENTS_BATCH)
     } else {
         0
     };
