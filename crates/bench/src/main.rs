@@ -236,7 +236,7 @@ fn document(
          ECS_API_SHARE 100 % (a release window), one new revision per service, each rollout \
          {pending} simulated seconds of PENDING plus ECS's own steps; the physical limit is \
          (services − 20) ÷ 1 per second of registrations plus one rollout. 8: ECS_API_SHARE 50 % \
-         (the default), registration and UpdateService quotas raised to 1000/100 on both sides so \
+         (the default), registration, UpdateService and TagResource quotas raised to 1000/100 on both sides so \
          the rollouts all start soon; the window opens once every rollout has started.\n\n",
         build = if release { "release" } else { "debug" },
         took = began.elapsed().as_secs_f64(),

@@ -31,11 +31,12 @@ pub const AWS_LIMITS: [(&str, u32, u32); 8] = [
 ];
 /// The worker's poll interval, simulated seconds (`ECS_POLL_INTERVAL`'s default).
 const POLL_SECS: f64 = 5.0;
-/// Raised registration and service-update quotas for the watch scenario, so a thousand rollouts start
-/// quickly: it measures the reads, not the registrations.
-const RAISED: [(&str, u32, u32); 2] = [
+/// Raised registration, service-update and tagging quotas for the watch scenario, so a thousand rollouts
+/// start quickly (and each is tagged with its deployment): it measures the reads, not the writes.
+const RAISED: [(&str, u32, u32); 3] = [
     ("task-definition-modify", 1000, 100),
     ("service-modify", 1000, 100),
+    ("tag-modify", 1000, 100),
 ];
 
 /// The watch scenario's share of the account's budget (`ECS_API_SHARE`'s default).
@@ -255,11 +256,20 @@ impl Bench {
         let pending = self.plan.watch_window + 60 + n as u64 / 5;
         self.send_all(&queue, &names, &format!("slow:{pending}"), false)
             .await?;
-        let started = self
+        // A rollout is watched once its service points at the new revision and the deployment is
+        // recorded on it (TagResource).
+        let mut started = self
             .ecs_proxy
             .recorder
             .wait_for(ecs_mark, "UpdateService", n, DEADLINE)
             .await;
+        if started.is_ok() {
+            started = self
+                .ecs_proxy
+                .recorder
+                .wait_for(ecs_mark, "TagResource", n, DEADLINE)
+                .await;
+        }
         if let Err(e) = started {
             self.bed.sim.api_limits(None);
             return Err(failed(&worker, &e));
