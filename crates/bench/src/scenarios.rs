@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
 };
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::MessageAttributeValue;
 use serde_json::json;
 use testbed::TestBed;
 
@@ -290,29 +290,7 @@ impl Bench {
         );
         let behaviour = format!("slow:{}", self.plan.pending_secs);
         let started = epoch(SystemTime::now());
-        let mut sends = tokio::task::JoinSet::new();
-        for (batch_no, batch) in names.chunks(10).enumerate() {
-            let mut request = self.sqs.send_message_batch().queue_url(&queue);
-            for (i, name) in batch.iter().enumerate() {
-                request = request.entries(
-                    SendMessageBatchRequestEntry::builder()
-                        .id(format!("m{batch_no}-{i}"))
-                        .message_body(task_definition(name, "nginx:1.27.1", &behaviour))
-                        .message_attributes("service", string(name)?)
-                        .build()
-                        .map_err(|e| e.to_string())?,
-                );
-            }
-            sends.spawn(request.send());
-        }
-        while let Some(sent) = sends.join_next().await {
-            let sent = sent
-                .map_err(|e| e.to_string())?
-                .map_err(|e| format!("SendMessageBatch: {e:?}"))?;
-            if let Some(failure) = sent.failed().first() {
-                return Err(format!("SendMessageBatch refused a message: {failure:?}"));
-            }
-        }
+        self.send_all(&queue, &names, &behaviour, false).await?;
         let deleted = self
             .sqs_proxy
             .recorder

@@ -135,7 +135,7 @@ impl Bench {
 
     /// Sends one deployment per service in `names` to `queue` (a FIFO queue when `fifo`), in batches of
     /// ten, behaving as `behaviour`.
-    async fn send_all(
+    pub(crate) async fn send_all(
         &self,
         queue: &str,
         names: &[String],
