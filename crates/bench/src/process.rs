@@ -121,6 +121,15 @@ pub fn stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// A worker's log at `path`, one JSON object per line (lines that are not JSON left out).
+pub fn log_lines(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,13 +158,4 @@ mod tests {
         let status = std::fs::read_to_string("/proc/self/status").expect("own status");
         assert!(status_kib(&status, "VmRSS").is_some_and(|kib| kib > 0));
     }
-}
-
-/// A worker's log at `path`, one JSON object per line (lines that are not JSON left out).
-pub fn log_lines(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
