@@ -118,17 +118,22 @@ impl ApiLimiter {
             return;
         };
         let asked = Instant::now();
-        let head = lane.line.lock().await;
+        // A call whose turn is now neither queues nor sleeps, and is not reported as having waited.
+        let (head, mut waited) = match lane.line.try_lock() {
+            Ok(head) => (head, false),
+            Err(_) => (lane.line.lock().await, true),
+        };
         loop {
             let now = self.inner.started.elapsed();
             let Some(wait) = bucket(lane).take(now) else {
                 break;
             };
+            waited = true;
             tokio::time::sleep(wait).await;
         }
         drop(head);
-        let waited = asked.elapsed();
-        if !waited.is_zero() {
+        if waited {
+            let waited = asked.elapsed();
             self.tell(Event::Waited {
                 category,
                 wait: waited,
