@@ -113,11 +113,7 @@ async fn run(args: Args) -> Result<(), String> {
             step(&format!(
                 "7: a wave of {} services, {}, ECS's API limits on",
                 plan.wave,
-                if workers == 1 {
-                    "1 worker".to_owned()
-                } else {
-                    format!("{workers} workers")
-                }
+                wave_rows::workers(workers)
             ));
             waves.push(waving.wave(plan.wave, workers).await?);
         }

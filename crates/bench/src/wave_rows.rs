@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::report::{Row, mb};
+use crate::results::per_deployment;
 use crate::waves::{WATCH_SHARE, Watch, Wave};
 
 /// A wave's wall time ÷ (registering every revision at the account's rate + one rollout).
@@ -39,7 +40,11 @@ pub fn rows(waves: &[Wave], watch: &Watch) -> Vec<Row> {
         rows.push(Row::reference(
             "7",
             format!("Release wave: {who}: calls ECS throttled, per deployment"),
-            per_deployment(throttled, &wave.throttled, wave.services),
+            if throttled == 0 {
+                "0".to_owned()
+            } else {
+                per_deployment(&wave.throttled, wave.services)
+            },
         ));
         let deployed = wave.outcomes.get("deployed").copied().unwrap_or(0);
         let others: u64 = wave
@@ -106,25 +111,12 @@ pub fn rows(waves: &[Wave], watch: &Watch) -> Vec<Row> {
 }
 
 /// `1 worker`, `3 workers`.
-fn workers(n: usize) -> String {
+pub fn workers(n: usize) -> String {
     if n == 1 {
         "1 worker".to_owned()
     } else {
         format!("{n} workers")
     }
-}
-
-/// `0.35 (RegisterTaskDefinition 0.3, UpdateService 0.05)`, or `0`.
-fn per_deployment(total: u64, by_operation: &BTreeMap<String, u64>, deployments: usize) -> String {
-    let n = deployments.max(1) as f64;
-    if total == 0 {
-        return "0".to_owned();
-    }
-    let parts: Vec<String> = by_operation
-        .iter()
-        .map(|(op, count)| format!("{op} {:.2}", *count as f64 / n))
-        .collect();
-    format!("{:.2} ({})", total as f64 / n, parts.join(", "))
 }
 
 /// `, 2 retry_later` for each outcome other than deployed.
