@@ -146,7 +146,17 @@ fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_send_message_example_is_deployed_by_the_binary() {
     let bed = Bed::start(true).await;
-    bed.service("web", 2, (true, true)).await;
+    // The service runs the README's task definition with an older image: the example changes only that.
+    let mut running: serde_json::Value =
+        serde_json::from_str(&readme_example("taskdef.json")).expect("the example is JSON");
+    running["containerDefinitions"][0]["image"] = "nginx:1.27".into();
+    let registered = bed.bed.sim.call("RegisterTaskDefinition", &running);
+    bed.bed.sim.call(
+        "CreateService",
+        &serde_json::json!({"cluster": "default", "serviceName": "web", "desiredCount": 2,
+            "taskDefinition": registered["taskDefinition"]["taskDefinitionArn"]}),
+    );
+    bed.first_rollout("web").await;
     let mut env = bed.bed.env();
     env.extend([
         ("SQS_URL", bed.queue_url.clone()),

@@ -293,15 +293,15 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
     bed.service("web", 2, (true, true)).await;
     let replies = bed.queue("replies").await;
     let mut worker = bed.start_worker(bed.config(&[]));
-    let wait = |image: &str, behaviour: &str| {
+    let wait = |tag: &str, behaviour: &str| {
         file(
-            &format!("{image}.json"),
-            &task_definition("web", image, behaviour).to_string(),
+            &format!("nginx-{tag}.json"),
+            &task_definition("web", &format!("nginx:{tag}"), behaviour).to_string(),
         )
     };
 
     // Through the reply queue: the worker's own verdict.
-    let good = wait("nginx-1.28", "healthy");
+    let good = wait("1.28", "healthy");
     let run = send_wait(&bed, Some(&replies), &good).await;
     expect(&run, 0, "Deployed web in default: web:1 → web:2");
     assert!(
@@ -310,7 +310,7 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
     );
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
 
-    let crash = wait("nginx-1.29", "crash");
+    let crash = wait("1.29", "crash");
     let run = send_wait(&bed, Some(&replies), &crash).await;
     expect(&run, 1, "Deployment of web in default failed");
     assert!(run.stderr.contains("ECS said"), "{run:?}");
@@ -320,11 +320,11 @@ async fn send_wait_follows_each_deployment_to_its_outcome() {
     ));
 
     // Without a reply queue: by watching the service for the revision tagged with the message id.
-    let good = wait("nginx-1.30", "healthy");
+    let good = wait("1.30", "healthy");
     let run = send_wait(&bed, None, &good).await;
     expect(&run, 0, "deployed: service 'web' runs web:4");
     assert_eq!(worker.next_report().await.outcome, Outcome::Deployed);
-    let crash = wait("nginx-1.31", "crash");
+    let crash = wait("1.31", "crash");
     let run = send_wait(&bed, None, &crash).await;
     expect(&run, 1, "not deployed: web:5");
     assert!(matches!(

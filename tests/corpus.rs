@@ -4,7 +4,11 @@
 
 use std::path::PathBuf;
 
+use ecs_deployment::decide::escalation::repository;
+use ecs_deployment::decide::guard::{Case, judge};
 use ecs_deployment::decide::message::parse;
+use ecs_deployment::decide::policy::{Identity, Policy};
+use ecs_deployment::decide::task_definition::described_members;
 use serde_json::{Map, Value};
 
 /// Members ECS returns but RegisterTaskDefinition does not take: console exports carry them.
@@ -154,4 +158,84 @@ fn every_corpus_task_definition_is_accepted_unchanged_or_rejected_naming_its_mem
         accepted += 1;
     }
     assert_eq!((accepted, rejected, refused), (54, 4, 2));
+}
+
+/// `request` with what runs changed: each image to another tag of its repository, each environment value
+/// and each command.
+fn what_runs_changed(request: &Value) -> Value {
+    let mut changed = request.clone();
+    let containers = changed
+        .get_mut("containerDefinitions")
+        .and_then(Value::as_array_mut);
+    for container in containers.into_iter().flatten() {
+        let image = container["image"].as_str().unwrap_or("").to_owned();
+        if !image.is_empty() {
+            container["image"] = Value::from(format!("{}:changed", repository(&image)));
+        }
+        let environment = container
+            .get_mut("environment")
+            .and_then(Value::as_array_mut);
+        for variable in environment.into_iter().flatten() {
+            variable["value"] = Value::from("changed");
+        }
+        if container.get("command").is_some() {
+            container["command"] = serde_json::json!(["sh", "-c", "echo changed"]);
+        }
+    }
+    changed
+}
+
+#[test]
+fn the_guard_admits_every_accepted_corpus_file_unchanged_and_with_what_runs_changed() {
+    let Some(dir) = corpus() else {
+        eprintln!(
+            "skipped: the task definition corpus is not at ../shared/corpus/task-definitions beside this checkout"
+        );
+        return;
+    };
+    let sim = testbed::Sim::start(None);
+    let attributes = [("service".to_owned(), "web".to_owned())].into();
+    let policy = Policy::default_for("default");
+    let identity = Identity::default();
+    let mut judged = 0;
+    for name in files(&dir) {
+        if REJECTED.iter().any(|(p, _, _)| name.starts_with(p))
+            || REFUSED_BY_ECS.iter().any(|(p, _)| name.starts_with(p))
+        {
+            continue;
+        }
+        let body = std::fs::read_to_string(dir.join(&name)).expect("read a corpus file");
+        let request = parse(&body, &attributes).unwrap_or_else(|r| panic!("{name}: {r}"));
+        let sent: Value =
+            serde_json::from_str(&request.task_definition.to_json()).expect("the request is JSON");
+        // The running revision, as ECS describes it back.
+        let registered = sim.call("RegisterTaskDefinition", &sent);
+        let arn = registered["taskDefinition"]["taskDefinitionArn"].clone();
+        let described = sim.call(
+            "DescribeTaskDefinition",
+            &serde_json::json!({"taskDefinition": arn, "include": ["TAGS"]}),
+        );
+        let baseline = described_members(&described.to_string())
+            .unwrap_or_else(|e| panic!("{name}: the description reads back: {e}"));
+        for (what, message) in [
+            ("equal to the running revision", sent.clone()),
+            (
+                "with images, environment values and commands changed",
+                what_runs_changed(&sent),
+            ),
+        ] {
+            let request = parse(&message.to_string(), &attributes)
+                .unwrap_or_else(|r| panic!("{name} {what}: {r}"));
+            let case = Case {
+                request: &request,
+                cluster: "default",
+                baseline: Some(&baseline),
+            };
+            if let Err(refusal) = judge(&policy, &identity, &case) {
+                panic!("{name} {what} is a false refusal: {refusal}");
+            }
+            judged += 1;
+        }
+    }
+    assert_eq!(judged, 2 * 54);
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_sdk_ecs::types::{DeploymentController, DeploymentControllerType};
 use common::{Bed, Proxy, short, task_definition};
 use ecs_deployment::decide::outcome::{Disposition, Outcome, Rollback};
+use ecs_deployment::decide::policy::Privilege;
 use serde_json::json;
 
 /// A rejection case: its name, the body, the attributes, and what the reason must say.
@@ -67,7 +68,7 @@ async fn a_good_deployment_rolls_out_and_its_message_is_deleted() {
 async fn service_false_registers_only() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    let mut worker = bed.start_worker(bed.config(&[]));
+    let mut worker = bed.start_worker(bed.config(&[("ALLOW_REGISTER_ONLY", "web")]));
 
     bed.send(
         &task_definition("web", "nginx:1.28", "healthy").to_string(),
@@ -183,7 +184,9 @@ async fn every_rejection_goes_to_the_dead_letter_queue_with_its_reason() {
     let good = task_definition("web", "nginx:1.28", "healthy").to_string();
     let mut unknown_member = task_definition("web", "nginx:1.28", "healthy");
     unknown_member["containerDefinitions"][0]["imag"] = json!("typo");
-    let no_containers = json!({"family": "web", "containerDefinitions": []}).to_string();
+    let mut no_containers = task_definition("web", "nginx:1.28", "healthy");
+    no_containers["containerDefinitions"] = json!([]);
+    let no_containers = no_containers.to_string();
     let cases: Vec<Case> = vec![
         (
             "body not JSON",
@@ -699,7 +702,19 @@ async fn a_task_definition_using_every_member_reaches_ecs_unchanged() {
     let bed = Bed::start(true).await;
     // What it refers to (roles, an ECR image, parameters, a log group) exists nowhere: this is about the
     // body reaching ECS unchanged; tests/preflight.rs checks the references.
-    let mut worker = bed.start_worker(bed.config(&[("VERIFY", "off")]));
+    // A new family whose first revision sets every member: the policy allows all of it.
+    let privileges: Vec<&str> = Privilege::ALL.iter().map(|p| p.label()).collect();
+    let privileges = privileges.join(",");
+    let mut worker = bed.start_worker(bed.config(&[
+        ("VERIFY", "off"),
+        ("ALLOW_REGISTER_ONLY", "true"),
+        ("ALLOW_NEW_FAMILIES", "true"),
+        ("ALLOWED_PRIVILEGES", &privileges),
+        ("ALLOWED_IMAGES", "**"),
+        ("ALLOWED_TASK_ROLES", "**"),
+        ("ALLOWED_EXECUTION_ROLES", "**"),
+        ("ALLOWED_SECRETS", "**"),
+    ]));
 
     bed.send(&fixture.to_string(), &[("service", "false")])
         .await;

@@ -696,7 +696,7 @@ fn the_example_policy_lets_team_a_deploy_only_what_is_its_own() {
         ("POLICY_FILE".to_owned(), path.display().to_string()),
     ]);
     let policy = &config.policy;
-    assert!(!policy.allow_register_only);
+    assert!(policy.register_only.is_empty() && policy.new_families.is_empty());
     assert!(
         policy
             .rules_for("team-a-media-transcode")
@@ -715,6 +715,7 @@ fn the_example_policy_lets_team_a_deploy_only_what_is_its_own() {
         region: Some("eu-west-1".into()),
         account: Some("123456789012".into()),
         queue_url: Some(config.queue_url.clone()),
+        dead_letter_queue_url: None,
         ..Identity::default()
     };
     let judged = |service: &str, body: &Value| {

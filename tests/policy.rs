@@ -214,8 +214,8 @@ async fn host_networking() {
     let body = changed(json!({"networkMode": "host"}));
     refused(Hostile::new(
         body,
-        "host_network",
-        &["networkMode", "ALLOWED_PRIVILEGES"],
+        "network_mode",
+        &["networkMode", "ALLOWED_PRIVILEGES=network_mode"],
     ))
     .await;
 }
@@ -225,8 +225,8 @@ async fn the_hosts_process_namespace() {
     let body = changed(json!({"pidMode": "host"}));
     refused(Hostile::new(
         body,
-        "host_pid",
-        &["pidMode", "ALLOWED_PRIVILEGES"],
+        "pid_mode",
+        &["pidMode", "ALLOWED_PRIVILEGES=pid_mode"],
     ))
     .await;
 }
@@ -236,8 +236,8 @@ async fn the_hosts_ipc_namespace() {
     let body = changed(json!({"ipcMode": "host"}));
     refused(Hostile::new(
         body,
-        "host_ipc",
-        &["ipcMode", "ALLOWED_PRIVILEGES"],
+        "ipc_mode",
+        &["ipcMode", "ALLOWED_PRIVILEGES=ipc_mode"],
     ))
     .await;
 }
@@ -259,7 +259,10 @@ async fn a_host_device() {
     refused(Hostile::new(
         body,
         "devices",
-        &["linuxParameters.devices[0]", "ALLOWED_PRIVILEGES"],
+        &[
+            "containerDefinitions[0].linuxParameters.devices",
+            "ALLOWED_PRIVILEGES=devices",
+        ],
     ))
     .await;
 }
@@ -270,7 +273,10 @@ async fn an_added_capability() {
     refused(Hostile::new(
         body,
         "capabilities",
-        &["capabilities.add[0]", "SYS_ADMIN", "ALLOWED_PRIVILEGES"],
+        &[
+            "containerDefinitions[0].linuxParameters.capabilities.add",
+            "ALLOWED_PRIVILEGES=capabilities",
+        ],
     ))
     .await;
 }
@@ -281,7 +287,10 @@ async fn a_docker_security_option() {
     refused(Hostile::new(
         body,
         "docker_security_options",
-        &["dockerSecurityOptions[0]", "ALLOWED_PRIVILEGES"],
+        &[
+            "containerDefinitions[0].dockerSecurityOptions",
+            "ALLOWED_PRIVILEGES=docker_security_options",
+        ],
     ))
     .await;
 }
@@ -308,7 +317,7 @@ async fn another_teams_secret() {
     refused(Hostile::new(
         body,
         "secrets",
-        &["secrets[0].valueFrom", "ALLOWED_SECRETS"],
+        &["containerDefinitions[0].secrets", "ALLOWED_SECRETS"],
     ))
     .await;
 }
@@ -427,10 +436,13 @@ async fn a_denied_service() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn registering_without_deploying_when_turned_off() {
+async fn registering_without_deploying_by_default_or_into_a_family_not_named() {
     let body = task_definition("web", "nginx:1.29", "healthy");
+    let case = Hostile::new(body.clone(), "register_only", &["ALLOW_REGISTER_ONLY"])
+        .with_attributes(&[("service", "false")]);
+    refused(case).await;
     let case = Hostile::new(body, "register_only", &["ALLOW_REGISTER_ONLY"])
-        .with_config(&[("ALLOW_REGISTER_ONLY", "false")])
+        .with_config(&[("ALLOW_REGISTER_ONLY", "api-*")])
         .with_attributes(&[("service", "false")]);
     refused(case).await;
 }
@@ -440,6 +452,7 @@ async fn poisoning_a_family_by_registering_only() {
     // Compared with the family's newest revision, as a deployment is with the service's.
     let body = container(json!({"privileged": true}));
     let case = Hostile::new(body, "privileged", &["family web", "ALLOWED_PRIVILEGES"])
+        .with_config(&[("ALLOW_REGISTER_ONLY", "web")])
         .with_attributes(&[("service", "false")]);
     refused(case).await;
 }

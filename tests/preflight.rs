@@ -9,14 +9,19 @@ use ecs_deployment::decide::outcome::{Disposition, Outcome};
 use serde_json::{Value, json};
 use testbed::{ACCOUNT_ID, ecr_image, push_image};
 
-/// What lets the policy pass the roles and secrets of these task definitions: the checks are the subject.
-const POLICY: [(&str, &str); 3] = [
+/// What lets the policy pass these task definitions, registered into a new family with their roles,
+/// secrets, log routing and images: the checks are the subject.
+const POLICY: [(&str, &str); 7] = [
+    ("ALLOW_REGISTER_ONLY", "web"),
+    ("ALLOW_NEW_FAMILIES", "web"),
     ("ALLOWED_TASK_ROLES", "arn:aws:iam::123456789012:role/*"),
     (
         "ALLOWED_EXECUTION_ROLES",
         "arn:aws:iam::123456789012:role/*",
     ),
-    ("ALLOWED_SECRETS", "*"),
+    ("ALLOWED_SECRETS", "**"),
+    ("ALLOWED_PRIVILEGES", "logging"),
+    ("ALLOWED_IMAGES", "**"),
 ];
 
 const TRUST_ECS_TASKS: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -205,8 +210,9 @@ async fn each_missing_reference_is_rejected_naming_its_member_and_nothing_is_reg
     assert_eq!(worker.next_report().await.outcome, Outcome::Registered);
     // VERIFY=off deploys without the checks.
     worker.stop().await;
-    let mut worker =
-        bed.start_worker(bed.config(&[POLICY[0], POLICY[1], POLICY[2], ("VERIFY", "off")]));
+    let mut verify_off = POLICY.to_vec();
+    verify_off.push(("VERIFY", "off"));
+    let mut worker = bed.start_worker(bed.config(&verify_off));
     let mut body = good.clone();
     body["containerDefinitions"][0]["image"] = json!(ecr_image("app", "never-pushed"));
     bed.send(&body.to_string(), &[("service", "false")]).await;

@@ -285,7 +285,7 @@ async fn daemon_services_are_deployed_and_rolled_back_by_ecs() {
     let mut worker = bed.start_worker(bed.config(&[]));
 
     bed.send(
-        &task_definition("agent", "agent:2", "healthy").to_string(),
+        &task_definition("agent", "nginx:2", "healthy").to_string(),
         &[("service", "agent")],
     )
     .await;
@@ -299,7 +299,7 @@ async fn daemon_services_are_deployed_and_rolled_back_by_ecs() {
     );
 
     bed.send(
-        &task_definition("agent", "agent:3", "crash").to_string(),
+        &task_definition("agent", "nginx:3", "crash").to_string(),
         &[("service", "agent")],
     )
     .await;

@@ -67,7 +67,7 @@ pub async fn check(
         }
         Baseline::None => {
             judge(&policy, &identity, &case(request, cluster, None)).map_err(refused)?;
-            Ok("allowed by the policy; the family is new, so only what no setting allows and the image rules apply".into())
+            Ok("allowed by the policy; the family is new, so it was judged against an empty revision".into())
         }
         Baseline::Unknown(why) => {
             judge_target(&policy, &identity, request, cluster).map_err(refused)?;
@@ -78,9 +78,8 @@ pub async fn check(
                     (family, format!("family {family}"))
                 }
             };
-            escalation::check(
+            escalation::check_alone(
                 request.task_definition.request(),
-                None,
                 policy.rules_for(name),
                 &identity,
                 &subject,
@@ -147,6 +146,7 @@ fn offline_identity(cluster: &str) -> Identity {
         region,
         account,
         queue_url,
+        dead_letter_queue_url: None,
         service,
         family: None,
         role: None,

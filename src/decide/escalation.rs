@@ -1,41 +1,51 @@
-//! What a task definition may do compared with the revision it replaces: each role, host privilege and
-//! secret it adds is refused unless that revision already had it or the rules allow it, and its images
-//! must be ones the rules allow.
-
-use std::collections::BTreeSet;
+//! What a task definition may do compared with the revision it replaces: every member the classification
+//! ([`crate::decide::classes`]) does not know to be what runs must stay as that revision has it, unless the
+//! rules allow its group; images stay in their repositories unless `ALLOWED_IMAGES` names them.
 
 use serde_json::Value;
 
-use crate::decide::members::{
-    ContainerPowers, Members, containers, host_paths, items, pinned, qualified_image, references,
-    text,
-};
+use crate::decide::classes::{Class, class_of};
+use crate::decide::members::{Members, containers, pinned, qualified_image, text};
 use crate::decide::names::role_name;
 use crate::decide::policy::{Identity, Privilege, Rules};
 use crate::decide::refusal::{NOT_ALLOWED, Refusal, setting};
+use crate::decide::sameness::{Difference, differences};
 
-/// Checks `new` against `baseline`, the revision it replaces. Without one (a new family) only what no
-/// setting allows and the image rules are checked: the no-escalation rules need something to compare with.
+/// The rule and the allowance of a member no classification names yet.
+const UNCLASSIFIED: &str = "unclassified";
+
+/// Checks `new` against `baseline`, the revision it replaces (an empty one for a new family's first).
 pub fn check(
     new: &Members,
-    baseline: Option<&Members>,
+    baseline: &Members,
     rules: &Rules,
     identity: &Identity,
     subject: &str,
 ) -> Result<(), Refusal> {
-    let check = Check {
-        rules,
-        subject,
-        baseline,
-    };
-    check.roles(new, identity)?;
-    if let Some(baseline) = baseline {
-        check.modes(new, baseline)?;
-        check.host_volumes(new, baseline)?;
-        check.containers(new, baseline)?;
-        check.secrets(new, baseline)?;
+    let check = Check { rules, subject };
+    check.own_role(new, identity)?;
+    let skip = |list: &str, item: &Value| check.skipped(list, item);
+    let wanted = |path: &str| class_of(path) != Class::Runs;
+    for difference in differences(new, baseline, &wanted, &skip) {
+        check.difference(&difference, new)?;
     }
-    check.images(new)
+    check.images(new, baseline)
+}
+
+/// The part of [`check`] that needs no revision to compare with: the worker's own role, and digests where
+/// the rules ask for them. For a caller that cannot read the revision a message would replace.
+pub fn check_alone(
+    new: &Members,
+    rules: &Rules,
+    identity: &Identity,
+    subject: &str,
+) -> Result<(), Refusal> {
+    let check = Check { rules, subject };
+    check.own_role(new, identity)?;
+    for (i, container) in containers(new) {
+        check.digest(text(container, "image").unwrap_or(""), i)?;
+    }
+    Ok(())
 }
 
 /// One check of one task definition.
@@ -44,8 +54,6 @@ struct Check<'a> {
     rules: &'a Rules,
     /// `service web` or `family web`, for refusals.
     subject: &'a str,
-    /// The revision it replaces, when there is one.
-    baseline: Option<&'a Members>,
 }
 
 impl Check<'_> {
@@ -59,44 +67,14 @@ impl Check<'_> {
         }
     }
 
-    /// A refusal of something `privilege` allows.
-    fn privilege(&self, privilege: Privilege, path: String, what: String) -> Result<(), Refusal> {
-        if self.rules.privileges.contains(&privilege) {
-            return Ok(());
-        }
-        Err(self.refuse(
-            privilege.label(),
-            path,
-            what,
-            setting(self.rules, "ALLOWED_PRIVILEGES"),
-        ))
-    }
-
-    /// The task and execution roles: never the worker's own; another than the current one only when the
-    /// rules allow it.
-    fn roles(&self, new: &Members, identity: &Identity) -> Result<(), Refusal> {
-        let roles = [
-            (
-                "taskRoleArn",
-                "task_role",
-                "ALLOWED_TASK_ROLES",
-                &self.rules.task_roles,
-            ),
-            (
-                "executionRoleArn",
-                "execution_role",
-                "ALLOWED_EXECUTION_ROLES",
-                &self.rules.execution_roles,
-            ),
-        ];
-        for (member, rule, variable, allowed) in roles {
-            let Some(role) = text(new, member) else {
-                continue;
-            };
-            if identity
-                .role
-                .as_deref()
-                .is_some_and(|own| own == role_name(role))
+    /// The task and execution roles are never the worker's own.
+    fn own_role(&self, new: &Members, identity: &Identity) -> Result<(), Refusal> {
+        for member in ["taskRoleArn", "executionRoleArn"] {
+            if let Some(role) = text(new, member)
+                && identity
+                    .role
+                    .as_deref()
+                    .is_some_and(|own| own == role_name(role))
             {
                 return Err(self.refuse(
                     "own_role",
@@ -105,169 +83,217 @@ impl Check<'_> {
                     NOT_ALLOWED.to_owned(),
                 ));
             }
-            let Some(baseline) = self.baseline else {
-                continue;
-            };
-            let current = text(baseline, member);
-            if current == Some(role) || allowed.matches(role) {
-                continue;
+        }
+        Ok(())
+    }
+
+    /// List items the comparison leaves out: references `ALLOWED_SECRETS` allows, and the worker's own
+    /// marker tags (and AWS's), which are not the producer's.
+    fn skipped(&self, list: &str, item: &Value) -> bool {
+        let reference = match list {
+            "containerDefinitions[].secrets"
+            | "containerDefinitions[].logConfiguration.secretOptions" => item.get("valueFrom"),
+            "containerDefinitions[].environmentFiles" => item.get("value"),
+            "tags" => {
+                let key = item.get("key").and_then(Value::as_str).unwrap_or("");
+                return key.starts_with(crate::decide::marker::TAG_PREFIX)
+                    || key.starts_with("aws:");
             }
+            _ => return false,
+        };
+        reference
+            .and_then(Value::as_str)
+            .is_some_and(|r| self.rules.secrets.matches(r))
+    }
+
+    /// A member that differs from the revision replaced: refused unless the rules allow its group, or the
+    /// new value where a setting allows values (roles, registry credentials).
+    fn difference(&self, difference: &Difference, new: &Members) -> Result<(), Refusal> {
+        let privilege = match class_of(&difference.model) {
+            Class::Runs => return Ok(()),
+            Class::Power(privilege) => privilege,
+            Class::Unclassified => {
+                return Err(self.refuse(
+                    UNCLASSIFIED,
+                    difference.path.clone(),
+                    "is a member ecs-deployment does not classify yet, so it must stay as the running revision has it".into(),
+                    "no setting allows changing it until the member is classified".into(),
+                ));
+            }
+        };
+        if self.rules.privileges.contains(&privilege) {
+            return Ok(());
+        }
+        let value = value_at(new, &difference.path);
+        let value_allowed = match privilege {
+            Privilege::TaskRole => value.is_some_and(|r| self.rules.task_roles.matches(r)),
+            Privilege::ExecutionRole => {
+                value.is_some_and(|r| self.rules.execution_roles.matches(r))
+            }
+            Privilege::RepositoryCredentials => {
+                value.is_some_and(|r| self.rules.secrets.matches(r))
+            }
+            _ => false,
+        };
+        if value_allowed {
+            return Ok(());
+        }
+        let label = privilege.label();
+        let what = match (privilege, difference.removed) {
+            (Privilege::TaskRole | Privilege::ExecutionRole, _) => format!(
+                "{} is not the role the service has now and is not allowed",
+                value.unwrap_or("no role")
+            ),
+            (_, true) => format!(
+                "is part of what the service may do ({label}), and the container or volume it is in is left out"
+            ),
+            (_, false) => format!(
+                "changes what the service may do ({label}): it must stay as the running revision has it, or at ECS's default in a new container or volume"
+            ),
+        };
+        let allow = match privilege.value_setting() {
+            Some(values) => format!(
+                "{} or {}",
+                setting(self.rules, values),
+                setting(self.rules, &format!("ALLOWED_PRIVILEGES={label}"))
+            ),
+            None => setting(self.rules, &format!("ALLOWED_PRIVILEGES={label}")),
+        };
+        Err(self.refuse(label, difference.path.clone(), what, allow))
+    }
+
+    /// Each image from the repository of the image it replaces, or for a new container of one the revision
+    /// uses, unless `ALLOWED_IMAGES` names it; pinned by digest when the rules ask for it.
+    fn images(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
+        let image_of = |c: &serde_json::Map<String, Value>| {
+            c.get("image")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned()
+        };
+        let replaced: Vec<(String, String)> = containers(baseline)
+            .map(|(_, c)| (text(c, "name").unwrap_or("").to_owned(), image_of(c)))
+            .collect();
+        for (i, container) in containers(new) {
+            let image = image_of(container);
+            let path = format!("containerDefinitions[{i}].image");
+            let allowed = self
+                .rules
+                .images
+                .as_ref()
+                .is_some_and(|a| a.matches(&image) || a.matches(&qualified_image(&image)));
+            let name = text(container, "name").unwrap_or("");
+            let repo = repository(&image);
+            let same = match replaced.iter().find(|(n, _)| n == name) {
+                Some((_, old)) => {
+                    let old = repository(old);
+                    (old == repo).then_some(()).ok_or_else(|| {
+                        format!(
+                            "the image comes from {repo}, not {old}, the repository of the image it replaces"
+                        )
+                    })
+                }
+                None if replaced.is_empty() => Err(format!(
+                    "the image comes from {repo}, and the family has no revision whose repositories it could share"
+                )),
+                None => {
+                    let used: Vec<String> = replaced
+                        .iter()
+                        .map(|(_, image)| repository(image))
+                        .collect();
+                    used.contains(&repo).then_some(()).ok_or_else(|| {
+                        format!(
+                            "the new container's image comes from {repo}, not a repository the revision uses ({})",
+                            used.join(", ")
+                        )
+                    })
+                }
+            };
+            match same {
+                Ok(()) => {}
+                Err(_) if allowed => {}
+                Err(what) => {
+                    return Err(self.refuse(
+                        "image",
+                        path,
+                        what,
+                        setting(self.rules, "ALLOWED_IMAGES"),
+                    ));
+                }
+            }
+            self.digest(&image, i)?;
+        }
+        Ok(())
+    }
+
+    /// The image of container `i` pinned by digest, when the rules ask for it.
+    fn digest(&self, image: &str, i: usize) -> Result<(), Refusal> {
+        if self.rules.require_image_digest && !pinned(image) {
             return Err(self.refuse(
-                rule,
-                member.to_owned(),
-                format!(
-                    "{role} is not the role the service has now ({}) and is not allowed",
-                    current.unwrap_or("none")
-                ),
-                setting(self.rules, variable),
+                "image_digest",
+                format!("containerDefinitions[{i}].image"),
+                format!("the image {image} is not pinned by an @sha256: digest"),
+                setting(self.rules, "REQUIRE_IMAGE_DIGEST"),
             ));
         }
         Ok(())
     }
+}
 
-    /// Host network, PID and IPC namespaces.
-    fn modes(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
-        let modes = [
-            ("networkMode", Privilege::HostNetwork, "host networking"),
+/// An image's repository, its registry written out and its tag or digest left off:
+/// `nginx:1.27` is `docker.io/library/nginx`.
+pub fn repository(image: &str) -> String {
+    let qualified = qualified_image(image);
+    let without_digest = qualified.split('@').next().unwrap_or("");
+    match without_digest.rsplit_once('/') {
+        Some((path, last)) => {
+            let name = last.split(':').next().unwrap_or("");
+            format!("{path}/{name}")
+        }
+        None => without_digest.split(':').next().unwrap_or("").to_owned(),
+    }
+}
+
+/// The text at a top-level or container member path (`taskRoleArn`,
+/// `containerDefinitions[1].repositoryCredentials.credentialsParameter`), if any.
+fn value_at<'a>(members: &'a Members, path: &str) -> Option<&'a str> {
+    let mut value: Option<&Value> = None;
+    for (i, part) in path.split('.').enumerate() {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let next = if i == 0 {
+            members.get(name)
+        } else {
+            value.and_then(|v| v.get(name))
+        };
+        value = match index {
+            Some(index) => next.and_then(|v| v.get(index)),
+            None => next,
+        };
+    }
+    value.and_then(Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_is_the_image_without_its_tag_or_digest() {
+        let cases = [
+            ("nginx:1.27", "docker.io/library/nginx"),
+            ("nginx", "docker.io/library/nginx"),
+            ("grafana/grafana@sha256:abc", "docker.io/grafana/grafana"),
+            ("localhost:5000/web:1", "localhost:5000/web"),
             (
-                "pidMode",
-                Privilege::HostPid,
-                "the host's process namespace",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web:1",
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team-a/web",
             ),
-            ("ipcMode", Privilege::HostIpc, "the host's IPC namespace"),
         ];
-        for (member, privilege, what) in modes {
-            if text(new, member) == Some("host") && text(baseline, member) != Some("host") {
-                self.privilege(
-                    privilege,
-                    member.to_owned(),
-                    format!("{what} is not allowed"),
-                )?;
-            }
+        for (image, expected) in cases {
+            assert_eq!(repository(image), expected, "{image}");
         }
-        Ok(())
-    }
-
-    /// Volumes that bind a host path the current revision does not bind.
-    fn host_volumes(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
-        let bound: BTreeSet<String> = host_paths(baseline).into_iter().map(|(_, p)| p).collect();
-        for (path, source) in host_paths(new) {
-            if !bound.contains(&source) {
-                self.privilege(
-                    Privilege::HostVolumes,
-                    path,
-                    format!("a volume of the host's {source} is not allowed"),
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Each container's privileged flag, devices, added capabilities, security options and registry
-    /// credentials.
-    fn containers(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
-        let before = ContainerPowers::of(baseline);
-        for (i, container) in containers(new) {
-            let at = |member: &str| format!("containerDefinitions[{i}].{member}");
-            if container.get("privileged") == Some(&Value::Bool(true)) && !before.privileged {
-                self.privilege(
-                    Privilege::Privileged,
-                    at("privileged"),
-                    "privileged containers are not allowed".into(),
-                )?;
-            }
-            let linux = container.get("linuxParameters");
-            for (j, device) in items(linux.and_then(|l| l.get("devices"))) {
-                let host = device.get("hostPath").and_then(Value::as_str).unwrap_or("");
-                if !before.devices.contains(host) {
-                    self.privilege(
-                        Privilege::Devices,
-                        at(&format!("linuxParameters.devices[{j}]")),
-                        format!("the host's device {host} is not allowed"),
-                    )?;
-                }
-            }
-            let added = linux
-                .and_then(|l| l.get("capabilities"))
-                .and_then(|c| c.get("add"));
-            for (j, capability) in items(added) {
-                let name = capability.as_str().unwrap_or("");
-                if !before.capabilities.contains(name) {
-                    self.privilege(
-                        Privilege::Capabilities,
-                        at(&format!("linuxParameters.capabilities.add[{j}]")),
-                        format!("adding the capability {name} is not allowed"),
-                    )?;
-                }
-            }
-            for (j, option) in items(container.get("dockerSecurityOptions")) {
-                let option = option.as_str().unwrap_or("");
-                if !before.security_options.contains(option) {
-                    self.privilege(
-                        Privilege::DockerSecurityOptions,
-                        at(&format!("dockerSecurityOptions[{j}]")),
-                        format!("the docker security option {option} is not allowed"),
-                    )?;
-                }
-            }
-            if let Some(parameter) = container
-                .get("repositoryCredentials")
-                .and_then(|r| r.get("credentialsParameter"))
-                .and_then(Value::as_str)
-                && !before.repository_credentials.contains(parameter)
-                && !self.rules.secrets.matches(parameter)
-            {
-                self.privilege(
-                    Privilege::RepositoryCredentials,
-                    at("repositoryCredentials.credentialsParameter"),
-                    format!("registry credentials from {parameter} are not allowed"),
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Secrets, parameters and environment files the current revision does not refer to.
-    fn secrets(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
-        let known: BTreeSet<String> = references(baseline).into_iter().map(|(_, r)| r).collect();
-        for (path, reference) in references(new) {
-            if !known.contains(&reference) && !self.rules.secrets.matches(&reference) {
-                return Err(self.refuse(
-                    "secrets",
-                    path,
-                    format!("{reference} is not one the service refers to now and is not allowed"),
-                    setting(self.rules, "ALLOWED_SECRETS"),
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Images the rules allow, pinned by digest when they ask for it.
-    fn images(&self, new: &Members) -> Result<(), Refusal> {
-        for (i, container) in containers(new) {
-            let image = container.get("image").and_then(Value::as_str).unwrap_or("");
-            let path = format!("containerDefinitions[{i}].image");
-            if let Some(allowed) = &self.rules.images
-                && !allowed.matches(image)
-                && !allowed.matches(&qualified_image(image))
-            {
-                return Err(self.refuse(
-                    "image",
-                    path,
-                    format!("the image {image} is not allowed"),
-                    setting(self.rules, "ALLOWED_IMAGES"),
-                ));
-            }
-            if self.rules.require_image_digest && !pinned(image) {
-                return Err(self.refuse(
-                    "image_digest",
-                    path,
-                    format!("the image {image} is not pinned by an @sha256: digest"),
-                    setting(self.rules, "REQUIRE_IMAGE_DIGEST"),
-                ));
-            }
-        }
-        Ok(())
     }
 }

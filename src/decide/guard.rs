@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::decide::escalation;
 use crate::decide::members::Members;
-use crate::decide::message::{DeploymentRequest, Target};
+use crate::decide::message::{DeploymentRequest, Message, Target};
 use crate::decide::names::{
     cluster_name, queue_endpoint_and_account, region_of_queue_url, service_arn, service_name,
 };
@@ -44,7 +44,9 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
         allow,
     };
 
-    // The family and the task definition, compared with the revision they replace.
+    // The family and the task definition, compared with the revision they replace; a new family's first
+    // revision with an empty one, so that everything it may do needs a setting.
+    let empty = Members::from_iter([("family".to_owned(), Value::from(family))]);
     let baseline = match (&request.target, case.baseline) {
         (Target::Service(_), None) => {
             return Err(refuse(
@@ -54,10 +56,19 @@ pub fn judge(policy: &Policy, identity: &Identity, case: &Case<'_>) -> Result<()
                 NOT_ALLOWED.into(),
             ));
         }
-        (_, baseline) => baseline,
+        (Target::RegisterOnly, None) if !policy.new_families.matches(family) => {
+            return Err(refuse(
+                "new_family",
+                "family",
+                "the family has no ACTIVE revision to compare the message with, and new families are not allowed".into(),
+                "ALLOW_NEW_FAMILIES".into(),
+            ));
+        }
+        (Target::RegisterOnly, None) => &empty,
+        (_, Some(baseline)) => baseline,
     };
-    if let (Target::Service(_), Some(current)) = (&request.target, baseline) {
-        family_change(rules, family, current).map_err(|what| {
+    if let Target::Service(_) = &request.target {
+        family_change(rules, family, baseline).map_err(|what| {
             refuse(
                 Privilege::FamilyChange.label(),
                 "family",
@@ -91,6 +102,40 @@ pub fn judge_target(
         family: Some(request.task_definition.family()),
     };
     judge_attributes(policy, identity, &attributes, cluster)
+}
+
+/// What [`judge`] decides of a message without reading AWS: its target and attributes, and for a task
+/// definition the rules that need no revision to compare with. The worker asks it before a message joins
+/// its service's schedule, so that a message refused by it never waits for, or displaces, another.
+pub fn judge_before_schedule(
+    policy: &Policy,
+    identity: &Identity,
+    message: &Message,
+    cluster: &str,
+) -> Result<(), Refusal> {
+    match message {
+        Message::Deploy(request) => {
+            judge_target(policy, identity, request, cluster)?;
+            let family = request.task_definition.family();
+            let (name, subject) = subject(&request.target, family);
+            escalation::check_alone(
+                request.task_definition.request(),
+                policy.rules_for(name),
+                identity,
+                &subject,
+            )
+        }
+        Message::Image(change, _) | Message::Rollback(change, _) | Message::Redeploy(change) => {
+            let target = Target::Service(change.service.clone());
+            let attributes = Attributes {
+                target: &target,
+                commit_url: change.commit_url.as_deref(),
+                reply_to: change.reply_to.as_deref(),
+                family: None,
+            };
+            judge_attributes(policy, identity, &attributes, cluster)
+        }
+    }
 }
 
 /// What [`judge_target`] judges of a message: its attributes, and its family when the body names one (an
@@ -154,11 +199,12 @@ pub fn judge_attributes(
             "ALLOWED_CLUSTERS".into(),
         ));
     }
-    if *request.target == Target::RegisterOnly && !policy.allow_register_only {
+    if *request.target == Target::RegisterOnly && !policy.register_only.matches(family) {
         return Err(refuse(
             "register_only",
             "message attribute 'service'",
-            "registering without deploying (service = false) is not allowed".into(),
+            "registering without deploying (service = false) is not allowed into this family"
+                .into(),
             "ALLOW_REGISTER_ONLY".into(),
         ));
     }
@@ -194,6 +240,16 @@ pub fn judge_attributes(
             "message attribute 'commit_url'",
             format!("{url} does not start with an allowed prefix"),
             "ALLOWED_COMMIT_URLS".into(),
+        ));
+    }
+    if let Some(queue) = request.reply_to
+        && own_queue(identity, queue)
+    {
+        return Err(refuse(
+            "own_queue",
+            "message attribute 'reply_to'",
+            format!("{queue} is the worker's own deployment queue or its dead-letter queue"),
+            NOT_ALLOWED.into(),
         ));
     }
     if let Some(queue) = request.reply_to
@@ -283,9 +339,30 @@ fn family_change(rules: &Rules, family: &str, current: &Map<String, Value>) -> R
     ))
 }
 
+/// Whether `queue` is the deployment queue or its dead-letter queue, by region, account and name where
+/// the URLs say them (one queue has several URLs), else as written.
+fn own_queue(identity: &Identity, queue: &str) -> bool {
+    let key = |url: &str| {
+        let url = url.trim().trim_end_matches('/');
+        let name = url.rsplit('/').next().unwrap_or(url).to_owned();
+        match (region_of_queue_url(url), queue_endpoint_and_account(url)) {
+            (Some(region), Some((_, account))) => format!("{region}/{account}/{name}"),
+            _ => url.to_ascii_lowercase(),
+        }
+    };
+    let theirs = key(queue);
+    [&identity.queue_url, &identity.dead_letter_queue_url]
+        .into_iter()
+        .flatten()
+        .any(|ours| key(ours) == theirs)
+}
+
 /// Whether notifications may go to `queue`: a queue of the same SQS endpoint (so region) and account as
-/// the deployment queue, or one `ALLOWED_REPLY_QUEUES` allows.
+/// the deployment queue, or one `ALLOWED_REPLY_QUEUES` allows; never the worker's own queues.
 fn reply_allowed(policy: &Policy, identity: &Identity, queue: &str) -> bool {
+    if own_queue(identity, queue) {
+        return false;
+    }
     if policy.reply_queues.matches(queue) {
         return true;
     }

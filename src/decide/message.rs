@@ -35,6 +35,11 @@ pub const ACTIONS: [&str; 4] = ["deploy", "image", "redeploy", "rollback"];
 const MAX_COMMIT_URL: usize = 2048;
 /// The longest service or cluster name ECS takes.
 const MAX_NAME: usize = 255;
+/// The longest service or task definition ARN taken: a partition, a region, an account and two names
+/// of at most [`MAX_NAME`] each fit well within it.
+const MAX_ARN: usize = 640;
+/// The longest `reply_to` taken: an SQS queue URL (a queue name has at most 80 characters).
+const MAX_QUEUE_URL: usize = 512;
 
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,12 +221,13 @@ fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, Stri
         })?;
     let target = if service == "false" {
         Target::RegisterOnly
-    } else if service_arn(service).is_some() || valid_name(service) {
+    } else if valid_service_arn(service) || valid_name(service) {
         Target::Service(service.to_owned())
     } else {
         return Err(format!(
             "message attribute '{SERVICE_ATTRIBUTE}' ({}) is not a service name (1 to {MAX_NAME} letters, \
-             digits, hyphens and underscores) or a service ARN",
+             digits, hyphens and underscores) or a service ARN of at most {MAX_ARN} characters with such \
+             names",
             shown(service)
         ));
     };
@@ -244,9 +250,7 @@ fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, Stri
     }
     let commit_url = attribute(COMMIT_URL_ATTRIBUTE);
     if let Some(url) = &commit_url
-        && !(url.len() <= MAX_COMMIT_URL
-            && (url.starts_with("https://") || url.starts_with("http://"))
-            && !url.contains(char::is_whitespace))
+        && !valid_url(url, MAX_COMMIT_URL)
     {
         return Err(format!(
             "message attribute '{COMMIT_URL_ATTRIBUTE}' ({}) is not an http(s) URL of at most \
@@ -255,7 +259,75 @@ fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, Stri
         ));
     }
     let reply_to = attribute(REPLY_TO_ATTRIBUTE);
+    if let Some(queue) = &reply_to
+        && !valid_url(queue, MAX_QUEUE_URL)
+    {
+        return Err(format!(
+            "message attribute '{REPLY_TO_ATTRIBUTE}' ({}) is not an SQS queue URL of at most \
+             {MAX_QUEUE_URL} characters",
+            shown(queue)
+        ));
+    }
     Ok((target, cluster, commit_url, reply_to))
+}
+
+/// The `commit_url` attribute when it is one the worker takes (an http(s) URL of at most 2048 printable
+/// characters): what reports and notifications show of it, even for a message rejected for another reason.
+pub fn commit_url_of(attributes: &BTreeMap<String, String>) -> Option<String> {
+    attributes
+        .get(COMMIT_URL_ATTRIBUTE)
+        .map(|s| s.trim())
+        .filter(|url| valid_url(url, MAX_COMMIT_URL))
+        .map(str::to_owned)
+}
+
+/// The `service` attribute as reports, logs and notifications show it: as given when it names a service
+/// (or is `false`), otherwise quoted with its control characters escaped and cut short, so that no text of
+/// a rejected message's choosing reaches them.
+pub fn service_of(attributes: &BTreeMap<String, String>) -> String {
+    let service = attributes
+        .get(SERVICE_ATTRIBUTE)
+        .map(|s| s.trim())
+        .unwrap_or_default();
+    if service.is_empty() || service == "false" || valid_name(service) || valid_service_arn(service)
+    {
+        service.to_owned()
+    } else {
+        shown(service)
+    }
+}
+
+/// The `reply_to` attribute when it is one the worker takes (an http(s) URL of at most 512 printable
+/// characters); whether the policy lets replies go there is the guard's to say.
+pub fn reply_to_of(attributes: &BTreeMap<String, String>) -> Option<&str> {
+    attributes
+        .get(REPLY_TO_ATTRIBUTE)
+        .map(|s| s.trim())
+        .filter(|url| valid_url(url, MAX_QUEUE_URL))
+}
+
+/// Whether `url` is an http(s) URL of at most `max` printable ASCII characters.
+fn valid_url(url: &str, max: usize) -> bool {
+    url.len() <= max
+        && (url.starts_with("https://") || url.starts_with("http://"))
+        && url.chars().all(|c| c.is_ascii_graphic())
+}
+
+/// Whether `text` is a service ARN whose names ECS would take, of at most [`MAX_ARN`] characters.
+fn valid_service_arn(text: &str) -> bool {
+    text.len() <= MAX_ARN
+        && text.chars().all(|c| c.is_ascii_graphic())
+        && service_arn(text).is_some_and(|arn| {
+            valid_name(arn.name)
+                && arn.cluster.is_none_or(valid_name)
+                && (1..=12).contains(&arn.account.len())
+                && arn.account.chars().all(|c| c.is_ascii_digit())
+                && !arn.region.is_empty()
+                && arn
+                    .region
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        })
 }
 
 /// What the logs say of a body instead of the body itself, which may hold secrets.
@@ -289,6 +361,9 @@ impl BodySummary {
 
 /// Whether `revision` names a task definition revision: `family:revision` or a task definition ARN.
 fn valid_revision(revision: &str) -> bool {
+    if revision.len() > MAX_ARN || !revision.chars().all(|c| c.is_ascii_graphic()) {
+        return false;
+    }
     let short = match revision.split_once(":task-definition/") {
         Some((prefix, short)) => {
             if !prefix.starts_with("arn:") {

@@ -6,6 +6,7 @@
 //! runtime gathers the values and carries out the verdict.
 
 pub mod budget;
+pub mod classes;
 pub mod deadline;
 pub mod digests;
 pub mod ecs_verdict;
@@ -24,10 +25,12 @@ pub mod names;
 pub mod outcome;
 pub mod policy;
 pub mod preflight;
+pub mod privilege;
 pub mod promotion;
 pub mod refusal;
 pub mod revert;
 pub mod rollout;
+pub mod sameness;
 pub mod schedule;
 pub mod service;
 pub mod task_definition;

@@ -82,67 +82,7 @@ impl fmt::Debug for Globs {
     }
 }
 
-/// What a task definition may gain over the revision it replaces only when the policy says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Privilege {
-    /// `containerDefinitions[].privileged`.
-    Privileged,
-    /// `networkMode` `host`.
-    HostNetwork,
-    /// `pidMode` `host`.
-    HostPid,
-    /// `ipcMode` `host`.
-    HostIpc,
-    /// `volumes[].host`, or a local docker volume that binds a host path.
-    HostVolumes,
-    /// `containerDefinitions[].linuxParameters.devices`.
-    Devices,
-    /// `containerDefinitions[].linuxParameters.capabilities.add`.
-    Capabilities,
-    /// `containerDefinitions[].dockerSecurityOptions`.
-    DockerSecurityOptions,
-    /// `containerDefinitions[].repositoryCredentials`.
-    RepositoryCredentials,
-    /// A task definition family other than the one the service runs.
-    FamilyChange,
-}
-
-impl Privilege {
-    /// Every privilege, in the order the settings list them.
-    pub const ALL: [Self; 10] = [
-        Self::Privileged,
-        Self::HostNetwork,
-        Self::HostPid,
-        Self::HostIpc,
-        Self::HostVolumes,
-        Self::Devices,
-        Self::Capabilities,
-        Self::DockerSecurityOptions,
-        Self::RepositoryCredentials,
-        Self::FamilyChange,
-    ];
-
-    /// As `ALLOWED_PRIVILEGES` spells it, and as the refusal's rule.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Privileged => "privileged",
-            Self::HostNetwork => "host_network",
-            Self::HostPid => "host_pid",
-            Self::HostIpc => "host_ipc",
-            Self::HostVolumes => "host_volumes",
-            Self::Devices => "devices",
-            Self::Capabilities => "capabilities",
-            Self::DockerSecurityOptions => "docker_security_options",
-            Self::RepositoryCredentials => "repository_credentials",
-            Self::FamilyChange => "family_change",
-        }
-    }
-
-    /// The privilege `ALLOWED_PRIVILEGES` names with `label`.
-    pub fn from_label(label: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|p| p.label() == label)
-    }
-}
+pub use crate::decide::privilege::Privilege;
 
 /// What a message may put in the task definition of one service (or family, for register-only).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +90,8 @@ pub struct Rules {
     /// Where these rules come from, for refusals: `None` for the environment's settings, or the policy
     /// file's service section they come from.
     pub section: Option<String>,
-    /// `ALLOWED_IMAGES`: images every container must match; `None` allows any.
+    /// `ALLOWED_IMAGES`: images a container may use besides those of the repository of the image it
+    /// replaces (for a new container, of a repository the revision already uses).
     pub images: Option<Globs>,
     /// `REQUIRE_IMAGE_DIGEST`: every image must be pinned by `@sha256:` digest.
     pub require_image_digest: bool,
@@ -198,8 +139,12 @@ pub struct Policy {
     pub denied_services: Globs,
     /// `ALLOWED_CLUSTERS`: clusters a message's `cluster` attribute may pick (default `ECS_CLUSTER` only).
     pub clusters: Globs,
-    /// `ALLOW_REGISTER_ONLY`: whether `service` = `false` (register without deploying) is taken.
-    pub allow_register_only: bool,
+    /// `ALLOW_REGISTER_ONLY`: the families a message with `service` = `false` (register without
+    /// deploying) may register into; none by default, since such a revision is judged against no service.
+    pub register_only: Globs,
+    /// `ALLOW_NEW_FAMILIES`: the families register-only may create, having no ACTIVE revision to be judged
+    /// against; their first revision is judged against an empty one, so everything it may do needs a setting.
+    pub new_families: Globs,
     /// `ALLOWED_COMMIT_URLS`: prefixes a `commit_url` must start with; empty allows any http(s) URL.
     pub commit_urls: Vec<String>,
     /// `ALLOWED_REPLY_QUEUES`: reply queues allowed besides those in the worker's own region and account.
@@ -217,7 +162,8 @@ impl Policy {
             services: Globs::new(&["*"]).unwrap_or_default(),
             denied_services: Globs::none(),
             clusters: Globs::new(&[glob_escape(cluster)]).unwrap_or_default(),
-            allow_register_only: true,
+            register_only: Globs::none(),
+            new_families: Globs::none(),
             commit_urls: Vec::new(),
             reply_queues: Globs::none(),
             defaults: Rules::default(),
@@ -243,6 +189,9 @@ pub struct Identity {
     pub account: Option<String>,
     /// The deployment queue's URL: replies may go to queues of its endpoint (so region) and account.
     pub queue_url: Option<String>,
+    /// The deployment queue's dead-letter queue, when it has one: like the deployment queue itself, never
+    /// a reply target (a reply there would be read as a deployment, or as a rejected one).
+    pub dead_letter_queue_url: Option<String>,
     /// The worker's own service, as (cluster, service name), when it runs in one.
     pub service: Option<(String, String)>,
     /// The worker's own task definition family, when known.
@@ -338,9 +287,5 @@ mod tests {
         assert_eq!(policy.rules_for("team-a-web"), &team_a);
         assert_eq!(policy.rules_for("team-b-web"), &Rules::default());
         assert_eq!(policy.rules_for("web"), &policy.defaults);
-        for privilege in Privilege::ALL {
-            assert_eq!(Privilege::from_label(privilege.label()), Some(privilege));
-        }
-        assert_eq!(Privilege::from_label("root"), None);
     }
 }

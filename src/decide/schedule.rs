@@ -1,7 +1,11 @@
-//! Which message runs when, decided without any I/O: one deployment per service at a time, only the newest
-//! message waiting for a busy service kept (an older one is superseded at once, as CI concurrency groups
-//! treat pending runs), and a message sent before one already started for its service skipped as stale
-//! (deploying it would undo the newer one).
+//! Which message runs when, decided without any I/O: one deployment per service at a time, and of the
+//! messages waiting for a busy service only the newest deployed (the others are superseded, as CI
+//! concurrency groups treat pending runs), and a message sent before one already admitted for its service
+//! skipped as stale (deploying it would undo the newer one).
+//!
+//! Only an admitted message (the guard let it through and the service was updated) supersedes others or
+//! counts as the newest: one refused once it runs leaves the messages waiting behind it as they were, and
+//! the newest of them runs next. A sender cannot have a good deployment dropped by sending a bad one after it.
 //!
 //! On a FIFO queue with `MessageGroupId` = service, SQS already hands out a service's messages in order; this
 //! schedule makes a standard queue as safe for one worker, and turns a burst of messages for one service
@@ -9,42 +13,61 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-/// How many services' newest started message are remembered; past that, the one started longest ago is
+/// How many services' newest admitted message are remembered; past that, the one admitted longest ago is
 /// forgotten.
 pub const REMEMBERED_SERVICES: usize = 10_000;
 
 /// Services with a deployment running, and what waits for them.
 #[derive(Debug)]
 pub struct Schedule<J> {
-    /// Per busy service, the newest message waiting for it, if any.
-    busy: HashMap<String, Option<Waiting<J>>>,
-    /// Per service, the newest message started (sent at, message id, when it started in admissions):
-    /// older ones arriving later are stale.
-    newest_started: HashMap<String, Started>,
-    /// The remembered services by when their newest message started, oldest first, to forget the oldest.
-    by_start: BTreeMap<u64, String>,
-    /// Admissions so far: the clock of `by_start`.
+    /// Per busy service, the message running for it and those waiting, oldest first.
+    busy: HashMap<String, Busy<J>>,
+    /// Per service, the newest message admitted: older ones arriving later are stale.
+    newest_admitted: HashMap<String, Admitted>,
+    /// The remembered services by when their newest message was admitted, oldest first, to forget the
+    /// oldest.
+    by_admission: BTreeMap<u64, String>,
+    /// Admissions so far: the clock of `by_admission`.
     admissions: u64,
 }
 
-/// The newest message started for a service.
+/// A busy service.
+#[derive(Debug)]
+struct Busy<J> {
+    /// The message running for it, whose admission supersedes the older ones waiting.
+    running: Sent,
+    /// The messages waiting for it, oldest first.
+    waiting: Vec<Waiting<J>>,
+}
+
+/// When a message was sent (ms since the epoch, 0 when unknown) and its id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Started {
-    /// When it was sent (ms since the epoch, 0 when unknown).
+struct Sent {
     sent_at_ms: u64,
-    /// Its message id.
     message_id: String,
-    /// The admission it started at, for forgetting the oldest first.
+}
+
+impl Sent {
+    /// Whether this was sent before `other`; an unknown time is never before anything.
+    fn before(&self, other: &Sent) -> bool {
+        self.sent_at_ms > 0 && other.sent_at_ms > 0 && self.sent_at_ms < other.sent_at_ms
+    }
+}
+
+/// The newest message admitted for a service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Admitted {
+    /// When it was sent, and its id.
+    sent: Sent,
+    /// The admission it came at, for forgetting the oldest first.
     at: u64,
 }
 
 /// A message waiting for its service.
 #[derive(Debug)]
 struct Waiting<J> {
-    /// When it was sent (ms since the epoch).
-    sent_at_ms: u64,
-    /// Its message id, for the stale check once it starts and for superseding it.
-    message_id: String,
+    /// When it was sent, and its id.
+    sent: Sent,
     /// What to run.
     job: J,
 }
@@ -54,14 +77,10 @@ struct Waiting<J> {
 pub enum Admission<J> {
     /// Its service is free: run it.
     Start(J),
-    /// Its service is busy: it waits (its message kept hidden) and starts when the service is free. The
-    /// message that waited before it, if any, is older and is handed back to be settled as superseded.
-    Wait {
-        /// The older waiting message this one replaces.
-        superseded: Option<J>,
-    },
-    /// A message sent after it was already started for the service, or waits for it; it must not be
-    /// deployed.
+    /// Its service is busy: it waits (its message kept hidden) until the service is free, or until a newer
+    /// message is admitted for it.
+    Wait,
+    /// A message sent before one already admitted for the service; it must not be deployed.
     Stale {
         /// The message, to settle as superseded.
         job: J,
@@ -70,12 +89,21 @@ pub enum Admission<J> {
     },
 }
 
+/// A message the schedule will not run, and the newer one that replaced it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Superseded<J> {
+    /// The message, to settle as superseded.
+    pub job: J,
+    /// The newer message, admitted for its service.
+    pub newer_message_id: String,
+}
+
 impl<J> Default for Schedule<J> {
     fn default() -> Self {
         Self {
             busy: HashMap::new(),
-            newest_started: HashMap::new(),
-            by_start: BTreeMap::new(),
+            newest_admitted: HashMap::new(),
+            by_admission: BTreeMap::new(),
             admissions: 0,
         }
     }
@@ -91,63 +119,75 @@ impl<J> Schedule<J> {
         message_id: &str,
         job: J,
     ) -> Admission<J> {
-        self.admissions += 1;
-        if let Some(newest) = self.newest_started.get(service)
-            && sent_at_ms > 0
-            && sent_at_ms < newest.sent_at_ms
-            && newest.message_id != message_id
+        let sent = Sent {
+            sent_at_ms,
+            message_id: message_id.to_owned(),
+        };
+        if let Some(newest) = self.newest_admitted.get(service)
+            && sent.before(&newest.sent)
+            && newest.sent.message_id != message_id
         {
             return Admission::Stale {
                 job,
-                newer_message_id: newest.message_id.clone(),
+                newer_message_id: newest.sent.message_id.clone(),
             };
         }
-        let Some(slot) = self.busy.get_mut(service) else {
-            self.busy.insert(service.to_owned(), None);
-            self.started(service, sent_at_ms, message_id);
+        let Some(busy) = self.busy.get_mut(service) else {
+            self.busy.insert(
+                service.to_owned(),
+                Busy {
+                    running: sent,
+                    waiting: Vec::new(),
+                },
+            );
             return Admission::Start(job);
         };
-        let arriving = Waiting {
-            sent_at_ms,
-            message_id: message_id.to_owned(),
-            job,
-        };
-        match slot.take() {
-            None => {
-                *slot = Some(arriving);
-                Admission::Wait { superseded: None }
-            }
-            // The waiting one was sent after the arriving one: the arriving one is stale.
-            Some(waiting)
-                if sent_at_ms > 0 && waiting.sent_at_ms > 0 && sent_at_ms < waiting.sent_at_ms =>
-            {
-                let newer_message_id = waiting.message_id.clone();
-                *slot = Some(waiting);
-                Admission::Stale {
-                    job: arriving.job,
-                    newer_message_id,
-                }
-            }
-            // Sent after, at the same moment, or at an unknown time: the later arrival is the newer.
-            Some(waiting) => {
-                *slot = Some(arriving);
-                Admission::Wait {
-                    superseded: Some(waiting.job),
-                }
-            }
-        }
+        // After every message it was not sent before: the later arrival is the newer unless both times
+        // are known and it was sent earlier.
+        let at = busy
+            .waiting
+            .iter()
+            .rposition(|w| !sent.before(&w.sent))
+            .map_or(0, |i| i + 1);
+        busy.waiting.insert(at, Waiting { sent, job });
+        Admission::Wait
     }
 
-    /// The service's deployment ended: the message waiting for it, which now runs, if any.
+    /// The message running for `service` was admitted: it is the newest admitted, and the messages waiting
+    /// that were sent before it are superseded. Nothing, when `message_id` is not the one running.
+    pub fn admitted(&mut self, service: &str, message_id: &str) -> Vec<Superseded<J>> {
+        let Some(busy) = self.busy.get_mut(service) else {
+            return Vec::new();
+        };
+        if busy.running.message_id != message_id {
+            return Vec::new();
+        }
+        let running = busy.running.clone();
+        let (older, newer): (Vec<_>, Vec<_>) = std::mem::take(&mut busy.waiting)
+            .into_iter()
+            .partition(|w| w.sent.before(&running));
+        busy.waiting = newer;
+        self.remember(service, running);
+        older
+            .into_iter()
+            .map(|w| Superseded {
+                job: w.job,
+                newer_message_id: message_id.to_owned(),
+            })
+            .collect()
+    }
+
+    /// The service's deployment ended: the newest message waiting for it, which now runs, if any; the
+    /// others keep waiting until it is admitted, or ends without being admitted.
     pub fn finish(&mut self, service: &str) -> Option<J> {
-        let next = self.busy.get_mut(service)?.take();
-        match next {
+        let busy = self.busy.get_mut(service)?;
+        match busy.waiting.pop() {
             None => {
                 self.busy.remove(service);
                 None
             }
             Some(next) => {
-                self.started(service, next.sent_at_ms, &next.message_id);
+                busy.running = next.sent;
                 Some(next.job)
             }
         }
@@ -157,222 +197,54 @@ impl<J> Schedule<J> {
     pub fn take_waiting(&mut self) -> Vec<J> {
         self.busy
             .values_mut()
-            .filter_map(Option::take)
+            .flat_map(|b| std::mem::take(&mut b.waiting))
             .map(|w| w.job)
             .collect()
     }
 
     /// How many messages wait for a busy service.
     pub fn waiting(&self) -> usize {
-        self.busy.values().filter(|w| w.is_some()).count()
+        self.busy.values().map(|b| b.waiting.len()).sum()
     }
 
-    fn started(&mut self, service: &str, sent_at_ms: u64, message_id: &str) {
+    /// Records `sent` as the newest admitted for `service`, unless a newer one was.
+    fn remember(&mut self, service: &str, sent: Sent) {
+        self.admissions += 1;
         let at = self.admissions;
-        if let Some(newest) = self.newest_started.get_mut(service) {
-            self.by_start.remove(&newest.at);
+        if let Some(newest) = self.newest_admitted.get_mut(service) {
+            self.by_admission.remove(&newest.at);
             newest.at = at;
-            if sent_at_ms >= newest.sent_at_ms {
-                newest.sent_at_ms = sent_at_ms;
-                newest.message_id = message_id.to_owned();
+            if !sent.before(&newest.sent) {
+                newest.sent = sent;
             }
         } else {
-            if self.newest_started.len() >= REMEMBERED_SERVICES {
+            if self.newest_admitted.len() >= REMEMBERED_SERVICES {
                 self.forget_oldest();
             }
-            self.newest_started.insert(
-                service.to_owned(),
-                Started {
-                    sent_at_ms,
-                    message_id: message_id.to_owned(),
-                    at,
-                },
-            );
+            self.newest_admitted
+                .insert(service.to_owned(), Admitted { sent, at });
         }
-        self.by_start.insert(at, service.to_owned());
+        self.by_admission.insert(at, service.to_owned());
     }
 
-    /// Forgets the service whose newest message started longest ago and that is not busy now.
+    /// Forgets the service whose newest message was admitted longest ago and that is not busy now.
     fn forget_oldest(&mut self) {
         let oldest = self
-            .by_start
+            .by_admission
             .iter()
             .find(|(_, service)| !self.busy.contains_key(*service))
             .map(|(at, service)| (*at, service.clone()));
         if let Some((at, service)) = oldest {
-            self.by_start.remove(&at);
-            self.newest_started.remove(&service);
+            self.by_admission.remove(&at);
+            self.newest_admitted.remove(&service);
         }
     }
 
     /// How many services the schedule remembers.
     pub fn remembered(&self) -> usize {
-        self.newest_started.len()
+        self.newest_admitted.len()
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// One step: admit (service, sent at, id) and expect; or finish a service and expect the next.
-    enum Step {
-        Admit(&'static str, u64, &'static str, Admission<&'static str>),
-        Finish(&'static str, Option<&'static str>),
-    }
-    use Admission::{Stale, Start};
-    use Step::{Admit, Finish};
-
-    /// Waits, replacing no one.
-    fn wait() -> Admission<&'static str> {
-        Admission::Wait { superseded: None }
-    }
-
-    /// Waits, replacing `older`.
-    fn replacing(older: &'static str) -> Admission<&'static str> {
-        Admission::Wait {
-            superseded: Some(older),
-        }
-    }
-
-    fn stale(job: &'static str, newer: &str) -> Admission<&'static str> {
-        Stale {
-            job,
-            newer_message_id: newer.into(),
-        }
-    }
-
-    #[test]
-    fn one_deployment_per_service_and_only_the_newest_waits() {
-        let cases: Vec<(&str, Vec<Step>)> = vec![
-            (
-                "different services run at once",
-                vec![
-                    Admit("web", 10, "a", Start("a")),
-                    Admit("api", 11, "b", Start("b")),
-                ],
-            ),
-            (
-                "a busy service's newest message waits; an older one that arrives later is stale",
-                vec![
-                    Admit("web", 10, "a", Start("a")),
-                    Admit("web", 30, "c", wait()),
-                    Admit("web", 20, "b", stale("b", "c")),
-                    Finish("web", Some("c")),
-                    Finish("web", None),
-                    Admit("web", 40, "d", Start("d")),
-                ],
-            ),
-            (
-                "a newer message replaces the one that waited",
-                vec![
-                    Admit("web", 10, "a", Start("a")),
-                    Admit("web", 20, "b", wait()),
-                    Admit("web", 30, "c", replacing("b")),
-                    Admit("web", 40, "d", replacing("c")),
-                    Finish("web", Some("d")),
-                    Finish("web", None),
-                ],
-            ),
-            (
-                "a message sent before one already started is stale",
-                vec![
-                    Admit("web", 20, "b", Start("b")),
-                    Admit("web", 10, "a", stale("a", "b")),
-                    Finish("web", None),
-                    Admit("web", 15, "a2", stale("a2", "b")),
-                ],
-            ),
-            (
-                "the same message again (a redelivery) is not stale",
-                vec![
-                    Admit("web", 20, "b", Start("b")),
-                    Finish("web", None),
-                    Admit("web", 20, "b", Start("b")),
-                ],
-            ),
-            (
-                "an unknown send time is never stale, and counts as newer than what waits",
-                vec![
-                    Admit("web", 20, "b", Start("b")),
-                    Finish("web", None),
-                    Admit("web", 0, "x", Start("x")),
-                    Admit("web", 30, "y", wait()),
-                    Admit("web", 0, "z", replacing("y")),
-                ],
-            ),
-            (
-                "same send time: the later arrival is the newer",
-                vec![
-                    Admit("web", 10, "a", Start("a")),
-                    Admit("web", 10, "b", wait()),
-                    Admit("web", 10, "c", replacing("b")),
-                    Finish("web", Some("c")),
-                ],
-            ),
-            (
-                "finishing an idle service starts nothing",
-                vec![Finish("web", None)],
-            ),
-        ];
-        for (name, steps) in cases {
-            let mut schedule = Schedule::default();
-            for (i, step) in steps.into_iter().enumerate() {
-                match step {
-                    Admit(service, sent, id, expected) => {
-                        assert_eq!(
-                            schedule.admit(service, sent, id, id),
-                            expected,
-                            "{name}, step {i}"
-                        );
-                    }
-                    Finish(service, expected) => {
-                        assert_eq!(schedule.finish(service), expected, "{name}, step {i}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn waiting_messages_can_be_taken_out() {
-        let mut schedule = Schedule::default();
-        assert_eq!(schedule.admit("web", 1, "a", "a"), Start("a"));
-        assert_eq!(schedule.admit("web", 2, "b", "b"), wait());
-        assert_eq!(schedule.admit("api", 3, "c", "c"), Start("c"));
-        assert_eq!(schedule.admit("api", 4, "d", "d"), wait());
-        assert_eq!(schedule.waiting(), 2);
-        let mut taken = schedule.take_waiting();
-        taken.sort_unstable();
-        assert_eq!(taken, ["b", "d"]);
-        assert_eq!(schedule.waiting(), 0);
-        assert_eq!(schedule.finish("web"), None);
-        assert_eq!(schedule.admit("api", 5, "e", "e"), wait());
-    }
-
-    #[test]
-    fn what_is_remembered_stays_bounded_whatever_names_arrive() {
-        let mut schedule = Schedule::default();
-        for i in 0..REMEMBERED_SERVICES + 500 {
-            let service = format!("service-{i}");
-            assert_eq!(schedule.admit(&service, 10, "m", ()), Start(()));
-            schedule.finish(&service);
-        }
-        assert_eq!(schedule.remembered(), REMEMBERED_SERVICES);
-        // A busy service is never the one forgotten.
-        assert_eq!(schedule.admit("busy", 10, "b", ()), Start(()));
-        for i in 0..REMEMBERED_SERVICES {
-            let service = format!("later-{i}");
-            schedule.admit(&service, 10, "m", ());
-            schedule.finish(&service);
-        }
-        assert_eq!(schedule.admit("busy", 5, "older", ()), stale_unit("b"));
-    }
-
-    fn stale_unit(newer: &str) -> Admission<()> {
-        Stale {
-            job: (),
-            newer_message_id: newer.into(),
-        }
-    }
-}
+mod tests;

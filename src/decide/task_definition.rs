@@ -24,6 +24,10 @@ pub const READ_ONLY_MEMBERS: [&str; 8] = [
     "deregisteredAt",
 ];
 
+/// The largest task definition ECS registers, in bytes: "Task definition size: 64 KiB" (Amazon ECS service
+/// quotas, developer guide). A larger one is refused before any call.
+pub const MAX_TASK_DEFINITION_BYTES: usize = 64 * 1024;
+
 /// A RegisterTaskDefinition request that fits ECS's request shape.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskDefinition {
@@ -67,6 +71,12 @@ impl TaskDefinition {
         let checked = ecs_model::model()
             .validate("RegisterTaskDefinition", &Value::Object(object))
             .map_err(|invalid| format!("task definition: {invalid}"))?;
+        let bytes = checked.to_string().len();
+        if bytes > MAX_TASK_DEFINITION_BYTES {
+            return Err(format!(
+                "task definition: {bytes} bytes, more than the {MAX_TASK_DEFINITION_BYTES} (64 KiB) ECS registers"
+            ));
+        }
         match checked {
             Value::Object(request) => Ok(Self { request }),
             _ => Err("task definition: not an object".into()),

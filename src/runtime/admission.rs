@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::aws::ecs::Ecs;
-use crate::decide::guard::{Attributes, Case, judge, judge_attributes, judge_target};
+use crate::decide::guard::{
+    Attributes, Case, judge, judge_attributes, judge_before_schedule, judge_target,
+};
 use crate::decide::members::Members;
-use crate::decide::message::DeploymentRequest;
+use crate::decide::message::{DeploymentRequest, Message};
 use crate::decide::outcome::Outcome;
 use crate::decide::policy::{Identity, Policy};
 use crate::decide::refusal::Refusal;
@@ -58,6 +60,12 @@ impl Guard {
     /// The target, the cluster and the allowlists, which need no read of ECS.
     pub fn target(&self, request: &DeploymentRequest, cluster: &str) -> Result<(), NotAdmitted> {
         judge_target(&self.policy, &self.identity, request, cluster).map_err(NotAdmitted::from)
+    }
+
+    /// What needs no read of AWS, asked before a message joins its service's schedule.
+    pub fn before_schedule(&self, message: &Message, cluster: &str) -> Result<(), NotAdmitted> {
+        judge_before_schedule(&self.policy, &self.identity, message, cluster)
+            .map_err(NotAdmitted::from)
     }
 
     /// The same rules for a message whose family is not known until ECS is read (an `image` message).

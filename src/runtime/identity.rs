@@ -29,6 +29,7 @@ pub async fn discover(config: &Config, clients: &Clients) -> Identity {
         region: clients.sqs.config().region().map(|r| r.to_string()),
         account: Some(caller.account),
         queue_url: Some(config.queue_url.clone()),
+        dead_letter_queue_url: None,
         service: None,
         family: None,
         role: caller_role(&caller.arn).map(str::to_owned),

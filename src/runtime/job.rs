@@ -2,21 +2,20 @@
 //! [`crate::decide::outcome::disposition`] decides for its message, end with one structured log line, and
 //! report and notify.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 use tracing::{Instrument, Level, error, info, info_span};
 
 use crate::aws::sqs::Received;
 use crate::decide::guard::reply_queue;
-use crate::decide::message::{
-    BodySummary, COMMIT_URL_ATTRIBUTE, Message, REPLY_TO_ATTRIBUTE, SERVICE_ATTRIBUTE,
-};
+use crate::decide::message::{BodySummary, Message, commit_url_of, reply_to_of, service_of};
 use crate::decide::names::family_of;
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::notify::Notice;
+use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::{Delivery, Milestone, Record};
 use crate::runtime::housekeeping::housekeep;
 use crate::runtime::ledger;
@@ -32,6 +31,40 @@ pub(super) struct Job {
     pub(super) received_wall: SystemTime,
     /// Deploy it, or settle it with an outcome already known.
     pub(super) action: Action,
+    /// How it says that its service was updated, superseding what waits behind it.
+    pub(super) admission: AdmissionSignal,
+}
+
+/// How a deployment says that its service was updated, superseding what waits behind it. Each sends a
+/// handful at most, so the channel stays small.
+#[derive(Clone)]
+pub(super) struct AdmissionSignal {
+    /// The service, as the schedule knows it; `None` for a message that holds no service.
+    service: Option<String>,
+    /// The worker's receiving end.
+    to: UnboundedSender<(String, String)>,
+}
+
+impl AdmissionSignal {
+    /// Signals to `to`, for no service until [`AdmissionSignal::for_service`] names one.
+    pub(super) fn new(to: UnboundedSender<(String, String)>) -> Self {
+        Self { service: None, to }
+    }
+
+    /// The same channel, for `service`.
+    pub(super) fn for_service(&self, service: Option<String>) -> Self {
+        Self {
+            service,
+            to: self.to.clone(),
+        }
+    }
+
+    /// Says that `message_id` was admitted; nobody listening (the worker stopping) is no error.
+    pub(super) fn send(&self, message_id: &str) {
+        if let Some(service) = &self.service {
+            let _ = self.to.send((service.clone(), message_id.to_owned()));
+        }
+    }
 }
 
 /// What a job does.
@@ -40,13 +73,15 @@ pub(super) enum Action {
     Deploy(Message),
     /// Settle the message with an outcome decided without ECS (rejected, stale).
     Settle(Outcome),
+    /// Settle a message the guard refused before it joined its service's schedule.
+    Refuse(Message, NotAdmitted),
 }
 
 /// Deploys (or settles) one message, then reports.
 pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     let message = job.message;
-    let service = attribute(&message.attributes, SERVICE_ATTRIBUTE);
-    let commit_url = message.attributes.get(COMMIT_URL_ATTRIBUTE).cloned();
+    let service = service_of(&message.attributes);
+    let commit_url = commit_url_of(&message.attributes);
     let span = info_span!(
         "deployment",
         message_id = %message.message_id,
@@ -57,13 +92,12 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     let reply_to = reply_queue(
         &ctx.guard.policy,
         &ctx.guard.identity,
-        message
-            .attributes
-            .get(REPLY_TO_ATTRIBUTE)
-            .map(String::as_str),
+        reply_to_of(&message.attributes),
     );
     let cluster = match &job.action {
-        Action::Deploy(request) => ctx.deployer.cluster_of(request.cluster()).to_owned(),
+        Action::Deploy(request) | Action::Refuse(request, _) => {
+            ctx.deployer.cluster_of(request.cluster()).to_owned()
+        }
         Action::Settle(_) => ctx.config.cluster.clone(),
     };
     // What every notification of this message says, besides its event.
@@ -83,7 +117,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     };
     // What the message asked for, for the record written on the revision it deployed.
     let action = match &job.action {
-        Action::Deploy(request) => Some(request.action()),
+        Action::Deploy(request) | Action::Refuse(request, _) => Some(request.action()),
         Action::Settle(_) => None,
     };
     let (record, disposition, settled) = async {
@@ -96,6 +130,9 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     sent_at_ms: message.sent_at_ms,
                 };
                 let on_event = |milestone: Milestone<'_>| {
+                    if let Milestone::Started(_) = milestone {
+                        job.admission.send(&message.message_id);
+                    }
                     ctx.notifier.notify(match milestone {
                         Milestone::Started(record) => Notice::started(
                             &report,
@@ -120,6 +157,13 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 outcome,
                 ecs_said: Vec::new(),
                 refused_by: None,
+            },
+            Action::Refuse(_, refused) => Record {
+                previous_task_definition: None,
+                new_task_definition: None,
+                outcome: refused.outcome,
+                ecs_said: Vec::new(),
+                refused_by: refused.rule,
             },
         };
         // The record goes on the revision before the message is settled: once it is gone, history has it.
@@ -256,11 +300,4 @@ fn log_report(report: &Report, message: &Received) {
             line!(Level::ERROR)
         }
     }
-}
-
-fn attribute(attributes: &BTreeMap<String, String>, name: &str) -> String {
-    attributes
-        .get(name)
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
 }

@@ -48,6 +48,7 @@ pub(super) async fn receive_until_stopped(
             biased;
             () = shutdown.requested() => return receiving,
             Some(joined) = workers.tasks.join_next_with_id() => workers.joined(ctx, joined),
+            Some(admitted) = workers.admission_signals.recv() => workers.admitted(ctx, admitted),
             received = in_flight(&mut receiving) => {
                 receiving = None;
                 match received {

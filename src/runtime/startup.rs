@@ -14,6 +14,7 @@ use crate::aws::error::AwsError;
 use crate::aws::limiter::ApiLimiter;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
 use crate::decide::outcome::Report;
+use crate::decide::policy::Identity;
 use crate::ops::config::Config;
 use crate::ops::health::Health;
 use crate::ops::http;
@@ -125,6 +126,10 @@ pub(super) async fn start(
         biased;
         () = shutdown.requested() => return Ok(None),
         identity = discover(config, &clients) => identity,
+    };
+    let identity = Identity {
+        dead_letter_queue_url: dead_letter_queue.as_ref().map(|d| d.url.clone()),
+        ..identity
     };
     let verifier = config
         .verify

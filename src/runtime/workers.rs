@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use tokio::task::{JoinError, JoinSet};
 use tokio::time::Instant;
 use tracing::{error, info};
@@ -13,12 +14,11 @@ use crate::aws::sqs::{MAX_BATCH, Received};
 use crate::decide::message::{self, Target};
 use crate::decide::names::service_name;
 use crate::decide::outcome::Outcome;
-use crate::decide::schedule::{Admission, Schedule};
-use crate::runtime::job::{Action, Job, run_job};
+use crate::decide::schedule::{Admission, Schedule, Superseded};
+use crate::runtime::job::{Action, AdmissionSignal, Job, run_job};
 use crate::runtime::startup::Context;
 
 /// Deployments running, and messages waiting for their service.
-#[derive(Default)]
 pub(super) struct Workers {
     /// One task per running deployment.
     pub(super) tasks: JoinSet<()>,
@@ -26,6 +26,24 @@ pub(super) struct Workers {
     running: HashMap<tokio::task::Id, (Option<String>, String)>,
     /// Which message runs when.
     pub(super) schedule: Schedule<Job>,
+    /// Given to each deployment of a service, to say when the service was updated: only then does it
+    /// supersede the messages waiting behind it.
+    admissions: AdmissionSignal,
+    /// Where those signals arrive: (service, message id).
+    pub(super) admission_signals: UnboundedReceiver<(String, String)>,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        let (to, admission_signals) = unbounded_channel();
+        Self {
+            tasks: JoinSet::new(),
+            running: HashMap::new(),
+            schedule: Schedule::default(),
+            admissions: AdmissionSignal::new(to),
+            admission_signals,
+        }
+    }
 }
 
 impl Workers {
@@ -47,8 +65,16 @@ impl Workers {
             info!(message_id = %message.message_id, "received again while in progress here; kept with its newer receipt handle");
             return;
         }
+        // What needs no call to AWS is judged before the message joins its service's schedule, so that a
+        // message refused by it never waits for, or displaces, another.
         let action = match message::read(&message.body, &message.attributes) {
-            Ok(request) => Action::Deploy(request),
+            Ok(request) => {
+                let cluster = ctx.deployer.cluster_of(request.cluster());
+                match ctx.guard.before_schedule(&request, cluster) {
+                    Ok(()) => Action::Deploy(request),
+                    Err(refused) => Action::Refuse(request, refused),
+                }
+            }
             Err(reason) => Action::Settle(Outcome::Rejected { reason }),
         };
         // A service is known by its cluster and name: one name in two clusters is two services.
@@ -64,7 +90,7 @@ impl Workers {
                 }
                 Target::RegisterOnly => None,
             },
-            Action::Settle(_) => None,
+            Action::Settle(_) | Action::Refuse(..) => None,
         };
         let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
         let job = Job {
@@ -72,6 +98,9 @@ impl Workers {
             received_at: Instant::now(),
             received_wall: SystemTime::now(),
             action,
+            admission: self
+                .admissions
+                .for_service(service.as_ref().map(|(key, _)| key.clone())),
         };
         let Some((service, shown)) = service else {
             self.spawn(ctx, None, job);
@@ -79,16 +108,8 @@ impl Workers {
         };
         match self.schedule.admit(&service, sent_at, &message_id, job) {
             Admission::Start(job) => self.spawn(ctx, Some(service), job),
-            Admission::Wait { superseded } => {
+            Admission::Wait => {
                 info!(%message_id, service = %shown, "waiting: a deployment of this service is in progress");
-                if let Some(mut older) = superseded {
-                    older.action = Action::Settle(Outcome::Superseded {
-                        reason: format!(
-                            "message {message_id}, sent after this one, waits for service {shown}; only the newest waiting message is deployed"
-                        ),
-                    });
-                    self.spawn(ctx, None, older);
-                }
             }
             Admission::Stale {
                 mut job,
@@ -96,11 +117,33 @@ impl Workers {
             } => {
                 job.action = Action::Settle(Outcome::Superseded {
                     reason: format!(
-                        "message {newer_message_id}, sent after this one, was already deployed to or waits for service {shown}; deploying this older one would undo it"
+                        "message {newer_message_id}, sent after this one, was already deployed to service {shown}; deploying this older one would undo it"
                     ),
                 });
                 self.spawn(ctx, None, job);
             }
+        }
+    }
+
+    /// A deployment updated its service: the messages waiting for it that were sent before it are
+    /// settled as superseded.
+    pub(super) fn admitted(&mut self, ctx: &Arc<Context>, (service, message_id): (String, String)) {
+        // The schedule's key is `cluster/name`; a cluster ARN has slashes of its own, a name has none.
+        let shown = match service.rsplit_once('/') {
+            Some((cluster, name)) => format!("'{name}' in cluster '{cluster}'"),
+            None => service.clone(),
+        };
+        for Superseded {
+            mut job,
+            newer_message_id,
+        } in self.schedule.admitted(&service, &message_id)
+        {
+            job.action = Action::Settle(Outcome::Superseded {
+                reason: format!(
+                    "message {newer_message_id}, sent after this one, was deployed to service {shown}; only the newest message waiting for a service is deployed"
+                ),
+            });
+            self.spawn(ctx, None, job);
         }
     }
 

@@ -16,6 +16,10 @@ impl Bed {
         self.ecs
             .register_task_definition()
             .family(family)
+            .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+            .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+            .cpu("256")
+            .memory("512")
             .container_definitions(
                 ContainerDefinition::builder()
                     .name("app")
@@ -118,7 +122,7 @@ impl Bed {
     }
 
     /// Waits until the service's first rollout completed.
-    async fn first_rollout(&self, name: &str) {
+    pub async fn first_rollout(&self, name: &str) {
         testbed::wait_until("the service's first rollout", REPORT_DEADLINE, || async {
             if self.manual_clock {
                 self.bed.sim.advance(10);

@@ -37,6 +37,8 @@ impl Bed {
             ("SQS_WAIT_TIME", "1"),
             // ecs-sim's time runs faster than real time: no limits in real time unless a test asks.
             ("ECS_API_LIMITS", "none"),
+            // ecs-sim's behaviour label (`dockerLabels`) is how a test makes a rollout crash.
+            ("ALLOWED_PRIVILEGES", "labels"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -289,6 +291,33 @@ impl WorkerProcess {
             if entry["message"] == message && also(&entry) {
                 return entry;
             }
+        }
+    }
+
+    /// The process's resident memory in KiB, as Linux reports it (`VmRSS` of `/proc/PID/status`).
+    pub fn resident_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("the worker's /proc status (Linux)");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
+    /// Reads the log until `count` lines with this `message` have appeared; fails when the log is silent
+    /// for as long as a report may take.
+    pub fn wait_count(&mut self, message: &str, count: usize) {
+        while self.lines_with(message).len() < count {
+            let Ok(line) = self.lines.recv_timeout(REPORT_DEADLINE) else {
+                panic!(
+                    "{} '{message}' lines of {count}, and no line for {REPORT_DEADLINE:?}",
+                    self.lines_with(message).len()
+                );
+            };
+            let entry: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+            self.log.push(entry);
         }
     }
 

@@ -400,6 +400,8 @@ impl Bench {
         );
         env.insert("SQS_URL".into(), queue.to_owned());
         env.insert("LOG_FORMAT".into(), "json".into());
+        // ecs-sim's behaviour label (`dockerLabels`) is how a scenario makes a rollout crash.
+        env.insert("ALLOWED_PRIVILEGES".into(), "labels".into());
         for (key, value) in settings {
             env.insert((*key).to_owned(), value.clone());
         }
@@ -603,6 +605,12 @@ fn container(name: &str, image: &str, behaviour: &str) -> Result<ContainerDefini
         .name(name)
         .image(image)
         .essential(true)
+        .memory(256)
+        .port_mappings(
+            aws_sdk_ecs::types::PortMapping::builder()
+                .container_port(80)
+                .build(),
+        )
         .docker_labels("ecs-sim.behaviour", behaviour)
         .health_check(
             HealthCheck::builder()

@@ -85,6 +85,57 @@ impl Model {
             .flat_map(|s| s.members.keys().map(String::as_str))
     }
 
+    /// Every member path of `operation`'s input, looking into every structure, list item (`path[]`) and map
+    /// value (`path{}`), each with the kind of shape it has, in the model's order: the tree a classification
+    /// of the request's members must cover.
+    pub fn member_paths(&self, operation: &str) -> Vec<(String, Kind)> {
+        let mut paths = Vec::new();
+        if let Some(input) = self.operations.get(operation) {
+            self.collect_paths(&input.input, "", &mut Vec::new(), &mut paths);
+        }
+        paths
+    }
+
+    fn collect_paths(
+        &self,
+        shape_name: &str,
+        path: &str,
+        within: &mut Vec<String>,
+        paths: &mut Vec<(String, Kind)>,
+    ) {
+        let Some(shape) = self.shapes.get(shape_name) else {
+            return;
+        };
+        let kind = Kind::of(&shape.kind);
+        if !path.is_empty() {
+            paths.push((path.to_owned(), kind));
+        }
+        // A shape that contains itself is listed once, where it first appears.
+        if within.iter().any(|s| s == shape_name) {
+            return;
+        }
+        within.push(shape_name.to_owned());
+        match kind {
+            Kind::Structure => {
+                for (name, member) in &shape.members {
+                    self.collect_paths(&member.shape, &join(path, name), within, paths);
+                }
+            }
+            Kind::List => {
+                if let Some(item) = &shape.member {
+                    self.collect_paths(&item.shape, &format!("{path}[]"), within, paths);
+                }
+            }
+            Kind::Map => {
+                if let Some(value) = &shape.value {
+                    self.collect_paths(&value.shape, &format!("{path}{{}}"), within, paths);
+                }
+            }
+            Kind::Scalar => {}
+        }
+        within.pop();
+    }
+
     /// Checks `request` against the input shape of `operation` and returns it with `null` members removed
     /// (the JSON protocol treats them as absent).
     ///
@@ -263,6 +314,30 @@ impl Model {
     }
 }
 
+/// What a member path holds, as the model says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Named members.
+    Structure,
+    /// Items of one shape.
+    List,
+    /// Values of one shape under string keys.
+    Map,
+    /// A string, number, boolean or timestamp.
+    Scalar,
+}
+
+impl Kind {
+    fn of(botocore: &str) -> Self {
+        match botocore {
+            "structure" => Self::Structure,
+            "list" => Self::List,
+            "map" => Self::Map,
+            _ => Self::Scalar,
+        }
+    }
+}
+
 /// Why a request does not fit the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Invalid {
@@ -403,6 +478,28 @@ mod tests {
                 err.message
             );
         }
+    }
+
+    #[test]
+    fn member_paths_reach_every_leaf_of_the_request() {
+        let paths = model().member_paths("RegisterTaskDefinition");
+        let kind = |path: &str| paths.iter().find(|(p, _)| p == path).map(|(_, k)| *k);
+        assert_eq!(kind("family"), Some(Kind::Scalar));
+        assert_eq!(kind("containerDefinitions"), Some(Kind::List));
+        assert_eq!(kind("containerDefinitions[]"), Some(Kind::Structure));
+        assert_eq!(
+            kind("containerDefinitions[].dockerLabels{}"),
+            Some(Kind::Scalar)
+        );
+        assert_eq!(
+            kind("containerDefinitions[].linuxParameters.capabilities.add[]"),
+            Some(Kind::Scalar)
+        );
+        assert_eq!(
+            kind("volumes[].efsVolumeConfiguration.authorizationConfig.iam"),
+            Some(Kind::Scalar)
+        );
+        assert!(model().member_paths("NoSuchOperation").is_empty());
     }
 
     #[test]

@@ -442,6 +442,9 @@ impl TestBed {
         // ecs-sim has no rate limits unless a test turns them on, and its time runs faster than the
         // worker's: the worker keeps to none either, unless the test gives it limits in the sim's pace.
         env.push(("ECS_API_LIMITS", "none".to_owned()));
+        // ecs-sim's behaviour label (`dockerLabels`) is how a test makes a rollout crash; labels are what
+        // a service may do, so the worker under test allows that group to change.
+        env.push(("ALLOWED_PRIVILEGES", "labels".to_owned()));
         env
     }
 }

@@ -10,12 +10,14 @@ use crate::decide::policy::{Globs, ServiceRules};
 
 const ACCOUNT: &str = "123456789012";
 const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments";
+const DEAD_LETTERS: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments-dlq";
 
 fn identity() -> Identity {
     Identity {
         region: Some("eu-west-1".into()),
         account: Some(ACCOUNT.into()),
         queue_url: Some(QUEUE.into()),
+        dead_letter_queue_url: Some(DEAD_LETTERS.into()),
         service: Some(("prod".into(), "ecs-deployment".into())),
         family: Some("ecs-deployment".into()),
         role: Some("ecs-deployment-worker".into()),
@@ -246,10 +248,20 @@ fn what_no_setting_allows() {
 
 #[test]
 fn services_clusters_and_attributes() {
-    let register_only = |name: &'static str, policy: Policy, expect: Expect| Row {
+    let register_only = |name: &'static str,
+                         body: Value,
+                         baseline: Option<Value>,
+                         policy: Policy,
+                         expect: Expect| Row {
         attributes: vec![("service", "false".into())],
+        baseline,
         policy,
-        ..row(name, current(), expect)
+        ..row(name, body, expect)
+    };
+    let registering = |families: &[&str], new: &[&str]| Policy {
+        register_only: globs(families),
+        new_families: globs(new),
+        ..Policy::default_for("prod")
     };
     let attribute =
         |name: &'static str, key: &'static str, value: &str, policy: Policy, expect: Expect| Row {
@@ -294,22 +306,77 @@ fn services_clusters_and_attributes() {
                 Some("service_not_allowed"),
             )
         },
-        register_only("register-only by default", default(), None),
         register_only(
-            "register-only turned off",
-            Policy {
-                allow_register_only: false,
-                ..default()
-            },
+            "register-only by default",
+            current(),
+            Some(current()),
+            default(),
             Some("register_only"),
         ),
         register_only(
+            "register-only into a family it names, unchanged",
+            current(),
+            Some(current()),
+            registering(&["w*"], &[]),
+            None,
+        ),
+        register_only(
+            "register-only into another family",
+            current(),
+            Some(current()),
+            registering(&["team-*"], &[]),
+            Some("register_only"),
+        ),
+        register_only(
+            "register-only judged against the family's newest revision",
+            container(json!({"privileged": true})),
+            Some(current()),
+            registering(&["*"], &[]),
+            Some("privileged"),
+        ),
+        register_only(
             "register-only of a family not allowed",
+            current(),
+            Some(current()),
             Policy {
                 services: globs(&["team-a-*"]),
-                ..default()
+                ..registering(&["*"], &[])
             },
             Some("service_not_allowed"),
+        ),
+        register_only(
+            "a new family, not allowed",
+            current(),
+            None,
+            registering(&["*"], &[]),
+            Some("new_family"),
+        ),
+        register_only(
+            "a new family is judged against an empty revision: its secrets",
+            current(),
+            None,
+            registering(&["*"], &["web"]),
+            Some("secrets"),
+        ),
+        register_only(
+            "a new family is judged against an empty revision: its image repository",
+            json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "nginx:1"}]}),
+            None,
+            registering(&["*"], &["web"]),
+            Some("image"),
+        ),
+        register_only(
+            "a new family with what it may do at ECS's defaults and an allowed image",
+            json!({"family": "web", "containerDefinitions": [{"name": "web", "image": "nginx:1"}]}),
+            None,
+            Policy {
+                defaults: Rules {
+                    images: Some(globs(&["docker.io/library/nginx:*"])),
+                    ..Rules::default()
+                },
+                ..registering(&["*"], &["web"])
+            },
+            None,
         ),
         attribute(
             "a commit URL with an allowed prefix",
@@ -369,6 +436,26 @@ fn services_clusters_and_attributes() {
             },
             None,
         ),
+        attribute(
+            "the worker's own deployment queue as the reply queue",
+            "reply_to",
+            QUEUE,
+            Policy {
+                reply_queues: globs(&["**"]),
+                ..default()
+            },
+            Some("own_queue"),
+        ),
+        attribute(
+            "the worker's dead-letter queue, by its other URL",
+            "reply_to",
+            "https://eu-west-1.queue.amazonaws.com/123456789012/deployments-dlq",
+            Policy {
+                reply_queues: globs(&["**"]),
+                ..default()
+            },
+            Some("own_queue"),
+        ),
     ]);
 }
 
@@ -388,17 +475,17 @@ fn no_escalation_over_the_current_revision() {
         (
             "host network",
             changed(json!({"networkMode": "host"})),
-            Privilege::HostNetwork,
+            Privilege::NetworkMode,
         ),
         (
             "host PID",
             changed(json!({"pidMode": "host"})),
-            Privilege::HostPid,
+            Privilege::PidMode,
         ),
         (
             "host IPC",
             changed(json!({"ipcMode": "host"})),
-            Privilege::HostIpc,
+            Privilege::IpcMode,
         ),
         (
             "a host volume",
@@ -439,8 +526,13 @@ fn no_escalation_over_the_current_revision() {
     let mut rows = Vec::new();
     for (name, body, privilege) in escalations {
         rows.push(row(name, body.clone(), Some(privilege.label())));
+        // A new volume is a new mount as well as what it mounts.
+        let allowed = match privilege {
+            Privilege::HostVolumes => vec![privilege, Privilege::Mounts],
+            _ => vec![privilege],
+        };
         rows.push(Row {
-            policy: with_rules(privileges(&[privilege])),
+            policy: with_rules(privileges(&allowed)),
             ..row(name, body.clone(), None)
         });
         // What the current revision already has, it may keep.
@@ -451,9 +543,9 @@ fn no_escalation_over_the_current_revision() {
     }
     rows.extend([
         row(
-            "a docker-managed host volume binds no host path",
+            "a docker-managed host volume binds no host path, but is a new volume",
             changed(json!({"volumes": [{"name": "scratch", "host": {}}]})),
-            None,
+            Some("mounts"),
         ),
         row(
             "privileged in another container, when one already is",
@@ -466,11 +558,11 @@ fn no_escalation_over_the_current_revision() {
             baseline: Some(json!({"family": "web", "containerDefinitions": [
                 {"name": "a", "image": "x", "privileged": true}]})),
             ..row(
-                "a second privileged container beside one that already is",
+                "a new privileged container beside one that already is",
                 json!({"family": "web", "containerDefinitions": [
                     {"name": "a", "image": "x", "privileged": true},
-                    {"name": "b", "image": "y", "privileged": true}]}),
-                None,
+                    {"name": "b", "image": "x", "privileged": true}]}),
+                Some("privileged"),
             )
         },
         Row {

@@ -12,11 +12,12 @@ use serde::Deserialize;
 use crate::decide::policy::{Globs, Policy, Privilege, Rules, ServiceRules, glob_escape};
 
 /// Every variable of the policy.
-pub const POLICY_VARIABLES: [&str; 13] = [
+pub const POLICY_VARIABLES: [&str; 14] = [
     "ALLOWED_SERVICES",
     "DENIED_SERVICES",
     "ALLOWED_CLUSTERS",
     "ALLOW_REGISTER_ONLY",
+    "ALLOW_NEW_FAMILIES",
     "ALLOWED_COMMIT_URLS",
     "ALLOWED_REPLY_QUEUES",
     "ALLOWED_IMAGES",
@@ -38,7 +39,8 @@ struct Settings {
     allowed_services: Option<Vec<String>>,
     denied_services: Option<Vec<String>>,
     allowed_clusters: Option<Vec<String>>,
-    allow_register_only: Option<bool>,
+    allow_register_only: Option<Families>,
+    allow_new_families: Option<Families>,
     allowed_commit_urls: Option<Vec<String>>,
     allowed_reply_queues: Option<Vec<String>>,
     allowed_images: Option<Vec<String>>,
@@ -65,6 +67,32 @@ struct Section {
     allowed_execution_roles: Option<Vec<String>>,
     allowed_privileges: Option<Vec<String>>,
     allowed_secrets: Option<Vec<String>>,
+}
+
+/// Families, as `true` (any), `false` (none), or globs.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Families {
+    All(bool),
+    Globs(OneOrMany),
+}
+
+impl Families {
+    /// From a variable: `true`, `false`, or a comma-separated list of globs.
+    fn from_var(value: &str) -> Self {
+        match crate::ops::config::values::parse_bool(value) {
+            Some(all) => Self::All(all),
+            None => Self::Globs(OneOrMany::Many(split_list(value))),
+        }
+    }
+
+    fn patterns(&self) -> Vec<String> {
+        match self {
+            Self::All(true) => vec!["*".to_owned()],
+            Self::All(false) => Vec::new(),
+            Self::Globs(globs) => globs.list(),
+        }
+    }
 }
 
 /// A glob or a list of them.
@@ -106,7 +134,8 @@ pub fn read(vars: &[(String, String)], cluster: &str) -> Result<Policy, Problem>
         allowed_services: list("ALLOWED_SERVICES"),
         denied_services: list("DENIED_SERVICES"),
         allowed_clusters: list("ALLOWED_CLUSTERS"),
-        allow_register_only: flag("ALLOW_REGISTER_ONLY")?,
+        allow_register_only: var("ALLOW_REGISTER_ONLY").map(Families::from_var),
+        allow_new_families: var("ALLOW_NEW_FAMILIES").map(Families::from_var),
         allowed_commit_urls: list("ALLOWED_COMMIT_URLS"),
         allowed_reply_queues: list("ALLOWED_REPLY_QUEUES"),
         allowed_images: list("ALLOWED_IMAGES"),
@@ -170,7 +199,17 @@ fn build(env: Settings, file: Settings, cluster: &str) -> Result<Policy, Problem
         one!(allowed_clusters, "ALLOWED_CLUSTERS"),
         "allowed_clusters",
     )?;
-    let register_only = one!(allow_register_only, "ALLOW_REGISTER_ONLY");
+    let families = |given: Option<(Families, &'static str)>, what: &str| {
+        globs(given.map(|(f, from)| (f.patterns(), from)), what)
+    };
+    let register_only = families(
+        one!(allow_register_only, "ALLOW_REGISTER_ONLY"),
+        "allow_register_only",
+    )?;
+    let new_families = families(
+        one!(allow_new_families, "ALLOW_NEW_FAMILIES"),
+        "allow_new_families",
+    )?;
     let commit_urls = one!(allowed_commit_urls, "ALLOWED_COMMIT_URLS");
     let reply_queues = globs(
         one!(allowed_reply_queues, "ALLOWED_REPLY_QUEUES"),
@@ -213,7 +252,8 @@ fn build(env: Settings, file: Settings, cluster: &str) -> Result<Policy, Problem
         denied_services: denied.unwrap_or(default.denied_services),
         clusters: clusters
             .unwrap_or_else(|| Globs::new(&[glob_escape(cluster)]).unwrap_or_default()),
-        allow_register_only: register_only.is_none_or(|(allow, _)| allow),
+        register_only: register_only.unwrap_or_default(),
+        new_families: new_families.unwrap_or_default(),
         commit_urls: commit_urls.map(|(urls, _)| urls).unwrap_or_default(),
         reply_queues: reply_queues.unwrap_or_default(),
         defaults,

@@ -5,6 +5,7 @@
 use serde_json::json;
 
 use crate::decide::names::short_arn;
+use crate::ops::notify::markup::{markdown_text, markdown_url};
 use crate::ops::notify::notice::{Event, Notice};
 
 /// The worker's own log group in the shipped task definition, which the old script linked to as well.
@@ -59,18 +60,24 @@ fn links(notice: &Notice) -> Option<Links> {
 pub fn legacy(notice: &Notice) -> Option<Legacy> {
     let links = links(notice);
     let td = notice.new_task_definition.as_deref().map(short_arn);
+    // What the message and ECS say is escaped; the worker's own markup (links, <br>) is not.
     let td_link = match (&td, links.as_ref().and_then(|l| l.task_definition.as_ref())) {
-        (Some(td), Some(url)) => format!("[{td}]({url})"),
-        (Some(td), None) => (*td).to_owned(),
+        (Some(td), Some(url)) => format!("[{}]({})", markdown_text(td), markdown_url(url)),
+        (Some(td), None) => markdown_text(td),
         _ => String::new(),
     };
+    let service = markdown_text(&notice.service);
     let service_link = match &links {
-        Some(l) => format!("[{}]({})", notice.service, l.service),
-        None => notice.service.clone(),
+        Some(l) => format!("[{service}]({})", markdown_url(&l.service)),
+        None => service.clone(),
     };
     let commit = notice.commit_url.as_deref().map(|url| {
         let id = url.rsplit('/').next().unwrap_or(url);
-        format!(" <br>Commit ID: [{id}]({url})")
+        format!(
+            " <br>Commit ID: [{}]({})",
+            markdown_text(id),
+            markdown_url(url)
+        )
     });
     let family = td.map(|t| t.split(':').next().unwrap_or(t).to_owned());
     let normal = |color: &str, subject: String, message: String, buttons: Option<String>| {
@@ -127,7 +134,7 @@ pub fn legacy(notice: &Notice) -> Option<Legacy> {
                 .clone()
                 .unwrap_or_else(|| notice.outcome.clone().unwrap_or_default());
             let subject = "ECS Deployment Failure".to_owned();
-            let message = format!("{subject}: {error}");
+            let message = format!("{subject}: {}", markdown_text(&error));
             let mut attributes = vec![
                 ("color", "String", "ff0000".to_owned()),
                 ("messagetype", "String", "pretext".to_owned()),

@@ -17,6 +17,7 @@ use crate::ops::config::Config;
 use crate::ops::metrics::Metrics;
 
 pub mod legacy;
+pub mod markup;
 pub mod notice;
 pub mod post;
 pub mod reply;

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::ops::config::Webhook;
+use crate::ops::notify::markup::markdown_text;
 use crate::ops::notify::notice::{Notice, Tone};
 use crate::ops::notify::post::Poster;
 
@@ -45,7 +46,7 @@ pub fn card(notice: &Notice) -> Value {
     let facts: Vec<Value> = notice
         .facts()
         .into_iter()
-        .map(|(title, value, _)| json!({"title": title, "value": value}))
+        .map(|(title, value, _)| json!({"title": title, "value": markdown_text(&value)}))
         .collect();
     let mut content = json!({
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
@@ -55,7 +56,7 @@ pub fn card(notice: &Notice) -> Value {
         "body": [
             {
                 "type": "TextBlock",
-                "text": notice.headline(),
+                "text": markdown_text(&notice.headline()),
                 "weight": "Bolder",
                 "size": "Medium",
                 "color": color,

@@ -5,8 +5,12 @@ use super::*;
 #[test]
 fn roles_and_secrets() {
     let other_role = format!("arn:aws:iam::{ACCOUNT}:role/admin");
-    let with_secret =
-        |from: &str| container(json!({"secrets": [{"name": "DB", "valueFrom": from}]}));
+    // The service's own secret kept, and one more.
+    let with_secret = |from: &str| {
+        container(json!({"secrets": [
+            {"name": "DB", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/web/db"},
+            {"name": "OTHER", "valueFrom": from}]}))
+    };
     run(vec![
         row(
             "a different task role",
@@ -24,13 +28,13 @@ fn roles_and_secrets() {
             Some("task_role"),
         ),
         row(
-            "the task role dropped",
+            "the task role dropped (a task without one may reach the instance's)",
             {
                 let mut body = current();
                 body.as_object_mut().map(|o| o.remove("taskRoleArn"));
                 body
             },
-            None,
+            Some("task_role"),
         ),
         Row {
             policy: with_rules(Rules {
@@ -52,10 +56,11 @@ fn roles_and_secrets() {
             Some("secrets"),
         ),
         row(
-            "the secret the service refers to now",
+            "the secret the service refers to now, under a second name",
             with_secret("arn:aws:ssm:eu-west-1:123456789012:parameter/web/db"),
-            None,
+            Some("secrets"),
         ),
+        row("the secrets the service has now", current(), None),
         Row {
             policy: with_rules(Rules {
                 secrets: globs(&["arn:aws:secretsmanager:*:123456789012:secret:team-a/**"]),
@@ -70,10 +75,10 @@ fn roles_and_secrets() {
             )
         },
         row(
-            "a log driver's secret option",
+            "a log driver (and its secret option)",
             container(json!({"logConfiguration": {"logDriver": "splunk",
                 "secretOptions": [{"name": "splunk-token", "valueFrom": "arn:aws:ssm:eu-west-1:123456789012:parameter/team-b/token"}]}})),
-            Some("secrets"),
+            Some("logging"),
         ),
         row(
             "an environment file",
@@ -149,37 +154,89 @@ fn images() {
 }
 
 #[test]
-fn a_new_family_gets_only_what_no_setting_allows_and_the_image_rules() {
+fn a_new_family_is_judged_against_an_empty_revision() {
     let register = |name: &'static str, body: Value, policy: Policy, expect: Expect| Row {
         attributes: vec![("service", "false".into())],
         baseline: None,
         policy,
         ..row(name, body, expect)
     };
-    let privileged = json!({"family": "tools", "networkMode": "host", "taskRoleArn": "admin",
-        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1", "privileged": true}]});
+    let allowing = |rules: Rules| Policy {
+        register_only: globs(&["*"]),
+        new_families: globs(&["tools"]),
+        ..with_rules(rules)
+    };
+    let images = || Some(globs(&["docker.io/x/*"]));
+    let host = json!({"family": "tools", "networkMode": "host",
+        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]});
+    let role = json!({"family": "tools", "taskRoleArn": "admin",
+        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]});
     run(vec![
         register(
-            "host access and any role",
-            privileged.clone(),
-            Policy::default_for("prod"),
+            "host networking",
+            host.clone(),
+            allowing(Rules {
+                images: images(),
+                ..Rules::default()
+            }),
+            Some("network_mode"),
+        ),
+        register(
+            "host networking, allowed",
+            host,
+            allowing(Rules {
+                images: images(),
+                ..privileges(&[Privilege::NetworkMode])
+            }),
             None,
         ),
         register(
-            "the worker's role",
-            json!({"family": "tools", "taskRoleArn": "ecs-deployment-worker",
-                "containerDefinitions": [{"name": "t", "image": "x"}]}),
-            Policy::default_for("prod"),
-            Some("own_role"),
+            "a task role",
+            role.clone(),
+            allowing(Rules {
+                images: images(),
+                ..Rules::default()
+            }),
+            Some("task_role"),
         ),
         register(
-            "an image the rules do not allow",
-            privileged,
-            with_rules(Rules {
-                images: Some(globs(&["registry.example/*"])),
+            "a task role the rules name",
+            role.clone(),
+            allowing(Rules {
+                images: images(),
+                task_roles: globs(&["admin"]),
+                ..Rules::default()
+            }),
+            None,
+        ),
+        register(
+            "an image of a repository the rules do not name",
+            role,
+            allowing(Rules {
+                task_roles: globs(&["admin"]),
                 ..Rules::default()
             }),
             Some("image"),
+        ),
+        register(
+            "the worker's role, whatever the rules",
+            json!({"family": "tools", "taskRoleArn": "ecs-deployment-worker",
+                "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]}),
+            allowing(Rules {
+                images: images(),
+                task_roles: globs(&["*"]),
+                ..Rules::default()
+            }),
+            Some("own_role"),
+        ),
+        register(
+            "another new family",
+            json!({"family": "other", "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]}),
+            allowing(Rules {
+                images: images(),
+                ..Rules::default()
+            }),
+            Some("new_family"),
         ),
     ]);
 }
@@ -223,9 +280,10 @@ fn a_section_of_the_policy_file_replaces_the_defaults_and_says_so() {
     .expect_err("refused");
     assert_eq!(
         refusal.to_string(),
-        "policy: containerDefinitions[0].dockerSecurityOptions[0]: the docker security option \
-         seccomp=unconfined is not allowed for service team-a-web (allowed_privileges in the \
-         POLICY_FILE section for team-a-*)"
+        "policy: containerDefinitions[0].dockerSecurityOptions: changes what the service may do \
+         (docker_security_options): it must stay as the running revision has it, or at ECS's default \
+         in a new container or volume for service team-a-web \
+         (allowed_privileges=docker_security_options in the POLICY_FILE section for team-a-*)"
     );
 }
 

@@ -42,7 +42,41 @@ fn with_nothing_set_any_service_of_ecs_cluster_without_escalation() {
     let policy = read(&vars(&[]), "prod").expect("valid");
     assert_eq!(policy, Policy::default_for("prod"));
     assert!(policy.clusters.matches("prod") && !policy.clusters.matches("staging"));
-    assert!(policy.allow_register_only);
+    assert!(!policy.register_only.matches("web") && !policy.new_families.matches("web"));
+}
+
+#[test]
+fn register_only_takes_true_false_or_families() {
+    for (value, web, api) in [
+        ("true", true, true),
+        ("false", false, false),
+        ("web-*, worker", true, false),
+    ] {
+        let policy = read(
+            &vars(&[
+                ("ALLOW_REGISTER_ONLY", value),
+                ("ALLOW_NEW_FAMILIES", value),
+            ]),
+            "prod",
+        )
+        .expect("valid");
+        for (family, expected) in [("web-a", web), ("api", api)] {
+            assert_eq!(
+                policy.register_only.matches(family),
+                expected,
+                "{value} {family}"
+            );
+            assert_eq!(
+                policy.new_families.matches(family),
+                expected,
+                "{value} {family}"
+            );
+        }
+    }
+    let file = File::new("allow_register_only = [\"web-*\"]\nallow_new_families = true\n");
+    let policy = read(&vars(&[("POLICY_FILE", &file.path())]), "prod").expect("valid");
+    assert!(policy.register_only.matches("web-a") && !policy.register_only.matches("api"));
+    assert!(policy.new_families.matches("api"));
 }
 
 #[test]
@@ -72,7 +106,7 @@ fn the_environment_sets_lists_flags_and_privileges() {
     assert!(policy.services.matches("team-b-api") && !policy.services.matches("team-c-api"));
     assert!(policy.denied_services.matches("team-a-admin"));
     assert!(policy.clusters.matches("staging"));
-    assert!(!policy.allow_register_only);
+    assert!(!policy.register_only.matches("web"));
     assert_eq!(policy.commit_urls, ["https://github.com/example/"]);
     assert!(policy.defaults.require_image_digest);
     assert_eq!(
@@ -152,14 +186,14 @@ fn each_bad_setting_is_named() {
             "team-[a",
         ),
         (
-            vars(&[("ALLOW_REGISTER_ONLY", "maybe")]),
+            vars(&[("ALLOW_REGISTER_ONLY", "web-[")]),
             "ALLOW_REGISTER_ONLY",
-            "maybe",
+            "web-[",
         ),
         (
             vars(&[("ALLOWED_PRIVILEGES", "privileged,root")]),
             "ALLOWED_PRIVILEGES",
-            "\"root\" is not one of privileged",
+            "\"root\" is not one of family_change",
         ),
         (
             vars(&[("POLICY_FILE", "/nonexistent/policy.toml")]),

@@ -37,7 +37,7 @@ fn a_started_deployment_is_the_old_registered_and_starting_message_in_blue() {
         format!(
             "Registered new Task Definition {td} <br>Starting Service Update of \
              [web]({CONSOLE}/clusters/prod/services/web/tasks?region=us-east-1) with new Task Definition {td} \
-             <br>Commit ID: [1?a=<b>&c](https://git.example/c/1?a=<b>&c)"
+             <br>Commit ID: [1?a=\\<b\\>\\&c](https://git.example/c/1?a=%3Cb%3E&c)"
         )
     );
     assert_eq!(attribute(&message, "color"), ("String", "0000ff"));
