@@ -104,8 +104,9 @@ export AWS_ENDPOINT_URL_SQS=$sqs_endpoint AWS_ENDPOINT_URL_ECS=$ecs_endpoint AWS
   AWS_ENDPOINT_URL_ECR=$sqs_endpoint AWS_ENDPOINT_URL_IAM=$sqs_endpoint AWS_ENDPOINT_URL_SSM=$sqs_endpoint \
   AWS_ENDPOINT_URL_SECRETS_MANAGER=$sqs_endpoint AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=$sqs_endpoint
 # ecs-sim's behaviour label (dockerLabels) is how the demo makes a rollout crash: labels are what a service
-# may do, so the worker is told to allow that group to change.
-ALLOWED_PRIVILEGES=labels SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
+# may do, so the worker is told to allow that group to change. Images stay in their repository unless
+# ALLOWED_IMAGES names another: deployment 6 moves web from Docker Hub's nginx to the ECR repository web.
+ALLOWED_IMAGES='123456789012.dkr.ecr.us-east-1.amazonaws.com/web:*' ALLOWED_PRIVILEGES=labels SQS_URL=$queue_url ECS_POLL_INTERVAL=1s ECS_TIMEOUT=5m SQS_WAIT_TIME=2 HTTP_LISTEN=127.0.0.1:$http_port \
   target/debug/ecs-deployment 2> >(tee "$work/worker.log" | sed -u 's/^/    worker: /' >&2) &
 pids+=($!)
 

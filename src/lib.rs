@@ -13,8 +13,11 @@
 //!    - [`decide::message`] and [`decide::task_definition`]: a message read as a deployment request, or
 //!      the reason it is rejected; the body checked against ECS's request shape and passed on unchanged.
 //!    - [`decide::guard`]: **is this request allowed** ([`decide::guard::judge`]) by the policy
-//!      ([`decide::policy`]), against the revision it replaces; [`decide::escalation`] compares the two
-//!      ([`decide::members`] reads them), [`decide::refusal`] says why not.
+//!      ([`decide::policy`]), against the revision it replaces; [`decide::classes`] puts every member of
+//!      ECS's request model in a class (what runs, or a [`decide::privilege`] group of what the task may
+//!      do), [`decide::sameness`] finds the members that differ after ECS's defaults, [`decide::escalation`]
+//!      judges those differences and the images ([`decide::members`] reads them), [`decide::resources`]
+//!      the CPU and memory limits, [`decide::refusal`] says why not.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
 //!      the service ([`decide::service`]), its tasks and ECS's record of the service deployment;
 //!      [`decide::ecs_verdict`] reads ECS's own verdict from that record, which `send --wait`, `status` and
@@ -28,7 +31,8 @@
 //!      made from.
 //!    - [`decide::marker`]: the tags that mark a registered revision with its message, and where a
 //!      redelivered message resumes ([`decide::marker::plan`]).
-//!    - [`decide::schedule`]: which message runs when (one per service, in the order sent).
+//!    - [`decide::schedule`]: which message runs when (one per service, in the order sent; only an admitted
+//!      message supersedes others).
 //!    - [`decide::budget`]: ECS's API rate limits, the worker's share of them, waiting for a turn, and
 //!      the poll interval the rollouts in flight can be read at.
 //!    - [`decide::names`]: `family:revision`, service names, a queue URL's region.

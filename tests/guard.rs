@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
 /// Every rule a refusal may name besides the groups of what a service may do (`Privilege::ALL`).
-const RULES: [&str; 16] = [
+const RULES: [&str; 18] = [
     "own_service",
     "own_family",
     "own_role",
@@ -24,6 +24,8 @@ const RULES: [&str; 16] = [
     "commit_url",
     "reply_to",
     "own_queue",
+    "max_task_cpu",
+    "max_task_memory",
     "no_current_revision",
     "image",
     "image_digest",
@@ -179,16 +181,21 @@ fn rules() -> impl Strategy<Value = Rules> {
         prop::sample::subsequence(Privilege::ALL.to_vec(), 0..=Privilege::ALL.len()),
         globs(),
         maybe(&["team-*"]),
+        prop::option::of(128u64..8192),
     )
         .prop_map(
-            |(images, digest, task_roles, execution_roles, privileges, secrets, section)| Rules {
-                section,
-                images,
-                require_image_digest: digest,
-                task_roles,
-                execution_roles,
-                privileges: privileges.into_iter().collect::<BTreeSet<_>>(),
-                secrets,
+            |(images, digest, task_roles, execution_roles, privileges, secrets, section, limit)| {
+                Rules {
+                    section,
+                    images,
+                    require_image_digest: digest,
+                    task_roles,
+                    execution_roles,
+                    privileges: privileges.into_iter().collect::<BTreeSet<_>>(),
+                    secrets,
+                    max_task_cpu: limit,
+                    max_task_memory: limit,
+                }
             },
         )
 }

@@ -470,6 +470,72 @@ async fn an_image_not_allowed() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_image_of_another_repository_by_default() {
+    let body = task_definition("web", "docker.io/attacker/nginx:1.29", "healthy");
+    let case = Hostile::new(
+        body,
+        "image",
+        &[
+            "containerDefinitions[0].image",
+            "docker.io/attacker/nginx",
+            "docker.io/library/nginx",
+            "ALLOWED_IMAGES",
+        ],
+    );
+    refused(case).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_message_of_another_repository() {
+    let body = json!({"app": "docker.io/attacker/miner:1"});
+    let case = Hostile::new(
+        body,
+        "image",
+        &["docker.io/attacker/miner", "ALLOWED_IMAGES"],
+    )
+    .with_attributes(&[("service", "web"), ("action", "image")]);
+    refused(case).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rolling_back_to_a_revision_that_may_do_more() {
+    let bed = Bed::start(true).await;
+    let web = bed.service("web", 1, (true, true)).await;
+    // Registered outside the worker, never run: a rollback to it would add what it may do.
+    let registered = bed.bed.sim.call(
+        "RegisterTaskDefinition",
+        &container(json!({"privileged": true})),
+    );
+    let privileged = registered["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .expect("registered")
+        .to_owned();
+    let mut worker = bed.start_worker(bed.config(&[]));
+    bed.send(
+        "{}",
+        &[
+            ("service", "web"),
+            ("action", "rollback"),
+            ("revision", short(&privileged)),
+        ],
+    )
+    .await;
+    let report = worker.next_report().await;
+    let Outcome::Rejected { reason } = &report.outcome else {
+        panic!("not refused: {report:?}");
+    };
+    assert!(
+        reason.contains("containerDefinitions[0].privileged")
+            && reason.contains("ALLOWED_PRIVILEGES=privileged"),
+        "{reason}"
+    );
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 0, "no service touched");
+    let service = bed.describe("web").await.expect("web");
+    assert_eq!(service.task_definition(), Some(web.as_str()));
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_image_without_a_digest() {
     let body = task_definition("web", "nginx:1.29", "healthy");
     let mut case = Hostile::new(body, "image_digest", &["@sha256:", "REQUIRE_IMAGE_DIGEST"])

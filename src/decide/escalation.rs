@@ -9,6 +9,7 @@ use crate::decide::members::{Members, containers, pinned, qualified_image, text}
 use crate::decide::names::role_name;
 use crate::decide::policy::{Identity, Privilege, Rules};
 use crate::decide::refusal::{NOT_ALLOWED, Refusal, setting};
+use crate::decide::resources::within;
 use crate::decide::sameness::{Difference, differences};
 
 /// The rule and the allowance of a member no classification names yet.
@@ -24,6 +25,7 @@ pub fn check(
 ) -> Result<(), Refusal> {
     let check = Check { rules, subject };
     check.own_role(new, identity)?;
+    check.resources(new)?;
     let skip = |list: &str, item: &Value| check.skipped(list, item);
     let wanted = |path: &str| class_of(path) != Class::Runs;
     for difference in differences(new, baseline, &wanted, &skip) {
@@ -42,6 +44,7 @@ pub fn check_alone(
 ) -> Result<(), Refusal> {
     let check = Check { rules, subject };
     check.own_role(new, identity)?;
+    check.resources(new)?;
     for (i, container) in containers(new) {
         check.digest(text(container, "image").unwrap_or(""), i)?;
     }
@@ -85,6 +88,19 @@ impl Check<'_> {
             }
         }
         Ok(())
+    }
+
+    /// CPU and memory within `MAX_TASK_CPU` and `MAX_TASK_MEMORY`, when set.
+    fn resources(&self, new: &Members) -> Result<(), Refusal> {
+        within(new, self.rules.max_task_cpu, self.rules.max_task_memory).map_err(
+            |(limit, path, what)| {
+                let rule = match limit {
+                    "MAX_TASK_CPU" => "max_task_cpu",
+                    _ => "max_task_memory",
+                };
+                self.refuse(rule, path, what, setting(self.rules, limit))
+            },
+        )
     }
 
     /// List items the comparison leaves out: references `ALLOWED_SECRETS` allows, and the worker's own

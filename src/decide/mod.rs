@@ -28,6 +28,7 @@ pub mod preflight;
 pub mod privilege;
 pub mod promotion;
 pub mod refusal;
+pub mod resources;
 pub mod revert;
 pub mod rollout;
 pub mod sameness;

@@ -104,6 +104,10 @@ pub struct Rules {
     /// `ALLOWED_SECRETS`: secrets and parameters a message may refer to besides those the service refers
     /// to now (`secrets[].valueFrom`, `secretOptions`, `credentialsParameter`, `environmentFiles`).
     pub secrets: Globs,
+    /// `MAX_TASK_CPU`: the most CPU units a task may ask for; `None` leaves it to ECS's own limits.
+    pub max_task_cpu: Option<u64>,
+    /// `MAX_TASK_MEMORY`: the most MiB a task may ask for; `None` leaves it to ECS's own limits.
+    pub max_task_memory: Option<u64>,
 }
 
 impl Default for Rules {
@@ -117,6 +121,8 @@ impl Default for Rules {
             execution_roles: Globs::none(),
             privileges: BTreeSet::new(),
             secrets: Globs::none(),
+            max_task_cpu: None,
+            max_task_memory: None,
         }
     }
 }

@@ -305,6 +305,27 @@ impl WorkerProcess {
             .expect("VmRSS in /proc/PID/status")
     }
 
+    /// For a worker started with `LOG_FORMAT=text`: reads its raw lines until `count` of them contain
+    /// `needle`, and returns every line read.
+    pub fn raw_lines_until(&mut self, needle: &str, count: usize) -> Vec<String> {
+        let mut lines = Vec::new();
+        while lines
+            .iter()
+            .filter(|l: &&String| l.contains(needle))
+            .count()
+            < count
+        {
+            let Ok(line) = self.lines.recv_timeout(REPORT_DEADLINE) else {
+                panic!(
+                    "fewer than {count} lines with '{needle}', and no line for {REPORT_DEADLINE:?}:\n{}",
+                    lines.join("\n")
+                );
+            };
+            lines.push(line);
+        }
+        lines
+    }
+
     /// Reads the log until `count` lines with this `message` have appeared; fails when the log is silent
     /// for as long as a report may take.
     pub fn wait_count(&mut self, message: &str, count: usize) {

@@ -136,6 +136,25 @@ impl Model {
         within.pop();
     }
 
+    /// The values a member of `operation`'s input allows where the model gives it an enum (`networkMode`:
+    /// `bridge`, `host`, ...), by a path as [`Model::member_paths`] writes it; `None` for any other member.
+    pub fn allowed_values(&self, operation: &str, path: &str) -> Option<&[String]> {
+        let mut shape = self.shapes.get(&self.operations.get(operation)?.input)?;
+        for part in path.split('.') {
+            let name = part.split(['[', '{']).next().unwrap_or(part);
+            shape = self.shapes.get(&shape.members.get(name)?.shape)?;
+            for c in part[name.len()..].chars() {
+                let inner = match c {
+                    '[' => shape.member.as_ref()?,
+                    '{' => shape.value.as_ref()?,
+                    _ => continue,
+                };
+                shape = self.shapes.get(&inner.shape)?;
+            }
+        }
+        shape.allowed.as_deref()
+    }
+
     /// Checks `request` against the input shape of `operation` and returns it with `null` members removed
     /// (the JSON protocol treats them as absent).
     ///
@@ -518,5 +537,23 @@ mod tests {
             cleaned["containerDefinitions"],
             request["containerDefinitions"]
         );
+    }
+
+    #[test]
+    fn enums_are_found_by_member_path() {
+        let model = model();
+        let op = "RegisterTaskDefinition";
+        let modes = model.allowed_values(op, "networkMode").unwrap_or_default();
+        assert!(modes.iter().any(|m| m == "awsvpc"), "{modes:?}");
+        let protocols = model
+            .allowed_values(op, "containerDefinitions[].portMappings[].protocol")
+            .unwrap_or_default();
+        assert!(protocols.iter().any(|p| p == "udp"), "{protocols:?}");
+        assert_eq!(model.allowed_values(op, "family"), None);
+        assert_eq!(
+            model.allowed_values(op, "containerDefinitions[].dockerLabels{}"),
+            None
+        );
+        assert_eq!(model.allowed_values(op, "noSuchMember"), None);
     }
 }

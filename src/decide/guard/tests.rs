@@ -580,3 +580,4 @@ fn no_escalation_over_the_current_revision() {
 }
 
 mod rules;
+mod what_it_may_do;

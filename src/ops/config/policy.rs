@@ -10,9 +10,11 @@ use std::collections::BTreeSet;
 use serde::Deserialize;
 
 use crate::decide::policy::{Globs, Policy, Privilege, Rules, ServiceRules, glob_escape};
+use crate::decide::resources::{cpu_units, memory_mib};
+use forms::{Amount, Families, OneOrMany, amount};
 
 /// Every variable of the policy.
-pub const POLICY_VARIABLES: [&str; 14] = [
+pub const POLICY_VARIABLES: [&str; 16] = [
     "ALLOWED_SERVICES",
     "DENIED_SERVICES",
     "ALLOWED_CLUSTERS",
@@ -26,11 +28,10 @@ pub const POLICY_VARIABLES: [&str; 14] = [
     "ALLOWED_EXECUTION_ROLES",
     "ALLOWED_PRIVILEGES",
     "ALLOWED_SECRETS",
+    "MAX_TASK_CPU",
+    "MAX_TASK_MEMORY",
     "POLICY_FILE",
 ];
-
-/// A bad setting: the variable, and what is wrong.
-pub type Problem = (&'static str, String);
 
 /// The policy's settings, each as the environment or the file gives it (`None`: not given).
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +50,8 @@ struct Settings {
     allowed_execution_roles: Option<Vec<String>>,
     allowed_privileges: Option<Vec<String>>,
     allowed_secrets: Option<Vec<String>>,
+    max_task_cpu: Option<Amount>,
+    max_task_memory: Option<Amount>,
     /// The file's sections; not a variable.
     #[serde(default)]
     service: Vec<Section>,
@@ -67,49 +70,8 @@ struct Section {
     allowed_execution_roles: Option<Vec<String>>,
     allowed_privileges: Option<Vec<String>>,
     allowed_secrets: Option<Vec<String>>,
-}
-
-/// Families, as `true` (any), `false` (none), or globs.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Families {
-    All(bool),
-    Globs(OneOrMany),
-}
-
-impl Families {
-    /// From a variable: `true`, `false`, or a comma-separated list of globs.
-    fn from_var(value: &str) -> Self {
-        match crate::ops::config::values::parse_bool(value) {
-            Some(all) => Self::All(all),
-            None => Self::Globs(OneOrMany::Many(split_list(value))),
-        }
-    }
-
-    fn patterns(&self) -> Vec<String> {
-        match self {
-            Self::All(true) => vec!["*".to_owned()],
-            Self::All(false) => Vec::new(),
-            Self::Globs(globs) => globs.list(),
-        }
-    }
-}
-
-/// A glob or a list of them.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn list(&self) -> Vec<String> {
-        match self {
-            Self::One(one) => vec![one.clone()],
-            Self::Many(many) => many.clone(),
-        }
-    }
+    max_task_cpu: Option<Amount>,
+    max_task_memory: Option<Amount>,
 }
 
 /// Reads the policy from `vars` (the policy's variables among them), and the file `POLICY_FILE` names;
@@ -144,6 +106,8 @@ pub fn read(vars: &[(String, String)], cluster: &str) -> Result<Policy, Problem>
         allowed_execution_roles: list("ALLOWED_EXECUTION_ROLES"),
         allowed_privileges: list("ALLOWED_PRIVILEGES"),
         allowed_secrets: list("ALLOWED_SECRETS"),
+        max_task_cpu: var("MAX_TASK_CPU").map(|v| Amount::Text(v.to_owned())),
+        max_task_memory: var("MAX_TASK_MEMORY").map(|v| Amount::Text(v.to_owned())),
         service: Vec::new(),
     };
     let file = match var("POLICY_FILE") {
@@ -222,6 +186,8 @@ fn build(env: Settings, file: Settings, cluster: &str) -> Result<Policy, Problem
         execution_roles: one!(allowed_execution_roles, "ALLOWED_EXECUTION_ROLES"),
         privileges: one!(allowed_privileges, "ALLOWED_PRIVILEGES"),
         secrets: one!(allowed_secrets, "ALLOWED_SECRETS"),
+        max_task_cpu: one!(max_task_cpu, "MAX_TASK_CPU"),
+        max_task_memory: one!(max_task_memory, "MAX_TASK_MEMORY"),
     };
     let defaults = given.rules(&Rules::default(), None)?;
     let mut per_service = Vec::with_capacity(file.service.len());
@@ -240,6 +206,8 @@ fn build(env: Settings, file: Settings, cluster: &str) -> Result<Policy, Problem
             execution_roles: from_file(section.allowed_execution_roles),
             privileges: from_file(section.allowed_privileges),
             secrets: from_file(section.allowed_secrets),
+            max_task_cpu: from_file(section.max_task_cpu),
+            max_task_memory: from_file(section.max_task_memory),
         };
         let rules = given
             .rules(&defaults, Some(patterns.join(", ")))
@@ -274,6 +242,8 @@ struct RulesGiven {
     execution_roles: Option<(Vec<String>, &'static str)>,
     privileges: Option<(Vec<String>, &'static str)>,
     secrets: Option<(Vec<String>, &'static str)>,
+    max_task_cpu: Option<(Amount, &'static str)>,
+    max_task_memory: Option<(Amount, &'static str)>,
 }
 
 impl RulesGiven {
@@ -320,29 +290,27 @@ impl RulesGiven {
             privileges,
             secrets: globs(self.secrets, "allowed_secrets")?
                 .unwrap_or_else(|| base.secrets.clone()),
+            max_task_cpu: amount(
+                self.max_task_cpu,
+                "max_task_cpu",
+                "CPU units or vCPU",
+                cpu_units,
+            )?
+            .or(base.max_task_cpu),
+            max_task_memory: amount(
+                self.max_task_memory,
+                "max_task_memory",
+                "MiB or GB",
+                memory_mib,
+            )?
+            .or(base.max_task_memory),
         })
     }
 }
 
-/// A comma-separated list; a comma inside `{...}` belongs to the glob.
-pub fn split_list(text: &str) -> Vec<String> {
-    let mut items = Vec::new();
-    let (mut depth, mut start) = (0usize, 0);
-    for (i, c) in text.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                items.push(text[start..i].trim().to_owned());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(text[start..].trim().to_owned());
-    items.retain(|i| !i.is_empty());
-    items
-}
+mod forms;
+
+pub use forms::{Problem, split_list};
 
 #[cfg(test)]
 mod tests;

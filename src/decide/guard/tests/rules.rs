@@ -1,4 +1,4 @@
-//! Table tests of the guard's role, secret, image, new-family, policy-file and reply-queue rules.
+//! Table tests of the guard's role, secret, image, policy-file and reply-queue rules.
 
 use super::*;
 
@@ -150,94 +150,6 @@ fn images() {
             policy: rules(&["*/**"], true),
             ..row("a digest", image(&format!("nginx@sha256:{digest}")), None)
         },
-    ]);
-}
-
-#[test]
-fn a_new_family_is_judged_against_an_empty_revision() {
-    let register = |name: &'static str, body: Value, policy: Policy, expect: Expect| Row {
-        attributes: vec![("service", "false".into())],
-        baseline: None,
-        policy,
-        ..row(name, body, expect)
-    };
-    let allowing = |rules: Rules| Policy {
-        register_only: globs(&["*"]),
-        new_families: globs(&["tools"]),
-        ..with_rules(rules)
-    };
-    let images = || Some(globs(&["docker.io/x/*"]));
-    let host = json!({"family": "tools", "networkMode": "host",
-        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]});
-    let role = json!({"family": "tools", "taskRoleArn": "admin",
-        "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]});
-    run(vec![
-        register(
-            "host networking",
-            host.clone(),
-            allowing(Rules {
-                images: images(),
-                ..Rules::default()
-            }),
-            Some("network_mode"),
-        ),
-        register(
-            "host networking, allowed",
-            host,
-            allowing(Rules {
-                images: images(),
-                ..privileges(&[Privilege::NetworkMode])
-            }),
-            None,
-        ),
-        register(
-            "a task role",
-            role.clone(),
-            allowing(Rules {
-                images: images(),
-                ..Rules::default()
-            }),
-            Some("task_role"),
-        ),
-        register(
-            "a task role the rules name",
-            role.clone(),
-            allowing(Rules {
-                images: images(),
-                task_roles: globs(&["admin"]),
-                ..Rules::default()
-            }),
-            None,
-        ),
-        register(
-            "an image of a repository the rules do not name",
-            role,
-            allowing(Rules {
-                task_roles: globs(&["admin"]),
-                ..Rules::default()
-            }),
-            Some("image"),
-        ),
-        register(
-            "the worker's role, whatever the rules",
-            json!({"family": "tools", "taskRoleArn": "ecs-deployment-worker",
-                "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]}),
-            allowing(Rules {
-                images: images(),
-                task_roles: globs(&["*"]),
-                ..Rules::default()
-            }),
-            Some("own_role"),
-        ),
-        register(
-            "another new family",
-            json!({"family": "other", "containerDefinitions": [{"name": "t", "image": "docker.io/x/y:1"}]}),
-            allowing(Rules {
-                images: images(),
-                ..Rules::default()
-            }),
-            Some("new_family"),
-        ),
     ]);
 }
 

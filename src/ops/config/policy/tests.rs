@@ -244,3 +244,32 @@ fn lists_split_on_commas_outside_braces() {
     assert_eq!(split_list("team-{a,b}-*,web"), ["team-{a,b}-*", "web"]);
     assert!(split_list(" , ").is_empty());
 }
+
+#[test]
+fn cpu_and_memory_limits_are_read_as_ecs_writes_them() {
+    let policy = read(
+        &vars(&[("MAX_TASK_CPU", "2 vCPU"), ("MAX_TASK_MEMORY", "4096")]),
+        "prod",
+    )
+    .expect("valid");
+    assert_eq!(policy.defaults.max_task_cpu, Some(2048));
+    assert_eq!(policy.defaults.max_task_memory, Some(4096));
+    let file = File::new(
+        "max_task_memory = \"8 GB\"\n[[service]]\nmatch = \"batch-*\"\nmax_task_cpu = 4096\n",
+    );
+    let policy = read(&vars(&[("POLICY_FILE", &file.path())]), "prod").expect("valid");
+    assert_eq!(policy.defaults.max_task_memory, Some(8192));
+    assert_eq!(policy.defaults.max_task_cpu, None);
+    let batch = policy.rules_for("batch-nightly");
+    assert_eq!(
+        (batch.max_task_cpu, batch.max_task_memory),
+        (Some(4096), Some(8192))
+    );
+    for (variable, value) in [("MAX_TASK_CPU", "lots"), ("MAX_TASK_MEMORY", "0")] {
+        let Err((named, problem)) = read(&vars(&[(variable, value)]), "prod") else {
+            panic!("{variable}={value} is not a limit");
+        };
+        assert_eq!(named, variable);
+        assert!(problem.contains(value), "{problem}");
+    }
+}
