@@ -74,15 +74,16 @@ fn default_of(model: &str) -> Option<Value> {
     Some(value)
 }
 
-/// The kinds of the request's member paths, from the model, read once.
-fn kinds() -> &'static HashMap<String, Kind> {
-    static KINDS: OnceLock<HashMap<String, Kind>> = OnceLock::new();
-    KINDS.get_or_init(|| {
-        ecs_model::model()
-            .member_paths("RegisterTaskDefinition")
-            .into_iter()
-            .collect()
-    })
+/// The request's member paths with their kinds, in the model's order, read once.
+fn paths() -> &'static [(String, Kind)] {
+    static PATHS: OnceLock<Vec<(String, Kind)>> = OnceLock::new();
+    PATHS.get_or_init(|| ecs_model::model().member_paths("RegisterTaskDefinition"))
+}
+
+/// The kind of each member path, read once.
+fn kinds() -> &'static HashMap<&'static str, Kind> {
+    static KINDS: OnceLock<HashMap<&'static str, Kind>> = OnceLock::new();
+    KINDS.get_or_init(|| paths().iter().map(|(p, k)| (p.as_str(), *k)).collect())
 }
 
 fn kind(model: &str) -> Kind {
@@ -90,6 +91,40 @@ fn kind(model: &str) -> Kind {
         return Kind::Structure;
     }
     kinds().get(model).copied().unwrap_or(Kind::Scalar)
+}
+
+/// The first leaf at or below `model`, in the model's order, that `wanted` picks.
+fn wanted_leaf<'a>(model: &'a str, wanted: &dyn Fn(&str) -> bool) -> Option<&'a str> {
+    if kind(model) == Kind::Scalar {
+        return wanted(model).then_some(model);
+    }
+    paths()
+        .iter()
+        .find(|(path, kind)| {
+            *kind == Kind::Scalar
+                && path.len() > model.len()
+                && path.starts_with(model)
+                && matches!(path.as_bytes()[model.len()], b'.' | b'[' | b'{')
+                && wanted(path)
+        })
+        .map(|(path, _)| path.as_str())
+}
+
+/// A list's items with the value of their `key` member.
+fn named<'v>(list: Option<&'v Value>, key: &str) -> Vec<(&'v str, &'v Value)> {
+    list.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|item| (item.get(key).and_then(Value::as_str).unwrap_or(""), item))
+        .collect()
+}
+
+/// The keys of two objects, each once, sorted.
+fn keys_of_both<'a>(n: &'a Map<String, Value>, o: &'a Map<String, Value>) -> Vec<&'a String> {
+    let mut keys: Vec<&String> = n.keys().chain(o.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys
 }
 
 fn join(path: &str, member: &str) -> String {
@@ -101,7 +136,7 @@ fn join(path: &str, member: &str) -> String {
 }
 
 /// How one task definition's members are read: its network mode, on which the host port's default
-/// depends, and which list items the policy lets differ (a secret it allows, say).
+/// depends.
 struct Side<'a> {
     /// `networkMode`, as given.
     network_mode: &'a str,
@@ -189,8 +224,7 @@ pub fn differences(
         skip,
     };
     let mut found = Vec::new();
-    let (new, old) = (Value::Object(new.clone()), Value::Object(old.clone()));
-    walk.member("", "", Some(&new), Some(&old), false, &mut found);
+    walk.structure("", "", new, old, false, &mut found);
     found
 }
 
@@ -203,24 +237,6 @@ struct Walk<'a> {
 }
 
 impl Walk<'_> {
-    /// Whether any leaf at or below `model` is worth comparing.
-    fn any_wanted(&self, model: &str) -> bool {
-        let kinds = kinds();
-        if model.is_empty() {
-            return true;
-        }
-        if kind(model) == Kind::Scalar {
-            return (self.wanted)(model);
-        }
-        kinds.iter().any(|(path, kind)| {
-            *kind == Kind::Scalar
-                && path.len() > model.len()
-                && path.starts_with(model)
-                && matches!(path.as_bytes()[model.len()], b'.' | b'[' | b'{')
-                && (self.wanted)(path)
-        })
-    }
-
     fn member(
         &self,
         model: &str,
@@ -230,7 +246,7 @@ impl Walk<'_> {
         removed: bool,
         found: &mut Vec<Difference>,
     ) {
-        if !self.any_wanted(model) {
+        if wanted_leaf(model, self.wanted).is_none() {
             return;
         }
         let kind = kind(model);
@@ -241,19 +257,7 @@ impl Walk<'_> {
                     new.and_then(Value::as_object).unwrap_or(&empty),
                     old.and_then(Value::as_object).unwrap_or(&empty),
                 );
-                let mut names: Vec<&String> = n.keys().chain(o.keys()).collect();
-                names.sort();
-                names.dedup();
-                for name in names {
-                    self.member(
-                        &join(model, name),
-                        &join(path, name),
-                        n.get(name),
-                        o.get(name),
-                        removed,
-                        found,
-                    );
-                }
+                self.structure(model, path, n, o, removed, found);
             }
             Kind::List if KEYED.iter().any(|(list, _)| *list == model) => {
                 self.keyed(model, path, new, old, found);
@@ -263,11 +267,8 @@ impl Walk<'_> {
                     new.and_then(Value::as_object).unwrap_or(&empty),
                     old.and_then(Value::as_object).unwrap_or(&empty),
                 );
-                let mut keys: Vec<&String> = n.keys().chain(o.keys()).collect();
-                keys.sort();
-                keys.dedup();
                 let value = format!("{model}{{}}");
-                for key in keys {
+                for key in keys_of_both(n, o) {
                     self.leaf(
                         &value,
                         &join(path, key),
@@ -279,6 +280,28 @@ impl Walk<'_> {
                 }
             }
             Kind::List | Kind::Scalar => self.leaf(model, path, new, old, removed, found),
+        }
+    }
+
+    /// A structure's members, each compared.
+    fn structure(
+        &self,
+        model: &str,
+        path: &str,
+        new: &Map<String, Value>,
+        old: &Map<String, Value>,
+        removed: bool,
+        found: &mut Vec<Difference>,
+    ) {
+        for name in keys_of_both(new, old) {
+            self.member(
+                &join(model, name),
+                &join(path, name),
+                new.get(name),
+                old.get(name),
+                removed,
+                found,
+            );
         }
     }
 
@@ -302,7 +325,9 @@ impl Walk<'_> {
         }
         if n != o {
             found.push(Difference {
-                model: first_leaf(model, self.wanted),
+                // Every leaf of a list compared whole is in one group (a test checks it): any of
+                // them classifies the difference.
+                model: wanted_leaf(model, self.wanted).unwrap_or(model).to_owned(),
                 path: path.to_owned(),
                 removed,
             });
@@ -322,20 +347,10 @@ impl Walk<'_> {
             .iter()
             .find(|(list, _)| *list == model)
             .map_or("name", |(_, key)| key);
-        let named = |list: Option<&Value>| -> Vec<(String, Value)> {
-            list.and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .map(|item| {
-                    let name = item.get(key).and_then(Value::as_str).unwrap_or("");
-                    (name.to_owned(), item.clone())
-                })
-                .collect()
-        };
-        let (news, olds) = (named(new), named(old));
+        let (news, olds) = (named(new, key), named(old, key));
         let item = format!("{model}[]");
         for (i, (name, n)) in news.iter().enumerate() {
-            let o = olds.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+            let o = olds.iter().find(|(k, _)| k == name).map(|(_, v)| *v);
             self.member(&item, &format!("{path}[{i}]"), Some(n), o, false, found);
         }
         for (i, (name, o)) in olds.iter().enumerate() {
@@ -344,25 +359,6 @@ impl Walk<'_> {
             }
         }
     }
-}
-
-/// The model path a difference at `model` is classified by: itself for a leaf, else the first wanted
-/// leaf below it (every leaf of a list compared whole is in one group, which a test checks).
-fn first_leaf(model: &str, wanted: &dyn Fn(&str) -> bool) -> String {
-    if kind(model) == Kind::Scalar {
-        return model.to_owned();
-    }
-    ecs_model::model()
-        .member_paths("RegisterTaskDefinition")
-        .into_iter()
-        .find(|(path, kind)| {
-            *kind == Kind::Scalar
-                && path.len() > model.len()
-                && path.starts_with(model)
-                && matches!(path.as_bytes()[model.len()], b'.' | b'[' | b'{')
-                && wanted(path)
-        })
-        .map_or_else(|| model.to_owned(), |(path, _)| path)
 }
 
 #[cfg(test)]
