@@ -24,8 +24,7 @@ pub fn check(
     subject: &str,
 ) -> Result<(), Refusal> {
     let check = Check { rules, subject };
-    check.own_role(new, identity)?;
-    check.resources(new)?;
+    check.absolute_and_limits(new, identity)?;
     let skip = |list: &str, item: &Value| check.skipped(list, item);
     let wanted = |path: &str| class_of(path) != Class::Runs;
     for difference in differences(new, baseline, &wanted, &skip) {
@@ -34,8 +33,9 @@ pub fn check(
     check.images(new, baseline)
 }
 
-/// The part of [`check`] that needs no revision to compare with: the worker's own role, and digests where
-/// the rules ask for them. For a caller that cannot read the revision a message would replace.
+/// The part of [`check`] that needs no revision to compare with: the worker's own role, the CPU and memory
+/// limits, and digests where the rules ask for them. For the worker before a message joins its service's
+/// schedule, and for a caller that cannot read the revision a message would replace.
 pub fn check_alone(
     new: &Members,
     rules: &Rules,
@@ -43,8 +43,7 @@ pub fn check_alone(
     subject: &str,
 ) -> Result<(), Refusal> {
     let check = Check { rules, subject };
-    check.own_role(new, identity)?;
-    check.resources(new)?;
+    check.absolute_and_limits(new, identity)?;
     for (i, container) in containers(new) {
         check.digest(text(container, "image").unwrap_or(""), i)?;
     }
@@ -88,6 +87,12 @@ impl Check<'_> {
             }
         }
         Ok(())
+    }
+
+    /// What comes first whatever the revision replaced: the worker's own role, then the limits.
+    fn absolute_and_limits(&self, new: &Members, identity: &Identity) -> Result<(), Refusal> {
+        self.own_role(new, identity)?;
+        self.resources(new)
     }
 
     /// CPU and memory within `MAX_TASK_CPU` and `MAX_TASK_MEMORY`, when set.
@@ -181,26 +186,25 @@ impl Check<'_> {
     /// Each image from the repository of the image it replaces, or for a new container of one the revision
     /// uses, unless `ALLOWED_IMAGES` names it; pinned by digest when the rules ask for it.
     fn images(&self, new: &Members, baseline: &Members) -> Result<(), Refusal> {
-        let image_of = |c: &serde_json::Map<String, Value>| {
-            c.get("image")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let replaced: Vec<(String, String)> = containers(baseline)
-            .map(|(_, c)| (text(c, "name").unwrap_or("").to_owned(), image_of(c)))
+        let replaced: Vec<(&str, &str)> = containers(baseline)
+            .map(|(_, c)| {
+                (
+                    text(c, "name").unwrap_or(""),
+                    text(c, "image").unwrap_or(""),
+                )
+            })
             .collect();
         for (i, container) in containers(new) {
-            let image = image_of(container);
+            let image = text(container, "image").unwrap_or("");
             let path = format!("containerDefinitions[{i}].image");
             let allowed = self
                 .rules
                 .images
                 .as_ref()
-                .is_some_and(|a| a.matches(&image) || a.matches(&qualified_image(&image)));
+                .is_some_and(|a| a.matches(image) || a.matches(&qualified_image(image)));
             let name = text(container, "name").unwrap_or("");
-            let repo = repository(&image);
-            let same = match replaced.iter().find(|(n, _)| n == name) {
+            let repo = repository(image);
+            let same = match replaced.iter().find(|(n, _)| *n == name) {
                 Some((_, old)) => {
                     let old = repository(old);
                     (old == repo).then_some(()).ok_or_else(|| {
@@ -237,7 +241,7 @@ impl Check<'_> {
                     ));
                 }
             }
-            self.digest(&image, i)?;
+            self.digest(image, i)?;
         }
         Ok(())
     }
