@@ -77,17 +77,12 @@ impl Workers {
             }
             Err(reason) => Action::Settle(Outcome::Rejected { reason }),
         };
-        // A service is known by its cluster and name: one name in two clusters is two services.
         let service = match &action {
             Action::Deploy(request) => match request.target() {
-                Target::Service(service) => {
-                    let cluster = ctx.deployer.cluster_of(request.cluster());
-                    let name = service_name(&service);
-                    Some((
-                        format!("{cluster}/{name}"),
-                        format!("'{name}' in cluster '{cluster}'"),
-                    ))
-                }
+                Target::Service(service) => Some(service_key(
+                    ctx.deployer.cluster_of(request.cluster()),
+                    service_name(&service),
+                )),
                 Target::RegisterOnly => None,
             },
             Action::Settle(_) | Action::Refuse(..) => None,
@@ -98,14 +93,13 @@ impl Workers {
             received_at: Instant::now(),
             received_wall: SystemTime::now(),
             action,
-            admission: self
-                .admissions
-                .for_service(service.as_ref().map(|(key, _)| key.clone())),
+            admission: self.admissions.for_service(service.clone()),
         };
-        let Some((service, shown)) = service else {
+        let Some(service) = service else {
             self.spawn(ctx, None, job);
             return;
         };
+        let shown = shown(&service);
         match self.schedule.admit(&service, sent_at, &message_id, job) {
             Admission::Start(job) => self.spawn(ctx, Some(service), job),
             Admission::Wait => {
@@ -128,11 +122,7 @@ impl Workers {
     /// A deployment updated its service: the messages waiting for it that were sent before it are
     /// settled as superseded.
     pub(super) fn admitted(&mut self, ctx: &Arc<Context>, (service, message_id): (String, String)) {
-        // The schedule's key is `cluster/name`; a cluster ARN has slashes of its own, a name has none.
-        let shown = match service.rsplit_once('/') {
-            Some((cluster, name)) => format!("'{name}' in cluster '{cluster}'"),
-            None => service.clone(),
-        };
+        let shown = shown(&service);
         for Superseded {
             mut job,
             newer_message_id,
@@ -178,5 +168,19 @@ impl Workers {
         {
             self.spawn(ctx, Some(service), next);
         }
+    }
+}
+
+/// How the schedule knows a service: its cluster and name, since one name in two clusters is two services.
+fn service_key(cluster: &str, name: &str) -> String {
+    format!("{cluster}/{name}")
+}
+
+/// A [`service_key`] as log lines and reasons say it. A cluster ARN has slashes of its own; a service name
+/// has none.
+fn shown(key: &str) -> String {
+    match key.rsplit_once('/') {
+        Some((cluster, name)) => format!("'{name}' in cluster '{cluster}'"),
+        None => key.to_owned(),
     }
 }

@@ -78,10 +78,7 @@ pub(super) fn amount(
             read(&amount.value()).filter(|n| *n > 0).ok_or_else(|| {
                 (
                     from,
-                    format!(
-                        "{what}: {:?} is not an amount in {unit}",
-                        amount.value().to_string()
-                    ),
+                    format!("{what}: {} is not an amount in {unit}", amount.value()),
                 )
             })
         })
