@@ -60,9 +60,16 @@ const REFUSED_BY_ECS: [(&str, &str); 2] = [
     ),
 ];
 
+/// The corpus folder beside this checkout; where it is absent, the test output says so.
 fn corpus() -> Option<PathBuf> {
     let dir = testbed::workspace_root().join("../shared/corpus/task-definitions");
-    dir.join("INDEX.tsv").is_file().then_some(dir)
+    if dir.join("INDEX.tsv").is_file() {
+        return Some(dir);
+    }
+    eprintln!(
+        "skipped: the task definition corpus is not at ../shared/corpus/task-definitions beside this checkout"
+    );
+    None
 }
 
 /// The corpus files named in INDEX.tsv, in order.
@@ -110,9 +117,6 @@ fn without_nulls(value: Value) -> Value {
 #[test]
 fn every_corpus_task_definition_is_accepted_unchanged_or_rejected_naming_its_member() {
     let Some(dir) = corpus() else {
-        eprintln!(
-            "skipped: the task definition corpus is not at ../shared/corpus/task-definitions beside this checkout"
-        );
         return;
     };
     let sim = testbed::Sim::start(None);
@@ -188,9 +192,6 @@ fn what_runs_changed(request: &Value) -> Value {
 #[test]
 fn the_guard_admits_every_accepted_corpus_file_unchanged_and_with_what_runs_changed() {
     let Some(dir) = corpus() else {
-        eprintln!(
-            "skipped: the task definition corpus is not at ../shared/corpus/task-definitions beside this checkout"
-        );
         return;
     };
     let sim = testbed::Sim::start(None);

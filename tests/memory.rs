@@ -3,7 +3,8 @@
 
 mod common;
 
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use common::queue::string_attribute;
 use common::{Bed, WorkerProcess, task_definition};
 
 /// How many messages are sent, and how long each one's service name is.
@@ -23,14 +24,7 @@ async fn send_batch(bed: &Bed, first: usize) {
             SendMessageBatchRequestEntry::builder()
                 .id(i.to_string())
                 .message_body(&body)
-                .message_attributes(
-                    "service",
-                    MessageAttributeValue::builder()
-                        .data_type("String")
-                        .string_value(service)
-                        .build()
-                        .expect("attribute"),
-                )
+                .message_attributes("service", string_attribute(&service))
                 .build()
                 .expect("entry"),
         );

@@ -128,14 +128,7 @@ impl Bed {
             .queue_url(&self.queue_url)
             .message_body(body);
         for (name, value) in attributes {
-            send = send.message_attributes(
-                *name,
-                MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value(*value)
-                    .build()
-                    .expect("attribute"),
-            );
+            send = send.message_attributes(*name, string_attribute(value));
         }
         send.send()
             .await
@@ -157,14 +150,7 @@ impl Bed {
             .queue_url(url)
             .message_body(task_definition(service, image, "healthy").to_string())
             .message_group_id(service)
-            .message_attributes(
-                "service",
-                MessageAttributeValue::builder()
-                    .data_type("String")
-                    .string_value(service)
-                    .build()
-                    .expect("attribute"),
-            )
+            .message_attributes("service", string_attribute(service))
             .send()
             .await
             .expect("send to the FIFO queue")
@@ -238,4 +224,13 @@ impl Bed {
         }
         messages
     }
+}
+
+/// A String message attribute with `value`.
+pub fn string_attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("a String attribute with a value is complete")
 }
