@@ -28,9 +28,12 @@ use crate::runtime::watch::Settings;
 mod change;
 mod digests;
 mod follow;
+mod record;
 mod redeploy;
 mod revert;
 mod started;
+
+pub use record::Record;
 
 use started::Started;
 
@@ -41,21 +44,6 @@ pub enum Milestone<'r> {
     Started(&'r Record),
     /// ECS waits at a lifecycle hook of the rollout; the text names it and how to go on.
     Waiting(&'r Record, &'r str),
-}
-
-/// What a deployment did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// The task definition the service ran before.
-    pub previous_task_definition: Option<String>,
-    /// The task definition registered from the message.
-    pub new_task_definition: Option<String>,
-    /// How it ended.
-    pub outcome: Outcome,
-    /// On failure, ECS's own words: its latest notable service events and stopped tasks' reasons.
-    pub ecs_said: Vec<String>,
-    /// The policy's rule, when the policy refused the message.
-    pub refused_by: Option<&'static str>,
 }
 
 /// The delivery a deployment comes from: what marks its revision and whether it may have run before.
@@ -152,13 +140,7 @@ impl Deployer {
         delivery: &Delivery,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Record {
-        let mut record = Record {
-            previous_task_definition: None,
-            new_task_definition: None,
-            outcome: Outcome::Deployed,
-            ecs_said: Vec::new(),
-            refused_by: None,
-        };
+        let mut record = Record::untouched(Outcome::Deployed, None);
         let result = match message {
             Message::Deploy(request) => {
                 self.deploy_request(request, delivery, &mut record, on_event)

@@ -151,20 +151,8 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 };
                 ctx.deployer.deploy(&request, &delivery, &on_event).await
             }
-            Action::Settle(outcome) => Record {
-                previous_task_definition: None,
-                new_task_definition: None,
-                outcome,
-                ecs_said: Vec::new(),
-                refused_by: None,
-            },
-            Action::Refuse(_, refused) => Record {
-                previous_task_definition: None,
-                new_task_definition: None,
-                outcome: refused.outcome,
-                ecs_said: Vec::new(),
-                refused_by: refused.rule,
-            },
+            Action::Settle(outcome) => Record::untouched(outcome, None),
+            Action::Refuse(_, refused) => Record::untouched(refused.outcome, refused.rule),
         };
         // The record goes on the revision before the message is settled: once it is gone, history has it.
         if let Some(action) = action {
