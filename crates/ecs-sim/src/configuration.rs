@@ -5,18 +5,12 @@
 use serde_json::{Map, Value, json};
 
 use crate::error::ApiError;
-use crate::state::{merge, u32_of};
+use crate::json::{merge, strings_of, u32_of};
 
-/// The lifecycle stages a hook may run at (the others, SCALE_UP, BAKE_TIME and CLEAN_UP, take none).
-pub const HOOK_STAGES: [&str; 7] = [
-    "RECONCILE_SERVICE",
-    "PRE_SCALE_UP",
-    "POST_SCALE_UP",
-    "TEST_TRAFFIC_SHIFT",
-    "POST_TEST_TRAFFIC_SHIFT",
-    "PRODUCTION_TRAFFIC_SHIFT",
-    "POST_PRODUCTION_TRAFFIC_SHIFT",
-];
+mod check;
+
+use check::check;
+
 /// A hook's timeout when none is given: 24 hours.
 const DEFAULT_HOOK_TIMEOUT_MINUTES: u64 = 1440;
 
@@ -178,7 +172,7 @@ impl DeploymentConfiguration {
             self.alarms = Some(Alarms {
                 enable: flag("enable"),
                 rollback: flag("rollback"),
-                names: strings(alarms, "alarmNames"),
+                names: owned(strings_of(alarms, "alarmNames")),
             });
         }
         if let Some(strategy) = config.get("strategy").and_then(Value::as_str) {
@@ -287,6 +281,12 @@ impl DeploymentConfiguration {
     }
 }
 
+/// The strings given, owned.
+fn owned(strings: Vec<&str>) -> Vec<String> {
+    strings.into_iter().map(str::to_owned).collect()
+}
+
+/// A lifecycle hook as the request gives it.
 fn hook(value: &Value) -> Hook {
     let timeout = value.get("timeoutConfiguration");
     Hook {
@@ -300,7 +300,7 @@ fn hook(value: &Value) -> Hook {
                     .to_owned(),
             ),
         },
-        stages: strings(value, "lifecycleStages"),
+        stages: owned(strings_of(value, "lifecycleStages")),
         timeout_secs: timeout
             .and_then(|t| t.get("timeoutInMinutes"))
             .and_then(Value::as_u64)
@@ -312,104 +312,6 @@ fn hook(value: &Value) -> Hook {
             .and_then(HookAction::parse)
             .unwrap_or(HookAction::Rollback),
     }
-}
-
-fn strings(value: &Value, member: &str) -> Vec<String> {
-    value
-        .get(member)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_owned))
-        .collect()
-}
-
-/// ECS's own checks of a `deploymentConfiguration`, beyond the model's types.
-fn check(config: &Value) -> Result<(), ApiError> {
-    let invalid = |message: String| Err(ApiError::invalid_parameter(message));
-    let percent = |member: &str| config.get(member).and_then(Value::as_i64);
-    if let Some(min) = percent("minimumHealthyPercent")
-        && !(0..=100).contains(&min)
-    {
-        return invalid(format!(
-            "deploymentConfiguration.minimumHealthyPercent must be between 0 and 100; got {min}"
-        ));
-    }
-    if let Some(max) = percent("maximumPercent")
-        && max < 100
-    {
-        return invalid(format!(
-            "deploymentConfiguration.maximumPercent must be at least 100; got {max}"
-        ));
-    }
-    let strategy = config
-        .get("strategy")
-        .and_then(Value::as_str)
-        .unwrap_or("ROLLING");
-    if strategy == "BLUE_GREEN" && config.get("bakeTimeInMinutes").is_none() {
-        return invalid(
-            "bakeTimeInMinutes must be specified for the BLUE_GREEN deployment strategy.".into(),
-        );
-    }
-    if config.get("linearConfiguration").is_some() && strategy != "LINEAR" {
-        return invalid("linearConfiguration is only valid with the LINEAR strategy.".into());
-    }
-    if config.get("canaryConfiguration").is_some() && strategy != "CANARY" {
-        return invalid("canaryConfiguration is only valid with the CANARY strategy.".into());
-    }
-    if let Some(step) = config
-        .pointer("/linearConfiguration/stepPercent")
-        .and_then(Value::as_f64)
-        && !(3.0..=100.0).contains(&step)
-    {
-        return invalid(format!(
-            "linearConfiguration.stepPercent must be between 3.0 and 100.0; got {step}"
-        ));
-    }
-    if let Some(percent) = config
-        .pointer("/canaryConfiguration/canaryPercent")
-        .and_then(Value::as_f64)
-        && !(0.1..=100.0).contains(&percent)
-    {
-        return invalid(format!(
-            "canaryConfiguration.canaryPercent must be between 0.1 and 100.0; got {percent}"
-        ));
-    }
-    let hooks = config
-        .get("lifecycleHooks")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if !hooks.is_empty() && strategy == "ROLLING" {
-        return invalid(
-            "lifecycleHooks are only supported with the BLUE_GREEN, LINEAR and CANARY deployment strategies."
-                .into(),
-        );
-    }
-    for hook in &hooks {
-        let lambda = hook.get("targetType").and_then(Value::as_str) != Some("PAUSE");
-        if lambda && hook.get("hookTargetArn").is_none() {
-            return invalid(
-                "hookTargetArn must be specified for an AWS_LAMBDA lifecycle hook.".into(),
-            );
-        }
-        for stage in strings(hook, "lifecycleStages") {
-            if !HOOK_STAGES.contains(&stage.as_str()) {
-                return invalid(format!(
-                    "lifecycle hooks cannot run at the {stage} lifecycle stage."
-                ));
-            }
-        }
-    }
-    if let Some(threshold) = config.pointer("/deploymentCircuitBreaker/thresholdConfiguration")
-        && threshold
-            .get("value")
-            .and_then(Value::as_i64)
-            .is_some_and(|v| v < 1)
-    {
-        return invalid("thresholdConfiguration.value must be at least 1.".into());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -3,9 +3,11 @@
 //! takes its timeout action when nobody answers in time.
 
 use crate::configuration::HookAction;
-use crate::rollout::Scheduler;
-use crate::service_deployment::{HookRun, HookStatus, ServiceDeployment};
-use crate::state::{Service, epoch_now};
+use crate::hook_run::{HookRun, HookStatus};
+use crate::json::epoch_now;
+use crate::scheduler::Scheduler;
+use crate::service::Service;
+use crate::service_deployment::ServiceDeployment;
 
 /// What the hooks of the current stage let the deployment do.
 #[derive(Debug, Clone, PartialEq, Eq)]

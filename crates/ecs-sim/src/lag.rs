@@ -8,7 +8,9 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::state::{Cluster, State};
+use serde::Deserialize;
+
+use crate::cluster::Cluster;
 
 /// The operations whose answers may lag.
 pub const LAGGED_READS: &[&str] = &[
@@ -19,6 +21,24 @@ pub const LAGGED_READS: &[&str] = &[
     "DescribeServiceDeployments",
     "DescribeServiceRevisions",
 ];
+
+/// Reads that may see the state of a few simulated seconds ago.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StaleReads {
+    /// The most simulated seconds a read may be behind; 0 turns lagging reads off.
+    pub max_lag_seconds: u64,
+    /// Seeds the choice of each read's lag, so a run can be repeated.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+impl StaleReads {
+    /// The lag these settings ask for, or `None` for reads of the present.
+    pub fn lag(self) -> Option<Lag> {
+        (self.max_lag_seconds > 0).then(|| Lag::new(self.max_lag_seconds, self.seed))
+    }
+}
 
 /// Past states and the random choice among them.
 #[derive(Debug)]
@@ -50,7 +70,7 @@ impl Lag {
     }
 
     /// The past state the next read sees, or `None` for the present.
-    fn pick(&mut self, now: u64) -> Option<(u64, BTreeMap<String, Cluster>)> {
+    pub fn pick(&mut self, now: u64) -> Option<(u64, BTreeMap<String, Cluster>)> {
         let behind = self.rng.u64(0..=self.max_seconds);
         if behind == 0 {
             return None;
@@ -64,28 +84,11 @@ impl Lag {
     }
 }
 
-impl State {
-    /// Runs the read `read` on the state it sees: with lagging reads, maybe one from a few seconds ago.
-    pub fn read<T>(&mut self, read: impl FnOnce(&mut State) -> T) -> T {
-        let now = self.now;
-        let Some((then, clusters)) = self.lag.as_mut().and_then(|lag| lag.pick(now)) else {
-            return read(self);
-        };
-        let live = std::mem::replace(&mut self.clusters, clusters);
-        let lag = self.lag.take();
-        self.now = then;
-        let answer = read(self);
-        self.clusters = live;
-        self.lag = lag;
-        self.now = now;
-        answer
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::Identity;
+    use crate::identity::Identity;
+    use crate::state::State;
 
     fn state_with_lag(max: u64) -> State {
         let mut state = State::new(Identity {

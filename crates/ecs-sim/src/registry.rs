@@ -12,8 +12,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ecr::config::{BehaviorVersion, Credentials, Region};
 use sha2::{Digest, Sha256};
 
-use crate::rollout::Scheduler;
-use crate::state::{ContainerSpec, Deployment, Service, State, TaskDefinition, TaskStatus};
+use crate::deployment::Deployment;
+use crate::service::Service;
+use crate::state::State;
+use crate::task::{ContainerSpec, TaskStatus};
+use crate::task_definition::TaskDefinition;
 
 /// An image in an ECR repository named by tag: what BatchGetImage needs to resolve it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,34 +143,33 @@ impl Registry {
     }
 }
 
-impl Scheduler<'_> {
-    /// The containers of a new task of `deployment`: a version-consistent one runs the digest of the
-    /// deployment's service revision, any other the one its tag gives now.
-    pub(crate) fn containers_of(
-        &self,
-        service: &Service,
-        deployment: &Deployment,
-        definition: &TaskDefinition,
-    ) -> Vec<ContainerSpec> {
-        let revision = service
-            .revisions
-            .iter()
-            .find(|r| r.arn == deployment.revision);
-        definition
-            .containers()
-            .into_iter()
-            .map(|mut c| {
-                c.digest = if c.consistent {
-                    revision
-                        .and_then(|r| r.images.iter().find(|i| i.name == c.name))
-                        .and_then(|i| i.digest.clone())
-                } else {
-                    known_digest(&c.image, self.registry)
-                };
-                c
-            })
-            .collect()
-    }
+/// The containers of a new task of `deployment`: a version-consistent one runs the digest of the
+/// deployment's service revision, any other the one its tag gives now (asked of the ECR endpoint when
+/// `registry`).
+pub fn containers_for(
+    service: &Service,
+    deployment: &Deployment,
+    definition: &TaskDefinition,
+    registry: bool,
+) -> Vec<ContainerSpec> {
+    let revision = service
+        .revisions
+        .iter()
+        .find(|r| r.arn == deployment.revision);
+    definition
+        .containers()
+        .into_iter()
+        .map(|mut c| {
+            c.digest = if c.consistent {
+                revision
+                    .and_then(|r| r.images.iter().find(|i| i.name == c.name))
+                    .and_then(|i| i.digest.clone())
+            } else {
+                known_digest(&c.image, registry)
+            };
+            c
+        })
+        .collect()
 }
 
 impl State {

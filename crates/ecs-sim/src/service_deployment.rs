@@ -1,11 +1,16 @@
-//! ECS's own record of a service's deployments: service revisions (what a deployment runs) and service
-//! deployments (one per update, with its status, lifecycle stage, hooks, circuit breaker, alarms and
-//! rollback), rendered as DescribeServiceRevisions and DescribeServiceDeployments return them.
+//! ECS's own record of a service's deployment: one per update, with its status, lifecycle stage, hooks,
+//! circuit breaker, alarms and rollback, rendered as DescribeServiceDeployments and ListServiceDeployments
+//! return it.
+
+use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::configuration::{DeploymentConfiguration, HookAction};
-use crate::state::{Cluster, ContainerSpec, epoch_now};
+use crate::configuration::DeploymentConfiguration;
+use crate::deployment::Deployment;
+use crate::hook_run::HookRun;
+use crate::json::epoch_now;
+use crate::task::{Task, TaskStatus};
 
 /// A service deployment's status, as the model lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,116 +82,6 @@ impl Monitor {
             Self::Triggered => "TRIGGERED",
             Self::MonitoringComplete => "MONITORING_COMPLETE",
         }
-    }
-}
-
-/// A lifecycle hook's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HookStatus {
-    /// A PAUSE hook waits for ContinueServiceDeployment.
-    AwaitingAction,
-    /// A Lambda hook is being invoked.
-    InProgress,
-    /// It let the deployment go on.
-    Succeeded,
-    /// It failed the deployment.
-    Failed,
-    /// Nobody answered in time.
-    TimedOut,
-}
-
-impl HookStatus {
-    /// The status as ECS spells it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AwaitingAction => "AWAITING_ACTION",
-            Self::InProgress => "IN_PROGRESS",
-            Self::Succeeded => "SUCCEEDED",
-            Self::Failed => "FAILED",
-            Self::TimedOut => "TIMED_OUT",
-        }
-    }
-}
-
-/// One run of a lifecycle hook at the deployment's current stage.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HookRun {
-    /// What ContinueServiceDeployment names it by.
-    pub id: String,
-    /// The Lambda function, or `None` for a PAUSE hook.
-    pub lambda: Option<String>,
-    /// Where it stands.
-    pub status: HookStatus,
-    /// Simulated second it started.
-    pub since: u64,
-    /// Simulated seconds it may take.
-    pub timeout_secs: u64,
-    /// What happens when it times out.
-    pub timeout_action: HookAction,
-    /// When it times out (epoch seconds), for `expiresAt`.
-    pub expires_at: f64,
-}
-
-impl HookRun {
-    fn render(&self) -> Value {
-        let mut out = json!({
-            "hookId": self.id,
-            "targetType": if self.lambda.is_some() { "AWS_LAMBDA" } else { "PAUSE" },
-            "status": self.status.as_str(),
-            "expiresAt": self.expires_at,
-            "timeoutAction": self.timeout_action.as_str(),
-        });
-        if let Some(arn) = &self.lambda {
-            out["targetArn"] = json!(arn);
-        }
-        out
-    }
-}
-
-/// What a deployment runs: a task definition with the service's settings at the time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ServiceRevision {
-    /// `arn:aws:ecs:REGION:ACCOUNT:service-revision/CLUSTER/SERVICE/ID`.
-    pub arn: String,
-    /// The service's ARN.
-    pub service_arn: String,
-    /// The task definition.
-    pub task_definition: String,
-    /// The service's launch type.
-    pub launch_type: Option<String>,
-    /// The task definition's containers, with the digests resolved for them when the deployment started.
-    pub images: Vec<ContainerSpec>,
-    /// When it was created (epoch seconds).
-    pub created_at: f64,
-}
-
-impl ServiceRevision {
-    /// Renders it as DescribeServiceRevisions returns it.
-    pub fn render(&self, cluster_arn: &str) -> Value {
-        let images: Vec<Value> = self
-            .images
-            .iter()
-            .map(|c| {
-                let mut out = json!({"containerName": c.name, "image": c.image});
-                if let Some(digest) = &c.digest {
-                    out["imageDigest"] = json!(digest);
-                }
-                out
-            })
-            .collect();
-        let mut out = json!({
-            "serviceRevisionArn": self.arn,
-            "serviceArn": self.service_arn,
-            "clusterArn": cluster_arn,
-            "taskDefinition": self.task_definition,
-            "containerImages": images,
-            "guardDutyEnabled": false,
-            "createdAt": self.created_at,
-        });
-        if let Some(launch_type) = &self.launch_type {
-            out["launchType"] = json!(launch_type);
-        }
-        out
     }
 }
 
@@ -331,40 +226,33 @@ impl ServiceDeployment {
         self.updated_at = epoch_now();
     }
 
-    /// Renders it as DescribeServiceDeployments returns it; task counts come from the cluster's tasks.
-    pub fn render(&self, cluster: &Cluster) -> Value {
+    /// Renders it as DescribeServiceDeployments returns it: in the cluster `cluster_arn`, for a service
+    /// with the deployments `deployments` and `desired_count` tasks wanted, counting the cluster's `tasks`.
+    pub fn render(
+        &self,
+        cluster_arn: &str,
+        (deployments, desired_count): (&[Deployment], u32),
+        tasks: &BTreeMap<String, Task>,
+    ) -> Value {
         let summary = |arn: &String| {
-            let deployment_ids: Vec<&str> = cluster
-                .services
-                .values()
-                .flat_map(|s| &s.deployments)
-                .filter(|d| &d.revision == arn)
-                .map(|d| d.id.as_str())
-                .collect();
+            let of_revision = || deployments.iter().filter(|d| &d.revision == arn);
+            let ids: Vec<&str> = of_revision().map(|d| d.id.as_str()).collect();
             let tasks = || {
-                cluster
-                    .tasks
+                tasks
                     .values()
-                    .filter(|t| deployment_ids.contains(&t.deployment_id.as_str()))
+                    .filter(|t| ids.contains(&t.deployment_id.as_str()))
             };
-            let requested = cluster
-                .services
-                .values()
-                .flat_map(|s| &s.deployments)
-                .filter(|d| &d.revision == arn)
-                .map(|d| d.desired_count)
-                .sum::<u32>();
             json!({
                 "arn": arn,
-                "requestedTaskCount": requested,
-                "runningTaskCount": tasks().filter(|t| t.last_status.as_str() == "RUNNING").count(),
+                "requestedTaskCount": of_revision().map(|d| d.desired_count).sum::<u32>(),
+                "runningTaskCount": tasks().filter(|t| t.last_status == TaskStatus::Running).count(),
                 "pendingTaskCount": tasks().filter(|t| t.is_pending()).count(),
             })
         };
         let mut out = json!({
             "serviceDeploymentArn": self.arn,
             "serviceArn": self.service_arn,
-            "clusterArn": cluster.arn,
+            "clusterArn": cluster_arn,
             "createdAt": self.created_at,
             "updatedAt": self.updated_at,
             "sourceServiceRevisions": self.sources.iter().map(summary).collect::<Vec<_>>(),
@@ -374,13 +262,7 @@ impl ServiceDeployment {
             "deploymentCircuitBreaker": {
                 "status": self.breaker.0.as_str(),
                 "failureCount": self.breaker.1,
-                "threshold": self.configuration.failure_threshold(
-                    cluster
-                        .services
-                        .values()
-                        .find(|s| s.arn == self.service_arn)
-                        .map_or(0, |s| s.desired_count),
-                ),
+                "threshold": self.configuration.failure_threshold(desired_count),
             },
             "alarms": {
                 "status": self.alarms.0.as_str(),

@@ -3,11 +3,15 @@
 
 use serde_json::{Value, json};
 
-use crate::api::{cluster_mut, last_segment, paginate, strings_of, with_next_token};
+use crate::cluster::Cluster;
 use crate::configuration::HookAction;
 use crate::error::ApiError;
-use crate::service_deployment::{HookStatus, ServiceDeployment, Status, owner_of};
-use crate::state::{Cluster, State, str_of};
+use crate::hook_run::HookStatus;
+use crate::json::{str_of, strings_of};
+use crate::request::{cluster_mut, last_segment, paginate, with_next_token};
+use crate::service::Service;
+use crate::service_deployment::{ServiceDeployment, Status, owner_of};
+use crate::state::State;
 
 /// Most service deployments or revisions one Describe call may name.
 const MAX_DESCRIBE: usize = 20;
@@ -48,7 +52,11 @@ pub fn describe(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     let mut failures = Vec::new();
     for arn in arns {
         match find(state, arn) {
-            Some((cluster, d)) => found.push(d.render(cluster)),
+            Some((cluster, service, d)) => found.push(d.render(
+                &cluster.arn,
+                (&service.deployments, service.desired_count),
+                &cluster.tasks,
+            )),
             None => failures.push(json!({"arn": arn, "reason": "MISSING"})),
         }
     }
@@ -139,16 +147,16 @@ fn check_count(member: &str, count: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn find<'a>(state: &'a State, arn: &str) -> Option<(&'a Cluster, &'a ServiceDeployment)> {
+/// The service deployment `arn`, with its cluster and service.
+fn find<'a>(
+    state: &'a State,
+    arn: &str,
+) -> Option<(&'a Cluster, &'a Service, &'a ServiceDeployment)> {
     let (cluster, service) = owner_of(arn)?;
     let cluster = state.clusters.get(cluster)?;
-    let deployment = cluster
-        .services
-        .get(service)?
-        .service_deployments
-        .iter()
-        .find(|d| d.arn == arn)?;
-    Some((cluster, deployment))
+    let service = cluster.services.get(service)?;
+    let deployment = service.service_deployments.iter().find(|d| d.arn == arn)?;
+    Some((cluster, service, deployment))
 }
 
 fn find_mut<'a>(state: &'a mut State, arn: &str) -> Option<&'a mut ServiceDeployment> {

@@ -1,0 +1,186 @@
+//! ECS's rolling update, one simulated second at a time: start the PRIMARY's tasks within maximumPercent,
+//! stop older ones within minimumHealthyPercent, retire drained deployments, and complete the PRIMARY once
+//! it alone runs the desired count of healthy tasks (after the alarm bake under deployment alarms).
+
+use crate::deployment::RolloutState;
+use crate::scheduler::{Scheduler, percent_of};
+use crate::service::{Service, ServiceStatus};
+use crate::task::{Task, TaskStatus};
+
+/// Simulated seconds a rolling deployment with deployment alarms keeps watching them once it is steady,
+/// before it completes. ECS computes this from the alarms' own settings, which are not simulated.
+pub const ALARM_BAKE_SECS: u64 = 120;
+
+impl Scheduler<'_> {
+    /// A deleted service: stop everything, then become INACTIVE.
+    pub(crate) fn drain(&mut self, service: &mut Service) {
+        for task in self
+            .tasks
+            .values_mut()
+            .filter(|t| t.service == service.name)
+        {
+            task.stop(
+                format!("Service {} is being deleted", service.name),
+                "ServiceSchedulerInitiated",
+                0,
+            );
+        }
+        if self
+            .tasks
+            .values()
+            .all(|t| t.service != service.name || t.last_status == TaskStatus::Stopped)
+        {
+            service.status = ServiceStatus::Inactive;
+            for d in &mut service.deployments {
+                d.desired_count = 0;
+            }
+        }
+    }
+
+    /// Starts PRIMARY tasks up to the desired count, within maximumPercent.
+    pub(crate) fn launch(&mut self, service: &mut Service) {
+        let Some(primary) = service.deployments.first() else {
+            return;
+        };
+        if primary.rollout_state == RolloutState::Failed {
+            return;
+        }
+        let desired = service.desired_count;
+        let max_total = percent_of(
+            desired,
+            service.deployment_configuration.maximum_percent,
+            false,
+        );
+        let live = self.live(&service.name, None);
+        let primary_live = self.live(&service.name, Some(&primary.id));
+        let to_launch = desired
+            .saturating_sub(primary_live)
+            .min(max_total.saturating_sub(live));
+        let primary = primary.clone();
+        self.start_tasks(service, &primary, to_launch);
+    }
+
+    /// Stops tasks of older deployments as far as minimumHealthyPercent allows, and PRIMARY tasks above the
+    /// desired count.
+    pub(crate) fn stop_replaced(&mut self, service: &mut Service) {
+        let Some(primary) = service.deployments.first() else {
+            return;
+        };
+        let reason = format!("Scaling activity initiated by (deployment {})", primary.id);
+        let desired = service.desired_count;
+        let min_healthy = percent_of(
+            desired,
+            service.deployment_configuration.minimum_healthy_percent,
+            true,
+        );
+        let mut healthy = self
+            .tasks
+            .values()
+            .filter(|t| t.service == service.name && t.is_healthy())
+            .count() as u32;
+        let mut primary_excess = self
+            .live(&service.name, Some(&primary.id))
+            .saturating_sub(desired);
+        // Tasks that are not healthy go first: stopping them costs no healthy capacity.
+        let mut candidates: Vec<&mut Task> = self
+            .tasks
+            .values_mut()
+            .filter(|t| t.service == service.name && t.desired_running)
+            .collect();
+        candidates.sort_by_key(|t| (t.is_healthy(), t.last_status == TaskStatus::Running));
+        let mut stopped = Vec::new();
+        for task in candidates {
+            let is_primary = task.deployment_id == primary.id;
+            if is_primary {
+                if primary_excess == 0 {
+                    continue;
+                }
+                primary_excess -= 1;
+            } else if task.is_healthy() {
+                if healthy <= min_healthy {
+                    continue;
+                }
+                healthy -= 1;
+            }
+            task.stop(reason.clone(), "ServiceSchedulerInitiated", 0);
+            stopped.push(format!("(task {})", task.id));
+        }
+        if !stopped.is_empty() {
+            let message = format!(
+                "(service {}) has stopped {} running tasks: {}.",
+                service.name,
+                stopped.len(),
+                stopped.join(" ")
+            );
+            service.event(message);
+        }
+    }
+
+    /// Older deployments shrink as their tasks stop and disappear once none is left.
+    pub(crate) fn retire_drained_deployments(&mut self, service: &mut Service) {
+        let tasks = &*self.tasks;
+        let mut first = true;
+        service.deployments.retain_mut(|d| {
+            if std::mem::take(&mut first) {
+                return true;
+            }
+            d.desired_count = tasks
+                .values()
+                .filter(|t| t.deployment_id == d.id && t.desired_running)
+                .count() as u32;
+            tasks
+                .values()
+                .any(|t| t.deployment_id == d.id && t.last_status != TaskStatus::Stopped)
+        });
+    }
+
+    /// The PRIMARY completes once it alone runs the desired count of healthy tasks.
+    pub(crate) fn complete(&mut self, service: &mut Service) {
+        if service.deployments.len() != 1 {
+            return;
+        }
+        let desired = service.desired_count;
+        let name = service.name.clone();
+        let tasks = &*self.tasks;
+        let Some(primary) = service.deployments.first_mut() else {
+            return;
+        };
+        if primary.rollout_state != RolloutState::InProgress {
+            return;
+        }
+        let mine = || {
+            tasks
+                .values()
+                .filter(|t| t.deployment_id == primary.id && t.desired_running)
+        };
+        let healthy = mine().filter(|t| t.is_healthy()).count() as u32;
+        if healthy != desired || mine().count() as u32 != desired {
+            primary.steady_since = None;
+            return;
+        }
+        // Under deployment alarms, ECS keeps watching them for a while once the service is steady.
+        if service
+            .deployment_configuration
+            .alarms
+            .as_ref()
+            .is_some_and(|a| a.enable)
+        {
+            let since = *primary.steady_since.get_or_insert(self.now);
+            if self.now.saturating_sub(since) < ALARM_BAKE_SECS {
+                return;
+            }
+        }
+        primary.steady_since = None;
+        let id = primary.id.clone();
+        primary.set_rollout(
+            RolloutState::Completed,
+            format!("ECS deployment {id} completed."),
+        );
+        service.last_completed = Some(primary.task_definition.clone());
+        service.last_completed_revision = Some(primary.revision.clone());
+        service.event(format!(
+            "(service {name}) (deployment {id}) deployment completed."
+        ));
+        service.event(format!("(service {name}) has reached a steady state."));
+    }
+}

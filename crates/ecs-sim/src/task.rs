@@ -1,0 +1,236 @@
+//! A service's task: its lifecycle status, health and containers, rendered as DescribeTasks gives it.
+
+use serde_json::{Value, json};
+
+use crate::behaviour::Behaviour;
+use crate::json::epoch_now;
+
+/// What a task needs to know of one container definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerSpec {
+    /// The container's name.
+    pub name: String,
+    /// The image it runs.
+    pub image: String,
+    /// Whether it has a health check (its task is HEALTHY only once the check passes).
+    pub health_check: bool,
+    /// Whether its tag is resolved once per service deployment (`versionConsistency` not `disabled`)
+    /// rather than by each task.
+    pub consistent: bool,
+    /// The image digest it runs, once known (see [`crate::registry`]).
+    pub digest: Option<String>,
+}
+
+/// A task's lastStatus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum TaskStatus {
+    /// Resources are being provisioned.
+    Provisioning,
+    /// Images are being pulled and containers created.
+    Pending,
+    /// Containers are running.
+    Running,
+    /// Containers are being stopped.
+    Stopping,
+    /// Resources are being released.
+    Deprovisioning,
+    /// Gone.
+    Stopped,
+}
+
+impl TaskStatus {
+    /// The status as ECS spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Provisioning => "PROVISIONING",
+            Self::Pending => "PENDING",
+            Self::Running => "RUNNING",
+            Self::Stopping => "STOPPING",
+            Self::Deprovisioning => "DEPROVISIONING",
+            Self::Stopped => "STOPPED",
+        }
+    }
+}
+
+/// A task's healthStatus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    /// No health check, or none has passed yet.
+    Unknown,
+    /// Every container health check passes.
+    Healthy,
+    /// A container health check fails.
+    Unhealthy,
+}
+
+impl Health {
+    /// The status as ECS spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "UNKNOWN",
+            Self::Healthy => "HEALTHY",
+            Self::Unhealthy => "UNHEALTHY",
+        }
+    }
+}
+
+/// One task started by a service.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// 32 hex digits, the last part of its ARN.
+    pub id: String,
+    /// `arn:aws:ecs:REGION:ACCOUNT:task/CLUSTER/ID`.
+    pub arn: String,
+    /// The task definition it runs.
+    pub task_definition: String,
+    /// The family of that task definition (ListTasks filters by it).
+    pub family: String,
+    /// The deployment that started it (`startedBy`).
+    pub deployment_id: String,
+    /// The service revision of that deployment, whose image digests it runs.
+    pub revision: String,
+    /// Why its image could not be pulled, if so: it stops instead of starting.
+    pub pull_error: Option<String>,
+    /// The service that owns it.
+    pub service: String,
+    /// lastStatus.
+    pub last_status: TaskStatus,
+    /// False once it has been asked to stop (desiredStatus STOPPED).
+    pub desired_running: bool,
+    /// healthStatus.
+    pub health: Health,
+    /// Stayed up past the settle time (and passed its health check, if it has one): only then does it
+    /// count as healthy, so a task that crashes soon after RUNNING never replaces an old one.
+    pub settled: bool,
+    /// What it does once started.
+    pub behaviour: Behaviour,
+    /// Simulated second at which it entered its lastStatus.
+    pub status_since: u64,
+    /// Simulated second at which it stopped, to forget it an hour later.
+    pub stopped_since: Option<u64>,
+    /// Its containers.
+    pub containers: Vec<ContainerSpec>,
+    /// Epoch seconds of createdAt, startedAt, stoppingAt, stoppedAt.
+    pub created_at: f64,
+    /// When it reached RUNNING.
+    pub started_at: Option<f64>,
+    /// When it was asked to stop.
+    pub stopping_at: Option<f64>,
+    /// When it reached STOPPED.
+    pub stopped_at: Option<f64>,
+    /// Why it stopped, as ECS words it.
+    pub stopped_reason: Option<String>,
+    /// ECS's stopCode.
+    pub stop_code: Option<&'static str>,
+    /// Exit code of its essential container once stopped.
+    pub exit_code: Option<i32>,
+    /// The launch type of its service, if any.
+    pub launch_type: Option<String>,
+    /// Task-level cpu and memory of its task definition, if any.
+    pub cpu: Option<String>,
+    /// Task-level memory.
+    pub memory: Option<String>,
+}
+
+impl Task {
+    /// PROVISIONING or PENDING while still wanted: what ECS counts as pending.
+    pub fn is_pending(&self) -> bool {
+        self.desired_running
+            && matches!(
+                self.last_status,
+                TaskStatus::Provisioning | TaskStatus::Pending
+            )
+    }
+
+    /// Whether it counts as healthy for minimumHealthyPercent and completion: running, wanted, settled.
+    pub fn is_healthy(&self) -> bool {
+        self.desired_running
+            && self.last_status == TaskStatus::Running
+            && self.settled
+            && self.health != Health::Unhealthy
+    }
+
+    /// Asks the task to stop.
+    pub fn stop(&mut self, reason: String, code: &'static str, exit_code: i32) {
+        if !self.desired_running {
+            return;
+        }
+        self.desired_running = false;
+        self.stopping_at = Some(epoch_now());
+        self.stopped_reason = Some(reason);
+        self.stop_code = Some(code);
+        self.exit_code = Some(exit_code);
+    }
+
+    /// Renders the task as DescribeTasks returns it.
+    pub fn render(&self, cluster_arn: &str) -> Value {
+        let container_status = match self.last_status {
+            TaskStatus::Provisioning | TaskStatus::Pending => "PENDING",
+            TaskStatus::Running => "RUNNING",
+            _ => "STOPPED",
+        };
+        let containers: Vec<Value> = self
+            .containers
+            .iter()
+            .map(|c| {
+                let mut out = json!({
+                    "containerArn": format!("{}/{}", self.arn.replace(":task/", ":container/"), c.name),
+                    "taskArn": self.arn,
+                    "name": c.name,
+                    "image": c.image,
+                    "lastStatus": container_status,
+                    "healthStatus": if c.health_check { self.health.as_str() } else { "UNKNOWN" },
+                });
+                if let Some(digest) = &c.digest {
+                    out["imageDigest"] = json!(digest);
+                }
+                if self.last_status == TaskStatus::Stopped
+                    && let Some(code) = self.exit_code
+                {
+                    out["exitCode"] = json!(code);
+                }
+                out
+            })
+            .collect();
+        let mut out = json!({
+            "taskArn": self.arn,
+            "clusterArn": cluster_arn,
+            "taskDefinitionArn": self.task_definition,
+            "lastStatus": self.last_status.as_str(),
+            "desiredStatus": if self.desired_running { "RUNNING" } else { "STOPPED" },
+            "healthStatus": self.health.as_str(),
+            "startedBy": self.deployment_id,
+            "group": format!("service:{}", self.service),
+            "createdAt": self.created_at,
+            "containers": containers,
+            "version": 1,
+            "attachments": [],
+            "tags": [],
+        });
+        for (name, value) in [
+            ("startedAt", self.started_at),
+            ("stoppingAt", self.stopping_at),
+            ("stoppedAt", self.stopped_at),
+        ] {
+            if let Some(v) = value {
+                out[name] = json!(v);
+            }
+        }
+        if let Some(reason) = &self.stopped_reason {
+            out["stoppedReason"] = json!(reason);
+        }
+        if let Some(code) = self.stop_code {
+            out["stopCode"] = json!(code);
+        }
+        for (name, value) in [
+            ("launchType", &self.launch_type),
+            ("cpu", &self.cpu),
+            ("memory", &self.memory),
+        ] {
+            if let Some(v) = value {
+                out[name] = json!(v);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,68 @@
+//! A registered task definition revision, stored whole with its tags, and finding one by ARN or
+//! `family:revision`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use crate::behaviour::Behaviour;
+use crate::json::str_of;
+use crate::task::ContainerSpec;
+
+/// The revision named by a task definition ARN (or `family:revision`) among `families`.
+pub fn find_task_definition<'a>(
+    families: &'a BTreeMap<String, Vec<TaskDefinition>>,
+    arn: &str,
+) -> Option<&'a TaskDefinition> {
+    let (family, index) = split_revision(arn.rsplit('/').next()?)?;
+    families.get(family)?.get(index)
+}
+
+/// Splits `family:revision` into the family and the index of that revision in the family's list
+/// (revision 1 is index 0); `None` without a colon or with a revision that is not a number from 1.
+pub fn split_revision(name: &str) -> Option<(&str, usize)> {
+    let (family, revision) = name.split_once(':')?;
+    let index = revision.parse::<usize>().ok()?.checked_sub(1)?;
+    Some((family, index))
+}
+
+/// One revision of a task definition.
+#[derive(Debug)]
+pub struct TaskDefinition {
+    /// `arn:aws:ecs:REGION:ACCOUNT:task-definition/FAMILY:REVISION`.
+    pub arn: String,
+    /// The family it belongs to.
+    pub family: String,
+    /// Its revision within the family, from 1.
+    pub revision: u32,
+    /// Every member that was registered, the defaults ECS fills in, and the read-only members ECS adds;
+    /// `status` and `deregisteredAt` are kept up to date here.
+    pub description: Map<String, Value>,
+    /// Resource tags.
+    pub tags: Vec<Value>,
+    /// False once deregistered (status INACTIVE).
+    pub active: bool,
+    /// What its tasks do (docker label `ecs-sim.behaviour`).
+    pub behaviour: Behaviour,
+}
+
+impl TaskDefinition {
+    /// The container definitions' name, image and whether they have a health check.
+    pub fn containers(&self) -> Vec<ContainerSpec> {
+        self.description
+            .get("containerDefinitions")
+            .and_then(Value::as_array)
+            .map(|defs| {
+                defs.iter()
+                    .map(|def| ContainerSpec {
+                        name: str_of(def, "name").to_owned(),
+                        image: str_of(def, "image").to_owned(),
+                        health_check: def.get("healthCheck").is_some(),
+                        consistent: str_of(def, "versionConsistency") != "disabled",
+                        digest: None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

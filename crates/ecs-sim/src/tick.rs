@@ -1,0 +1,87 @@
+//! The simulated clock's tick: every simulated second, tasks move along their lifecycle, failures count
+//! against their deployments, and each service's scheduler runs its service deployment and rolling update.
+
+use crate::scheduler::Scheduler;
+use crate::service::{Service, ServiceStatus};
+use crate::state::State;
+use crate::task_lifecycle::{STOPPED_RETENTION_SECS, advance_tasks};
+
+impl State {
+    /// Advances the simulation by one simulated second.
+    pub fn tick(&mut self) {
+        if let Some(lag) = &mut self.lag {
+            lag.record(self.now, &self.clusters);
+        }
+        self.now += 1;
+        let now = self.now;
+        let State {
+            identity,
+            clusters,
+            families,
+            alarms,
+            lambdas,
+            registry,
+            ..
+        } = self;
+        for cluster in clusters.values_mut() {
+            for failure in advance_tasks(cluster.tasks.values_mut(), now) {
+                let Some(service) = cluster.services.get_mut(&failure.service) else {
+                    continue;
+                };
+                if let Some(d) = service
+                    .deployments
+                    .iter_mut()
+                    .find(|d| d.id == failure.deployment_id)
+                {
+                    d.failed_tasks += 1;
+                }
+                if failure.unhealthy {
+                    let message = format!(
+                        "(service {}) (task {}) failed container health checks.",
+                        service.name, failure.task_id
+                    );
+                    service.event(message);
+                }
+            }
+            let mut scheduler = Scheduler {
+                identity,
+                families,
+                cluster: &cluster.name,
+                tasks: &mut cluster.tasks,
+                now,
+                alarms,
+                lambdas,
+                registry: *registry,
+            };
+            for service in cluster.services.values_mut() {
+                schedule(&mut scheduler, service);
+            }
+            cluster.tasks.retain(|_, t| {
+                t.stopped_since
+                    .is_none_or(|since| now.saturating_sub(since) < STOPPED_RETENTION_SECS)
+            });
+        }
+    }
+}
+
+/// One service's second: a deleted one drains; otherwise its service deployment moves along, and the rolling
+/// scheduler runs unless a staged deployment is in charge.
+fn schedule(scheduler: &mut Scheduler<'_>, service: &mut Service) {
+    match service.status {
+        ServiceStatus::Inactive => return,
+        ServiceStatus::Draining => {
+            scheduler.drain(service);
+            return;
+        }
+        ServiceStatus::Active => {}
+    }
+    let rolling = scheduler.lifecycle(service);
+    if rolling {
+        scheduler.launch(service);
+        scheduler.stop_replaced(service);
+    }
+    scheduler.retire_drained_deployments(service);
+    if rolling {
+        scheduler.complete(service);
+    }
+}
