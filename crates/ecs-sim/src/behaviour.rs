@@ -1,26 +1,46 @@
-//! What the tasks of a task definition do, chosen by the docker label `ecs-sim.behaviour` on any of its
-//! container definitions, the way real life chooses it: by what the containers are.
+//! What a container does once its task starts, chosen by the docker label `ecs-sim.behaviour` on its
+//! container definition, the way real life chooses it: by what the container is.
 
 use std::fmt;
 use std::str::FromStr;
 
 /// The docker label that selects a behaviour.
 pub const LABEL: &str = "ecs-sim.behaviour";
+/// Simulated seconds after RUNNING at which a `crash` container exits.
+pub const CRASH_SECS: u64 = 2;
 
-/// How the tasks of one task definition behave once ECS starts them.
+/// How one container behaves once ECS starts its task (`unplaceable` and `slow` hold up the whole task).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Behaviour {
-    /// Tasks start, pass their health check and keep running.
+    /// It starts, passes its health check (if it has one) and keeps running.
     #[default]
     Healthy,
-    /// Tasks reach RUNNING, then their essential container exits.
-    Crash,
-    /// Tasks reach RUNNING but their health check never passes; ECS replaces them.
+    /// It reaches RUNNING, then exits with code 1 after this many simulated seconds (`crash` is 2, before
+    /// a health check could pass; `crash:N` for others): an essential container stops its task.
+    Crash(u64),
+    /// It reaches RUNNING but its health check fails.
     Unhealthy,
-    /// No task can be placed; ECS keeps reporting that it is unable to place a task.
+    /// Its task cannot be placed; ECS keeps reporting that it is unable to place a task.
     Unplaceable,
-    /// Tasks take this many simulated seconds in PENDING before they run (then behave as `Healthy`).
+    /// Its task takes this many simulated seconds in PENDING before it runs (then it behaves as `Healthy`).
     Slow(u64),
+}
+
+impl Behaviour {
+    /// How a task of containers labelled `behaviours` is placed and started: `unplaceable` when any
+    /// container is, else `slow` for the slowest container's seconds, else as any task.
+    pub fn placement(behaviours: impl IntoIterator<Item = Behaviour>) -> Behaviour {
+        let mut placement = Behaviour::Healthy;
+        for behaviour in behaviours {
+            placement = match (placement, behaviour) {
+                (Behaviour::Unplaceable, _) | (_, Behaviour::Unplaceable) => Behaviour::Unplaceable,
+                (Behaviour::Slow(a), Behaviour::Slow(b)) => Behaviour::Slow(a.max(b)),
+                (Behaviour::Slow(a), _) | (_, Behaviour::Slow(a)) => Behaviour::Slow(a),
+                _ => Behaviour::Healthy,
+            };
+        }
+        placement
+    }
 }
 
 impl FromStr for Behaviour {
@@ -29,16 +49,22 @@ impl FromStr for Behaviour {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "healthy" => Ok(Self::Healthy),
-            "crash" => Ok(Self::Crash),
+            "crash" => Ok(Self::Crash(CRASH_SECS)),
             "unhealthy" => Ok(Self::Unhealthy),
             "unplaceable" => Ok(Self::Unplaceable),
-            other => match other.strip_prefix("slow:").map(str::parse::<u64>) {
-                Some(Ok(seconds)) => Ok(Self::Slow(seconds)),
-                _ => Err(format!(
-                    "docker label {LABEL} is '{other}'; expected healthy, crash, unhealthy, \
-                     unplaceable or slow:<seconds>"
-                )),
-            },
+            other => {
+                let seconds = |prefix: &str| other.strip_prefix(prefix)?.parse::<u64>().ok();
+                if let Some(seconds) = seconds("slow:") {
+                    Ok(Self::Slow(seconds))
+                } else if let Some(seconds) = seconds("crash:") {
+                    Ok(Self::Crash(seconds))
+                } else {
+                    Err(format!(
+                        "docker label {LABEL} is '{other}'; expected healthy, crash, crash:<seconds>, \
+                         unhealthy, unplaceable or slow:<seconds>"
+                    ))
+                }
+            }
         }
     }
 }
@@ -47,7 +73,8 @@ impl fmt::Display for Behaviour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Healthy => f.write_str("healthy"),
-            Self::Crash => f.write_str("crash"),
+            Self::Crash(CRASH_SECS) => f.write_str("crash"),
+            Self::Crash(seconds) => write!(f, "crash:{seconds}"),
             Self::Unhealthy => f.write_str("unhealthy"),
             Self::Unplaceable => f.write_str("unplaceable"),
             Self::Slow(seconds) => write!(f, "slow:{seconds}"),
@@ -63,7 +90,8 @@ mod tests {
     fn labels_parse_and_print_back() {
         for (label, behaviour) in [
             ("healthy", Behaviour::Healthy),
-            ("crash", Behaviour::Crash),
+            ("crash", Behaviour::Crash(CRASH_SECS)),
+            ("crash:30", Behaviour::Crash(30)),
             ("unhealthy", Behaviour::Unhealthy),
             ("unplaceable", Behaviour::Unplaceable),
             ("slow:30", Behaviour::Slow(30)),
@@ -71,7 +99,7 @@ mod tests {
             assert_eq!(label.parse::<Behaviour>(), Ok(behaviour));
             assert_eq!(behaviour.to_string(), label);
         }
-        for bad in ["", "Crash", "slow:", "slow:x", "slow:-1"] {
+        for bad in ["", "Crash", "slow:", "slow:x", "slow:-1", "crash:"] {
             let err = bad.parse::<Behaviour>().expect_err(bad);
             assert!(err.contains(LABEL), "{err}");
         }

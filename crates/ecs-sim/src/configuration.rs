@@ -92,6 +92,16 @@ pub struct Alarms {
     pub names: Vec<String>,
 }
 
+/// `earlySuccessCriteria`: when a rolling deployment counts as successful before every task is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EarlySuccess {
+    /// The share of the desired count, in percent, that must run healthy on the target revision.
+    pub healthy_percent: u32,
+    /// Whether the source revision's tasks are removed after the deployment is marked successful
+    /// (DEFERRED) rather than before (BLOCKING).
+    pub deferred: bool,
+}
+
 /// The settings of a service's deployments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeploymentConfiguration {
@@ -117,6 +127,11 @@ pub struct DeploymentConfiguration {
     pub canary: (f64, u32),
     /// The lifecycle hooks.
     pub hooks: Vec<Hook>,
+    /// Early success criteria of a rolling deployment, when enabled.
+    pub early_success: Option<EarlySuccess>,
+    /// Whether the circuit breaker's count starts again at a healthy task (`resetOnHealthyTask`, true by
+    /// default).
+    pub reset_on_healthy_task: bool,
     /// Members given that are echoed back as they were (strategy, alarms, hooks, ...).
     echo: Map<String, Value>,
 }
@@ -135,6 +150,8 @@ impl Default for DeploymentConfiguration {
             linear: (10.0, 6),
             canary: (5.0, 10),
             hooks: Vec::new(),
+            early_success: None,
+            reset_on_healthy_task: true,
             echo: Map::new(),
         }
     }
@@ -166,6 +183,8 @@ impl DeploymentConfiguration {
             self.threshold = breaker
                 .get("thresholdConfiguration")
                 .and_then(|t| Some((t.get("type")?.as_str()?.to_owned(), u32_of(t, "value")?)));
+            self.reset_on_healthy_task =
+                breaker.get("resetOnHealthyTask").and_then(Value::as_bool) != Some(false);
         }
         if let Some(alarms) = config.get("alarms") {
             let flag = |member: &str| alarms.get(member).and_then(Value::as_bool) == Some(true);
@@ -205,7 +224,21 @@ impl DeploymentConfiguration {
         if let Some(hooks) = config.get("lifecycleHooks").and_then(Value::as_array) {
             self.hooks = hooks.iter().map(hook).collect();
         }
+        if let Some(early) = config.get("earlySuccessCriteria") {
+            self.early_success =
+                (early.get("enable").and_then(Value::as_bool) == Some(true)).then(|| {
+                    EarlySuccess {
+                        healthy_percent: u32_of(early, "healthyPercent").unwrap_or(100),
+                        deferred: early
+                            .get("sourceServiceRevisionCleanup")
+                            .and_then(Value::as_str)
+                            == Some("DEFERRED"),
+                    }
+                });
+        }
+        self.check_early_success()?;
         for member in [
+            "earlySuccessCriteria",
             "alarms",
             "strategy",
             "bakeTimeInMinutes",
@@ -220,6 +253,27 @@ impl DeploymentConfiguration {
         if let Some(breaker) = config.get("deploymentCircuitBreaker") {
             self.echo
                 .insert("deploymentCircuitBreaker".to_owned(), breaker.clone());
+        }
+        Ok(())
+    }
+
+    /// ECS's rules for `earlySuccessCriteria` that depend on the whole configuration once updated: "You can
+    /// use early success criteria only with rolling deployment strategy", and `healthyPercent` "must be
+    /// greater than or equal to the minimumHealthyPercent value".
+    fn check_early_success(&self) -> Result<(), ApiError> {
+        let Some(early) = self.early_success else {
+            return Ok(());
+        };
+        if self.strategy != Strategy::Rolling {
+            return Err(ApiError::invalid_parameter(
+                "earlySuccessCriteria is only supported with the ROLLING deployment strategy.",
+            ));
+        }
+        if early.healthy_percent < self.minimum_healthy_percent {
+            return Err(ApiError::invalid_parameter(format!(
+                "earlySuccessCriteria.healthyPercent ({}) must be greater than or equal to minimumHealthyPercent ({}).",
+                early.healthy_percent, self.minimum_healthy_percent
+            )));
         }
         Ok(())
     }

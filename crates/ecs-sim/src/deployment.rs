@@ -44,8 +44,12 @@ pub struct Deployment {
     pub steady_since: Option<u64>,
     /// How many tasks it should run (the service's for the PRIMARY; shrinking for the others).
     pub desired_count: u32,
-    /// Tasks of this deployment that failed (stopped without being asked to).
+    /// Tasks of this deployment that failed (stopped without being asked to) in a row.
     pub failed_tasks: u32,
+    /// Whether a task of it has run healthy: "Once a service deployment has one or more successfully
+    /// running tasks, the failed task count resets to zero and stops being evaluated"
+    /// (`Deployment.failedTasks`; unless the circuit breaker's `resetOnHealthyTask` is false).
+    pub ran_healthy: bool,
     /// Where the rollout stands.
     pub rollout_state: RolloutState,
     /// Why it stands there.
@@ -82,6 +86,7 @@ impl Deployment {
             steady_since: None,
             desired_count,
             failed_tasks: 0,
+            ran_healthy: false,
             rollout_state: RolloutState::InProgress,
             created_at: now,
             updated_at: now,

@@ -119,7 +119,7 @@ impl Scheduler<'_> {
                     .values_mut()
                     .filter(|t| t.service == name && t.deployment_id == target_id)
                 {
-                    task.stop(stop.clone(), "ServiceSchedulerInitiated", 0);
+                    task.stop(stop.clone(), "ServiceSchedulerInitiated", Some(0));
                 }
             }
         }

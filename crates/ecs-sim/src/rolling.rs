@@ -5,6 +5,7 @@
 use crate::deployment::RolloutState;
 use crate::scheduler::{Scheduler, percent_of};
 use crate::service::{Service, ServiceStatus};
+use crate::service_deployment::Status;
 use crate::task::{Task, TaskStatus};
 
 /// Simulated seconds a rolling deployment with deployment alarms keeps watching them once it is steady,
@@ -22,7 +23,7 @@ impl Scheduler<'_> {
             task.stop(
                 format!("Service {} is being deleted", service.name),
                 "ServiceSchedulerInitiated",
-                0,
+                Some(0),
             );
         }
         if self
@@ -102,7 +103,7 @@ impl Scheduler<'_> {
                 }
                 healthy -= 1;
             }
-            task.stop(reason.clone(), "ServiceSchedulerInitiated", 0);
+            task.stop(reason.clone(), "ServiceSchedulerInitiated", Some(0));
             stopped.push(format!("(task {})", task.id));
         }
         if !stopped.is_empty() {
@@ -134,53 +135,112 @@ impl Scheduler<'_> {
         });
     }
 
-    /// The PRIMARY completes once it alone runs the desired count of healthy tasks.
+    /// The PRIMARY completes once it alone runs the desired count of healthy tasks; with early success
+    /// criteria, once `healthyPercent` of the desired count run healthy on it ("After this percentage of
+    /// tasks is healthy and the bake time elapses, Amazon ECS completes the deployment. Amazon ECS
+    /// continues to scale the target service revision to 100 percent in the background"), the source
+    /// revision's tasks removed first (BLOCKING) or after (DEFERRED).
     pub(crate) fn complete(&mut self, service: &mut Service) {
-        if service.deployments.len() != 1 {
-            return;
-        }
         let desired = service.desired_count;
-        let name = service.name.clone();
-        let tasks = &*self.tasks;
-        let Some(primary) = service.deployments.first_mut() else {
+        let early = service.deployment_configuration.early_success;
+        let alarms = service
+            .deployment_configuration
+            .alarms
+            .as_ref()
+            .is_some_and(|a| a.enable);
+        let Some(primary) = service.deployments.first() else {
             return;
         };
         if primary.rollout_state != RolloutState::InProgress {
             return;
         }
+        let primary_id = primary.id.clone();
         let mine = || {
-            tasks
+            self.tasks
                 .values()
-                .filter(|t| t.deployment_id == primary.id && t.desired_running)
+                .filter(|t| t.deployment_id == primary_id && t.desired_running)
         };
         let healthy = mine().filter(|t| t.is_healthy()).count() as u32;
-        if healthy != desired || mine().count() as u32 != desired {
-            primary.steady_since = None;
+        let alone = service.deployments.len() == 1;
+        let ready = match early {
+            None => alone && healthy == desired && mine().count() as u32 == desired,
+            Some(early) => healthy >= percent_of(desired, early.healthy_percent, true),
+        };
+        if !ready {
+            if let Some(primary) = service.deployments.first_mut() {
+                primary.steady_since = None;
+            }
             return;
         }
+        if let Some(early) = early {
+            // "BLOCKING — Amazon ECS removes the previous tasks before it marks the deployment as
+            // successful. DEFERRED — Amazon ECS marks the deployment successful, and then removes the
+            // previous tasks in the background."
+            self.remove_source_tasks(service);
+            if !early.deferred && !alone {
+                return;
+            }
+        }
+        let now = self.now;
+        let Some(primary) = service.deployments.first_mut() else {
+            return;
+        };
         // Under deployment alarms, ECS keeps watching them for a while once the service is steady.
-        if service
-            .deployment_configuration
-            .alarms
-            .as_ref()
-            .is_some_and(|a| a.enable)
-        {
-            let since = *primary.steady_since.get_or_insert(self.now);
-            if self.now.saturating_sub(since) < ALARM_BAKE_SECS {
+        if alarms {
+            let since = *primary.steady_since.get_or_insert(now);
+            if now.saturating_sub(since) < ALARM_BAKE_SECS {
                 return;
             }
         }
         primary.steady_since = None;
-        let id = primary.id.clone();
         primary.set_rollout(
             RolloutState::Completed,
-            format!("ECS deployment {id} completed."),
+            format!("ECS deployment {primary_id} completed."),
         );
+        // ECS's record says so in the same second.
+        if let Some(record) = service
+            .service_deployments
+            .first_mut()
+            .filter(|r| r.deployment_id == primary_id && r.status == Status::InProgress)
+        {
+            record.set(
+                Status::Successful,
+                "Service deployment completed successfully.",
+            );
+        }
         service.last_completed = Some(primary.task_definition.clone());
         service.last_completed_revision = Some(primary.revision.clone());
+        let name = service.name.clone();
         service.event(format!(
-            "(service {name}) (deployment {id}) deployment completed."
+            "(service {name}) (deployment {primary_id}) deployment completed."
         ));
-        service.event(format!("(service {name}) has reached a steady state."));
+        if alone {
+            service.event(format!("(service {name}) has reached a steady state."));
+        }
+    }
+
+    /// Stops every task of the service's older deployments, as early success criteria have ECS remove the
+    /// source revision's tasks.
+    fn remove_source_tasks(&mut self, service: &mut Service) {
+        let Some(primary_id) = service.deployments.first().map(|d| d.id.clone()) else {
+            return;
+        };
+        let reason = format!("Scaling activity initiated by (deployment {primary_id})");
+        let mut stopped = Vec::new();
+        for task in self.tasks.values_mut().filter(|t| {
+            t.service == service.name && t.deployment_id != primary_id && t.desired_running
+        }) {
+            task.stop(reason.clone(), "ServiceSchedulerInitiated", Some(0));
+            stopped.push(format!("(task {})", task.id));
+        }
+        if !stopped.is_empty() {
+            let message = format!(
+                "(service {}) has stopped {} running tasks: {}.",
+                service.name,
+                stopped.len(),
+                stopped.join(" ")
+            );
+            service.event(message);
+        }
     }
 }

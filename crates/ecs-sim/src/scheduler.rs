@@ -129,7 +129,6 @@ impl Scheduler<'_> {
             stopped_at: None,
             stopped_reason: None,
             stop_code: None,
-            exit_code: None,
             launch_type: service.launch_type.clone(),
             cpu: optional("cpu"),
             memory: optional("memory"),

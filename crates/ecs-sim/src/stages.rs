@@ -93,7 +93,7 @@ impl Scheduler<'_> {
             .values_mut()
             .filter(|t| t.service == name && t.deployment_id != target_id)
         {
-            task.stop(reason.clone(), "ServiceSchedulerInitiated", 0);
+            task.stop(reason.clone(), "ServiceSchedulerInitiated", Some(0));
             if task.last_status != TaskStatus::Stopped {
                 left += 1;
             }

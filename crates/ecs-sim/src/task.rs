@@ -5,20 +5,79 @@ use serde_json::{Value, json};
 use crate::behaviour::Behaviour;
 use crate::json::epoch_now;
 
-/// What a task needs to know of one container definition.
+/// One container of a task: what its definition says, and how it is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerSpec {
     /// The container's name.
     pub name: String,
     /// The image it runs.
     pub image: String,
-    /// Whether it has a health check (its task is HEALTHY only once the check passes).
+    /// Whether it has a health check.
     pub health_check: bool,
+    /// Whether it is essential (`essential`, true when absent): its exit stops the task.
+    pub essential: bool,
+    /// What it does once started (its own `ecs-sim.behaviour` label).
+    pub behaviour: Behaviour,
     /// Whether its tag is resolved once per service deployment (`versionConsistency` not `disabled`)
     /// rather than by each task.
     pub consistent: bool,
     /// The image digest it runs, once known (see [`crate::registry`]).
     pub digest: Option<String>,
+    /// Its health: UNKNOWN without a health check or until the check has an answer.
+    pub health: Health,
+    /// Its exit code, once it exited.
+    pub exit_code: Option<i32>,
+}
+
+impl ContainerSpec {
+    /// A container of `name` running `image`, essential, healthy, without a health check; as yet
+    /// unresolved and not started.
+    pub fn new(name: &str, image: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            image: image.to_owned(),
+            health_check: false,
+            essential: true,
+            behaviour: Behaviour::Healthy,
+            consistent: true,
+            digest: None,
+            health: Health::Unknown,
+            exit_code: None,
+        }
+    }
+}
+
+/// The containers whose health decides the task's, as ECS's API reference says: "It's determined by the
+/// health of the essential containers in the task" (`Task.healthStatus`), and "the container health
+/// check status of nonessential containers only affects the health status of a task if no essential
+/// containers have health checks defined" (`HealthCheck`). *Inferred:* an essential container without a
+/// health check has no check to pass and does not count.
+pub fn health_deciders(containers: &[ContainerSpec]) -> Vec<&ContainerSpec> {
+    let checked = |essential: bool| {
+        containers
+            .iter()
+            .filter(|c| c.health_check && c.essential == essential)
+            .collect::<Vec<_>>()
+    };
+    let essential = checked(true);
+    if essential.is_empty() {
+        checked(false)
+    } else {
+        essential
+    }
+}
+
+/// The task's health from its containers' (`Task.healthStatus`): UNHEALTHY when a deciding container is,
+/// HEALTHY when all of them are, UNKNOWN otherwise (none has a health check, or one is still unknown).
+pub fn task_health(containers: &[ContainerSpec]) -> Health {
+    let deciders = health_deciders(containers);
+    if deciders.iter().any(|c| c.health == Health::Unhealthy) {
+        Health::Unhealthy
+    } else if !deciders.is_empty() && deciders.iter().all(|c| c.health == Health::Healthy) {
+        Health::Healthy
+    } else {
+        Health::Unknown
+    }
 }
 
 /// A task's lastStatus.
@@ -97,12 +156,12 @@ pub struct Task {
     pub last_status: TaskStatus,
     /// False once it has been asked to stop (desiredStatus STOPPED).
     pub desired_running: bool,
-    /// healthStatus.
+    /// healthStatus, from its containers' (see [`task_health`]).
     pub health: Health,
-    /// Stayed up past the settle time (and passed its health check, if it has one): only then does it
-    /// count as healthy, so a task that crashes soon after RUNNING never replaces an old one.
+    /// Running long enough to count as healthy when no health check decides its health: ECS's service
+    /// scheduler "will wait for 40 seconds after a task reaches a RUNNING state".
     pub settled: bool,
-    /// What it does once started.
+    /// How it is placed and started (`unplaceable`, `slow:N`): its containers' labels together.
     pub behaviour: Behaviour,
     /// Simulated second at which it entered its lastStatus.
     pub status_since: u64,
@@ -122,8 +181,6 @@ pub struct Task {
     pub stopped_reason: Option<String>,
     /// ECS's stopCode.
     pub stop_code: Option<&'static str>,
-    /// Exit code of its essential container once stopped.
-    pub exit_code: Option<i32>,
     /// The launch type of its service, if any.
     pub launch_type: Option<String>,
     /// Task-level cpu and memory of its task definition, if any.
@@ -142,16 +199,20 @@ impl Task {
             )
     }
 
-    /// Whether it counts as healthy for minimumHealthyPercent and completion: running, wanted, settled.
+    /// Whether it counts as healthy for minimumHealthyPercent and completion: running and wanted, and
+    /// HEALTHY when a container's health check decides its health, or else up long enough (`settled`).
     pub fn is_healthy(&self) -> bool {
-        self.desired_running
-            && self.last_status == TaskStatus::Running
-            && self.settled
-            && self.health != Health::Unhealthy
+        let healthy = if health_deciders(&self.containers).is_empty() {
+            self.settled
+        } else {
+            self.health == Health::Healthy
+        };
+        self.desired_running && self.last_status == TaskStatus::Running && healthy
     }
 
-    /// Asks the task to stop.
-    pub fn stop(&mut self, reason: String, code: &'static str, exit_code: i32) {
+    /// Asks the task to stop: its containers still running exit with `exit_code` (none for a task whose
+    /// containers never started).
+    pub fn stop(&mut self, reason: String, code: &'static str, exit_code: Option<i32>) {
         if !self.desired_running {
             return;
         }
@@ -159,7 +220,9 @@ impl Task {
         self.stopping_at = Some(epoch_now());
         self.stopped_reason = Some(reason);
         self.stop_code = Some(code);
-        self.exit_code = Some(exit_code);
+        for container in self.containers.iter_mut().filter(|c| c.exit_code.is_none()) {
+            container.exit_code = exit_code;
+        }
     }
 
     /// Renders the task as DescribeTasks returns it.
@@ -173,19 +236,24 @@ impl Task {
             .containers
             .iter()
             .map(|c| {
+                let status = if c.exit_code.is_some() && self.last_status == TaskStatus::Running {
+                    "STOPPED"
+                } else {
+                    container_status
+                };
                 let mut out = json!({
                     "containerArn": format!("{}/{}", self.arn.replace(":task/", ":container/"), c.name),
                     "taskArn": self.arn,
                     "name": c.name,
                     "image": c.image,
-                    "lastStatus": container_status,
-                    "healthStatus": if c.health_check { self.health.as_str() } else { "UNKNOWN" },
+                    "lastStatus": status,
+                    "healthStatus": c.health.as_str(),
                 });
                 if let Some(digest) = &c.digest {
                     out["imageDigest"] = json!(digest);
                 }
-                if self.last_status == TaskStatus::Stopped
-                    && let Some(code) = self.exit_code
+                if status == "STOPPED"
+                    && let Some(code) = c.exit_code
                 {
                     out["exitCode"] = json!(code);
                 }

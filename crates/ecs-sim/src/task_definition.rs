@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::behaviour::Behaviour;
+use crate::behaviour::{self, Behaviour};
 use crate::json::str_of;
 use crate::task::ContainerSpec;
 
@@ -42,12 +42,15 @@ pub struct TaskDefinition {
     pub tags: Vec<Value>,
     /// False once deregistered (status INACTIVE).
     pub active: bool,
-    /// What its tasks do (docker label `ecs-sim.behaviour`).
+    /// How its tasks are placed and started: its containers' `ecs-sim.behaviour` labels together (see
+    /// [`Behaviour::placement`]).
     pub behaviour: Behaviour,
 }
 
 impl TaskDefinition {
-    /// The container definitions' name, image and whether they have a health check.
+    /// The containers its definitions describe: name, image, health check, whether essential (ECS's
+    /// default: "If this parameter is omitted, a container is assumed to be essential") and what each
+    /// does (its own `ecs-sim.behaviour` label, checked at registration).
     pub fn containers(&self) -> Vec<ContainerSpec> {
         self.description
             .get("containerDefinitions")
@@ -55,14 +58,24 @@ impl TaskDefinition {
             .map(|defs| {
                 defs.iter()
                     .map(|def| ContainerSpec {
-                        name: str_of(def, "name").to_owned(),
-                        image: str_of(def, "image").to_owned(),
                         health_check: def.get("healthCheck").is_some(),
+                        essential: def.get("essential").and_then(Value::as_bool) != Some(false),
+                        behaviour: label_of(def)
+                            .and_then(|l| l.parse().ok())
+                            .unwrap_or_default(),
                         consistent: str_of(def, "versionConsistency") != "disabled",
-                        digest: None,
+                        ..ContainerSpec::new(str_of(def, "name"), str_of(def, "image"))
                     })
                     .collect()
             })
             .unwrap_or_default()
     }
+}
+
+/// A container definition's `ecs-sim.behaviour` label, if it has one.
+pub fn label_of(definition: &Value) -> Option<&str> {
+    definition
+        .get("dockerLabels")
+        .and_then(|labels| labels.get(behaviour::LABEL))
+        .and_then(Value::as_str)
 }

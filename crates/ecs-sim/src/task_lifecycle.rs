@@ -1,22 +1,34 @@
 //! How a task moves through its lifecycle, one simulated second at a time: PROVISIONING, PENDING,
 //! RUNNING, then STOPPING, DEPROVISIONING and STOPPED; and which tasks stopped without being asked to.
 //!
-//! Timings, in simulated seconds: PROVISIONING 1, PENDING 2 (or N with `slow:N`), a task settles (counts as
-//! healthy, and its health check passes) 2 after RUNNING, `crash` exits 2 after RUNNING, `unhealthy` fails
-//! its check 3 after RUNNING, a stop takes 1 in STOPPING and 1 in DEPROVISIONING.
+//! Each container acts on its own label: a health check passes 2 simulated seconds after RUNNING, `crash`
+//! exits 2 after RUNNING (`crash:N` N after) (an essential container's exit stops the task, another's does not), `unhealthy`
+//! fails its check 3 after RUNNING; the task's health follows ECS's rule (see
+//! [`crate::task::task_health`]), and an UNHEALTHY service task is stopped and replaced.
+//!
+//! Timings, in simulated seconds: PROVISIONING 1, PENDING 2 (or N with `slow:N`), a stop takes 1 in
+//! STOPPING and 1 in DEPROVISIONING; a task whose health no health check decides counts as healthy 40
+//! after RUNNING.
 
 use crate::behaviour::Behaviour;
 use crate::json::epoch_now;
-use crate::task::{Health, Task, TaskStatus};
+use crate::task::{Health, Task, TaskStatus, task_health};
 
 /// Simulated seconds a task spends in PROVISIONING.
 const PROVISIONING_SECS: u64 = 1;
 /// Simulated seconds a task spends in PENDING unless its behaviour is `slow:N`.
 const PENDING_SECS: u64 = 2;
-/// Simulated seconds after RUNNING at which a health check passes or a `crash` container exits.
+/// Simulated seconds after RUNNING at which a health check passes.
 const SETTLE_SECS: u64 = 2;
-/// Simulated seconds after RUNNING at which an `unhealthy` task fails its health check.
+/// Simulated seconds after RUNNING at which an `unhealthy` container fails its health check.
 const UNHEALTHY_SECS: u64 = 3;
+/// Simulated seconds after RUNNING before a task whose health no health check decides counts as healthy:
+/// "If a task has no essential containers with a health check defined, the service scheduler will wait
+/// for 40 seconds after a task reaches a RUNNING state before the task is counted towards the minimum
+/// healthy percent total" (`DeploymentConfiguration.minimumHealthyPercent`).
+const UNCHECKED_GRACE_SECS: u64 = 40;
+/// The exit code of a container stopped by ECS (SIGTERM); *inferred*, ECS documents no code.
+const STOPPED_EXIT_CODE: i32 = 143;
 /// Simulated seconds a task spends in STOPPING and then in DEPROVISIONING.
 const STOP_STEP_SECS: u64 = 1;
 /// Simulated seconds a stopped task stays visible to ListTasks and DescribeTasks.
@@ -51,8 +63,7 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
             }
             TaskStatus::Provisioning if task.pull_error.is_some() => {
                 let reason = task.pull_error.clone().unwrap_or_default();
-                task.stop(reason, "TaskFailedToStart", 0);
-                task.exit_code = None;
+                task.stop(reason, "TaskFailedToStart", None);
                 enter(task, TaskStatus::Stopped);
                 task.stopped_at = Some(epoch_now());
                 task.stopped_since = Some(now);
@@ -70,32 +81,11 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
                 task.started_at = Some(epoch_now());
             }
             TaskStatus::Running if !task.desired_running => enter(task, TaskStatus::Stopping),
-            TaskStatus::Running => match task.behaviour {
-                Behaviour::Crash if age >= SETTLE_SECS => {
-                    task.stop(
-                        "Essential container in task exited".to_owned(),
-                        "EssentialContainerExited",
-                        1,
-                    );
-                    failures.push(failure_of(task, false));
+            TaskStatus::Running => {
+                if let Some(failure) = run_containers(task, age) {
+                    failures.push(failure);
                 }
-                Behaviour::Unhealthy if age >= UNHEALTHY_SECS => {
-                    task.health = Health::Unhealthy;
-                    task.stop(
-                        "Task failed container health checks".to_owned(),
-                        "ServiceSchedulerInitiated",
-                        143,
-                    );
-                    failures.push(failure_of(task, true));
-                }
-                Behaviour::Healthy | Behaviour::Slow(_) if age >= SETTLE_SECS && !task.settled => {
-                    task.settled = true;
-                    if task.containers.iter().any(|c| c.health_check) {
-                        task.health = Health::Healthy;
-                    }
-                }
-                _ => {}
-            },
+            }
             TaskStatus::Stopping if age >= STOP_STEP_SECS => {
                 enter(task, TaskStatus::Deprovisioning)
             }
@@ -108,6 +98,48 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
         }
     }
     failures
+}
+
+/// One second of a running task's containers, each by its own label; the failure, when an essential
+/// container exited or the task's health turned UNHEALTHY and ECS stops it.
+fn run_containers(task: &mut Task, age: u64) -> Option<Failure> {
+    let mut essential_exited = false;
+    for container in task.containers.iter_mut().filter(|c| c.exit_code.is_none()) {
+        match container.behaviour {
+            Behaviour::Crash(after) if age >= after => {
+                container.exit_code = Some(1);
+                essential_exited |= container.essential;
+            }
+            Behaviour::Unhealthy if age >= UNHEALTHY_SECS => container.health = Health::Unhealthy,
+            Behaviour::Unhealthy => {}
+            // Until a `crash:N` container exits, its health check passes like any other.
+            _ if age >= SETTLE_SECS && container.health_check => container.health = Health::Healthy,
+            _ => {}
+        }
+    }
+    task.health = task_health(&task.containers);
+    task.settled |= age >= UNCHECKED_GRACE_SECS;
+    if essential_exited {
+        // "If the essential parameter of a container is marked as true, and that container fails or stops
+        // for any reason, all other containers that are part of the task are stopped."
+        task.stop(
+            "Essential container in task exited".to_owned(),
+            "EssentialContainerExited",
+            Some(STOPPED_EXIT_CODE),
+        );
+        return Some(failure_of(task, false));
+    }
+    if task.health == Health::Unhealthy {
+        // "For tasks that are part of a service, if the task reports as unhealthy then the task will be
+        // stopped and the service scheduler will replace it." (HealthCheck)
+        task.stop(
+            "Task failed container health checks".to_owned(),
+            "ServiceSchedulerInitiated",
+            Some(STOPPED_EXIT_CODE),
+        );
+        return Some(failure_of(task, true));
+    }
+    None
 }
 
 fn failure_of(task: &Task, unhealthy: bool) -> Failure {

@@ -1,6 +1,7 @@
 //! The simulated clock's tick: every simulated second, tasks move along their lifecycle, failures count
 //! against their deployments, and each service's scheduler runs its service deployment and rolling update.
 
+use crate::cluster::Cluster;
 use crate::scheduler::Scheduler;
 use crate::service::{Service, ServiceStatus};
 use crate::state::State;
@@ -28,10 +29,11 @@ impl State {
                 let Some(service) = cluster.services.get_mut(&failure.service) else {
                     continue;
                 };
+                let counts = !service.deployment_configuration.reset_on_healthy_task;
                 if let Some(d) = service
                     .deployments
                     .iter_mut()
-                    .find(|d| d.id == failure.deployment_id)
+                    .find(|d| d.id == failure.deployment_id && (counts || !d.ran_healthy))
                 {
                     d.failed_tasks += 1;
                 }
@@ -43,6 +45,7 @@ impl State {
                     service.event(message);
                 }
             }
+            note_healthy_runs(cluster);
             let mut scheduler = Scheduler {
                 identity,
                 families,
@@ -83,5 +86,25 @@ fn schedule(scheduler: &mut Scheduler<'_>, service: &mut Service) {
     scheduler.retire_drained_deployments(service);
     if rolling {
         scheduler.complete(service);
+    }
+}
+
+/// Notes each deployment of the cluster that now has a healthy task: its failed-task count starts again
+/// from zero and, unless the circuit breaker's `resetOnHealthyTask` is false, is no longer evaluated.
+fn note_healthy_runs(cluster: &mut Cluster) {
+    let tasks = &cluster.tasks;
+    for service in cluster.services.values_mut() {
+        let reset = service.deployment_configuration.reset_on_healthy_task;
+        for d in service.deployments.iter_mut().filter(|d| !d.ran_healthy) {
+            if tasks
+                .values()
+                .any(|t| t.deployment_id == d.id && t.is_healthy())
+            {
+                d.ran_healthy = true;
+                if reset {
+                    d.failed_tasks = 0;
+                }
+            }
+        }
     }
 }

@@ -368,9 +368,10 @@ async fn slow_tasks_stay_pending_for_their_seconds() {
     let service = bed.service("web").await;
     assert_eq!((service.running_count(), service.pending_count()), (0, 1));
     let seen = bed.complete("web", &slow).await;
+    // Without a health check, ECS counts the task healthy 40 s after it reached RUNNING.
     assert!(
-        seen.len() <= 12,
-        "completes a few seconds after its 20 s start: {}",
+        (40..=52).contains(&seen.len()),
+        "completes 40 s after its 20 s start: {}",
         seen.len()
     );
 }

@@ -4,90 +4,19 @@
 mod common;
 
 use aws_sdk_ecs::types::{
-    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus, ServiceDeployment,
-    ServiceDeploymentStatus, StopServiceDeploymentStopType,
+    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus, ServiceDeploymentStatus,
+    StopServiceDeploymentStopType,
 };
 use common::Stepped;
 use serde_json::{Value, json};
-
-/// Creates `web` on `task_definition` with `desired` tasks and the given `deploymentConfiguration`.
-fn create(bed: &Stepped, task_definition: &str, desired: i32, config: Value) {
-    bed.sim.call(
-        "CreateService",
-        &json!({"serviceName": "web", "taskDefinition": task_definition,
-                "desiredCount": desired, "deploymentConfiguration": config}),
-    );
-}
-
-/// The service's current service deployment, described.
-async fn current(bed: &Stepped) -> ServiceDeployment {
-    let arn = bed
-        .service("web")
-        .await
-        .current_service_deployment
-        .expect("a current service deployment");
-    bed.ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .expect("describe the service deployment")
-        .service_deployments
-        .unwrap_or_default()
-        .into_iter()
-        .next()
-        .expect("it is described")
-}
-
-/// Steps one simulated second at a time until the current service deployment is `status`, for at most
-/// `limit` seconds; returns every lifecycle stage seen on the way, in order.
-async fn step_to(bed: &Stepped, status: ServiceDeploymentStatus, limit: u64) -> Vec<String> {
-    stride_to(bed, status, limit, 1).await
-}
-
-/// [`step_to`], `stride` simulated seconds at a time.
-async fn stride_to(
-    bed: &Stepped,
-    status: ServiceDeploymentStatus,
-    limit: u64,
-    stride: u64,
-) -> Vec<String> {
-    let mut stages: Vec<String> = Vec::new();
-    for _ in 0..limit.div_ceil(stride) {
-        let d = current(bed).await;
-        if let Some(stage) = d.lifecycle_stage()
-            && stages.last().map(String::as_str) != Some(stage.as_str())
-        {
-            stages.push(stage.as_str().to_owned());
-        }
-        if d.status() == Some(&status) {
-            return stages;
-        }
-        bed.sim.advance(stride);
-    }
-    panic!(
-        "not {status:?} within {limit} simulated seconds: {:#?}",
-        current(bed).await
-    );
-}
-
-/// The task definitions of the service's running tasks.
-async fn running(bed: &Stepped) -> Vec<String> {
-    bed.tasks("web", "RUNNING")
-        .await
-        .into_iter()
-        .filter(|t| t.last_status() == Some("RUNNING"))
-        .filter_map(|t| t.task_definition_arn)
-        .collect()
-}
 
 /// `web` on a healthy `web:1`, then updated to a `web:2` whose tasks behave as `behaviour`, with the
 /// deployment configuration `config` from that update on.
 async fn started(bed: &Stepped, config: Value, behaviour: &str) -> (String, String) {
     let v1 = bed.register("web", "nginx:1", "healthy", true).await;
     let v2 = bed.register("web", "nginx:2", behaviour, true).await;
-    create(bed, &v1, 2, json!({}));
-    step_to(bed, ServiceDeploymentStatus::Successful, 60).await;
+    bed.create_web(&v1, 2, json!({}));
+    bed.step_to(ServiceDeploymentStatus::Successful, 60).await;
     bed.sim.call(
         "UpdateService",
         &json!({"service": "web", "taskDefinition": v2, "deploymentConfiguration": config}),
@@ -100,10 +29,10 @@ async fn a_rolling_deployment_is_recorded_from_pending_to_successful() {
     let bed = Stepped::start().await;
     let (v1, v2) = started(&bed, json!({}), "healthy").await;
 
-    let d = current(&bed).await;
+    let d = bed.current().await;
     assert_eq!(d.status(), Some(&ServiceDeploymentStatus::Pending));
-    step_to(&bed, ServiceDeploymentStatus::Successful, 60).await;
-    let d = current(&bed).await;
+    bed.step_to(ServiceDeploymentStatus::Successful, 60).await;
+    let d = bed.current().await;
     assert!(d.finished_at().is_some() && d.stopped_at().is_none());
     assert_eq!(d.source_service_revisions().len(), 1);
     let target = d.target_service_revision().expect("target revision");
@@ -162,8 +91,9 @@ async fn the_circuit_breaker_rolls_back_and_says_so() {
     let breaker = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}});
     let (v1, _) = started(&bed, breaker, "crash").await;
 
-    step_to(&bed, ServiceDeploymentStatus::RollbackSuccessful, 200).await;
-    let d = current(&bed).await;
+    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 200)
+        .await;
+    let d = bed.current().await;
     let breaker = d.deployment_circuit_breaker().expect("breaker");
     assert_eq!(breaker.status().map(|s| s.as_str()), Some("TRIGGERED"));
     assert!(
@@ -183,7 +113,7 @@ async fn the_circuit_breaker_rolls_back_and_says_so() {
         rollback.service_revision_arn(),
         d.source_service_revisions()[0].arn()
     );
-    assert_eq!(running(&bed).await, [v1.clone(), v1]);
+    assert_eq!(bed.running().await, [v1.clone(), v1]);
 }
 
 #[tokio::test]
@@ -193,8 +123,8 @@ async fn without_rollback_a_failure_stops_the_deployment() {
         "thresholdConfiguration": {"type": "COUNT", "value": 1}}});
     started(&bed, config, "crash").await;
 
-    step_to(&bed, ServiceDeploymentStatus::Stopped, 60).await;
-    let d = current(&bed).await;
+    bed.step_to(ServiceDeploymentStatus::Stopped, 60).await;
+    let d = bed.current().await;
     assert!(d.stopped_at().is_some());
     let breaker = d.deployment_circuit_breaker().expect("breaker");
     assert_eq!(breaker.threshold(), 1, "a COUNT threshold of 1");
@@ -205,7 +135,7 @@ async fn without_rollback_a_failure_stops_the_deployment() {
 async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_one() {
     let bed = Stepped::start().await;
     let (v1, _) = started(&bed, json!({}), "slow:600").await;
-    let first = current(&bed).await;
+    let first = bed.current().await;
     bed.sim.advance(3);
 
     let err = bed
@@ -225,11 +155,12 @@ async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_o
         .await
         .expect("stop with rollback");
     assert_eq!(
-        current(&bed).await.status(),
+        bed.current().await.status(),
         Some(&ServiceDeploymentStatus::RollbackRequested)
     );
-    step_to(&bed, ServiceDeploymentStatus::RollbackSuccessful, 60).await;
-    assert_eq!(running(&bed).await, [v1.clone(), v1.clone()]);
+    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 60)
+        .await;
+    assert_eq!(bed.running().await, [v1.clone(), v1.clone()]);
     let err = bed
         .ecs
         .stop_service_deployment()
@@ -241,7 +172,7 @@ async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_o
 
     let v3 = bed.register("web", "nginx:3", "slow:600", true).await;
     bed.update("web", &v3).await;
-    let replaced = current(&bed).await;
+    let replaced = bed.current().await;
     let v4 = bed.register("web", "nginx:4", "healthy", true).await;
     bed.update("web", &v4).await;
     let stopped = bed
@@ -255,8 +186,8 @@ async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_o
         stopped.service_deployments()[0].status(),
         Some(&ServiceDeploymentStatus::Stopped)
     );
-    step_to(&bed, ServiceDeploymentStatus::Successful, 60).await;
-    assert_eq!(running(&bed).await, [v4.clone(), v4]);
+    bed.step_to(ServiceDeploymentStatus::Successful, 60).await;
+    assert_eq!(bed.running().await, [v4.clone(), v4]);
 }
 
 #[tokio::test]
@@ -269,7 +200,7 @@ async fn blue_green_scales_up_beside_the_old_revision_bakes_and_cleans_up() {
     )
     .await;
 
-    let stages = step_to(&bed, ServiceDeploymentStatus::Successful, 200).await;
+    let stages = bed.step_to(ServiceDeploymentStatus::Successful, 200).await;
     assert_eq!(
         stages,
         [
@@ -284,7 +215,7 @@ async fn blue_green_scales_up_beside_the_old_revision_bakes_and_cleans_up() {
             "CLEAN_UP"
         ]
     );
-    assert_eq!(running(&bed).await, [v2.clone(), v2.clone()]);
+    assert_eq!(bed.running().await, [v2.clone(), v2.clone()]);
     let service = bed.service("web").await;
     assert_eq!(service.deployments().len(), 1);
     assert_eq!(
@@ -301,18 +232,19 @@ async fn during_the_bake_both_revisions_run_and_an_alarm_rolls_back() {
         "alarms": {"alarmNames": ["errors"], "enable": true, "rollback": true}});
     let (v1, v2) = started(&bed, config, "healthy").await;
     for _ in 0..100 {
-        if current(&bed).await.lifecycle_stage().map(|s| s.as_str()) == Some("BAKE_TIME") {
+        if bed.current().await.lifecycle_stage().map(|s| s.as_str()) == Some("BAKE_TIME") {
             break;
         }
         bed.sim.advance(1);
     }
-    let mut both = running(&bed).await;
+    let mut both = bed.running().await;
     both.sort();
     assert_eq!(both, [v1.clone(), v1.clone(), v2.clone(), v2]);
 
     bed.sim.set_alarm("errors", "ALARM");
-    step_to(&bed, ServiceDeploymentStatus::RollbackSuccessful, 60).await;
-    let d = current(&bed).await;
+    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 60)
+        .await;
+    let d = bed.current().await;
     let alarms = d.alarms().expect("alarms");
     assert_eq!(alarms.status().map(|s| s.as_str()), Some("TRIGGERED"));
     assert_eq!(alarms.triggered_alarm_names(), ["errors"]);
@@ -320,7 +252,7 @@ async fn during_the_bake_both_revisions_run_and_an_alarm_rolls_back() {
         d.status_reason().unwrap_or_default().contains("errors"),
         "{d:?}"
     );
-    assert_eq!(running(&bed).await, [v1.clone(), v1]);
+    assert_eq!(bed.running().await, [v1.clone(), v1]);
 }
 
 #[tokio::test]
@@ -341,7 +273,7 @@ async fn linear_and_canary_shift_traffic_in_steps_with_their_bakes() {
         let (_, v2) = started(&bed, config.clone(), "healthy").await;
         let mut in_shift = 0;
         for _ in 0..400 {
-            let d = current(&bed).await;
+            let d = bed.current().await;
             if d.lifecycle_stage().map(|s| s.as_str()) == Some("PRODUCTION_TRAFFIC_SHIFT") {
                 in_shift += 1;
             }
@@ -361,11 +293,11 @@ async fn linear_and_canary_shift_traffic_in_steps_with_their_bakes() {
             "{config}: {in_shift} seconds shifting traffic"
         );
         assert_eq!(
-            current(&bed).await.status(),
+            bed.current().await.status(),
             Some(&ServiceDeploymentStatus::Successful),
             "{config}"
         );
-        assert_eq!(running(&bed).await, [v2.clone(), v2]);
+        assert_eq!(bed.running().await, [v2.clone(), v2]);
     }
 }
 
@@ -387,7 +319,7 @@ async fn a_pause_hook_waits_for_continue_or_rolls_back() {
         let (v1, v2) = started(&bed, config, "healthy").await;
         let mut hook = None;
         for _ in 0..100 {
-            let d = current(&bed).await;
+            let d = bed.current().await;
             if let Some(h) = d.lifecycle_hook_details().first() {
                 hook = Some(h.clone());
                 break;
@@ -400,7 +332,7 @@ async fn a_pause_hook_waits_for_continue_or_rolls_back() {
             Some(&DeploymentLifecycleHookStatus::AwaitingAction)
         );
         bed.sim.advance(30);
-        let d = current(&bed).await;
+        let d = bed.current().await;
         assert_eq!(
             d.lifecycle_stage().map(|s| s.as_str()),
             Some("POST_SCALE_UP"),
@@ -423,8 +355,8 @@ async fn a_pause_hook_waits_for_continue_or_rolls_back() {
             .send()
             .await
             .expect("continue");
-        step_to(&bed, expected.clone(), 100).await;
-        let runs = running(&bed).await;
+        bed.step_to(expected.clone(), 100).await;
+        let runs = bed.running().await;
         let on = if action == DeploymentLifecycleHookAction::Continue {
             &v2
         } else {
@@ -443,23 +375,24 @@ async fn lambda_hooks_answer_as_told_and_hooks_time_out() {
         {"hookTargetArn": function, "roleArn": "arn:aws:iam::123456789012:role/hooks",
          "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]});
     let (v1, _) = started(&bed, config, "healthy").await;
-    step_to(&bed, ServiceDeploymentStatus::RollbackSuccessful, 100).await;
+    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 100)
+        .await;
     assert!(
-        current(&bed)
+        bed.current()
             .await
             .status_reason()
             .unwrap_or_default()
             .contains("smoke-test"),
     );
-    assert_eq!(running(&bed).await, [v1.clone(), v1]);
+    assert_eq!(bed.running().await, [v1.clone(), v1]);
 
     let bed = Stepped::start().await;
     let config = json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [
         {"targetType": "PAUSE", "lifecycleStages": ["PRE_SCALE_UP"],
          "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "CONTINUE"}}]});
     let (_, v2) = started(&bed, config, "healthy").await;
-    step_to(&bed, ServiceDeploymentStatus::Successful, 200).await;
-    assert_eq!(running(&bed).await, [v2.clone(), v2]);
+    bed.step_to(ServiceDeploymentStatus::Successful, 200).await;
+    assert_eq!(bed.running().await, [v2.clone(), v2]);
 }
 
 #[tokio::test]
@@ -473,10 +406,10 @@ async fn a_rolling_deployment_with_alarms_completes_only_after_the_alarm_bake() 
         let service = bed.service("web").await;
         let only_new = service.deployments().len() == 1
             && service.deployments()[0].task_definition() == Some(v2.as_str());
-        if only_new && steady_at.is_none() && running(&bed).await.len() == 2 {
+        if only_new && steady_at.is_none() && bed.running().await.len() == 2 {
             steady_at = Some(second);
         }
-        if current(&bed).await.status() == Some(&ServiceDeploymentStatus::Successful) {
+        if bed.current().await.status() == Some(&ServiceDeploymentStatus::Successful) {
             completed_at = Some(second);
             break;
         }
@@ -494,8 +427,9 @@ async fn a_rolling_deployment_with_alarms_completes_only_after_the_alarm_bake() 
     bed.update("web", &v3).await;
     bed.sim.advance(3);
     bed.sim.set_alarm("latency", "ALARM");
-    step_to(&bed, ServiceDeploymentStatus::RollbackSuccessful, 400).await;
-    assert_eq!(running(&bed).await, [v2.clone(), v2]);
+    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 400)
+        .await;
+    assert_eq!(bed.running().await, [v2.clone(), v2]);
     let _ = v1;
 }
 

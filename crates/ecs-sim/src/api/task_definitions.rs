@@ -10,7 +10,7 @@ use crate::request::{
     check_name, includes_tags, last_segment, members_except, paginate, tags_of, with_next_token,
 };
 use crate::state::State;
-use crate::task_definition::{TaskDefinition, split_revision};
+use crate::task_definition::{TaskDefinition, label_of, split_revision};
 
 /// RegisterTaskDefinition: the next revision of the family.
 pub fn register_task_definition(state: &mut State, req: &Value) -> Result<Value, ApiError> {
@@ -24,7 +24,7 @@ pub fn register_task_definition(state: &mut State, req: &Value) -> Result<Value,
         .and_then(Value::as_array)
         .filter(|c| !c.is_empty())
         .ok_or_else(|| ApiError::client("Container list cannot be empty."))?;
-    let mut behaviour = Behaviour::Healthy;
+    let mut behaviours = Vec::new();
     for (i, container) in containers.iter().enumerate() {
         for member in ["name", "image"] {
             if str_of(container, member).is_empty() {
@@ -33,16 +33,30 @@ pub fn register_task_definition(state: &mut State, req: &Value) -> Result<Value,
                 )));
             }
         }
-        if let Some(label) = container
-            .get("dockerLabels")
-            .and_then(|labels| labels.get(behaviour::LABEL))
-            .and_then(Value::as_str)
-        {
-            behaviour = label
+        if let Some(label) = label_of(container) {
+            let behaviour: Behaviour = label
                 .parse()
                 .map_err(|e: String| ApiError::client(format!("containerDefinitions[{i}]: {e}")))?;
+            if behaviour == Behaviour::Unhealthy && container.get("healthCheck").is_none() {
+                return Err(ApiError::client(format!(
+                    "containerDefinitions[{i}]: docker label {} 'unhealthy' fails a health check, and \
+                     this container has none",
+                    behaviour::LABEL
+                )));
+            }
+            behaviours.push(behaviour);
         }
     }
+    // "All tasks must have at least one essential container" (ContainerDefinition.essential).
+    if containers
+        .iter()
+        .all(|c| c.get("essential").and_then(Value::as_bool) == Some(false))
+    {
+        return Err(ApiError::client(
+            "A task definition must have at least one essential container.",
+        ));
+    }
+    let behaviour = Behaviour::placement(behaviours);
 
     let revisions = state.families.entry(family.to_owned()).or_default();
     let revision = u32::try_from(revisions.len() + 1)

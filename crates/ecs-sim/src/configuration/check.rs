@@ -68,6 +68,34 @@ pub fn check(config: &Value) -> Result<(), ApiError> {
             "canaryConfiguration.canaryPercent must be between 0.1 and 100.0; got {percent}"
         ));
     }
+    if let Some(early) = config.get("earlySuccessCriteria") {
+        // "You can use early success criteria only with rolling deployment strategy."
+        if strategy != "ROLLING" {
+            return invalid(
+                "earlySuccessCriteria is only supported with the ROLLING deployment strategy."
+                    .into(),
+            );
+        }
+        // "When set to true, Amazon ECS monitors the deployment to meet early success criteria. You must
+        // also specify healthyPercent and sourceServiceRevisionCleanup."
+        if early.get("enable").and_then(Value::as_bool) == Some(true) {
+            for member in ["healthyPercent", "sourceServiceRevisionCleanup"] {
+                if early.get(member).is_none() {
+                    return invalid(format!(
+                        "earlySuccessCriteria.{member} must be specified when earlySuccessCriteria is enabled."
+                    ));
+                }
+            }
+        }
+        // "... must be an integer between 0 and 100."
+        if let Some(percent) = early.get("healthyPercent").and_then(Value::as_i64)
+            && !(0..=100).contains(&percent)
+        {
+            return invalid(format!(
+                "earlySuccessCriteria.healthyPercent must be between 0 and 100; got {percent}"
+            ));
+        }
+    }
     let hooks = config
         .get("lifecycleHooks")
         .and_then(Value::as_array)

@@ -5,8 +5,9 @@
 use aws_sdk_ecs::Client;
 use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, DeploymentRolloutState,
-    HealthCheck, Service,
+    HealthCheck, Service, ServiceDeployment, ServiceDeploymentStatus,
 };
+use serde_json::{Value, json};
 use testbed::Sim;
 
 /// A simulator whose time moves only when the test says so, and an SDK client for it.
@@ -141,6 +142,77 @@ impl Stepped {
     pub async fn complete(&self, name: &str, task_definition: &str) -> Vec<Service> {
         self.step_until(name, 120, |s| is_completed_on(s, task_definition))
             .await
+    }
+
+    /// Creates `web` on `task_definition` with `desired` tasks and the given `deploymentConfiguration`.
+    pub fn create_web(&self, task_definition: &str, desired: i32, config: Value) {
+        self.sim.call(
+            "CreateService",
+            &json!({"serviceName": "web", "taskDefinition": task_definition,
+                    "desiredCount": desired, "deploymentConfiguration": config}),
+        );
+    }
+
+    /// The service's current service deployment, described.
+    pub async fn current(&self) -> ServiceDeployment {
+        let arn = self
+            .service("web")
+            .await
+            .current_service_deployment
+            .expect("a current service deployment");
+        self.ecs
+            .describe_service_deployments()
+            .service_deployment_arns(arn)
+            .send()
+            .await
+            .expect("describe the service deployment")
+            .service_deployments
+            .unwrap_or_default()
+            .into_iter()
+            .next()
+            .expect("it is described")
+    }
+
+    /// Steps one simulated second at a time until the current service deployment is `status`, for at most
+    /// `limit` seconds; returns every lifecycle stage seen on the way, in order.
+    pub async fn step_to(&self, status: ServiceDeploymentStatus, limit: u64) -> Vec<String> {
+        self.stride_to(status, limit, 1).await
+    }
+
+    /// [`Stepped::step_to`], `stride` simulated seconds at a time.
+    pub async fn stride_to(
+        &self,
+        status: ServiceDeploymentStatus,
+        limit: u64,
+        stride: u64,
+    ) -> Vec<String> {
+        let mut stages: Vec<String> = Vec::new();
+        for _ in 0..limit.div_ceil(stride) {
+            let d = self.current().await;
+            if let Some(stage) = d.lifecycle_stage()
+                && stages.last().map(String::as_str) != Some(stage.as_str())
+            {
+                stages.push(stage.as_str().to_owned());
+            }
+            if d.status() == Some(&status) {
+                return stages;
+            }
+            self.sim.advance(stride);
+        }
+        panic!(
+            "not {status:?} within {limit} simulated seconds: {:#?}",
+            self.current().await
+        );
+    }
+
+    /// The task definitions of the service's running tasks.
+    pub async fn running(&self) -> Vec<String> {
+        self.tasks("web", "RUNNING")
+            .await
+            .into_iter()
+            .filter(|t| t.last_status() == Some("RUNNING"))
+            .filter_map(|t| t.task_definition_arn)
+            .collect()
     }
 
     /// Task ARNs of a service with the given desired status.
