@@ -24,22 +24,26 @@ pub enum Behaviour {
     Unplaceable,
     /// Its task takes this many simulated seconds in PENDING before it runs (then it behaves as `Healthy`).
     Slow(u64),
+    /// Its task waits this many simulated seconds in PROVISIONING, as for capacity being scaled out (then
+    /// it behaves as `Healthy`).
+    Provisioning(u64),
 }
 
 impl Behaviour {
     /// How a task of containers labelled `behaviours` is placed and started: `unplaceable` when any
-    /// container is, else `slow` for the slowest container's seconds, else as any task.
+    /// container is, else the longest `provisioning`, else the slowest `slow`, else as any task.
     pub fn placement(behaviours: impl IntoIterator<Item = Behaviour>) -> Behaviour {
-        let mut placement = Behaviour::Healthy;
-        for behaviour in behaviours {
-            placement = match (placement, behaviour) {
-                (Behaviour::Unplaceable, _) | (_, Behaviour::Unplaceable) => Behaviour::Unplaceable,
-                (Behaviour::Slow(a), Behaviour::Slow(b)) => Behaviour::Slow(a.max(b)),
-                (Behaviour::Slow(a), _) | (_, Behaviour::Slow(a)) => Behaviour::Slow(a),
-                _ => Behaviour::Healthy,
-            };
-        }
-        placement
+        let rank = |b: &Behaviour| match b {
+            Behaviour::Unplaceable => (3, 0),
+            Behaviour::Provisioning(s) => (2, *s),
+            Behaviour::Slow(s) => (1, *s),
+            _ => (0, 0),
+        };
+        behaviours
+            .into_iter()
+            .filter(|b| rank(b).0 > 0)
+            .max_by_key(rank)
+            .unwrap_or(Behaviour::Healthy)
     }
 }
 
@@ -56,12 +60,14 @@ impl FromStr for Behaviour {
                 let seconds = |prefix: &str| other.strip_prefix(prefix)?.parse::<u64>().ok();
                 if let Some(seconds) = seconds("slow:") {
                     Ok(Self::Slow(seconds))
+                } else if let Some(seconds) = seconds("provisioning:") {
+                    Ok(Self::Provisioning(seconds))
                 } else if let Some(seconds) = seconds("crash:") {
                     Ok(Self::Crash(seconds))
                 } else {
                     Err(format!(
                         "docker label {LABEL} is '{other}'; expected healthy, crash, crash:<seconds>, \
-                         unhealthy, unplaceable or slow:<seconds>"
+                         unhealthy, unplaceable, slow:<seconds> or provisioning:<seconds>"
                     ))
                 }
             }
@@ -78,6 +84,7 @@ impl fmt::Display for Behaviour {
             Self::Unhealthy => f.write_str("unhealthy"),
             Self::Unplaceable => f.write_str("unplaceable"),
             Self::Slow(seconds) => write!(f, "slow:{seconds}"),
+            Self::Provisioning(seconds) => write!(f, "provisioning:{seconds}"),
         }
     }
 }
@@ -95,6 +102,7 @@ mod tests {
             ("unhealthy", Behaviour::Unhealthy),
             ("unplaceable", Behaviour::Unplaceable),
             ("slow:30", Behaviour::Slow(30)),
+            ("provisioning:90", Behaviour::Provisioning(90)),
         ] {
             assert_eq!(label.parse::<Behaviour>(), Ok(behaviour));
             assert_eq!(behaviour.to_string(), label);

@@ -73,7 +73,9 @@ impl Scheduler<'_> {
         };
         let Some((task_definition, revision)) = back.filter(|_| rollback) else {
             if let Some(record) = service.service_deployments.first_mut() {
-                record.set(Status::Stopped, reason);
+                // "The service deployment stops when ... The rollback option is not in use for the failure
+                // detection mechanism (the circuit breaker or alarm-based) and the service fails."
+                record.set(Status::StopRequested, reason);
             }
             return;
         };

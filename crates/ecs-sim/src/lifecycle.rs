@@ -11,12 +11,20 @@ use crate::json::epoch_now;
 use crate::scheduler::Scheduler;
 use crate::service::Service;
 use crate::service_deployment::Status;
-use crate::stages::STAGES;
+use crate::stages::{STAGES, next_stage};
 
 impl Scheduler<'_> {
     /// Moves the service's unfinished service deployment along; returns whether the rolling scheduler runs
     /// this second (not while a BLUE_GREEN, LINEAR or CANARY deployment, or its rollback, is in charge).
     pub(crate) fn lifecycle(&mut self, service: &mut Service) -> bool {
+        // A stop asked for is carried out within a second: STOP_REQUESTED is "ongoing", STOPPED
+        // "completed" (the developer guide's service deployment stages).
+        for record in &mut service.service_deployments {
+            if record.status == Status::StopRequested {
+                let reason = record.status_reason.clone().unwrap_or_default();
+                record.set(Status::Stopped, reason);
+            }
+        }
         let Some(record) = service.service_deployments.first() else {
             return true;
         };
@@ -26,7 +34,7 @@ impl Scheduler<'_> {
         let staged = record.configuration.strategy != Strategy::Rolling;
         match record.status {
             Status::Pending => self.begin(service, staged),
-            Status::RollbackRequested | Status::StopRequested => {
+            Status::RollbackRequested => {
                 self.fail(
                     service,
                     Detector::Requested,
@@ -158,14 +166,11 @@ impl Scheduler<'_> {
         if record.status != Status::InProgress {
             return;
         }
-        let next = STAGES
-            .iter()
-            .position(|s| *s == stage)
-            .and_then(|i| STAGES.get(i + 1));
-        if let Some(next) = next {
+        let steps = record.configuration.traffic_steps().0.len();
+        if let Some(next) = next_stage(stage, record.step, steps) {
             record.enter(next, now);
-            if *next == "PRODUCTION_TRAFFIC_SHIFT" {
-                record.step = 1;
+            if next == "PRODUCTION_TRAFFIC_SHIFT" {
+                record.step += 1;
             }
             start_hooks(record, now);
         }

@@ -223,11 +223,13 @@ impl Service {
             now,
         );
         record.source_deployment_id = self.deployments.first().map(|d| d.id.clone());
+        // *Inferred*: a deployment a newer one replaces is stopped the way a failed one without rollback
+        // is (STOP_REQUESTED, then STOPPED), unless its rollback is already under way.
         if let Some(previous) = self.service_deployments.first_mut()
-            && !previous.status.is_final()
+            && matches!(previous.status, Status::Pending | Status::InProgress)
         {
             previous.set(
-                Status::Stopped,
+                Status::StopRequested,
                 format!("Replaced by service deployment {}.", record.arn),
             );
         }

@@ -3,24 +3,40 @@
 
 use crate::deployment::RolloutState;
 use crate::failure::Detector;
-use crate::hooks::start_hooks;
 use crate::scheduler::Scheduler;
 use crate::service::Service;
 use crate::service_deployment::Status;
 use crate::task::TaskStatus;
 
-/// The lifecycle stages of a BLUE_GREEN, LINEAR or CANARY deployment, in order.
-pub const STAGES: [&str; 9] = [
+/// The lifecycle stages of a BLUE_GREEN, LINEAR or CANARY deployment, in order; for LINEAR and CANARY the
+/// two production traffic stages come again at every step (see [`next_stage`]).
+pub const STAGES: [&str; 10] = [
     "PRE_SCALE_UP",
     "SCALE_UP",
     "POST_SCALE_UP",
     "TEST_TRAFFIC_SHIFT",
     "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "PRODUCTION_TRAFFIC_SHIFT",
     "POST_PRODUCTION_TRAFFIC_SHIFT",
     "BAKE_TIME",
     "CLEAN_UP",
 ];
+
+/// The stage after `stage` of a deployment at traffic step `step` of `steps`: for linear and canary
+/// deployments, PRE_PRODUCTION_TRAFFIC_SHIFT "is invoked before every traffic shift step" and
+/// PRODUCTION_TRAFFIC_SHIFT "at every traffic shift step" (`ServiceDeployment.lifecycleStage`), so after a
+/// step that is not the last the deployment goes back to PRE_PRODUCTION_TRAFFIC_SHIFT.
+pub fn next_stage(stage: &str, step: usize, steps: usize) -> Option<&'static str> {
+    if stage == "PRODUCTION_TRAFFIC_SHIFT" && step < steps {
+        return Some("PRE_PRODUCTION_TRAFFIC_SHIFT");
+    }
+    STAGES
+        .iter()
+        .position(|s| *s == stage)
+        .and_then(|i| STAGES.get(i + 1))
+        .copied()
+}
 
 impl Scheduler<'_> {
     /// SCALE_UP: the new revision starts beside the old one, up to the desired count; done once that many
@@ -58,25 +74,16 @@ impl Scheduler<'_> {
         self.healthy(&target_id) >= desired
     }
 
-    /// PRODUCTION_TRAFFIC_SHIFT: one step of the strategy's traffic shares after another, each but the last
-    /// followed by its bake (its hooks run again at every step).
+    /// PRODUCTION_TRAFFIC_SHIFT: this step's share of production traffic (taken when the stage was
+    /// entered), then, unless it is the last step, the step's bake (*inferred*: counted from the stage's
+    /// start, its hooks' time included).
     pub(crate) fn shift_traffic(&mut self, service: &mut Service) -> bool {
         let now = self.now;
-        let Some(record) = service.service_deployments.first_mut() else {
+        let Some(record) = service.service_deployments.first() else {
             return false;
         };
         let (shares, bake) = record.configuration.traffic_steps();
-        if record.step >= shares.len() {
-            return true;
-        }
-        if now.saturating_sub(record.stage_since) < bake {
-            return false;
-        }
-        record.step += 1;
-        record.stage_since = now;
-        record.hooks.clear();
-        start_hooks(record, now);
-        false
+        record.step >= shares.len() || now.saturating_sub(record.stage_since) >= bake
     }
 
     /// CLEAN_UP: the old revision's tasks stop; once they are gone the deployment is COMPLETED.

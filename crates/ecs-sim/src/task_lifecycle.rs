@@ -71,7 +71,7 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
             }
             // A task starts once it knows every image digest it pulls (see crate::registry).
             TaskStatus::Provisioning
-                if age >= PROVISIONING_SECS
+                if age >= provisioning_secs(task.behaviour)
                     && task.containers.iter().all(|c| c.digest.is_some()) =>
             {
                 enter(task, TaskStatus::Pending)
@@ -148,6 +148,15 @@ fn failure_of(task: &Task, unhealthy: bool) -> Failure {
         deployment_id: task.deployment_id.clone(),
         task_id: task.id.clone(),
         unhealthy,
+    }
+}
+
+/// How long a task waits in PROVISIONING: "Amazon ECS needs to find compute capacity for placing the
+/// task" (the developer guide's task workflow); `provisioning:N` for capacity being scaled out.
+fn provisioning_secs(behaviour: Behaviour) -> u64 {
+    match behaviour {
+        Behaviour::Provisioning(seconds) => seconds,
+        _ => PROVISIONING_SECS,
     }
 }
 

@@ -123,7 +123,12 @@ async fn without_rollback_a_failure_stops_the_deployment() {
         "thresholdConfiguration": {"type": "COUNT", "value": 1}}});
     started(&bed, config, "crash").await;
 
-    bed.step_to(ServiceDeploymentStatus::Stopped, 60).await;
+    // ECS stops it: STOP_REQUESTED ("ongoing"), then STOPPED ("completed").
+    let stages = bed
+        .step_to(ServiceDeploymentStatus::StopRequested, 60)
+        .await;
+    assert!(!stages.is_empty());
+    bed.step_to(ServiceDeploymentStatus::Stopped, 2).await;
     let d = bed.current().await;
     assert!(d.stopped_at().is_some());
     let breaker = d.deployment_circuit_breaker().expect("breaker");
@@ -175,16 +180,33 @@ async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_o
     let replaced = bed.current().await;
     let v4 = bed.register("web", "nginx:4", "healthy", true).await;
     bed.update("web", &v4).await;
-    let stopped = bed
-        .ecs
-        .describe_service_deployments()
-        .service_deployment_arns(replaced.service_deployment_arn().expect("arn"))
+    let replaced_arn = replaced.service_deployment_arn().expect("arn");
+    let status_of_replaced = || async {
+        bed.ecs
+            .describe_service_deployments()
+            .service_deployment_arns(replaced_arn)
+            .send()
+            .await
+            .expect("describe")
+            .service_deployments()[0]
+            .status()
+            .cloned()
+    };
+    // Stopping is ongoing until the next second; stopping it again then "continues to stop".
+    assert_eq!(
+        status_of_replaced().await,
+        Some(ServiceDeploymentStatus::StopRequested)
+    );
+    bed.ecs
+        .stop_service_deployment()
+        .service_deployment_arn(replaced_arn)
         .send()
         .await
-        .expect("describe");
+        .expect("a stop requested may be asked again");
+    bed.sim.advance(1);
     assert_eq!(
-        stopped.service_deployments()[0].status(),
-        Some(&ServiceDeploymentStatus::Stopped)
+        status_of_replaced().await,
+        Some(ServiceDeploymentStatus::Stopped)
     );
     bed.step_to(ServiceDeploymentStatus::Successful, 60).await;
     assert_eq!(bed.running().await, [v4.clone(), v4]);
@@ -209,6 +231,7 @@ async fn blue_green_scales_up_beside_the_old_revision_bakes_and_cleans_up() {
             "POST_SCALE_UP",
             "TEST_TRAFFIC_SHIFT",
             "POST_TEST_TRAFFIC_SHIFT",
+            "PRE_PRODUCTION_TRAFFIC_SHIFT",
             "PRODUCTION_TRAFFIC_SHIFT",
             "POST_PRODUCTION_TRAFFIC_SHIFT",
             "BAKE_TIME",

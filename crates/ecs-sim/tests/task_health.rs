@@ -232,3 +232,22 @@ async fn once_a_task_ran_healthy_failed_tasks_are_no_longer_counted_unless_told_
     assert!(failed >= 2, "{failed}");
     assert_eq!(state, "FAILED");
 }
+
+#[tokio::test]
+async fn a_task_waiting_for_capacity_stays_provisioning_then_runs() {
+    let (bed, v2) = updated_to(vec![container("app", true, "provisioning:30", true)]).await;
+    bed.sim.advance(20);
+    let new: Vec<Task> = bed
+        .tasks("web", "RUNNING")
+        .await
+        .into_iter()
+        .filter(|t| t.task_definition_arn() == Some(v2.as_str()))
+        .collect();
+    assert_eq!(new.len(), 2);
+    assert!(
+        new.iter().all(|t| t.last_status() == Some("PROVISIONING")),
+        "{new:#?}"
+    );
+    let seen = bed.complete("web", &v2).await;
+    assert!(seen.len() <= 20, "{}", seen.len());
+}

@@ -99,16 +99,23 @@ pub fn stop(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         )));
     }
     let deployment = find_mut(state, &arn).ok_or_else(ApiError::service_deployment_not_found)?;
-    if !matches!(deployment.status, Status::Pending | Status::InProgress) {
-        return Err(ApiError::conflict(format!(
-            "The service deployment {arn} is {}, not in progress.",
-            deployment.status.as_str()
-        )));
+    // "You can stop a deployment that is in any of the following states": PENDING and IN_PROGRESS move
+    // to ROLLBACK_REQUESTED; STOP_REQUESTED "continues to stop"; ROLLBACK_REQUESTED and
+    // ROLLBACK_IN_PROGRESS continue the rollback (the developer guide's "Stopping Amazon ECS service
+    // deployments"). A completed one cannot be stopped (*inferred*: ConflictException).
+    match deployment.status {
+        Status::Pending | Status::InProgress => deployment.set(
+            Status::RollbackRequested,
+            "Service deployment rollback requested.",
+        ),
+        Status::StopRequested | Status::RollbackRequested | Status::RollbackInProgress => {}
+        done => {
+            return Err(ApiError::conflict(format!(
+                "The service deployment {arn} is {}: it has completed.",
+                done.as_str()
+            )));
+        }
     }
-    deployment.set(
-        Status::RollbackRequested,
-        "Service deployment rollback requested.",
-    );
     Ok(json!({"serviceDeploymentArn": arn}))
 }
 

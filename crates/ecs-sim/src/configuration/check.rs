@@ -6,16 +6,21 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::json::strings_of;
 
-/// The lifecycle stages a hook may run at (the others, SCALE_UP, BAKE_TIME and CLEAN_UP, take none).
-pub const HOOK_STAGES: [&str; 7] = [
+/// The lifecycle stages a hook may run at, as `DeploymentLifecycleHook.lifecycleStages` lists them (the
+/// others, SCALE_UP, BAKE_TIME and CLEAN_UP, take none).
+pub const HOOK_STAGES: [&str; 8] = [
     "RECONCILE_SERVICE",
     "PRE_SCALE_UP",
     "POST_SCALE_UP",
     "TEST_TRAFFIC_SHIFT",
     "POST_TEST_TRAFFIC_SHIFT",
+    "PRE_PRODUCTION_TRAFFIC_SHIFT",
     "PRODUCTION_TRAFFIC_SHIFT",
     "POST_PRODUCTION_TRAFFIC_SHIFT",
 ];
+/// The stages a PAUSE hook may not run at: "PAUSE hooks cannot be configured at TEST_TRAFFIC_SHIFT or
+/// PRODUCTION_TRAFFIC_SHIFT stages. These stages are only valid for AWS_LAMBDA hooks."
+const NO_PAUSE_STAGES: [&str; 2] = ["TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT"];
 
 /// ECS's own checks of a `deploymentConfiguration`, beyond the model's types.
 pub fn check(config: &Value) -> Result<(), ApiError> {
@@ -118,6 +123,11 @@ pub fn check(config: &Value) -> Result<(), ApiError> {
             if !HOOK_STAGES.contains(&stage) {
                 return invalid(format!(
                     "lifecycle hooks cannot run at the {stage} lifecycle stage."
+                ));
+            }
+            if !lambda && NO_PAUSE_STAGES.contains(&stage) {
+                return invalid(format!(
+                    "PAUSE hooks cannot be configured at the {stage} stage; it is only valid for AWS_LAMBDA hooks."
                 ));
             }
         }
