@@ -123,14 +123,21 @@ fn run_worker() -> ExitCode {
         let (stop, shutdown) = Shutdown::new();
         tokio::spawn(forward_signals(stop));
         // No AWS call may hang the worker: each attempt gets the long-poll wait plus a margin.
-        let sdk = match sdk_config(Some(&config.queue_url), config.wait_time).await {
+        let sdk = match sdk_config(Some(&config.queue_url)).await {
             Ok(sdk) => sdk,
             Err(e) => {
                 eprintln!("ecs-deployment: {e}");
                 return ExitCode::from(EXIT_CONFIG);
             }
         };
-        match run(&config, Clients::new(&sdk), shutdown, None).await {
+        match run(
+            &config,
+            Clients::new(&sdk, config.wait_time),
+            shutdown,
+            None,
+        )
+        .await
+        {
             Ok(Stop::Graceful) => ExitCode::SUCCESS,
             Ok(Stop::Forced) => ExitCode::from(EXIT_FORCED),
             Err(e) => {

@@ -91,8 +91,14 @@ async fn the_worker_keeps_registrations_within_its_share_so_ecs_throttles_none()
 async fn a_wave_that_ecs_throttles_still_settles_every_message() {
     let (bed, names) = wave_bed().await;
     // No limiter: the wave asks for more registrations at once than the bucket holds, as when other
-    // workers or tools took the account's budget.
-    deploy_wave(&bed, &names, &[("ECS_API_LIMITS", "none")]).await;
+    // workers or tools took the account's budget. The pre-flight lookups, paced on their own, are off so
+    // that the registrations come at once.
+    deploy_wave(
+        &bed,
+        &names,
+        &[("ECS_API_LIMITS", "none"), ("VERIFY", "off")],
+    )
+    .await;
     let stats = bed.bed.sim.stats();
     let throttled = stats["throttled"]["RegisterTaskDefinition"]
         .as_u64()

@@ -502,7 +502,7 @@ async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn someone_elses_new_deployment_of_our_own_revision_is_followed_to_its_end() {
+async fn someone_elses_new_deployment_of_our_own_revision_supersedes_ours_and_is_left_alone() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;
     let mut worker = bed.start_worker(bed.config(&[]));
@@ -517,22 +517,40 @@ async fn someone_elses_new_deployment_of_our_own_revision_is_followed_to_its_end
         .send()
         .await
         .expect("someone's forced new deployment");
+    let theirs = bed
+        .describe("web")
+        .await
+        .and_then(|s| {
+            s.deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.id().map(str::to_owned))
+        })
+        .expect("their deployment");
     let report = worker.next_report().await;
 
-    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    // Their deployment is theirs: the worker neither judges it as its own nor acts on it.
+    let Outcome::Superseded { reason } = &report.outcome else {
+        panic!("expected superseded, got {report:?}");
+    };
+    assert!(
+        reason.contains(&format!("deployment {theirs} of web:2")),
+        "{reason}"
+    );
     assert_eq!(
-        report.new_task_definition.as_deref().map(short),
+        bed.bed.sim.calls("UpdateService"),
+        2,
+        "theirs and ours only"
+    );
+    assert_eq!(bed.bed.sim.calls("StopServiceDeployment"), 0);
+    assert_eq!(
+        bed.describe("web")
+            .await
+            .and_then(|s| s.task_definition)
+            .as_deref()
+            .map(short),
         Some("web:2")
     );
-    assert_eq!(
-        bed.running_task_definitions("web")
-            .await
-            .iter()
-            .map(|t| short(t))
-            .collect::<Vec<_>>(),
-        ["web:2", "web:2"]
-    );
-    assert_eq!(bed.bed.sim.calls("UpdateService"), 2, "no rollback");
     worker.stop().await;
 }
 
@@ -856,8 +874,11 @@ async fn a_busy_services_newest_message_waits_and_an_older_waiting_one_is_supers
 async fn an_ecs_endpoint_that_hangs_cannot_hold_a_deployment_past_its_deadline() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    // Every ListTasks answers after five minutes: the rollout, its rollback and the stopped tasks' reasons
-    // all need it.
+    // Without ECS's record, the running tasks decide; every ListTasks answers after five minutes: the
+    // rollout, its rollback and the stopped tasks' reasons all need it.
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "DescribeServiceDeployments", "kind": "denied"}));
     bed.bed
         .sim
         .inject_fault(json!({"operation": "ListTasks", "kind": "delay", "delayMs": 300_000}));
@@ -870,6 +891,36 @@ async fn an_ecs_endpoint_that_hangs_cannot_hold_a_deployment_past_its_deadline()
     };
     assert!(matches!(rollback, Rollback::Failed(_)), "{rollback:?}");
     bed.bed.sim.clear_faults();
+    bed.assert_queue_empty().await;
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_ecs_s_record_successful_a_task_read_that_hangs_delays_nothing() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("ecs_deployment=debug")
+        .try_init(); // TEMP
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    bed.bed
+        .sim
+        .inject_fault(json!({"operation": "ListTasks", "kind": "delay", "delayMs": 300_000}));
+    let mut worker = bed.start_worker(bed.config(&[("ECS_TIMEOUT", "3s")]));
+    bed.send_web("nginx:1.29", "healthy").await;
+    // ECS's record says SUCCESSFUL: that is the verdict; the tasks would only have added detail.
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 1);
+    assert_eq!(bed.bed.sim.calls("StopServiceDeployment"), 0);
+    bed.bed.sim.clear_faults();
+    assert_eq!(
+        bed.running_task_definitions("web")
+            .await
+            .iter()
+            .map(|t| short(t))
+            .collect::<Vec<_>>(),
+        ["web:2"]
+    );
     bed.assert_queue_empty().await;
     worker.stop().await;
 }

@@ -1,5 +1,5 @@
-//! End to end against moto's ECR: a tag moved, `status` showing `no_match`, a redeploy replacing the tasks
-//! and checking their digests against the tag, and `status` showing `match`.
+//! End to end against moto's ECR: a tag moved, `status` showing `no_match` beside ECS's verdict, a
+//! redeploy replacing the tasks and checking their digests against the tag, and `status` showing `match`.
 
 mod common;
 
@@ -50,7 +50,12 @@ async fn a_moved_tag_shows_no_match_until_a_redeploy_replaces_the_tasks() {
         view.contains(&format!("in ECR now: {prod} -> {}", &second[..19])),
         "{view}"
     );
-    assert!(view.contains("the rollout is not complete"), "{view}");
+    // ECS's rollout is complete (its verdict stands); status adds that the tasks run moved images.
+    assert!(view.contains("the rollout is complete"), "{view}");
+    assert!(
+        view.contains("2 of them run images their tags no longer point to"),
+        "{view}"
+    );
 
     // A redeploy replaces every task; the worker checks their digests against the tag.
     let mut worker = bed.start_worker(bed.config(&[]));
@@ -64,6 +69,7 @@ async fn a_moved_tag_shows_no_match_until_a_redeploy_replaces_the_tasks() {
     assert_eq!(view.matches(" match").count(), 2, "{view}");
     assert!(!view.contains("no_match"), "{view}");
     assert!(view.contains("the rollout is complete"), "{view}");
+    assert!(!view.contains("no longer point to"), "{view}");
     worker.stop().await;
 }
 

@@ -30,11 +30,27 @@ pub const DESCRIBE_SERVICES_BATCH: usize = 10;
 pub const DESCRIBE_SERVICE_DEPLOYMENTS_BATCH: usize = 20;
 /// How many of a family's newest revisions a redelivered message looks through for its own.
 const MARKED_SEARCH_DEPTH: i32 = 10;
+/// How many times a call ECS refuses for its rate is sent in all before the refusal is the answer: as
+/// many as the SDK's standard retry mode makes, each one waiting its turn in the API budget.
+pub const THROTTLED_ATTEMPTS: u32 = 3;
+
+/// `sdk` with the SDK's own retries off: each attempt is a call of its own, which waits its turn in the
+/// worker's API budget, and the worker's retries (capped backoff, a poll interval after a throttle) decide
+/// when to try again. The SDK's retries would re-send a throttled call outside the budget.
+pub fn one_attempt_per_call(sdk: &Client) -> Client {
+    Client::from_conf(
+        sdk.config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
+}
 
 /// ECS, for one cluster.
 #[derive(Debug, Clone)]
 pub struct Ecs {
-    /// The SDK client, with the SDK's own retries for throttling and transient errors.
+    /// The SDK client: for the worker, one attempt per call (see [`one_attempt_per_call`]); for a
+    /// subcommand, with the SDK's own retries for throttling and transient errors.
     client: Client,
     /// The cluster every call is made in (`ECS_CLUSTER`).
     cluster: String,
@@ -68,20 +84,29 @@ impl Ecs {
         }
     }
 
-    /// Makes one call once its turn in the API budget comes, and lets the budget learn from the answer.
-    async fn call<T, E, R>(
+    /// Makes a call once its turn in the API budget comes, and lets the budget learn from the answer. A
+    /// call ECS refuses for its rate (nothing was done) is sent again, up to [`THROTTLED_ATTEMPTS`] in all,
+    /// each attempt in a turn of its own: the retries the SDK would make outside the budget, made inside.
+    async fn call<T, E, R, F>(
         &self,
         operation: &'static str,
-        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+        request: impl Fn() -> F,
     ) -> Result<T, AwsError>
     where
+        F: Future<Output = Result<T, SdkError<E, R>>>,
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        self.limiter.turn(operation).await;
-        let result = request.await.map_err(|e| AwsError::new(operation, e));
-        self.limiter.answered(operation, &result);
-        result
+        let mut attempt = 1;
+        loop {
+            self.limiter.turn(operation).await;
+            let result = request().await.map_err(|e| AwsError::new(operation, e));
+            self.limiter.answered(operation, &result);
+            match result {
+                Err(e) if e.throttled && attempt < THROTTLED_ATTEMPTS => attempt += 1,
+                result => return result,
+            }
+        }
     }
 
     /// The cluster calls are made in.
@@ -92,13 +117,12 @@ impl Ecs {
     /// The cluster's status (`ACTIVE`, `INACTIVE`, ...), or `None` when ECS has no such cluster.
     pub async fn cluster_status(&self) -> Result<Option<String>, AwsError> {
         let out = self
-            .call(
-                "DescribeClusters",
+            .call("DescribeClusters", || {
                 self.client
                     .describe_clusters()
                     .clusters(&self.cluster)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(out
             .clusters()
@@ -127,14 +151,13 @@ impl Ecs {
     /// out (ECS lists them as failures with reason MISSING, not as an error).
     pub async fn describe_services(&self, services: &[String]) -> Result<Vec<Service>, AwsError> {
         let out = self
-            .call(
-                "DescribeServices",
+            .call("DescribeServices", || {
                 self.client
                     .describe_services()
                     .cluster(&self.cluster)
                     .set_services(Some(services.to_vec()))
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(out.services().to_vec())
     }
@@ -150,8 +173,7 @@ impl Ecs {
     /// call, which ECS did not carry out, and looks for the marked revision before retrying anything else.
     pub async fn register(&self, task_definition: &TaskDefinition) -> Result<String, AwsError> {
         let out = self
-            .call(
-                "RegisterTaskDefinition",
+            .call("RegisterTaskDefinition", || {
                 self.client
                     .register_task_definition()
                     .family(task_definition.family())
@@ -162,8 +184,8 @@ impl Ecs {
                             .retry_config(RetryConfig::standard().with_max_attempts(1)),
                     )
                     .interceptor(RequestBody(task_definition.to_json()))
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         out.task_definition()
             .and_then(|td| td.task_definition_arn())
@@ -203,16 +225,15 @@ impl Ecs {
         force_new_deployment: bool,
     ) -> Result<Option<ServiceState>, AwsError> {
         let out = self
-            .call(
-                "UpdateService",
+            .call("UpdateService", || {
                 self.client
                     .update_service()
                     .cluster(&self.cluster)
                     .service(service)
                     .task_definition(task_definition)
                     .set_force_new_deployment(force_new_deployment.then_some(true))
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(out.service().map(service_state))
     }
@@ -263,14 +284,13 @@ impl Ecs {
         task_definition: &str,
     ) -> Result<Vec<(String, String)>, AwsError> {
         let described = self
-            .call(
-                "DescribeTaskDefinition",
+            .call("DescribeTaskDefinition", || {
                 self.client
                     .describe_task_definition()
                     .task_definition(task_definition)
                     .include(TaskDefinitionField::Tags)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(described
             .tags()
@@ -282,14 +302,13 @@ impl Ecs {
     /// Adds one tag to a resource (a task definition revision).
     pub async fn tag(&self, arn: &str, key: &str, value: &str) -> Result<(), AwsError> {
         let tag = Tag::builder().key(key).value(value).build();
-        self.call(
-            "TagResource",
+        self.call("TagResource", || {
             self.client
                 .tag_resource()
                 .resource_arn(arn)
-                .tags(tag)
-                .send(),
-        )
+                .tags(tag.clone())
+                .send()
+        })
         .await?;
         Ok(())
     }
@@ -314,16 +333,15 @@ impl Ecs {
     /// ...}`, every member kept, including ones this SDK version does not know.
     pub async fn task_definition_json(&self, task_definition: &str) -> Result<String, AwsError> {
         let body = ResponseBody::default();
-        self.call(
-            "DescribeTaskDefinition",
+        self.call("DescribeTaskDefinition", || {
             self.client
                 .describe_task_definition()
                 .task_definition(task_definition)
                 .include(TaskDefinitionField::Tags)
                 .customize()
                 .interceptor(body.clone())
-                .send(),
-        )
+                .send()
+        })
         .await?;
         body.take().ok_or_else(|| {
             AwsError::unexpected("DescribeTaskDefinition", "the answer has no JSON body")

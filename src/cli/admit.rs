@@ -155,9 +155,7 @@ fn offline_identity(cluster: &str) -> Identity {
 
 /// The revision the message would replace, as ECS has it now; the error says why it cannot be read.
 async fn from_ecs(request: &DeploymentRequest, cluster: &str) -> Result<Baseline, String> {
-    let sdk = sdk_config(None, Duration::ZERO)
-        .await
-        .map_err(|e| e.to_string())?;
+    let sdk = sdk_config(None).await.map_err(|e| e.to_string())?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), cluster);
     let json = match &request.target {
         Target::Service(service) => {

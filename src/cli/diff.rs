@@ -2,7 +2,6 @@
 //! unified diff of the JSON.
 
 use std::io::IsTerminal;
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 use similar::TextDiff;
@@ -113,7 +112,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     let body = read_input(&args.file)?;
     let new = TaskDefinition::from_body(&body)
         .map_err(|reason| Failure::usage(format!("{}: invalid: {reason}", args.file.display())))?;
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name());
     let service = described_service(&ecs, &args.service).await?;
     let Some(current) = service.task_definition() else {

@@ -2,7 +2,7 @@
 //! it was asked for one, or else by watching the service for the revision the worker tags with the message
 //! id.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -11,11 +11,12 @@ use crate::aws::ecs::{Ecs, service_state};
 use crate::aws::error::AwsError;
 use crate::cli::exit::{EXIT_NO_OUTCOME, EXIT_OK, Failure};
 use crate::cli::progress::ProgressLine;
-use crate::decide::ecs_verdict::{EcsVerdict, verdict};
+use crate::decide::history::History;
 use crate::decide::marker::Marked;
 use crate::decide::names::short_arn;
-use crate::decide::rollout::ecs_says_done;
+use crate::decide::rollout::{Goal, Observation, RecordOf, Verdict, judge, needs_tasks, remember};
 use crate::decide::service::{DeploymentState, ServiceState};
+use crate::decide::task_definition::{described_members, health_checked};
 use crate::ops::notify::notice::{Event, Notice, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
 
 /// Following one sent message to its outcome.
@@ -38,71 +39,6 @@ pub struct Follow {
     pub timeout: Duration,
 }
 
-/// What the service says about the deployment, when the worker's own verdict is not at hand.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
-    /// Still going.
-    InProgress,
-    /// The service runs the revision.
-    Deployed,
-    /// It did not work, and why.
-    NotDeployed(String),
-}
-
-/// Judges the service for a revision whose deployment was already seen (`seen`) or not, with ECS's verdict
-/// on the service's current service deployment (`ecs`) when the revision is its PRIMARY. Deployed is what
-/// the worker counts as ECS's own verdict: SUCCESSFUL where ECS keeps service deployments, otherwise
-/// [`ecs_says_done`].
-pub fn judge_service(
-    state: &ServiceState,
-    revision: &str,
-    seen: bool,
-    ecs: Option<&EcsVerdict>,
-) -> Seen {
-    if state.status != "ACTIVE" {
-        return Seen::NotDeployed(format!("the service is {}", state.status));
-    }
-    let primary = ours(state, revision).filter(|d| d.status == "PRIMARY");
-    match (primary, ecs) {
-        (Some(_), Some(EcsVerdict::Going(_) | EcsVerdict::Paused { .. })) => {
-            return Seen::InProgress;
-        }
-        (Some(_), Some(EcsVerdict::Succeeded)) => return Seen::Deployed,
-        (
-            _,
-            Some(
-                EcsVerdict::RollingBack(why)
-                | EcsVerdict::RolledBack(why)
-                | EcsVerdict::RollbackFailed(why),
-            ),
-        ) => {
-            return Seen::NotDeployed(format!("ECS rolled the service back: {why}"));
-        }
-        _ => {}
-    }
-    match ours(state, revision) {
-        Some(d) if d.rollout_state.as_deref() == Some("FAILED") => Seen::NotDeployed(format!(
-            "the rollout failed: {}",
-            d.rollout_state_reason
-                .as_deref()
-                .unwrap_or("ECS gave no reason")
-        )),
-        Some(d) if d.status == "PRIMARY" && ecs_says_done(state, d) => Seen::Deployed,
-        Some(_) => Seen::InProgress,
-        None if seen => {
-            let now = state
-                .deployments
-                .iter()
-                .find(|d| d.status == "PRIMARY")
-                .map_or("another task definition", |d| short_arn(&d.task_definition));
-            Seen::NotDeployed(format!(
-                "the service moved on to {now} (rolled back, or superseded by another deployment)"
-            ))
-        }
-        None => Seen::InProgress,
-    }
-}
-
 fn ours<'a>(state: &'a ServiceState, revision: &str) -> Option<&'a DeploymentState> {
     state
         .deployments
@@ -117,7 +53,9 @@ impl Follow {
         let deadline = started + self.timeout;
         let mut progress = ProgressLine::new();
         let mut revision: Option<String> = None;
-        let mut seen = false;
+        // The deployment the worker started, once its tag on the revision says which.
+        let mut deployment: Option<String> = None;
+        let mut history = History::default();
         let mut not_ours: HashSet<String> = HashSet::new();
         let mut trouble: Option<String> = None;
         loop {
@@ -208,7 +146,7 @@ impl Follow {
                 && let Some(marked) = self.find_revision(&mut not_ours).await
             {
                 // Its tags were just read: a deployment tag means the service was already updated.
-                seen = marked.deployment_id.is_some();
+                deployment = marked.deployment_id;
                 revision = Some(marked.task_definition);
             }
             let line = progress_line(
@@ -223,16 +161,19 @@ impl Follow {
             let Some(revision) = &revision else {
                 continue;
             };
-            // Seen in the service, or (a rollout ended before it was read) tagged as deployed; the
-            // tags are read again only while neither is known.
-            seen = seen
-                || ours(&state, revision).is_some()
-                || (self.reply_to.is_none() && self.service_was_updated(revision).await);
+            // Tagged with the deployment the worker started: the tags are read again only while
+            // neither they nor a read of the service has told.
+            if deployment.is_none() && history.seen.is_none() && self.reply_to.is_none() {
+                deployment = self.deployment_of(revision).await;
+            }
             if self.reply_to.is_none() {
-                let ecs = self.ecs_verdict(&state, revision).await;
-                match judge_service(&state, revision, seen, ecs.as_ref()) {
-                    Seen::InProgress => {}
-                    Seen::Deployed => {
+                let started_by = deployment.as_deref();
+                match self
+                    .judged(service, state, revision, started_by, &mut history)
+                    .await
+                {
+                    Verdict::InProgress(_) => {}
+                    Verdict::Done => {
                         progress.finish();
                         println!(
                             "deployed: service '{service}' runs {} ({}s)",
@@ -241,11 +182,12 @@ impl Follow {
                         );
                         return Ok(EXIT_OK);
                     }
-                    Seen::NotDeployed(why) => {
+                    Verdict::Failed(why) => {
                         progress.finish();
                         return Err(Failure::no(format!(
-                            "not deployed: {} to service '{service}': {why}",
-                            short_arn(revision)
+                            "not deployed: {} to service '{service}': {}",
+                            short_arn(revision),
+                            why.reason()
                         )));
                     }
                 }
@@ -253,13 +195,70 @@ impl Follow {
         }
     }
 
-    /// ECS's verdict on the service's current service deployment while `revision` is its PRIMARY; `None`
-    /// when there is none or it cannot be read.
-    async fn ecs_verdict(&self, state: &ServiceState, revision: &str) -> Option<EcsVerdict> {
-        ours(state, revision).filter(|d| d.status == "PRIMARY")?;
-        let arn = state.current_service_deployment.as_deref()?;
-        let record = self.ecs.describe_service_deployment(arn).await.ok()??;
-        Some(verdict(&record))
+    /// The rollout of `revision` to `service` judged as the worker judges it (see
+    /// [`crate::decide::rollout::judge`]): by ECS's record of the service deployment while the revision is
+    /// the PRIMARY one, else by the service's deployments and, once ECS says they are done, its tasks.
+    /// `started`: the deployment the worker started for it, as the revision's tag says.
+    async fn judged(
+        &self,
+        service: &str,
+        state: ServiceState,
+        revision: &str,
+        started: Option<&str>,
+        history: &mut History,
+    ) -> Verdict {
+        if let Some(id) = started
+            && history.seen.is_none()
+        {
+            history.seen = Some((id.to_owned(), None));
+        }
+        let primary = ours(&state, revision).filter(|d| d.status == "PRIMARY");
+        let goal = Goal {
+            deployment_id: started.map(str::to_owned),
+            task_definition: revision.to_owned(),
+            previous_task_definition: None,
+            health_checked: self.health_checked(revision).await,
+            previous_health_checked: Default::default(),
+            service_deployment: primary
+                .and(state.current_service_deployment.clone())
+                .map(|arn| RecordOf {
+                    arn,
+                    task_definition: revision.to_owned(),
+                }),
+            ecs_rolls_back: false,
+            fresh_tasks: false,
+        };
+        let record = match &goal.service_deployment {
+            Some(of) => self
+                .ecs
+                .service_deployment_of_revision(&of.arn)
+                .await
+                .ok()
+                .flatten(),
+            None => None,
+        };
+        let mut observation = Observation {
+            service: Some(state),
+            tasks: None,
+            deployment: record,
+        };
+        remember(history, &observation, &goal);
+        if needs_tasks(&observation, &goal, history) {
+            observation.tasks = self.ecs.running_tasks(service).await.ok();
+        }
+        judge(&observation, &goal, history)
+    }
+
+    /// The containers whose health check decides the tasks' health of `revision`; none when it cannot be
+    /// read (RUNNING then counts).
+    async fn health_checked(&self, revision: &str) -> BTreeSet<String> {
+        self.ecs
+            .task_definition_json(revision)
+            .await
+            .ok()
+            .and_then(|json| described_members(&json).ok())
+            .map(|members| health_checked(&members))
+            .unwrap_or_default()
     }
 
     /// The replies to this message on the reply queue; others' replies are given back at once.
@@ -323,15 +322,15 @@ impl Follow {
             .flatten()
     }
 
-    /// Whether the worker has pointed the service at the revision: it tags the revision with the
-    /// deployment once UpdateService answered.
-    async fn service_was_updated(&self, revision: &str) -> bool {
+    /// The deployment the worker pointed the service at the revision with, once it did: it tags the
+    /// revision with it once UpdateService answered.
+    async fn deployment_of(&self, revision: &str) -> Option<String> {
         self.ecs
             .task_definition_tags(revision)
             .await
             .ok()
             .and_then(|tags| Marked::from_tags(revision, &tags, &self.message_id))
-            .is_some_and(|m| m.deployment_id.is_some())
+            .and_then(|m| m.deployment_id)
     }
 }
 

@@ -37,7 +37,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let client = aws_sdk_ecs::Client::new(&sdk);
     let ecs = Ecs::new(client.clone(), args.cluster.name());
     let deployments =

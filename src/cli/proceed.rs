@@ -1,8 +1,6 @@
 //! `ecs-deployment continue`: answers the lifecycle hooks ECS waits at in a service's current deployment,
 //! so the deployment goes on or rolls back.
 
-use std::time::Duration;
-
 use aws_sdk_ecs::types::DeploymentLifecycleHookAction;
 
 use crate::aws::ecs::{Ecs, service_state};
@@ -38,7 +36,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let client = aws_sdk_ecs::Client::new(&sdk);
     let ecs = Ecs::new(client.clone(), args.cluster.name());
     let described = described_service(&ecs, &args.service).await?;

@@ -2,7 +2,6 @@
 //! message for a target service, which keeps its own environment, roles and settings.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::aws::ecs::Ecs;
 use crate::aws::sdk::sdk_config;
@@ -41,7 +40,7 @@ pub struct Args {
 
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let source_cluster = args.from_cluster.as_deref().unwrap_or(args.cluster.name());
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), source_cluster);
     let running: Vec<RunningContainer> = ecs

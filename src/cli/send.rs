@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
-use crate::aws::sdk::sdk_config;
+use crate::aws::sdk::{sdk_config, sqs_client};
 use crate::aws::sqs::send_message;
 use crate::cli::args::{
     ClusterArg, InputFile, QueueArg, described_service, duration_arg, read_input,
@@ -260,8 +260,8 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
 async fn connect(args: &Args) -> Result<(aws_config::SdkConfig, aws_sdk_sqs::Client), Failure> {
     let queue = args.sending.queue.required()?;
     let wait = args.sending.poll_interval.min(Duration::from_secs(20));
-    let sdk = sdk_config(Some(queue), wait).await?;
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let sdk = sdk_config(Some(queue)).await?;
+    let sqs = sqs_client(&sdk, wait);
     if let Some(reply) = &args.sending.reply_to {
         check_queue(&sqs, reply)
             .await

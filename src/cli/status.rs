@@ -14,8 +14,10 @@ use crate::aws::sdk::sdk_config;
 use crate::cli::args::{ClusterArg, described_service, duration_arg};
 use crate::cli::exit::{EXIT_OK, Failure};
 use crate::decide::digests::{Mark, Resolved, RunningImage, ecr_tag, mark, short};
-use crate::decide::ecs_verdict::{EcsVerdict, summary, verdict};
+use crate::decide::ecs_verdict::summary;
 use crate::decide::names::short_arn;
+use crate::decide::rollout::primary_done;
+use crate::decide::service::TaskState;
 use crate::decide::service::{ServiceDeploymentState, ServiceState};
 
 /// Show a service's deployments and whether its running tasks run the target.
@@ -246,10 +248,13 @@ pub fn render(
         .zip(tasks)
         .filter(|(m, t)| **m == Match::Match && t.last_status == "RUNNING")
         .count();
-    // Where ECS keeps service deployments, the rollout is complete only once ECS says SUCCESSFUL.
-    let complete = i32::try_from(matching).unwrap_or(i32::MAX) == state.desired_count
-        && matching == tasks.len()
-        && deployment.is_none_or(|d| verdict(d) == EcsVerdict::Succeeded);
+    // Complete as the worker judges a rollout: by ECS's record, or by the deployments and tasks.
+    let complete = primary_done(
+        state,
+        deployment,
+        tasks.iter().map(task_state).collect(),
+        BTreeSet::new(),
+    );
     out.push_str(&format!(
         "\n{matching} of {} desired tasks run the target; {} task{} running in all: the rollout is {}\n",
         state.desired_count,
@@ -257,7 +262,28 @@ pub fn render(
         if tasks.len() == 1 { "" } else { "s" },
         if complete { "complete" } else { "not complete" }
     ));
+    let moved = marks
+        .iter()
+        .filter(|m| matches!(m, Match::NoMatch(why) if why.contains(" runs ")))
+        .count();
+    if complete && moved > 0 {
+        out.push_str(&format!(
+            "{moved} of them run images their tags no longer point to: a redeploy (action redeploy) replaces them\n"
+        ));
+    }
     out
+}
+
+/// A task as the rollout judgement reads it.
+fn task_state(row: &TaskRow) -> TaskState {
+    TaskState {
+        arn: row.id.clone(),
+        task_definition: row.task_definition.clone(),
+        last_status: row.last_status.clone(),
+        container_health: Vec::new(),
+        health: Some(row.health.clone()),
+        started_by: None,
+    }
 }
 
 /// Left-aligned columns, two spaces apart.
@@ -291,7 +317,7 @@ async fn snapshot(ecs: &Ecs, ecr: &Ecr, service: &str) -> Result<String, Failure
     let state = service_state(described);
     // The service deployment is a detail: a policy without the read still shows the rest.
     let deployment = match state.current_service_deployment.as_deref() {
-        Some(arn) => ecs.describe_service_deployment(arn).await.ok().flatten(),
+        Some(arn) => ecs.service_deployment_of_revision(arn).await.ok().flatten(),
         None => None,
     };
     let target = state
@@ -325,7 +351,7 @@ async fn snapshot(ecs: &Ecs, ecr: &Ecr, service: &str) -> Result<String, Failure
 
 /// Runs the subcommand.
 pub async fn run(args: &Args) -> Result<u8, Failure> {
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let ecs = Ecs::new(aws_sdk_ecs::Client::new(&sdk), args.cluster.name());
     let ecr = Ecr::new(aws_sdk_ecr::Client::new(&sdk));
     if !args.watch {

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use crate::aws::lookups::Lookups;
 use crate::aws::sdk::sdk_config;
@@ -159,7 +158,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
 /// The worker's pre-flight checks of `request`: each finding on standard error, and a refusal when
 /// something is missing.
 async fn preflight(request: &DeploymentRequest) -> Result<String, Failure> {
-    let sdk = sdk_config(None, Duration::ZERO).await?;
+    let sdk = sdk_config(None).await?;
     let findings = Verifier::new(Lookups::new(&sdk), None)
         .findings(request.task_definition.request())
         .await;

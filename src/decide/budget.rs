@@ -29,7 +29,7 @@ pub struct Limit {
 }
 
 /// The categories of the operations the worker and its subcommands call, with AWS's default limits.
-pub const AWS: [Category; 8] = [
+pub const AWS: [Category; 9] = [
     category(
         "cluster-read",
         &["DescribeClusters", "ListClusters"],
@@ -65,6 +65,14 @@ pub const AWS: [Category; 8] = [
     category(
         "service-deployment-read",
         &["DescribeServiceDeployments", "ListServiceDeployments"],
+        50,
+        20,
+    ),
+    // Not on AWS's page (inferred): limited as the service deployments' reads it goes with, so that reading
+    // revisions cannot spend an account's bucket unseen.
+    category(
+        "service-revision-read",
+        &["DescribeServiceRevisions"],
         50,
         20,
     ),

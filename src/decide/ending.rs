@@ -16,6 +16,8 @@ pub enum WatchEnd {
     Failed(Failure),
     /// `ECS_TIMEOUT` passed first; how far it got.
     TimedOut(String),
+    /// The message's hold ended first (SQS cannot keep it hidden much longer); how far it got.
+    Released(String),
 }
 
 /// What follows the end of a rollout's watch.
@@ -31,8 +33,8 @@ pub enum Next {
     WatchEcsRollback {
         /// The failure, waiting for its rollback.
         failed: Failed,
-        /// The deployment ECS started for the rollback.
-        deployment_id: String,
+        /// The deployment that takes the service back, when a read listed it.
+        deployment_id: Option<String>,
         /// The task definition ECS goes back to.
         task_definition: String,
     },
@@ -74,7 +76,8 @@ impl Failed {
 /// timeout names `timeout` (`ECS_TIMEOUT`).
 ///
 /// A superseded rollout is not rolled back: that would undo someone else's deployment. A service that is
-/// gone has nothing to roll back. A rollback ECS started is watched, not started again.
+/// gone has nothing to roll back. A rollback ECS started is watched, not started again. A rollout still
+/// going when the message's hold ends is given back to SQS, for the next delivery to watch.
 pub fn after_watch(end: WatchEnd, evidence: &Evidence, timeout: Duration) -> Next {
     let failed = |reason: String, timed_out: bool, by_ecs: bool| Failed {
         reason: evidence.quote(&reason),
@@ -114,6 +117,9 @@ pub fn after_watch(end: WatchEnd, evidence: &Evidence, timeout: Duration) -> Nex
         WatchEnd::Failed(failure @ Failure::DeploymentFailed(_)) => {
             Next::RollBack(failed(failure.reason(), false, false))
         }
+        WatchEnd::Released(progress) => Next::Finish(Outcome::RetryLater {
+            reason: released(&progress),
+        }),
         WatchEnd::TimedOut(progress) => Next::RollBack(failed(
             format!(
                 "the rollout did not complete within ECS_TIMEOUT ({}); last seen: {progress}",
@@ -145,7 +151,18 @@ pub fn rollback_after(end: WatchEnd, timeout: Duration) -> Rollback {
             "did not complete within ECS_TIMEOUT ({}); last seen: {progress}",
             humantime::format_duration(timeout)
         )),
+        WatchEnd::Released(progress) => Rollback::Failed(format!(
+            "still going when the message's hold ended (SQS_MAX_HOLD); last seen: {progress}"
+        )),
     }
+}
+
+/// Why a rollout still going is given back: SQS holds a received message at most 12 hours.
+fn released(progress: &str) -> String {
+    format!(
+        "released: the rollout is still going and SQS cannot hold the message much longer \
+         (SQS_MAX_HOLD); the next delivery goes on watching it, and nothing was rolled back; last seen: {progress}"
+    )
 }
 
 /// What the report quotes of ECS's words: nothing for a deployment that succeeded, the evidence otherwise.
@@ -187,10 +204,11 @@ mod tests {
             (
                 "superseded: not rolled back, ECS not quoted",
                 WatchEnd::Failed(Failure::Superseded {
+                    by_deployment: Some("ecs-svc/2".into()),
                     by_task_definition: OTHER.into(),
                 }),
                 Next::Finish(Outcome::Superseded {
-                    reason: "superseded: the service was updated to web:3 while this rollout ran"
+                    reason: "superseded: deployment ecs-svc/2 of web:3 took the service over while this rollout ran; it is not this worker's to judge or roll back"
                         .into(),
                 }),
             ),
@@ -213,14 +231,21 @@ mod tests {
                 "the circuit breaker rolled back: its rollback is watched",
                 WatchEnd::Failed(Failure::RolledBackByEcs {
                     reason: "circuit breaker".into(),
-                    deployment_id: "ecs-svc/rollback".into(),
+                    deployment_id: Some("ecs-svc/rollback".into()),
                     task_definition: OLD.into(),
                 }),
                 Next::WatchEcsRollback {
                     failed: failed("ECS rolled the service back: circuit breaker", false, true),
-                    deployment_id: "ecs-svc/rollback".into(),
+                    deployment_id: Some("ecs-svc/rollback".into()),
                     task_definition: OLD.into(),
                 },
+            ),
+            (
+                "released: given back, nothing rolled back",
+                WatchEnd::Released("2 of 3 running".into()),
+                Next::Finish(Outcome::RetryLater {
+                    reason: released("2 of 3 running"),
+                }),
             ),
             (
                 "timed out: the worker rolls back",

@@ -16,6 +16,9 @@ pub struct History {
     pub seen: Option<(String, Option<i64>)>,
     /// Deployments known to be older than the goal's: a read whose PRIMARY is one of them is behind.
     pub older: BTreeSet<String>,
+    /// Whether a read showed the goal's deployment FAILED: a deployment that takes over after it is
+    /// ECS's rollback, not news of another update.
+    pub failed: bool,
 }
 
 impl History {
@@ -24,6 +27,7 @@ impl History {
         Self {
             seen: None,
             older: older.into_iter().collect(),
+            failed: false,
         }
     }
 
@@ -50,6 +54,7 @@ impl History {
         Self {
             seen: ours.map(|o| (o.id.clone(), o.created_at_ms)),
             older,
+            failed: false,
         }
     }
 
@@ -61,39 +66,47 @@ impl History {
         deployment_id: Option<&str>,
         task_definition: &str,
     ) {
-        if self.seen.is_none()
-            && let Some(ours) = self.ours(service, deployment_id, task_definition)
-        {
-            self.seen = Some((ours.id.clone(), ours.created_at_ms));
+        let Some(ours) = self.ours(service, deployment_id, task_definition) else {
+            return;
+        };
+        self.failed |= ours.rollout_state.as_deref() == Some("FAILED");
+        match &mut self.seen {
+            None => self.seen = Some((ours.id.clone(), ours.created_at_ms)),
+            Some((_, created)) if created.is_none() => *created = ours.created_at_ms,
+            Some(_) => {}
         }
     }
 
-    /// The rollout's deployment in `service`: the one UpdateService started (`deployment_id`, or found by
-    /// `task_definition` when the id is unknown), or a PRIMARY deployment of the same task definition that
-    /// someone else started (a forced new deployment of the same revision is followed); never an older one.
+    /// The rollout's deployment in `service`: the one UpdateService started or a read listed (by its id,
+    /// once known), else the newest deployment of `task_definition` that is not older than the update.
+    /// Once the id is known no other deployment is taken for it, not even one of the same task definition:
+    /// that is ECS's rollback of a redeploy, or someone else's deployment.
     pub fn ours<'a>(
         &self,
         service: &'a ServiceState,
         deployment_id: Option<&str>,
         task_definition: &str,
     ) -> Option<&'a DeploymentState> {
-        let newer = |d: &&DeploymentState| !self.older.contains(&d.id);
-        let primary = service
-            .deployments
-            .iter()
-            .filter(newer)
-            .find(|d| d.status == "PRIMARY");
-        match primary {
-            Some(p) if p.task_definition == task_definition => Some(p),
-            _ => service
-                .deployments
-                .iter()
-                .filter(newer)
-                .find(|d| match deployment_id {
-                    Some(id) => d.id == id,
-                    None => d.task_definition == task_definition,
-                }),
+        let known = deployment_id.or(self.seen.as_ref().map(|(id, _)| id.as_str()));
+        match known {
+            Some(id) => service.deployments.iter().find(|d| d.id == id),
+            None => {
+                let newer = |d: &&DeploymentState| !self.older.contains(&d.id);
+                let mine = |d: &&DeploymentState| d.task_definition == task_definition;
+                service
+                    .deployments
+                    .iter()
+                    .filter(newer)
+                    .filter(mine)
+                    .find(|d| d.status == "PRIMARY")
+                    .or_else(|| service.deployments.iter().filter(newer).find(mine))
+            }
         }
+    }
+
+    /// When the goal's deployment was created, when a read or UpdateService's answer said.
+    pub fn created_at_ms(&self) -> Option<i64> {
+        self.seen.as_ref().and_then(|(_, created)| *created)
     }
 
     /// Whether `primary`, the PRIMARY of a read that does not show the goal's deployment as PRIMARY, is

@@ -17,6 +17,22 @@ pub struct ServiceState {
     pub current_service_deployment: Option<String>,
     /// What the service's deployment configuration says a deployment takes beyond its tasks starting.
     pub timing: Timing,
+    /// What the service's deployment configuration says of how a deployment ends.
+    pub rules: Rules,
+}
+
+/// What a deployment configuration says of how a deployment ends, beyond its timing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// `earlySuccessCriteria`, when enabled: `healthyPercent`, and whether the old revision's tasks are
+    /// removed after the deployment is marked successful (DEFERRED) rather than before (BLOCKING).
+    pub early_success: Option<(i32, bool)>,
+    /// Whether ECS rolls a failed deployment back by itself: the circuit breaker's or the deployment
+    /// alarms' `rollback`.
+    pub ecs_rolls_back: bool,
+    /// Whether deployment alarms watch deployments: a rolling one then bakes, which only ECS's record
+    /// shows.
+    pub alarms: bool,
 }
 
 /// The parts of a deployment configuration that make a deployment take longer than its tasks need to
@@ -31,8 +47,8 @@ pub struct Timing {
     pub linear: Option<(f64, i32)>,
     /// CANARY: `canaryBakeTimeInMinutes`.
     pub canary_bake_minutes: Option<i32>,
-    /// Each lifecycle hook's timeout in minutes (absent: ECS's default) and how many stages it runs at.
-    pub hooks: Vec<(Option<i32>, usize)>,
+    /// Each lifecycle hook's timeout in minutes (absent: ECS's default) and the stages it runs at.
+    pub hooks: Vec<(Option<i32>, Vec<String>)>,
 }
 
 impl Timing {
@@ -67,9 +83,23 @@ pub struct ServiceDeploymentState {
     pub triggered_alarms: Vec<String>,
     /// The lifecycle hooks waiting for ContinueServiceDeployment (their ids).
     pub paused_hooks: Vec<String>,
+    /// The lifecycle hooks ECS is still running (Lambda hooks IN_PROGRESS; their ids).
+    pub running_hooks: Vec<String>,
+    /// The service revision it deploys (`targetServiceRevision.arn`).
+    pub target_revision: Option<String>,
+    /// The task definition of that revision, once read (DescribeServiceRevisions): what binds the record
+    /// to a rollout.
+    pub target_task_definition: Option<String>,
 }
 
 impl ServiceState {
+    /// Whether ECS's record of a deployment is read at every poll: when the strategy has stages, bakes or
+    /// hooks only the record shows (see [`Timing::staged`]), or deployment alarms make a rolling
+    /// deployment bake.
+    pub fn record_every_poll(&self) -> bool {
+        self.timing.staged() || self.rules.alarms
+    }
+
     /// Why the worker cannot point the service at a new revision, if it cannot: it is not ACTIVE, or its
     /// deployments are made by AWS CodeDeploy or through task sets, which UpdateService refuses. Decided
     /// before anything is registered.
@@ -115,6 +145,9 @@ pub struct DeploymentState {
     pub failed_tasks: i32,
     /// When ECS created it (milliseconds since the epoch), when it says: which of two deployments is newer.
     pub created_at_ms: Option<i64>,
+    /// When ECS last changed it (milliseconds since the epoch), when it says: a read that shows an older
+    /// deployment PRIMARY again after the goal's began is no read from before the update.
+    pub updated_at_ms: Option<i64>,
 }
 
 /// One task of the service.
@@ -128,6 +161,8 @@ pub struct TaskState {
     pub last_status: String,
     /// Health of each container, by container name (HEALTHY, UNHEALTHY or UNKNOWN).
     pub container_health: Vec<(String, String)>,
+    /// The task's own `healthStatus`, as ECS derives it from its containers', when it says.
+    pub health: Option<String>,
     /// `startedBy`: for a service's task, the deployment that started it.
     pub started_by: Option<String>,
 }
@@ -188,7 +223,7 @@ mod tests {
     fn only_staged_strategies_and_hooks_need_the_record_at_every_poll() {
         let timing = |strategy: Option<&str>, hooks: usize| Timing {
             strategy: strategy.map(str::to_owned),
-            hooks: vec![(None, 1); hooks],
+            hooks: vec![(None, vec!["POST_SCALE_UP".to_owned()]); hooks],
             ..Timing::default()
         };
         assert!(!timing(None, 0).staged());

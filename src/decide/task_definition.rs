@@ -91,8 +91,8 @@ impl TaskDefinition {
             .unwrap_or_default()
     }
 
-    /// Names of the containers that define a health check: their tasks count as started only once ECS
-    /// reports these containers HEALTHY.
+    /// The containers whose health check decides its tasks' health (see [`health_checked`]): its tasks
+    /// count as started only once ECS reports them HEALTHY.
     pub fn health_checked_containers(&self) -> BTreeSet<String> {
         health_checked(&self.request)
     }
@@ -146,14 +146,28 @@ impl TaskDefinition {
     }
 }
 
-/// Names of the containers of a task definition's members that define a health check.
+/// Names of the containers whose health check decides a task's health, as ECS decides it: the essential
+/// containers that define one ("It's determined by the health of the essential containers in the task",
+/// `Task.healthStatus`), or, when none does, the non-essential ones that do ("The container health check
+/// status of nonessential containers only affects the health status of a task if no essential containers
+/// have health checks defined", `HealthCheck`). A container is essential unless it says `"essential":
+/// false`.
 pub fn health_checked(members: &Map<String, Value>) -> BTreeSet<String> {
-    members
+    let containers: Vec<&Value> = members
         .get("containerDefinitions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter(|c| c.get("healthCheck").is_some_and(|h| !h.is_null()))
+        .collect();
+    let essential = |c: &&Value| c.get("essential").and_then(Value::as_bool) != Some(false);
+    let deciding: Vec<&Value> = if containers.iter().any(essential) {
+        containers.into_iter().filter(essential).collect()
+    } else {
+        containers
+    };
+    deciding
+        .into_iter()
         .filter_map(|c| c.get("name").and_then(Value::as_str).map(str::to_owned))
         .collect()
 }
@@ -190,6 +204,39 @@ mod tests {
         json!({"family": "web", "containerDefinitions": [
             {"name": "web", "image": "nginx:1.27", "healthCheck": {"command": ["CMD", "true"]}},
             {"name": "log", "image": "fluent-bit"}]})
+    }
+
+    #[test]
+    fn essential_containers_decide_a_task_s_health_and_others_only_without_them() {
+        let containers = |defs: Value| {
+            let mut members = Map::new();
+            members.insert("containerDefinitions".into(), defs);
+            health_checked(&members).into_iter().collect::<Vec<_>>()
+        };
+        let check = json!({"command": ["CMD", "true"]});
+        let cases = [
+            (
+                "an essential container's check; a sidecar's does not count",
+                json!([{"name": "app", "healthCheck": check},
+                       {"name": "sidecar", "essential": false, "healthCheck": check}]),
+                vec!["app"],
+            ),
+            (
+                "no essential check: the sidecar's decides",
+                json!([{"name": "app", "essential": true},
+                       {"name": "sidecar", "essential": false, "healthCheck": check}]),
+                vec!["sidecar"],
+            ),
+            ("no check at all", json!([{"name": "app"}]), vec![]),
+            (
+                "two essential checks",
+                json!([{"name": "a", "healthCheck": check}, {"name": "b", "healthCheck": check}]),
+                vec!["a", "b"],
+            ),
+        ];
+        for (case, defs, expected) in cases {
+            assert_eq!(containers(defs), expected, "{case}");
+        }
     }
 
     #[test]

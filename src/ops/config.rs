@@ -13,6 +13,7 @@ use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
 
 mod budget;
+mod hold;
 pub mod policy;
 mod sinks;
 mod values;
@@ -43,6 +44,10 @@ pub struct Config {
     /// `SQS_VISIBILITY_TIMEOUT`: how long a message in progress stays hidden from other receivers; the
     /// worker extends it by this much every third of it for as long as the deployment runs.
     pub visibility_timeout: Duration,
+    /// `SQS_MAX_HOLD`: how long one delivery of a message may be held from its receipt; a rollout still
+    /// going then is given back for the next delivery to watch, as SQS keeps a message hidden at most 12
+    /// hours.
+    pub max_hold: Duration,
     /// `ROLLBACK_ON_FAILURE`: whether a failed or timed-out rollout is rolled back to the task definition the
     /// service ran before.
     pub rollback_on_failure: bool,
@@ -126,6 +131,7 @@ struct RawEnv {
     ecs_poll_interval: Option<String>,
     sqs_wait_time: Option<String>,
     sqs_visibility_timeout: Option<String>,
+    sqs_max_hold: Option<String>,
     rollback_on_failure: Option<String>,
     verify: Option<String>,
     concurrency: Option<String>,
@@ -210,6 +216,8 @@ impl Config {
                 "must be whole seconds from 1s to 12h (SQS's limits)",
             ));
         }
+        let max_hold = hold::max_hold(raw.sqs_max_hold)
+            .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
         let rollback_on_failure = match non_empty(raw.rollback_on_failure) {
             None => true,
             Some(v) => parse_bool(&v).ok_or_else(|| {
@@ -326,6 +334,7 @@ impl Config {
             poll_interval,
             wait_time,
             visibility_timeout,
+            max_hold,
             rollback_on_failure,
             verify,
             concurrency,

@@ -1,6 +1,7 @@
 //! The AWS clients the worker uses, each counting its failed call attempts into the worker's metrics.
 
 use crate::aws::lookups::Lookups;
+use crate::aws::sdk::sqs_client;
 use crate::ops::metrics::Metrics;
 
 /// A client like `$client` whose failed call attempts count into `$metrics`.
@@ -35,10 +36,11 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Clients from the SDK's configuration whose failed call attempts count into fresh metrics.
-    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+    /// Clients from the SDK's configuration whose failed call attempts count into fresh metrics; SQS's
+    /// attempts may take the long poll `wait_time` and more (see [`sqs_client`]).
+    pub fn new(sdk: &aws_config::SdkConfig, wait_time: std::time::Duration) -> Self {
         Self::from_clients(
-            aws_sdk_sqs::Client::new(sdk),
+            sqs_client(sdk, wait_time),
             aws_sdk_ecs::Client::new(sdk),
             aws_sdk_sns::Client::new(sdk),
             aws_sdk_sts::Client::new(sdk),

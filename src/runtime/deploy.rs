@@ -11,7 +11,7 @@ use std::future::Future;
 use tracing::info;
 
 use crate::aws::ecr::Ecr;
-use crate::aws::ecs::Ecs;
+use crate::aws::ecs::{Ecs, one_attempt_per_call};
 use crate::aws::error::AwsError;
 use crate::aws::limiter::ApiLimiter;
 use crate::aws::poller::ServicePoller;
@@ -19,6 +19,7 @@ use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
 use crate::decide::message::{DeploymentRequest, Message, Target};
 use crate::decide::outcome::Outcome;
+use crate::decide::rollout::RecordOf;
 use crate::runtime::admission::{Guard, NotAdmitted};
 use crate::runtime::preflight::Verifier;
 use crate::runtime::register::{point_service, register};
@@ -57,6 +58,9 @@ pub struct Delivery {
     /// When SQS says the message was sent (SentTimestamp, epoch milliseconds; 0 when unknown): a rollback
     /// takes only a deployment newer than that for news.
     pub sent_at_ms: u64,
+    /// When this delivery's hold ends (its receipt plus `SQS_MAX_HOLD`): no watch outlasts it, as SQS keeps
+    /// a received message hidden at most 12 hours.
+    pub hold_until: tokio::time::Instant,
 }
 
 /// What a rollout is watched with.
@@ -73,6 +77,8 @@ pub(super) struct Watched<'a> {
     pub(super) health_checked: BTreeSet<String>,
     /// Whether only tasks the rollout's own deployment started count (a redeploy).
     pub(super) fresh_tasks: bool,
+    /// When the message's hold ends.
+    pub(super) hold_until: tokio::time::Instant,
 }
 
 /// Runs deployments, each in the cluster its message picks.
@@ -108,6 +114,8 @@ impl Deployer {
         (ecr, verifier): (Ecr, Option<Verifier>),
         limiter: ApiLimiter,
     ) -> Self {
+        // Every attempt of the worker's ECS calls takes its turn in the budget: no SDK retries.
+        let client = one_attempt_per_call(&client);
         let poller = ServicePoller::spawn(client.clone(), settings.poll_interval, limiter.clone());
         Self {
             client,
@@ -330,16 +338,26 @@ impl Deployer {
                     seen: deployment_id.clone().map(|id| (id, None)),
                     ..History::default()
                 };
-                // While the revision is the service's PRIMARY, the service deployment ECS is on is
-                // this rollout's (or someone's new deployment of the same revision, which is followed
-                // anyway); otherwise the service's deployments alone judge it.
+                // While the rollout's deployment is the service's PRIMARY, the service deployment ECS
+                // is on is this rollout's (the record is checked against the revision it deploys too);
+                // otherwise the service's deployments alone judge it.
                 let service_deployment = current
                     .state
                     .deployments
                     .iter()
-                    .any(|d| d.status == "PRIMARY" && d.task_definition == task_definition)
+                    .any(|d| {
+                        d.status == "PRIMARY"
+                            && match &deployment_id {
+                                Some(id) => &d.id == id,
+                                None => d.task_definition == task_definition,
+                            }
+                    })
                     .then(|| current.state.current_service_deployment.clone())
-                    .flatten();
+                    .flatten()
+                    .map(|arn| RecordOf {
+                        arn,
+                        task_definition: task_definition.clone(),
+                    });
                 Started {
                     task_definition,
                     previous_task_definition,
@@ -361,6 +379,7 @@ impl Deployer {
             baseline,
             health_checked,
             fresh_tasks: false,
+            hold_until: delivery.hold_until,
         };
         Ok(self
             .follow_started(watched, started, record, on_event)

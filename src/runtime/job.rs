@@ -14,6 +14,7 @@ use crate::decide::guard::reply_queue;
 use crate::decide::message::{BodySummary, Message, commit_url_of, reply_to_of, service_of};
 use crate::decide::names::family_of;
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
+use crate::ops::config::HOLD_SETTLING;
 use crate::ops::notify::Notice;
 use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::{Delivery, Milestone, Record};
@@ -128,6 +129,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     message_id: message.message_id.clone(),
                     redelivered: message.receive_count > 1,
                     sent_at_ms: message.sent_at_ms,
+                    hold_until: job.received_at + ctx.config.max_hold,
                 };
                 let on_event = |milestone: Milestone<'_>| {
                     if let Milestone::Started(_) = milestone {
@@ -149,7 +151,19 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                         ),
                     });
                 };
-                ctx.deployer.deploy(&request, &delivery, &on_event).await
+                // However a deployment is held up, its message is given back before SQS would let it go:
+                // a redelivery resumes it from the marks it left, as after a crash.
+                let settle_by = delivery.hold_until + HOLD_SETTLING / 2;
+                let deploy = ctx.deployer.deploy(&request, &delivery, &on_event);
+                match tokio::time::timeout_at(settle_by, deploy).await {
+                    Ok(record) => record,
+                    Err(_) => Record::untouched(
+                        Outcome::RetryLater {
+                            reason: "released: the deployment had not settled when the message's hold (SQS_MAX_HOLD) ended; the next delivery resumes it".into(),
+                        },
+                        None,
+                    ),
+                }
             }
             Action::Settle(outcome) => Record::untouched(outcome, None),
             Action::Refuse(_, refused) => Record::untouched(refused.outcome, refused.rule),

@@ -8,9 +8,12 @@ use tracing::warn;
 use crate::aws::ecs::Ecs;
 use crate::decide::ledger::{LAST_RECORD_TAG, RECORD_TAG, Record};
 use crate::decide::outcome::Outcome;
+use crate::runtime::retry::retrying;
 
 /// How long writing a record may take; one not written is logged, never a failure of the deployment.
 const RECORD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The first wait before the record is tried again after a failed attempt.
+const RECORD_RETRY: Duration = Duration::from_millis(500);
 
 /// A deployment that ended, as its record needs it.
 #[derive(Debug, Clone, Copy)]
@@ -54,17 +57,16 @@ pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
         commit_url: deployed.commit_url.filter(|_| reused).map(str::to_owned),
     };
     let key = if reused { LAST_RECORD_TAG } else { RECORD_TAG };
-    match tokio::time::timeout(
-        RECORD_TIMEOUT,
-        ecs.tag(revision, key, &record.to_tag_value()),
-    )
-    .await
-    {
+    let value = record.to_tag_value();
+    let tagged = retrying(RECORD_RETRY, RECORD_TIMEOUT, || {
+        ecs.tag(revision, key, &value)
+    });
+    match tokio::time::timeout(RECORD_TIMEOUT, tagged).await {
         Err(_elapsed) => {
             warn!(%revision, "recording the deployment took too long; history will not show who sent it")
         }
         Ok(Err(e)) => {
-            warn!(%revision, error = %e, "cannot record the deployment; history will not show who sent it")
+            warn!(%revision, error = %e.reason(), "cannot record the deployment; history will not show who sent it")
         }
         Ok(Ok(())) => {}
     }

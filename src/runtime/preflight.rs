@@ -1,12 +1,15 @@
-//! The pre-flight checks carried out: every reference of a task definition looked up at once within a time
-//! bound; a missing one rejects the message, and a check that cannot run is warned of once per kind.
+//! The pre-flight checks carried out: the references of a task definition looked up a few at a time and at
+//! a bounded pace, across every deployment of the worker, within a time bound; a missing one rejects the
+//! message, and a check that cannot run is warned of once per kind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tracing::warn;
 
 use crate::aws::lookups::Lookups;
@@ -18,6 +21,12 @@ use crate::runtime::admission::NotAdmitted;
 /// How long all the checks of one task definition may take together; what has not answered by then is
 /// skipped as unchecked.
 pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How many lookups the worker has in flight at once, across every deployment: a task definition naming
+/// hundreds of secrets must not fire hundreds of calls at IAM, SSM or Secrets Manager at once.
+pub const LOOKUPS_AT_ONCE: usize = 4;
+/// How many lookups the worker starts per second at most, across every deployment: under the lowest of
+/// the looked-up APIs' own rate limits (CloudWatch Logs' DescribeLogGroups allows 10 a second).
+pub const LOOKUPS_PER_SECOND: u32 = 10;
 
 /// Runs the pre-flight checks.
 #[derive(Debug, Clone)]
@@ -28,6 +37,10 @@ pub struct Verifier {
     account: Option<String>,
     /// The kinds of check already warned of as unable to run, so the log says it once.
     warned: Arc<Mutex<BTreeSet<Kind>>>,
+    /// The lookups in flight, at most [`LOOKUPS_AT_ONCE`].
+    slots: Arc<Semaphore>,
+    /// When the next lookup may start: one every 1/[`LOOKUPS_PER_SECOND`] of a second.
+    next_start: Arc<tokio::sync::Mutex<Instant>>,
 }
 
 impl Verifier {
@@ -37,6 +50,8 @@ impl Verifier {
             lookups,
             account,
             warned: Arc::default(),
+            slots: Arc::new(Semaphore::new(LOOKUPS_AT_ONCE)),
+            next_start: Arc::new(tokio::sync::Mutex::new(Instant::now())),
         }
     }
 
@@ -48,7 +63,17 @@ impl Verifier {
         let mut lookups = JoinSet::new();
         for target in targets {
             let clients = self.lookups.clone();
+            let (slots, next_start) = (self.slots.clone(), self.next_start.clone());
             lookups.spawn(async move {
+                // A closed semaphore never happens; a lookup without a slot would only go faster.
+                let _slot = slots.acquire_owned().await.ok();
+                let start = {
+                    let mut next = next_start.lock().await;
+                    let start = (*next).max(Instant::now());
+                    *next = start + Duration::from_secs(1) / LOOKUPS_PER_SECOND;
+                    start
+                };
+                tokio::time::sleep_until(start).await;
                 let finding = clients.find(&target).await;
                 (target, finding)
             });

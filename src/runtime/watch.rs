@@ -1,6 +1,7 @@
 //! Watching one service's rollout to its end and rolling a failed one back by the same rules: a reading at
 //! every tick of the shared poller, the tasks once ECS says the deployment is done, and ECS's events and
-//! stopped tasks logged as they come and kept as evidence.
+//! stopped tasks logged as they come and kept as evidence. `ECS_TIMEOUT` runs only while ECS works on the
+//! tasks (see [`crate::decide::deadline::Clock`]), and no watch outlasts the message's hold.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -11,17 +12,21 @@ use tracing::{info, warn};
 use crate::aws::ecs::{Ecs, service_events, service_state};
 use crate::aws::error::AwsError;
 use crate::aws::poller::ServicePoller;
+use crate::decide::deadline::Clock;
 use crate::decide::ending::{Next, WatchEnd, after_watch, ecs_said};
 use crate::decide::evidence::Evidence;
 use crate::decide::history::History;
-use crate::decide::outcome::Outcome;
+use crate::decide::outcome::{Outcome, Rollback};
+use crate::decide::rollout::Failure;
 use crate::decide::rollout::{
-    Goal, Observation, Verdict, judge, looks_settled, needs_tasks, remember,
+    Goal, Observation, Verdict, bound_record, judge, looks_settled, needs_tasks, remember,
 };
 use crate::runtime::retry::error_backoff;
 
+mod capacity;
 mod report;
 mod rollback;
+mod timekeeping;
 
 /// How long reading the stopped tasks may take past a deadline that just passed: enough to quote ECS.
 pub(crate) const EVIDENCE_GRACE: Duration = Duration::from_secs(5);
@@ -61,6 +66,10 @@ pub struct Watch<'a> {
     record_every_poll: bool,
     /// Lifecycle hooks already reported as waiting.
     seen_waiting: BTreeSet<String>,
+    /// When the message's hold ends: no watch outlasts it (see [`crate::decide::deadline::DEFAULT_HOLD`]).
+    hold_until: Instant,
+    /// Until when the time ECS spent finding capacity was given back to the clock.
+    credited_until: Option<std::time::SystemTime>,
     /// Told when ECS waits at a lifecycle hook, with words naming it and how to go on.
     on_waiting: &'a (dyn Fn(&str) + Send + Sync),
     /// ECS's words worth quoting in a failure.
@@ -68,14 +77,13 @@ pub struct Watch<'a> {
 }
 
 impl<'a> Watch<'a> {
-    /// A watch of `service`, whose events in `seen_events` were there before the deployment;
-    /// `on_waiting` hears of every lifecycle hook ECS waits at.
+    /// A watch of `service`, whose events in `seen_events` were there before the deployment, ending by
+    /// `hold_until` at the latest; `on_waiting` hears of every lifecycle hook ECS waits at.
     pub fn new(
         ecs: &'a Ecs,
         poller: &'a ServicePoller,
-        service: &'a str,
-        seen_events: BTreeSet<String>,
-        settings: Settings,
+        (service, seen_events): (&'a str, BTreeSet<String>),
+        (settings, hold_until): (Settings, Instant),
         on_waiting: &'a (dyn Fn(&str) + Send + Sync),
     ) -> Self {
         Self {
@@ -88,6 +96,8 @@ impl<'a> Watch<'a> {
             deployments: BTreeMap::new(),
             record_every_poll: true,
             seen_waiting: BTreeSet::new(),
+            hold_until,
+            credited_until: None,
             on_waiting,
             evidence: Evidence::default(),
         }
@@ -98,10 +108,39 @@ impl<'a> Watch<'a> {
     pub async fn to_outcome(mut self, goal: Goal, mut history: History) -> (Outcome, Vec<String>) {
         let arn = goal.task_definition.clone();
         let end = self.run(&goal, &mut history).await;
+        let mut next = after_watch(end, &self.evidence, self.settings.timeout);
+        if let Next::RollBack(failed) = next {
+            if failed.timed_out {
+                warn!(reason = %failed.reason, "the rollout timed out");
+            } else {
+                warn!(reason = %failed.reason, "the rollout failed");
+            }
+            // Before any rollback, the service is read again: ECS may have called the deployment
+            // SUCCESSFUL or rolled it back meanwhile, or someone else may have deployed the service.
+            next = match self.recheck(&goal, &mut history).await {
+                Err(error) => Next::Finish(failed.clone().with(Rollback::Failed(format!(
+                    "not rolled back: the service could not be read again before acting on it ({error}); nothing was changed"
+                )))),
+                Ok(Verdict::Done) => {
+                    warn!("ECS says the deployment succeeded after all: nothing is rolled back");
+                    Next::Finish(Outcome::Deployed)
+                }
+                Ok(Verdict::Failed(failure))
+                    if !matches!(failure, Failure::DeploymentFailed(_)) =>
+                {
+                    after_watch(
+                        WatchEnd::Failed(failure),
+                        &self.evidence,
+                        self.settings.timeout,
+                    )
+                }
+                _ => Next::RollBack(failed),
+            };
+        }
         // Whatever the rollback starts is newer than every deployment seen so far.
         let mut before_rollback = history.older;
         before_rollback.extend(history.seen.map(|(id, _)| id));
-        let outcome = match after_watch(end, &self.evidence, self.settings.timeout) {
+        let outcome = match next {
             Next::Finish(outcome) => {
                 if outcome == Outcome::Deployed {
                     info!(task_definition = %arn, "the rollout completed");
@@ -114,21 +153,23 @@ impl<'a> Watch<'a> {
                 task_definition,
             } => {
                 warn!(reason = %failed.reason, "the rollout failed; watching ECS's rollback");
-                let rollback_goal = goal.ecs_rollback(Some(deployment_id.clone()), task_definition);
-                // ECS's rollback was listed already: the read that showed the failure listed it. It may be
-                // an older deployment taking over again (blue/green, linear and canary roll back so).
+                // The deployment that takes over may be an older one (blue/green, linear and canary roll
+                // back so): it is the rollback's, not a read behind.
                 let mut rollback_history = History::after(before_rollback);
-                rollback_history.older.remove(&deployment_id);
-                rollback_history.seen = Some((deployment_id, None));
+                match &deployment_id {
+                    Some(id) => {
+                        rollback_history.older.remove(id);
+                        rollback_history.seen = Some((id.clone(), None));
+                    }
+                    None => rollback_history
+                        .older
+                        .retain(|id| self.deployments.get(id) != Some(&task_definition)),
+                }
+                let rollback_goal = goal.ecs_rollback(deployment_id, task_definition);
                 let rollback = self.run_rollback(&rollback_goal, rollback_history).await;
                 failed.with(rollback)
             }
             Next::RollBack(failed) => {
-                if failed.timed_out {
-                    warn!(reason = %failed.reason, "the rollout timed out");
-                } else {
-                    warn!(reason = %failed.reason, "the rollout failed");
-                }
                 let rollback = self.roll_back(&goal, before_rollback).await;
                 failed.with(rollback)
             }
@@ -137,21 +178,54 @@ impl<'a> Watch<'a> {
         (outcome, said)
     }
 
-    /// Reads the rollout at every tick of the shared poller until it is done, failed, or the timeout
-    /// passed; `history` keeps what the reads showed, so a read behind an earlier one is no news.
+    /// The rollout judged by a fresh read of the service and ECS's record (no tasks), before the worker
+    /// acts on it; tried again with backoff for up to `ECS_TIMEOUT` (within the hold), then the error:
+    /// the worker never acts on a service it could not read.
+    async fn recheck(&mut self, goal: &Goal, history: &mut History) -> Result<Verdict, String> {
+        let until = (Instant::now() + self.settings.timeout).min(self.hold_until);
+        let mut backoff = error_backoff(self.settings.poll_interval);
+        let every_poll = goal.service_deployment.as_ref().map(|r| r.arn.as_str());
+        let observed = loop {
+            let read = self
+                .poller
+                .next(self.ecs.cluster(), self.service, every_poll);
+            let error = match tokio::time::timeout_at(until, read).await {
+                Ok(Ok(observed)) => break observed,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "no answer in time".to_owned(),
+            };
+            let pause = backoff.next().unwrap_or(self.settings.poll_interval);
+            if Instant::now() + pause >= until {
+                return Err(error);
+            }
+            warn!(%error, "cannot read the service again before acting on it; retrying");
+            tokio::time::sleep(pause).await;
+        };
+        let observation = Observation {
+            service: observed.service.as_ref().map(service_state),
+            tasks: None,
+            deployment: observed.deployment,
+        };
+        remember(history, &observation, goal);
+        Ok(judge(&observation, goal, history))
+    }
+
+    /// Reads the rollout at every tick of the shared poller until it is done, failed, the clock ran out
+    /// or the message's hold ends; `history` keeps what the reads showed, so a read behind an earlier one
+    /// is no news.
     async fn run(&mut self, goal: &Goal, history: &mut History) -> WatchEnd {
         let settings = self.settings;
         let start = Instant::now();
-        let mut deadline = start + settings.timeout;
-        // ECS_TIMEOUT is for the tasks; what the deployment configuration adds is known at the first read.
-        let mut timed = false;
+        let mut clock = Clock::new(settings.timeout);
         let mut last_progress = String::from("no answer from ECS yet");
         let mut last_error: Option<String> = None;
+        let mut last_wait: Option<String> = None;
         let mut failed_tasks = 0;
         // The deployment whose stopped tasks say why: the one UpdateService started, or as ECS lists it.
         let mut deployment_id = goal.deployment_id.clone();
         let mut backoff = error_backoff(settings.poll_interval);
         loop {
+            let deadline = self.deadline(&clock, start);
             let observed = tokio::time::timeout_at(deadline, self.observe(goal, history)).await;
             let pause = match observed {
                 Err(_elapsed) => None,
@@ -161,32 +235,30 @@ impl<'a> Watch<'a> {
                     }
                     backoff = error_backoff(settings.poll_interval);
                     remember(history, &observation, goal);
-                    if !timed && let Some(service) = &observation.service {
-                        timed = true;
-                        deadline = start + self.timeout_for(&service.timing);
-                    }
+                    self.keep_time(&mut clock, start, &observation, goal, &mut last_wait);
                     self.report_waiting(observation.deployment.as_ref());
                     for d in observation.service.iter().flat_map(|s| &s.deployments) {
                         self.deployments
                             .insert(d.id.clone(), d.task_definition.clone());
                     }
                     let verdict = judge(&observation, goal, history);
-                    let ours = observation
-                        .service
-                        .iter()
-                        .flat_map(|s| &s.deployments)
-                        .find(|d| d.task_definition == goal.task_definition);
-                    let ours_failed = ours.map_or(0, |d| d.failed_tasks);
+                    let ours = observation.service.as_ref().and_then(|s| {
+                        history.ours(s, goal.deployment_id.as_deref(), &goal.task_definition)
+                    });
                     if let Some(ours) = ours {
                         deployment_id = Some(ours.id.clone());
                     }
+                    let ours_failed = ours.map_or(0, |d| d.failed_tasks);
                     if ours_failed > failed_tasks || matches!(verdict, Verdict::Failed(_)) {
                         failed_tasks = ours_failed;
                         self.report_stopped_tasks(deployment_id.as_deref(), goal, deadline)
                             .await;
                     }
                     match verdict {
-                        Verdict::Done => return WatchEnd::Done,
+                        Verdict::Done => {
+                            self.report_task_detail(observation, goal, history).await;
+                            return WatchEnd::Done;
+                        }
                         Verdict::Failed(failure) => return WatchEnd::Failed(failure),
                         Verdict::InProgress(progress) => {
                             if progress != last_progress {
@@ -207,11 +279,23 @@ impl<'a> Watch<'a> {
                 }
             };
             let now = Instant::now();
-            if now >= deadline {
+            if now >= self.hold_until {
+                return WatchEnd::Released(last_progress);
+            }
+            if clock
+                .left(start.elapsed())
+                .is_some_and(|left| left.is_zero())
+            {
+                if self
+                    .capacity_found_late(&mut clock, deployment_id.as_deref())
+                    .await
+                {
+                    continue;
+                }
                 if let Some(error) = last_error {
                     last_progress = format!("{last_progress} (then: {error})");
                 }
-                let added = deadline.saturating_duration_since(start + settings.timeout);
+                let added = clock.limit().saturating_sub(settings.timeout);
                 if !added.is_zero() {
                     last_progress = format!(
                         "{last_progress}; the deployment configuration's bakes and hook timeouts had added {} to ECS_TIMEOUT",
@@ -226,7 +310,8 @@ impl<'a> Watch<'a> {
             }
             // Readings come at the poller's ticks; a failed one also waits out the backoff.
             if let Some(pause) = pause {
-                tokio::time::sleep(pause.min(deadline - now)).await;
+                let until = self.deadline(&clock, start);
+                tokio::time::sleep(pause.min(until.saturating_duration_since(now))).await;
             }
         }
     }
@@ -235,7 +320,8 @@ impl<'a> Watch<'a> {
     async fn observe(&mut self, goal: &Goal, history: &History) -> Result<Observation, AwsError> {
         let every_poll = goal
             .service_deployment
-            .as_deref()
+            .as_ref()
+            .map(|r| r.arn.as_str())
             .filter(|_| self.record_every_poll);
         let observed = self
             .poller
@@ -253,8 +339,8 @@ impl<'a> Watch<'a> {
         self.record_every_poll = observation
             .service
             .as_ref()
-            .is_some_and(|s| s.timing.staged());
-        if let Some(arn) = goal.service_deployment.as_deref()
+            .is_some_and(|s| s.record_every_poll());
+        if let Some(of) = &goal.service_deployment
             && every_poll.is_none()
             && looks_settled(&observation, goal, history)
         {
@@ -262,12 +348,13 @@ impl<'a> Watch<'a> {
             // cannot be read leaves the service's deployments to judge, as the poller does.
             observation.deployment = self
                 .ecs
-                .describe_service_deployment(arn)
+                .service_deployment_of_revision(&of.arn)
                 .await
                 .ok()
                 .flatten();
         }
-        if needs_tasks(&observation, goal, history) {
+        // With ECS's record, the record decides: the tasks are read only for detail, once it said so.
+        if bound_record(&observation, goal).is_none() && needs_tasks(&observation, goal, history) {
             observation.tasks = Some(self.ecs.running_tasks(self.service).await?);
         }
         Ok(observation)

@@ -43,6 +43,9 @@ pub struct FaultSpec {
     pub every: Option<u32>,
     /// How long a `delay` fault holds the call.
     pub delay_ms: Option<u64>,
+    /// Apply only to calls whose request names this text (an ARN, a service's name): as IAM refuses a
+    /// whole call when one resource it names is not allowed.
+    pub naming: Option<String>,
 }
 
 fn every_operation() -> String {
@@ -120,14 +123,15 @@ impl Control {
                         "remaining": f.remaining,
                         "every": f.spec.every,
                         "delayMs": f.spec.delay_ms,
+                        "naming": f.spec.naming,
                     })
                 })
                 .collect(),
         )
     }
 
-    /// Counts a call of `operation` and decides which faults apply to it.
-    pub fn on_call(&mut self, operation: &str) -> Verdict {
+    /// Counts a call of `operation`, whose request is `request`, and decides which faults apply to it.
+    pub fn on_call(&mut self, operation: &str, request: &str) -> Verdict {
         *self.calls.entry(operation.to_owned()).or_default() += 1;
         let mut verdict = Verdict::default();
         if let Some(limits) = &mut self.limits
@@ -138,6 +142,14 @@ impl Control {
         }
         for fault in &mut self.faults {
             if fault.spec.operation != "*" && fault.spec.operation != operation {
+                continue;
+            }
+            if fault
+                .spec
+                .naming
+                .as_deref()
+                .is_some_and(|name| !request.contains(name))
+            {
                 continue;
             }
             fault.seen += 1;
@@ -233,7 +245,7 @@ mod tests {
 
     fn errors(control: &mut Control, operation: &str, calls: usize) -> Vec<Option<&'static str>> {
         (0..calls)
-            .map(|_| control.on_call(operation).error.map(|e| e.code))
+            .map(|_| control.on_call(operation, "").error.map(|e| e.code))
             .collect()
     }
 
@@ -268,7 +280,7 @@ mod tests {
             ))
             .expect("added");
         assert_eq!(errors(&mut control, "DescribeServices", 1), [None]);
-        let verdict = control.on_call("DescribeServiceDeployments");
+        let verdict = control.on_call("DescribeServiceDeployments", "");
         let error = verdict.error.expect("denied");
         assert_eq!(error.code, "AccessDeniedException");
         assert!(
@@ -276,6 +288,25 @@ mod tests {
             "{}",
             error.message
         );
+    }
+
+    #[test]
+    fn a_fault_naming_a_resource_applies_only_to_calls_that_name_it() {
+        let mut control = Control::default();
+        control
+            .add_fault(spec(json!({"operation": "DescribeServiceDeployments",
+                "kind": "denied", "naming": "service-deployment/default/hidden/"})))
+            .expect("added");
+        let open =
+            r#"{"serviceDeploymentArns": ["arn:aws:ecs:r:1:service-deployment/default/open/a"]}"#;
+        let both = r#"{"serviceDeploymentArns": ["arn:aws:ecs:r:1:service-deployment/default/open/a",
+            "arn:aws:ecs:r:1:service-deployment/default/hidden/b"]}"#;
+        assert_eq!(
+            control.on_call("DescribeServiceDeployments", open).error,
+            None
+        );
+        let denied = control.on_call("DescribeServiceDeployments", both).error;
+        assert_eq!(denied.map(|e| e.code), Some("AccessDeniedException".into()));
     }
 
     #[test]
@@ -298,7 +329,7 @@ mod tests {
         control
             .add_fault(spec(json!({"kind": "delay", "delayMs": 30, "count": 1})))
             .expect("added");
-        let verdict = control.on_call("CreateCluster");
+        let verdict = control.on_call("CreateCluster", "");
         assert_eq!(verdict.delay, Duration::from_millis(30));
         assert_eq!(verdict.error, None);
     }
@@ -311,11 +342,11 @@ mod tests {
                 json!({"operation": "RegisterTaskDefinition", "kind": "lose-answer", "count": 1}),
             ))
             .expect("added");
-        let verdict = control.on_call("RegisterTaskDefinition");
+        let verdict = control.on_call("RegisterTaskDefinition", "");
         assert_eq!(verdict.error, None);
         assert_eq!(verdict.lost_answer.map(|e| e.code), Some("ServerException"));
         assert_eq!(
-            control.on_call("RegisterTaskDefinition"),
+            control.on_call("RegisterTaskDefinition", ""),
             Verdict::default()
         );
         assert_eq!(control.stats()["faulted"]["RegisterTaskDefinition"], 1);

@@ -137,10 +137,10 @@ async fn ecs_api(
         .strip_prefix(TARGET_PREFIX)
         .filter(|op| model().has_operation(op));
     let Some(operation) = operation else {
-        lock(&shared.control).on_call("(unknown)");
+        lock(&shared.control).on_call("(unknown)", "");
         return answer(Err(ApiError::unknown_operation(target)));
     };
-    let verdict = lock(&shared.control).on_call(operation);
+    let verdict = lock(&shared.control).on_call(operation, &String::from_utf8_lossy(&body));
     if !verdict.delay.is_zero() {
         tokio::time::sleep(verdict.delay).await;
     }

@@ -15,16 +15,15 @@ impl Ecs {
     /// Up to `max` (at most 100) of the family's ACTIVE revisions, newest first.
     pub async fn active_revisions(&self, family: &str, max: i32) -> Result<Vec<String>, AwsError> {
         let out = self
-            .call(
-                "ListTaskDefinitions",
+            .call("ListTaskDefinitions", || {
                 self.client
                     .list_task_definitions()
                     .family_prefix(family)
                     .status(TaskDefinitionStatus::Active)
                     .sort(SortOrder::Desc)
                     .max_results(max.clamp(1, 100))
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(out.task_definition_arns().to_vec())
     }
@@ -38,15 +37,14 @@ impl Ecs {
         let mut token = None;
         loop {
             let page = self
-                .call(
-                    "ListServices",
+                .call("ListServices", || {
                     self.client
                         .list_services()
                         .cluster(&self.cluster)
                         .max_results(100)
-                        .set_next_token(token)
-                        .send(),
-                )
+                        .set_next_token(token.clone())
+                        .send()
+                })
                 .await?;
             names.extend(page.service_arns().iter().cloned());
             if names.len() > MAX_SERVICES {
@@ -77,13 +75,12 @@ impl Ecs {
 
     /// Deregisters a revision: it becomes INACTIVE, which running tasks and services keep running.
     pub async fn deregister(&self, task_definition: &str) -> Result<(), AwsError> {
-        self.call(
-            "DeregisterTaskDefinition",
+        self.call("DeregisterTaskDefinition", || {
             self.client
                 .deregister_task_definition()
                 .task_definition(task_definition)
-                .send(),
-        )
+                .send()
+        })
         .await?;
         Ok(())
     }

@@ -3,11 +3,12 @@
 
 use aws_sdk_ecs::types::{
     DeploymentConfiguration, DeploymentLifecycleHookStatus, Service, ServiceDeployment,
+    ServiceRevisionCleanup,
 };
 
 use crate::decide::digests::RunningImage;
 use crate::decide::service::{
-    DeploymentState, ServiceDeploymentState, ServiceState, TaskState, Timing,
+    DeploymentState, Rules, ServiceDeploymentState, ServiceState, TaskState, Timing,
 };
 
 /// A service event: ECS's own account of what it did or could not do.
@@ -58,6 +59,30 @@ pub fn service_state(service: &Service) -> ServiceState {
             .deployment_configuration()
             .map(timing)
             .unwrap_or_default(),
+        rules: service
+            .deployment_configuration()
+            .map(rules)
+            .unwrap_or_default(),
+    }
+}
+
+/// What a deployment configuration says of how a deployment ends.
+fn rules(config: &DeploymentConfiguration) -> Rules {
+    let breaker = config.deployment_circuit_breaker();
+    let alarms = config.alarms();
+    Rules {
+        early_success: config
+            .early_success_criteria()
+            .filter(|e| e.enable())
+            .map(|e| {
+                (
+                    e.healthy_percent().unwrap_or(100),
+                    e.source_service_revision_cleanup() == Some(&ServiceRevisionCleanup::Deferred),
+                )
+            }),
+        ecs_rolls_back: breaker.is_some_and(|b| b.enable() && b.rollback())
+            || alarms.is_some_and(|a| a.enable() && a.rollback()),
+        alarms: alarms.is_some_and(|a| a.enable()),
     }
 }
 
@@ -82,7 +107,10 @@ fn timing(config: &DeploymentConfiguration) -> Timing {
                 (
                     h.timeout_configuration()
                         .and_then(|t| t.timeout_in_minutes()),
-                    h.lifecycle_stages().len(),
+                    h.lifecycle_stages()
+                        .iter()
+                        .map(|s| s.as_str().to_owned())
+                        .collect(),
                 )
             })
             .collect(),
@@ -91,6 +119,13 @@ fn timing(config: &DeploymentConfiguration) -> Timing {
 
 /// A described service deployment as [`crate::decide::ecs_verdict`] judges it.
 pub fn service_deployment_state(d: &ServiceDeployment) -> ServiceDeploymentState {
+    let hooks = |status: DeploymentLifecycleHookStatus| {
+        d.lifecycle_hook_details()
+            .iter()
+            .filter(|h| h.status() == Some(&status))
+            .filter_map(|h| h.hook_id().map(str::to_owned))
+            .collect()
+    };
     ServiceDeploymentState {
         arn: d.service_deployment_arn().unwrap_or_default().to_owned(),
         status: d
@@ -113,12 +148,13 @@ pub fn service_deployment_state(d: &ServiceDeployment) -> ServiceDeploymentState
             .alarms()
             .map(|a| a.triggered_alarm_names().to_vec())
             .unwrap_or_default(),
-        paused_hooks: d
-            .lifecycle_hook_details()
-            .iter()
-            .filter(|h| h.status() == Some(&DeploymentLifecycleHookStatus::AwaitingAction))
-            .filter_map(|h| h.hook_id().map(str::to_owned))
-            .collect(),
+        paused_hooks: hooks(DeploymentLifecycleHookStatus::AwaitingAction),
+        running_hooks: hooks(DeploymentLifecycleHookStatus::InProgress),
+        target_revision: d
+            .target_service_revision()
+            .and_then(|r| r.arn())
+            .map(str::to_owned),
+        target_task_definition: None,
     }
 }
 
@@ -134,6 +170,7 @@ pub fn deployment_state(d: &aws_sdk_ecs::types::Deployment) -> DeploymentState {
         pending_count: d.pending_count(),
         failed_tasks: d.failed_tasks(),
         created_at_ms: d.created_at().and_then(|t| t.to_millis().ok()),
+        updated_at_ms: d.updated_at().and_then(|t| t.to_millis().ok()),
     }
 }
 
@@ -143,6 +180,7 @@ pub(super) fn task_state(task: &aws_sdk_ecs::types::Task) -> TaskState {
         task_definition: task.task_definition_arn().unwrap_or_default().to_owned(),
         last_status: task.last_status().unwrap_or_default().to_owned(),
         started_by: task.started_by().map(str::to_owned),
+        health: task.health_status().map(|h| h.as_str().to_owned()),
         container_health: task
             .containers()
             .iter()

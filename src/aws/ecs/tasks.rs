@@ -35,14 +35,13 @@ impl Ecs {
     /// The service a task belongs to (its group is `service:NAME`), or `None` for a task of no service.
     pub async fn task_service(&self, task_arn: &str) -> Result<Option<String>, AwsError> {
         let out = self
-            .call(
-                "DescribeTasks",
+            .call("DescribeTasks", || {
                 self.client
                     .describe_tasks()
                     .cluster(&self.cluster)
                     .tasks(task_arn)
-                    .send(),
-            )
+                    .send()
+            })
             .await?;
         Ok(out
             .tasks()
@@ -80,6 +79,29 @@ impl Ecs {
             })
             .collect())
     }
+    /// When the oldest task of the deployment `deployment_id` still in PROVISIONING was created (ECS is
+    /// finding capacity for it), or `None` when none is; the first page of its tasks is enough to tell.
+    pub async fn provisioning_since(
+        &self,
+        deployment_id: &str,
+    ) -> Result<Option<std::time::SystemTime>, AwsError> {
+        let arns = self
+            .task_arns(
+                Listing::StartedBy(deployment_id),
+                DesiredStatus::Running,
+                Pages::AtMost(1),
+            )
+            .await?;
+        Ok(self
+            .describe(&arns)
+            .await?
+            .iter()
+            .filter(|t| t.last_status() == Some("PROVISIONING"))
+            .filter_map(|t| t.created_at())
+            .filter_map(|at| std::time::SystemTime::try_from(*at).ok())
+            .min())
+    }
+
     /// The service's tasks that ECS wants running, as ECS describes them.
     pub async fn running_task_details(
         &self,
@@ -133,7 +155,7 @@ impl Ecs {
                 Listing::Service(service) => request.service_name(service),
                 Listing::StartedBy(started_by) => request.started_by(started_by),
             };
-            let page = self.call("ListTasks", request.send()).await?;
+            let page = self.call("ListTasks", || request.clone().send()).await?;
             arns.extend(page.task_arns().iter().cloned());
             read += 1;
             next_token = page.next_token().map(str::to_owned);
@@ -149,14 +171,13 @@ impl Ecs {
         let mut tasks = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
             let out = self
-                .call(
-                    "DescribeTasks",
+                .call("DescribeTasks", || {
                     self.client
                         .describe_tasks()
                         .cluster(&self.cluster)
                         .set_tasks(Some(batch.to_vec()))
-                        .send(),
-                )
+                        .send()
+                })
                 .await?;
             tasks.extend(out.tasks().iter().cloned());
         }

@@ -84,6 +84,7 @@ fn the_view_says_whether_the_rollout_is_complete() {
             pending_count: 0,
             failed_tasks: 0,
             created_at_ms: None,
+            updated_at_ms: None,
         }],
         deployment_controller: None,
         ..ServiceState::default()

@@ -33,6 +33,12 @@ fn the_categories_are_those_of_the_throttling_page() {
             50.0,
             20.0,
         ),
+        (
+            "DescribeServiceRevisions",
+            "service-revision-read",
+            50.0,
+            20.0,
+        ),
         ("DescribeTaskDefinition", "task-definition-read", 50.0, 20.0),
         ("TagResource", "tag-modify", 20.0, 10.0),
         ("DescribeClusters", "cluster-read", 50.0, 20.0),

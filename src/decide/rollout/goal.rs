@@ -18,6 +18,17 @@ pub struct Observation {
     pub deployment: Option<ServiceDeploymentState>,
 }
 
+/// The service deployment ECS keeps its record of a rollout in, and the task definition it deploys: a
+/// record is the rollout's only when both match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordOf {
+    /// The service deployment's ARN.
+    pub arn: String,
+    /// The task definition its target revision runs: the rollout's, or for ECS's rollback of it, the one
+    /// rolled back.
+    pub task_definition: String,
+}
+
 /// The rollout being watched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Goal {
@@ -33,7 +44,7 @@ pub struct Goal {
     /// The previous task definition's containers with a health check: a rollback to it is judged by them.
     pub previous_health_checked: BTreeSet<String>,
     /// The service deployment ECS keeps its record and verdict of this rollout in, when it said which.
-    pub service_deployment: Option<String>,
+    pub service_deployment: Option<RecordOf>,
     /// Whether ECS rolls that service deployment back: the goal is then ROLLBACK_SUCCESSFUL, not
     /// SUCCESSFUL.
     pub ecs_rolls_back: bool,
@@ -98,8 +109,8 @@ pub enum Failure {
     RolledBackByEcs {
         /// What ECS said.
         reason: String,
-        /// The deployment ECS started for the rollback, to watch it.
-        deployment_id: String,
+        /// The deployment that takes the service back, when a read listed it.
+        deployment_id: Option<String>,
         /// The task definition ECS went back to.
         task_definition: String,
     },
@@ -107,6 +118,8 @@ pub enum Failure {
     EcsRollbackFailed(String),
     /// Another update replaced the deployment; rolling back would undo someone else's deployment.
     Superseded {
+        /// The deployment that took the service over, when a read listed it: who to ask about it.
+        by_deployment: Option<String>,
         /// The task definition the service was updated to.
         by_task_definition: String,
     },
@@ -123,8 +136,15 @@ impl Failure {
             Self::RolledBackByEcs { reason, .. } => {
                 format!("ECS rolled the service back: {reason}")
             }
-            Self::Superseded { by_task_definition } => format!(
-                "superseded: the service was updated to {} while this rollout ran",
+            Self::Superseded {
+                by_deployment,
+                by_task_definition,
+            } => format!(
+                "superseded: {} of {} took the service over while this rollout ran; it is not this worker's to judge or roll back",
+                by_deployment.as_deref().map_or_else(
+                    || "another deployment".to_owned(),
+                    |d| format!("deployment {d}")
+                ),
                 short_arn(by_task_definition)
             ),
         }

@@ -1,6 +1,8 @@
-//! Table tests of the rollout judgement.
+//! Table tests of the rollout judgement without ECS's record: by the service's deployments and tasks.
 
 use super::*;
+use crate::decide::names::short_arn;
+use crate::decide::service::{DeploymentState, Rules};
 
 const OLD: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
 const NEW: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
@@ -16,6 +18,22 @@ fn goal(health_checked: &[&str]) -> Goal {
         service_deployment: None,
         ecs_rolls_back: false,
         fresh_tasks: false,
+    }
+}
+
+/// `observation` of a service whose deployment configuration says `rules`.
+fn ruled(mut observation: Observation, rules: Rules) -> Observation {
+    if let Some(service) = &mut observation.service {
+        service.rules = rules;
+    }
+    observation
+}
+
+/// ECS rolls failed deployments back (the circuit breaker's `rollback`).
+fn ecs_rolls_back() -> Rules {
+    Rules {
+        ecs_rolls_back: true,
+        ..Rules::default()
     }
 }
 
@@ -36,6 +54,7 @@ fn deployment(
         pending_count: 0,
         failed_tasks: 0,
         created_at_ms: None,
+        updated_at_ms: None,
     }
 }
 
@@ -49,6 +68,7 @@ fn task(td: &str, status: &str, health: &str) -> TaskState {
             ("log".into(), "UNKNOWN".into()),
         ],
         started_by: Some("ecs-svc/new".into()),
+        health: None,
     }
 }
 
@@ -82,6 +102,7 @@ fn history() -> History {
     History {
         seen: Some(("ecs-svc/new".into(), Some(CREATED))),
         older: ["ecs-svc/old".to_owned()].into(),
+        failed: false,
     }
 }
 
@@ -235,6 +256,19 @@ fn verdicts() {
             Failed,
         ),
         (
+            "FAILED, and ECS rolls back: its rollback is waited for, not started again",
+            ruled(
+                observe(
+                    2,
+                    vec![new_primary(Some("FAILED"), 0), old_active(2)],
+                    vec![],
+                ),
+                ecs_rolls_back(),
+            ),
+            goal(&["web"]),
+            InProgress,
+        ),
+        (
             "circuit breaker rolled back: the old revision is PRIMARY again",
             observe(
                 2,
@@ -248,17 +282,30 @@ fn verdicts() {
             RolledBack,
         ),
         (
-            "one deployment, running == desired, but it is the rollback",
-            observe(
-                2,
-                vec![deployment("rollback", "PRIMARY", OLD, None, 2)],
-                vec![
-                    task(OLD, "RUNNING", "HEALTHY"),
-                    task(OLD, "RUNNING", "HEALTHY"),
-                ],
+            "one deployment back on the previous revision, ECS rolling back failures: its rollback",
+            ruled(
+                observe(
+                    2,
+                    vec![deployment("rollback", "PRIMARY", OLD, None, 2)],
+                    vec![
+                        task(OLD, "RUNNING", "HEALTHY"),
+                        task(OLD, "RUNNING", "HEALTHY"),
+                    ],
+                ),
+                ecs_rolls_back(),
             ),
             goal(&["web"]),
             RolledBack,
+        ),
+        (
+            "one deployment back on the previous revision, ECS rolling nothing back: someone else's",
+            observe(
+                2,
+                vec![deployment("rollback", "PRIMARY", OLD, None, 2)],
+                vec![],
+            ),
+            goal(&["web"]),
+            Superseded,
         ),
         (
             "another update took over",
@@ -274,7 +321,7 @@ fn verdicts() {
             Superseded,
         ),
         (
-            "someone forced a new deployment of our revision: it is followed",
+            "someone forced a new deployment of our revision: it is not ours",
             observe(
                 2,
                 vec![
@@ -284,14 +331,82 @@ fn verdicts() {
                 vec![],
             ),
             goal(&["web"]),
+            Superseded,
+        ),
+        (
+            "ECS's rollback of a failed redeploy runs the same revision: rolled back, never done",
+            observe(
+                2,
+                vec![
+                    deployment("rollback", "PRIMARY", NEW, Some("COMPLETED"), 2),
+                    deployment("new", "ACTIVE", NEW, Some("FAILED"), 0),
+                ],
+                healthy_new(),
+            ),
+            Goal {
+                previous_task_definition: None,
+                fresh_tasks: true,
+                ..goal(&["web"])
+            },
+            RolledBack,
+        ),
+        (
+            "early success, DEFERRED: half the tasks healthy and old ones still running is done",
+            ruled(
+                observe(
+                    4,
+                    vec![new_primary(Some("COMPLETED"), 2), old_active(2)],
+                    vec![
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(OLD, "RUNNING", "HEALTHY"),
+                        task(OLD, "RUNNING", "HEALTHY"),
+                    ],
+                ),
+                Rules {
+                    early_success: Some((50, true)),
+                    ..Rules::default()
+                },
+            ),
+            goal(&["web"]),
+            Done,
+        ),
+        (
+            "early success, BLOCKING: not done while old tasks run",
+            ruled(
+                observe(
+                    4,
+                    vec![new_primary(Some("COMPLETED"), 2), old_active(2)],
+                    vec![
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(NEW, "RUNNING", "HEALTHY"),
+                        task(OLD, "RUNNING", "HEALTHY"),
+                    ],
+                ),
+                Rules {
+                    early_success: Some((50, false)),
+                    ..Rules::default()
+                },
+            ),
+            goal(&["web"]),
             InProgress,
         ),
         (
-            "someone's new deployment of our revision completed",
+            "the task's own health decides, whatever a container that does not decide it says",
             observe(
                 2,
-                vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
-                healthy_new(),
+                vec![new_primary(Some("COMPLETED"), 2)],
+                vec![
+                    TaskState {
+                        health: Some("HEALTHY".into()),
+                        container_health: vec![
+                            ("web".into(), "HEALTHY".into()),
+                            ("sidecar".into(), "UNHEALTHY".into()),
+                        ],
+                        ..task(NEW, "RUNNING", "HEALTHY")
+                    };
+                    2
+                ],
             ),
             goal(&["web"]),
             Done,
@@ -352,6 +467,7 @@ fn progress_and_reasons_are_readable() {
         )
     );
     let superseded = Failure::Superseded {
+        by_deployment: None,
         by_task_definition: OTHER.into(),
     };
     assert!(
@@ -385,7 +501,7 @@ fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
         (
             "someone's new deployment of our revision completed",
             vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
-            true,
+            false,
         ),
         (
             "no rollout state, settled",
@@ -411,5 +527,6 @@ fn tasks_are_read_only_once_ecs_says_the_deployment_is_done() {
     );
 }
 
+mod beyond;
 mod ecs;
 mod reads;

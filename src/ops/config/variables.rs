@@ -14,6 +14,14 @@ pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 pub const DEFAULT_WAIT_TIME: Duration = Duration::from_secs(20);
 /// `SQS_VISIBILITY_TIMEOUT` when unset: how long a received message stays hidden before the worker extends it.
 pub const DEFAULT_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(60);
+/// `SQS_MAX_HOLD` when unset: half an hour short of SQS's 12-hour limit.
+pub const DEFAULT_HOLD: Duration = Duration::from_secs(11 * 3600 + 30 * 60);
+/// The shortest `SQS_MAX_HOLD`.
+pub const MIN_HOLD: Duration = Duration::from_secs(60);
+/// SQS keeps a received message hidden at most 12 hours from its receipt.
+pub const SQS_VISIBILITY_LIMIT: Duration = Duration::from_secs(12 * 3600);
+/// How long a deployment whose hold ended may take to settle its message.
+pub const HOLD_SETTLING: Duration = Duration::from_secs(60);
 
 /// `CONCURRENCY` when unset: deployments of different services in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 10;
@@ -28,13 +36,14 @@ pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
 
 /// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
 /// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 27] = [
+pub const VARIABLES: [&str; 28] = [
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
     "ECS_POLL_INTERVAL",
     "SQS_WAIT_TIME",
     "SQS_VISIBILITY_TIMEOUT",
+    "SQS_MAX_HOLD",
     "ROLLBACK_ON_FAILURE",
     "VERIFY",
     "CONCURRENCY",

@@ -44,8 +44,8 @@ impl Deployer {
         let (outcome, ecs_said) = self
             .watch_rollout(
                 watched.ecs,
-                watched.service,
-                watched.seen_events,
+                (watched.service, watched.seen_events),
+                watched.hold_until,
                 goal,
                 started.history,
                 &|why: &str| on_event(Milestone::Waiting(record, why)),
@@ -60,8 +60,8 @@ impl Deployer {
     async fn watch_rollout(
         &self,
         ecs: &Ecs,
-        service: &str,
-        seen_events: BTreeSet<String>,
+        (service, seen_events): (&str, BTreeSet<String>),
+        hold_until: tokio::time::Instant,
         goal: Goal,
         history: History,
         on_waiting: &(dyn Fn(&str) + Send + Sync),
@@ -69,9 +69,8 @@ impl Deployer {
         Watch::new(
             ecs,
             &self.poller,
-            service,
-            seen_events,
-            self.settings,
+            (service, seen_events),
+            (self.settings, hold_until),
             on_waiting,
         )
         .to_outcome(goal, history)

@@ -3,13 +3,18 @@
 //! and runs what its tag points to in ECR.
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::info;
 
+use crate::aws::ecs::Ecs;
+use crate::aws::error::AwsError;
+use crate::decide::history::History;
 use crate::decide::message::ServiceChange;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::revert::{Step, step, superseded_reason};
+use crate::decide::service::ServiceState;
 use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::started::Started;
 use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
@@ -25,7 +30,6 @@ impl Deployer {
         record: &mut Record,
         on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
     ) -> Result<Outcome, NotAdmitted> {
-        let patience = self.settings.timeout;
         let current = self.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let revision = current.revision.clone();
@@ -63,10 +67,9 @@ impl Deployer {
                     task_definition = short_arn(&revision),
                     "forcing a new deployment of the revision the service runs"
                 );
-                let after = retrying(self.settings.poll_interval, patience, || {
-                    ecs.redeploy_service(service, &revision)
-                })
-                .await?;
+                let after = self
+                    .force_once(ecs, service, &revision, &current.service.state)
+                    .await?;
                 Started::by_update(
                     revision.clone(),
                     None,
@@ -83,6 +86,7 @@ impl Deployer {
             baseline: (None, BTreeSet::new()),
             health_checked,
             fresh_tasks: true,
+            hold_until: delivery.hold_until,
         };
         let outcome = self
             .follow_started(watched, started, record, on_event)
@@ -93,5 +97,41 @@ impl Deployer {
         Ok(self
             .check_digests(ecs, service, &revision, deployment_id.as_deref())
             .await)
+    }
+}
+
+impl Deployer {
+    /// Forces one new deployment of `revision` on `service`, which `before` shows as it was. A call whose
+    /// answer was lost may have started it, and a forced deployment is not idempotent: before trying
+    /// again, the service is read, and a deployment of the revision it did not list before is taken for
+    /// the one asked for. (A throttled call, which ECS did not carry out, is simply tried again.)
+    async fn force_once(
+        &self,
+        ecs: &Ecs,
+        service: &str,
+        revision: &str,
+        before: &ServiceState,
+    ) -> Result<Option<ServiceState>, Outcome> {
+        let known = History::after(before.deployments.iter().map(|d| d.id.clone()));
+        let known = &known;
+        // Whether an attempt failed in a way that leaves open whether ECS carried it out.
+        let unsure = &AtomicBool::new(false);
+        retrying(self.settings.poll_interval, self.settings.timeout, || async move {
+            if unsure.load(Ordering::Relaxed)
+                && let Some(now) = ecs.describe_service(service).await?
+                && known.ours(&now.state, None, revision).is_some()
+            {
+                info!("the forced deployment an earlier attempt asked for was started: not asking again");
+                return Ok(Some(now.state));
+            }
+            ecs.redeploy_service(service, revision)
+                .await
+                .inspect_err(|e: &AwsError| {
+                    if !e.throttled {
+                        unsure.store(true, Ordering::Relaxed);
+                    }
+                })
+        })
+        .await
     }
 }

@@ -104,6 +104,7 @@ impl Deployer {
             baseline: (Some(before), before_health_checked),
             health_checked,
             fresh_tasks: false,
+            hold_until: delivery.hold_until,
         };
         Ok(self
             .follow_started(watched, started, record, on_event)

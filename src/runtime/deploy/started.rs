@@ -5,6 +5,7 @@ use tracing::info;
 
 use crate::decide::history::{History, replaced};
 use crate::decide::names::short_arn;
+use crate::decide::rollout::RecordOf;
 use crate::decide::service::ServiceState;
 
 /// The rollout a deployment watches, however it got there.
@@ -16,7 +17,7 @@ pub(super) struct Started {
     /// The deployment UpdateService started, when known.
     pub(super) deployment_id: Option<String>,
     /// The service deployment ECS keeps its record and verdict in, when UpdateService's answer named it.
-    pub(super) service_deployment: Option<String>,
+    pub(super) service_deployment: Option<RecordOf>,
     /// What is known of the deployment and the ones before it, so a read behind is not taken for news.
     pub(super) history: History,
 }
@@ -30,10 +31,13 @@ impl Started {
         service_deployment: Option<String>,
     ) -> Self {
         Self {
+            service_deployment: service_deployment.map(|arn| RecordOf {
+                arn,
+                task_definition: task_definition.clone(),
+            }),
             task_definition,
             previous_task_definition: None,
             deployment_id: Some(deployment_id.clone()),
-            service_deployment,
             history: History {
                 seen: Some((deployment_id, None)),
                 ..History::default()
@@ -69,7 +73,12 @@ impl Started {
         }
         Self {
             deployment_id: history.seen.as_ref().map(|(id, _)| id.clone()),
-            service_deployment: after.and_then(|a| a.current_service_deployment.clone()),
+            service_deployment: after
+                .and_then(|a| a.current_service_deployment.clone())
+                .map(|arn| RecordOf {
+                    arn,
+                    task_definition: task_definition.clone(),
+                }),
             previous_task_definition: replaced.or(previous),
             task_definition,
             history,

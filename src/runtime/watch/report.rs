@@ -1,5 +1,5 @@
 //! What a watch tells as it goes: ECS's events, the tasks that stopped and why, the lifecycle hooks ECS
-//! waits at, and how long the rollout may take.
+//! waits at, and what the tasks show beyond ECS's verdict.
 
 use std::time::Duration;
 
@@ -7,23 +7,45 @@ use tokio::time::Instant;
 use tracing::{info, warn};
 
 use crate::aws::ecs::ServiceEvent;
-use crate::decide::deadline::rollout_timeout;
+use crate::decide::history::History;
 use crate::decide::names::short_arn;
-use crate::decide::rollout::Goal;
-use crate::decide::service::{ServiceDeploymentState, Timing};
+use crate::decide::rollout::{Goal, Observation, bound_record, task_detail};
+use crate::decide::service::ServiceDeploymentState;
 use crate::runtime::watch::{EVIDENCE_GRACE, Watch};
 
+/// How long reading the tasks for detail may take once ECS's record said SUCCESSFUL: the verdict does not
+/// wait on a read that adds only detail.
+const DETAIL_READ_LIMIT: Duration = Duration::from_secs(5);
+
 impl Watch<'_> {
-    /// How long the rollout may take, given what the service's deployment configuration adds to
-    /// `ECS_TIMEOUT`; says so when it adds anything.
-    pub(super) fn timeout_for(&self, timing: &Timing) -> Duration {
-        let (timeout, capped) = rollout_timeout(self.settings.timeout, timing);
-        if capped {
-            warn!(timeout = %humantime::format_duration(timeout), "the deployment configuration's bakes and hook timeouts take longer than SQS can hold a message; the rollout is watched only this long");
-        } else if timeout > self.settings.timeout {
-            info!(timeout = %humantime::format_duration(timeout), "the deployment configuration's bakes and hook timeouts are added to ECS_TIMEOUT");
+    /// Once ECS's record said the rollout succeeded: warns when the running tasks do not all run it
+    /// healthy yet. Detail for the report, never a verdict, so a read that fails or hangs is only noted.
+    pub(super) async fn report_task_detail(
+        &self,
+        mut observation: Observation,
+        goal: &Goal,
+        history: &History,
+    ) {
+        if bound_record(&observation, goal).is_none() {
+            return;
         }
-        timeout
+        let read = tokio::time::timeout(DETAIL_READ_LIMIT, self.ecs.running_tasks(self.service));
+        observation.tasks = match read.await {
+            Ok(Ok(tasks)) => Some(tasks),
+            Ok(Err(e)) => {
+                warn!(error = %e, "ECS says the deployment succeeded; its tasks could not be read for detail");
+                return;
+            }
+            Err(_) => {
+                warn!(
+                    "ECS says the deployment succeeded; reading its tasks for detail took too long"
+                );
+                return;
+            }
+        };
+        if let Some(detail) = task_detail(&observation, goal, history) {
+            warn!(%detail, "ECS says the deployment succeeded; the running tasks do not all run it yet");
+        }
     }
 
     /// Reports each lifecycle hook ECS waits at once: a log line and a `waiting` notification saying how to

@@ -10,7 +10,7 @@ use crate::decide::ending::{WatchEnd, rollback_after, rollback_target};
 use crate::decide::history::History;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Rollback;
-use crate::decide::rollout::Goal;
+use crate::decide::rollout::{Goal, RecordOf};
 use crate::runtime::retry::retrying;
 use crate::runtime::watch::Watch;
 
@@ -47,7 +47,13 @@ impl Watch<'_> {
             history.seen.as_ref().map(|(id, _)| id.clone()),
             previous.to_owned(),
         );
-        goal.service_deployment = after.and_then(|a| a.current_service_deployment);
+        goal.service_deployment =
+            after
+                .and_then(|a| a.current_service_deployment)
+                .map(|arn| RecordOf {
+                    arn,
+                    task_definition: previous.to_owned(),
+                });
         self.run_rollback(&goal, history).await
     }
 
@@ -61,15 +67,22 @@ impl Watch<'_> {
         previous: &str,
         older: &BTreeSet<String>,
     ) -> Option<Rollback> {
-        let arn = failed.service_deployment.as_deref()?;
-        let record = match self.ecs.describe_service_deployment(arn).await {
+        let of = failed.service_deployment.as_ref()?;
+        let arn = of.arn.as_str();
+        let record = match self.ecs.service_deployment_of_revision(arn).await {
             Ok(record) => record?,
             Err(e) => {
                 warn!(error = %e, "cannot read the service deployment; rolling back with UpdateService");
                 return None;
             }
         };
-        if !in_flight(&record) {
+        // Only the rollout's own record, still under way, is ECS's to roll back: never one that ECS
+        // called SUCCESSFUL, nor one that deploys another revision.
+        let its_own = record
+            .target_task_definition
+            .as_deref()
+            .is_none_or(|td| td == of.task_definition);
+        if !its_own || !in_flight(&record) {
             return None;
         }
         if let Err(e) = self.ecs.roll_back_service_deployment(arn).await {

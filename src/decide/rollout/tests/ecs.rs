@@ -5,7 +5,7 @@ use crate::decide::service::ServiceDeploymentState;
 
 const SD: &str = "arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd1";
 
-fn record(status: &str) -> ServiceDeploymentState {
+pub(super) fn record(status: &str) -> ServiceDeploymentState {
     ServiceDeploymentState {
         arn: SD.into(),
         status: status.into(),
@@ -14,20 +14,36 @@ fn record(status: &str) -> ServiceDeploymentState {
     }
 }
 
-fn with_record(observation: Observation, record: ServiceDeploymentState) -> Observation {
+pub(super) fn with_record(observation: Observation, record: ServiceDeploymentState) -> Observation {
     Observation {
         deployment: Some(record),
         ..observation
     }
 }
 
+/// `observation` of a service whose current service deployment is `arn`.
+fn current(mut observation: Observation, arn: &str) -> Observation {
+    if let Some(service) = &mut observation.service {
+        service.current_service_deployment = Some(arn.into());
+    }
+    observation
+}
+
+/// The goal whose record is [`SD`], deploying the new revision.
+pub(super) fn ours() -> Goal {
+    Goal {
+        service_deployment: Some(RecordOf {
+            arn: SD.into(),
+            task_definition: NEW.into(),
+        }),
+        ..goal(&["web"])
+    }
+}
+
 #[test]
 fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
     use Expect::*;
-    let ours = Goal {
-        service_deployment: Some(SD.into()),
-        ..goal(&["web"])
-    };
+    let ours = ours();
     let healthy = |td: &str| {
         vec![
             task(td, "RUNNING", "HEALTHY"),
@@ -50,6 +66,7 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
     let rollback_history = History {
         seen: Some(("ecs-svc/old".into(), None)),
         older: ["ecs-svc/new".to_owned()].into(),
+        failed: false,
     };
     let forward = history();
     let cases: Vec<(&str, Observation, &Goal, &History, Expect)> = vec![
@@ -78,7 +95,7 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
             Done,
         ),
         (
-            "SUCCESSFUL while old tasks still run",
+            "SUCCESSFUL while old tasks still run: ECS's verdict stands (early success)",
             with_record(
                 observe(
                     2,
@@ -93,7 +110,7 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
             ),
             &ours,
             &forward,
-            InProgress,
+            Done,
         ),
         (
             "paused at a hook",
@@ -127,7 +144,7 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
             with_record(settled(), record("ROLLBACK_IN_PROGRESS")),
             &ours,
             &forward,
-            InProgress,
+            RolledBack,
         ),
         (
             "ECS's rollback failed",
@@ -149,13 +166,16 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
         (
             "stopped: replaced by someone else's revision",
             with_record(
-                observe(
-                    2,
-                    vec![
-                        deployment("other", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0),
-                        deployment("new", "ACTIVE", NEW, Some("IN_PROGRESS"), 2),
-                    ],
-                    vec![],
+                current(
+                    observe(
+                        2,
+                        vec![
+                            deployment("other", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0),
+                            deployment("new", "ACTIVE", NEW, Some("IN_PROGRESS"), 2),
+                        ],
+                        vec![],
+                    ),
+                    "arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd2",
                 ),
                 record("STOPPED"),
             ),
@@ -164,24 +184,40 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
             Superseded,
         ),
         (
-            "stopped: replaced by a new deployment of our own revision, which completed",
+            "stopped: replaced by someone's new deployment of our own revision: not ours",
             with_record(
-                observe(
-                    2,
-                    vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
-                    healthy(NEW),
+                current(
+                    observe(
+                        2,
+                        vec![deployment("forced", "PRIMARY", NEW, Some("COMPLETED"), 2)],
+                        healthy(NEW),
+                    ),
+                    "arn:aws:ecs:us-east-1:1:service-deployment/prod/web/sd2",
                 ),
                 record("STOPPED"),
             ),
             &ours,
             &forward,
-            Done,
+            Superseded,
         ),
         (
-            "stopped, the read not showing why yet",
+            "stop requested, and still the service's current one: ECS stops it, a failure",
+            with_record(
+                current(observe(2, vec![new_primary(Some("FAILED"), 1)], vec![]), SD),
+                record("STOP_REQUESTED"),
+            ),
+            &ours,
+            &forward,
+            Failed,
+        ),
+        (
+            "a record that deploys another revision is not ours",
             with_record(
                 observe(2, vec![new_primary(Some("IN_PROGRESS"), 1)], vec![]),
-                record("STOPPED"),
+                ServiceDeploymentState {
+                    target_task_definition: Some(OTHER.into()),
+                    ..record("SUCCESSFUL")
+                },
             ),
             &ours,
             &forward,
@@ -239,144 +275,5 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
     for (name, observation, goal, history, expected) in cases {
         let verdict = judge(&observation, goal, history);
         assert_eq!(expect(&verdict), expected, "{name}: {verdict:?}");
-        let reads_tasks = needs_tasks(&observation, goal, history);
-        if expected == Done {
-            assert!(reads_tasks, "{name}: done only with the tasks read");
-        }
     }
-}
-
-#[test]
-fn ecs_s_words_reach_the_verdict() {
-    let ours = Goal {
-        service_deployment: Some(SD.into()),
-        ..goal(&["web"])
-    };
-    let paused = with_record(
-        observe(2, vec![new_primary(Some("IN_PROGRESS"), 2)], vec![]),
-        ServiceDeploymentState {
-            paused_hooks: vec!["approve".into()],
-            lifecycle_stage: Some("POST_TEST_TRAFFIC_SHIFT".into()),
-            ..record("IN_PROGRESS")
-        },
-    );
-    let Verdict::InProgress(progress) = judge(&paused, &ours, &history()) else {
-        panic!("paused is in progress");
-    };
-    assert!(
-        progress.contains("POST_TEST_TRAFFIC_SHIFT") && progress.contains("approve"),
-        "{progress}"
-    );
-    let rolled_back = with_record(
-        observe(
-            2,
-            vec![deployment("old", "PRIMARY", OLD, Some("COMPLETED"), 2)],
-            vec![],
-        ),
-        ServiceDeploymentState {
-            rollback_reason: Some("ECS deployment alarms: 5xx in ALARM state.".into()),
-            triggered_alarms: vec!["5xx".into()],
-            ..record("ROLLBACK_IN_PROGRESS")
-        },
-    );
-    match judge(&rolled_back, &ours, &history()) {
-        Verdict::Failed(failure @ Failure::RolledBackByEcs { .. }) => {
-            let reason = failure.reason();
-            assert!(
-                reason.contains("5xx in ALARM state") && reason.contains("alarms in ALARM: 5xx"),
-                "{reason}"
-            );
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
-#[test]
-fn a_rolling_deployment_looks_settled_only_at_its_end() {
-    let cases = [
-        (
-            "rolling out",
-            observe(
-                2,
-                vec![new_primary(Some("IN_PROGRESS"), 1), old_active(1)],
-                vec![],
-            ),
-            false,
-        ),
-        (
-            "completed by ECS's counts",
-            observe(2, vec![new_primary(Some("COMPLETED"), 2)], vec![]),
-            true,
-        ),
-        (
-            "failed",
-            observe(2, vec![new_primary(Some("FAILED"), 0)], vec![]),
-            true,
-        ),
-        (
-            "rolled back",
-            observe(
-                2,
-                vec![
-                    deployment("back", "PRIMARY", OLD, Some("IN_PROGRESS"), 0),
-                    deployment("new", "ACTIVE", NEW, Some("FAILED"), 0),
-                ],
-                vec![],
-            ),
-            true,
-        ),
-    ];
-    for (name, observation, settled) in cases {
-        assert_eq!(
-            looks_settled(&observation, &goal(&["web"]), &history()),
-            settled,
-            "{name}"
-        );
-    }
-}
-
-#[test]
-fn a_redeploy_is_done_only_once_every_task_is_its_own() {
-    let redeploy = Goal {
-        fresh_tasks: true,
-        previous_task_definition: None,
-        ..goal(&["web"])
-    };
-    let started_by = |by: &str| TaskState {
-        started_by: Some(by.into()),
-        ..task(NEW, "RUNNING", "HEALTHY")
-    };
-    let done = |tasks: Vec<TaskState>| {
-        judge(
-            &observe(2, vec![new_primary(Some("COMPLETED"), 2)], tasks),
-            &redeploy,
-            &history(),
-        )
-    };
-    assert_eq!(
-        done(vec![started_by("ecs-svc/new"), started_by("ecs-svc/new")]),
-        Verdict::Done
-    );
-    let Verdict::InProgress(progress) =
-        done(vec![started_by("ecs-svc/new"), started_by("ecs-svc/old")])
-    else {
-        panic!("an old task of the same revision still runs");
-    };
-    assert!(
-        progress.contains("1 not started by this deployment"),
-        "{progress}"
-    );
-    // Without the flag, any task of the revision counts.
-    assert_eq!(
-        judge(
-            &observe(
-                2,
-                vec![new_primary(Some("COMPLETED"), 2)],
-                vec![started_by("ecs-svc/new"), started_by("ecs-svc/old")]
-            ),
-            &goal(&["web"]),
-            &history(),
-        ),
-        Verdict::Done
-    );
 }

@@ -1,6 +1,7 @@
 //! Table tests of reads that are behind, the history a watch keeps, and rollbacks' health checks.
 
 use super::*;
+use crate::decide::service::DeploymentState;
 
 #[test]
 fn a_read_behind_an_earlier_one_is_no_news() {
@@ -24,10 +25,7 @@ fn a_read_behind_an_earlier_one_is_no_news() {
         (
             "not yet listed, and the PRIMARY is one nobody knew of",
             vec![deployment("x", "PRIMARY", OTHER, Some("IN_PROGRESS"), 0)],
-            History {
-                seen: None,
-                older: Default::default(),
-            },
+            History::default(),
             true,
         ),
         (
@@ -55,7 +53,7 @@ fn a_read_behind_an_earlier_one_is_no_news() {
             false,
         ),
         (
-            "ECS's rollback, a new deployment: rolled back for real",
+            "ECS's rollback, a new deployment after ours failed: rolled back for real",
             vec![deployment(
                 "rollback",
                 "PRIMARY",
@@ -63,8 +61,29 @@ fn a_read_behind_an_earlier_one_is_no_news() {
                 Some("IN_PROGRESS"),
                 0,
             )],
+            History {
+                failed: true,
+                ..history()
+            },
+            false,
+        ),
+        (
+            "an older deployment PRIMARY again, changed after ours began: rolled back, not behind",
+            vec![DeploymentState {
+                updated_at_ms: Some(CREATED + 5),
+                ..old_primary()
+            }],
             history(),
             false,
+        ),
+        (
+            "an older deployment PRIMARY, unchanged since before ours: a read behind",
+            vec![DeploymentState {
+                updated_at_ms: Some(CREATED - 5),
+                ..old_primary()
+            }],
+            history(),
+            true,
         ),
     ];
     for (name, deployments, history, in_progress) in cases {
@@ -126,6 +145,7 @@ fn a_rollback_is_judged_by_the_previous_revision_s_health_checks() {
     let known = History {
         seen: Some(("ecs-svc/rollback".into(), None)),
         older: ["ecs-svc/new".to_owned()].into(),
+        failed: false,
     };
     assert!(matches!(
         judge(&observation, &back, &known),
