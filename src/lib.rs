@@ -19,11 +19,14 @@
 //!      judges those differences and the images ([`decide::members`] reads them), [`decide::resources`]
 //!      the CPU and memory limits, [`decide::refusal`] says why not.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
-//!      the service ([`decide::service`]), its tasks and ECS's record of the service deployment;
-//!      [`decide::ecs_verdict`] reads ECS's own verdict from that record, which `send --wait`, `status` and
-//!      `continue` use too; [`decide::history`] remembers what earlier reads and UpdateService's answer
-//!      showed, so a read that is behind (ECS's reads are eventually consistent) is no news;
-//!      [`decide::deadline`]: how long a rollout may take, given its bakes and hooks.
+//!      the service ([`decide::service`]), its tasks and ECS's record of the service deployment: the
+//!      record decides when it is the rollout's ([`decide::rollout::by_record`]), the service's
+//!      deployments and tasks under ECS's documented rules otherwise
+//!      ([`decide::rollout::by_deployments`]); the worker, `send --wait` and `status` share it.
+//!      [`decide::ecs_verdict`] reads ECS's own verdict from a record; [`decide::history`] remembers what
+//!      earlier reads and UpdateService's answer showed, so a read that is behind (ECS's reads are
+//!      eventually consistent) is no news; [`decide::deadline`]: `ECS_TIMEOUT`'s clock, which stands
+//!      still while ECS waits on its own schedule.
 //!    - [`decide::ending`]: how a watch's end becomes an outcome, and whether to roll back;
 //!      [`decide::evidence`]: ECS's words worth quoting.
 //!    - [`decide::outcome`]: how a deployment ended, and **what happens to this message**
@@ -61,7 +64,8 @@
 //!    - [`runtime::inflight`]: the messages held, **the heartbeat** ([`runtime::inflight::heartbeat`])
 //!      that keeps them hidden, and their release.
 //!    - [`runtime::deploy`]: a deployment's steps: [`runtime::admission`] asks the guard,
-//!      [`runtime::register`] registers and updates the service, [`runtime::watch`] watches and rolls back;
+//!      [`runtime::register`] registers and updates the service, [`runtime::watch`] watches and rolls back
+//!      (never over a deployment it did not start), within the message's hold ([`ops::config::hold`]);
 //!      [`runtime::retry`]: backoff while AWS fails; [`runtime::identity`]: who the worker is, at start.
 //!    - [`runtime::clients`] and [`runtime::shutdown`]: the clients and the stop requests the worker is
 //!      given.

@@ -88,11 +88,7 @@ async fn service_false_registers_only() {
         "register-only must not touch a service"
     );
     assert_eq!(
-        bed.describe("web")
-            .await
-            .and_then(|s| s.task_definition)
-            .as_deref()
-            .map(short),
+        bed.task_definition_of("web").await.as_deref().map(short),
         Some("web:1")
     );
     bed.assert_queue_empty().await;
@@ -106,12 +102,7 @@ async fn describe_task_definition_output_is_deployed_as_is() {
     // The producer's way: take the running definition with the aws CLI, change the image, send it back.
     bed.ecs
         .tag_resource()
-        .resource_arn(
-            bed.describe("web")
-                .await
-                .and_then(|s| s.task_definition)
-                .expect("td"),
-        )
+        .resource_arn(bed.task_definition_of("web").await.expect("td"))
         .tags(
             aws_sdk_ecs::types::Tag::builder()
                 .key("team")
@@ -492,10 +483,7 @@ async fn an_unplaceable_task_times_out_quoting_ecs_and_is_rolled_back() {
     assert!(reason.contains("unable to place a task"), "{reason}");
     assert_eq!(rollback, &Rollback::Completed, "{reason}");
     assert_eq!(
-        bed.describe("web")
-            .await
-            .and_then(|s| s.task_definition)
-            .as_deref(),
+        bed.task_definition_of("web").await.as_deref(),
         Some(v1.as_str())
     );
     worker.stop().await;
@@ -544,11 +532,7 @@ async fn someone_elses_new_deployment_of_our_own_revision_supersedes_ours_and_is
     );
     assert_eq!(bed.bed.sim.calls("StopServiceDeployment"), 0);
     assert_eq!(
-        bed.describe("web")
-            .await
-            .and_then(|s| s.task_definition)
-            .as_deref()
-            .map(short),
+        bed.task_definition_of("web").await.as_deref().map(short),
         Some("web:2")
     );
     worker.stop().await;
@@ -579,10 +563,7 @@ async fn another_update_supersedes_the_rollout_and_nothing_is_rolled_back() {
     assert!(reason.contains("web:2"), "{reason}");
     assert_eq!(report.disposition, Disposition::Delete);
     assert_eq!(
-        bed.describe("web")
-            .await
-            .and_then(|s| s.task_definition)
-            .as_deref(),
+        bed.task_definition_of("web").await.as_deref(),
         Some(other.as_str()),
         "the other update stands"
     );

@@ -316,3 +316,47 @@ async fn validate_online_runs_the_same_checks_from_the_command_line() {
     assert_eq!(run.code, 0, "{run:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lookups_are_bounded_in_flight_and_paced_whatever_a_task_definition_names() {
+    let bed = Bed::start(true).await;
+    let ssm = testbed::ssm_client(&bed.bed.moto.endpoint());
+    let mut secrets = Vec::new();
+    for i in 0..12 {
+        let name = format!("/web/key-{i}");
+        ssm.put_parameter()
+            .name(&name)
+            .value("v")
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .expect("put parameter");
+        secrets.push(json!({"name": format!("KEY_{i}"), "valueFrom": name}));
+    }
+    // Every lookup takes 300 ms at the other end: unbounded, all twelve would be in flight at once.
+    let proxy = common::Proxy::start(&bed.bed.moto.endpoint()).await;
+    proxy.hold(common::Hold::Every(std::time::Duration::from_millis(300)));
+    let mut worker = bed.start_worker_with_lookups_through(bed.config(&POLICY), &proxy);
+    let body = json!({"family": "web", "containerDefinitions": [{
+        "name": "app", "image": "nginx:1.29", "essential": true, "secrets": secrets}]});
+    bed.send(&body.to_string(), &[("service", "false")]).await;
+
+    let report = worker.next_report().await;
+    assert_eq!(report.outcome, Outcome::Registered, "{report:?}");
+    assert_eq!(proxy.calls("GetParameters").len(), 12, "one lookup each");
+    let most = proxy.most_in_flight();
+    assert!(
+        (2..=4).contains(&most),
+        "at most 4 lookups in flight, and more than one: {most}"
+    );
+    // Started at most 10 a second (with slack for the timer and the network).
+    let arrivals = proxy.arrivals();
+    for pair in arrivals.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            gap >= std::time::Duration::from_millis(80),
+            "lookups started {gap:?} apart"
+        );
+    }
+    worker.stop().await;
+}

@@ -348,9 +348,10 @@ async fn without_leave_to_read_service_deployments_the_service_s_deployments_jud
         bed.running_task_definitions("stuck").await,
         vec![stuck.clone(), stuck]
     );
-    // Denied once, the poller stops asking; the rollback reads once more and then updates the service.
+    // Denied for the batch and for each record alone, the poller stops asking; the rollback reads once
+    // more and then updates the service.
     assert!(
-        sim.calls("DescribeServiceDeployments") <= 2,
+        sim.calls("DescribeServiceDeployments") <= 4,
         "{}",
         sim.stats()
     );

@@ -19,6 +19,10 @@ pub struct History {
     /// Whether a read showed the goal's deployment FAILED: a deployment that takes over after it is
     /// ECS's rollback, not news of another update.
     pub failed: bool,
+    /// Whether ECS counted failed tasks of the goal's deployment: what its circuit breaker fails a
+    /// deployment for, so that a deployment of the same revision taking over after it is ECS's rollback
+    /// of a redeploy when a read missed the FAILED in between.
+    pub failing: bool,
 }
 
 impl History {
@@ -28,6 +32,7 @@ impl History {
             seen: None,
             older: older.into_iter().collect(),
             failed: false,
+            failing: false,
         }
     }
 
@@ -55,6 +60,7 @@ impl History {
             seen: ours.map(|o| (o.id.clone(), o.created_at_ms)),
             older,
             failed: false,
+            failing: false,
         }
     }
 
@@ -70,6 +76,7 @@ impl History {
             return;
         };
         self.failed |= ours.rollout_state.as_deref() == Some("FAILED");
+        self.failing |= ours.failed_tasks > 0;
         match &mut self.seen {
             None => self.seen = Some((ours.id.clone(), ours.created_at_ms)),
             Some((_, created)) if created.is_none() => *created = ours.created_at_ms,

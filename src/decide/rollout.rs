@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 
 use crate::decide::service::{ServiceDeploymentState, ServiceState, TaskState};
 
-mod by_deployments;
-mod by_record;
+pub mod by_deployments;
+pub mod by_record;
 mod goal;
 
 pub use by_deployments::ecs_says_done;

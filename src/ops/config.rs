@@ -13,7 +13,7 @@ use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
 
 mod budget;
-mod hold;
+pub mod hold;
 pub mod policy;
 mod sinks;
 mod values;

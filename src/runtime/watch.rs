@@ -241,7 +241,7 @@ impl<'a> Watch<'a> {
                         self.deployments
                             .insert(d.id.clone(), d.task_definition.clone());
                     }
-                    let verdict = judge(&observation, goal, history);
+                    let mut verdict = judge(&observation, goal, history);
                     let ours = observation.service.as_ref().and_then(|s| {
                         history.ours(s, goal.deployment_id.as_deref(), &goal.task_definition)
                     });
@@ -251,8 +251,15 @@ impl<'a> Watch<'a> {
                     let ours_failed = ours.map_or(0, |d| d.failed_tasks);
                     if ours_failed > failed_tasks || matches!(verdict, Verdict::Failed(_)) {
                         failed_tasks = ours_failed;
-                        self.report_stopped_tasks(deployment_id.as_deref(), goal, deadline)
+                        let failing = self
+                            .report_stopped_tasks(deployment_id.as_deref(), goal, deadline)
                             .await;
+                        // ECS's tasks of the rollout failed, which a read may have missed: what takes
+                        // over may be ECS's rollback to the same revision.
+                        if failing && !history.failing {
+                            history.failing = true;
+                            verdict = judge(&observation, goal, history);
+                        }
                     }
                     match verdict {
                         Verdict::Done => {

@@ -191,6 +191,11 @@ impl Bed {
         listed["taskDefinitionArns"].as_array().map_or(0, Vec::len)
     }
 
+    /// The task definition service `name` points at, or `None` when it is missing.
+    pub async fn task_definition_of(&self, name: &str) -> Option<String> {
+        self.describe(name).await.and_then(|s| s.task_definition)
+    }
+
     /// Waits until service `name` points at `family_revision` (`web:2`).
     pub async fn wait_for_task_definition(&self, name: &str, family_revision: &str) {
         testbed::wait_until(

@@ -1,6 +1,8 @@
 //! A recording HTTP proxy in front of moto's SQS or ecs-sim: records every call in order, and for SQS what
-//! it answered; it can hold the worker's visibility extensions the way a slow network would.
+//! it answered; it can hold the worker's visibility extensions, or every call, the way a slow network
+//! would, and counts how many calls were in flight at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +27,8 @@ pub enum Hold {
     ExtensionsUntilSettled(Duration),
     /// The first extension for good (it is never answered); the rest go through.
     FirstExtensionForever,
+    /// Every call this long, as a slow endpoint answers.
+    Every(Duration),
 }
 
 /// What went through the proxy, in order.
@@ -68,6 +72,29 @@ struct Shared {
     events: Mutex<Vec<Event>>,
     /// Bumped on every event, to wait on.
     changed: watch::Sender<usize>,
+    /// Calls forwarded and not answered yet.
+    in_flight: AtomicUsize,
+    /// The most calls in flight at once so far.
+    most_in_flight: AtomicUsize,
+    /// When each call arrived, in order.
+    arrivals: Mutex<Vec<tokio::time::Instant>>,
+}
+
+/// A call in flight through the proxy, counted while it lives.
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn new(state: &Arc<Shared>) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Shared {
@@ -151,6 +178,9 @@ impl Proxy {
             hold: Mutex::new(Hold::Nothing),
             events: Mutex::new(Vec::new()),
             changed,
+            in_flight: AtomicUsize::new(0),
+            most_in_flight: AtomicUsize::new(0),
+            arrivals: Mutex::new(Vec::new()),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -168,6 +198,16 @@ impl Proxy {
     /// Changes what is held from now on.
     pub fn hold(&self, hold: Hold) {
         *self.state.hold.lock().expect("hold") = hold;
+    }
+
+    /// The most calls that were in flight at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.most_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// When each call arrived, in order.
+    pub fn arrivals(&self) -> Vec<tokio::time::Instant> {
+        self.state.arrivals.lock().expect("arrivals").clone()
     }
 
     /// Everything seen so far.
@@ -241,7 +281,14 @@ async fn forward(
     body: Bytes,
 ) -> Response {
     let (answer, answered) = oneshot::channel();
+    state
+        .arrivals
+        .lock()
+        .expect("arrivals")
+        .push(tokio::time::Instant::now());
+    let in_flight = InFlight::new(&state);
     tokio::spawn(async move {
+        let _in_flight = in_flight;
         let operation = headers
             .get("x-amz-target")
             .and_then(|t| t.to_str().ok())
@@ -253,6 +300,10 @@ async fn forward(
             serde_json::from_slice(&body).unwrap_or(Value::Null),
         ));
         let kind = kind(&headers, &body);
+        let every = *state.hold.lock().expect("hold");
+        if let Hold::Every(pause) = every {
+            tokio::time::sleep(pause).await;
+        }
         if let Kind::Visibility(handles, seconds) = &kind
             && *seconds > 0
         {
@@ -260,7 +311,7 @@ async fn forward(
             state.record(Event::ExtensionArrived(handles.clone()));
             let hold = *state.hold.lock().expect("hold");
             match hold {
-                Hold::Nothing => {}
+                Hold::Nothing | Hold::Every(_) => {}
                 Hold::FirstExtensionForever if first => std::future::pending::<()>().await,
                 Hold::FirstExtensionForever => {}
                 Hold::ExtensionsUntilSettled(at_most) => {

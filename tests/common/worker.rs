@@ -106,6 +106,20 @@ impl Bed {
         )
     }
 
+    /// Starts the worker with `config`, its pre-flight lookups going through `proxy`.
+    pub fn start_worker_with_lookups_through(
+        &self,
+        config: Config,
+        proxy: &Proxy,
+    ) -> RunningWorker {
+        self.start_worker_with_lookups(
+            config,
+            (self.sqs.clone(), self.ecs.clone()),
+            testbed::sts_client(&self.bed.moto.endpoint()),
+            lookups(&proxy.url),
+        )
+    }
+
     fn start_worker_with(
         &self,
         config: Config,
@@ -113,13 +127,18 @@ impl Bed {
         ecs: aws_sdk_ecs::Client,
         sts: aws_sdk_sts::Client,
     ) -> RunningWorker {
-        let clients = Clients::from_clients(
-            sqs,
-            ecs,
-            self.sns.clone(),
-            sts,
-            lookups(&self.bed.moto.endpoint()),
-        );
+        let lookups = lookups(&self.bed.moto.endpoint());
+        self.start_worker_with_lookups(config, (sqs, ecs), sts, lookups)
+    }
+
+    fn start_worker_with_lookups(
+        &self,
+        config: Config,
+        (sqs, ecs): (aws_sdk_sqs::Client, aws_sdk_ecs::Client),
+        sts: aws_sdk_sts::Client,
+        lookups: ecs_deployment::aws::lookups::Lookups,
+    ) -> RunningWorker {
+        let clients = Clients::from_clients(sqs, ecs, self.sns.clone(), sts, lookups);
         let metrics = clients.metrics.clone();
         let (report_tx, reports) = mpsc::unbounded_channel();
         let (stop, shutdown) = Shutdown::new();

@@ -112,7 +112,10 @@ impl Scheduler<'_> {
             None => {
                 // The old revision still runs: it takes the traffic back, and the new one's tasks stop.
                 if let Some(i) = service.deployments.iter().position(|d| d.id == back_id) {
-                    let source = service.deployments.remove(i);
+                    let mut source = service.deployments.remove(i);
+                    // `Deployment.updatedAt`: "The Unix timestamp for the time when the service deployment
+                    // was last updated." *Inferred:* taking the traffic back as PRIMARY is an update.
+                    source.updated_at = epoch_now();
                     service.deployments.insert(0, source);
                 }
                 let stop = format!("Rollback initiated by (deployment {target_id})");

@@ -6,7 +6,7 @@ mod common;
 
 use aws_sdk_ecs::types::ServiceDeploymentStatus;
 use common::Stepped;
-use testbed::{Moto, ecr_client, ecr_image, push_image};
+use testbed::{Moto, delete_tag, ecr_client, ecr_image, push_image};
 
 #[tokio::test]
 async fn a_forced_deployment_that_fails_rolls_back_to_the_same_task_definition_and_its_old_digest()
@@ -24,16 +24,7 @@ async fn a_forced_deployment_that_fails_rolls_back_to_the_same_task_definition_a
     let first = bed.current().await;
 
     // The tag is gone from ECR: a forced new deployment resolves it again and cannot pull.
-    ecr.batch_delete_image()
-        .repository_name("web")
-        .image_ids(
-            aws_sdk_ecr::types::ImageIdentifier::builder()
-                .image_tag("prod")
-                .build(),
-        )
-        .send()
-        .await
-        .expect("delete the tag");
+    delete_tag(&ecr, "web", "prod").await;
     bed.ecs
         .update_service()
         .service("web")

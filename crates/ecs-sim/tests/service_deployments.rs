@@ -276,6 +276,14 @@ async fn during_the_bake_both_revisions_run_and_an_alarm_rolls_back() {
         "{d:?}"
     );
     assert_eq!(bed.running().await, [v1.clone(), v1]);
+    // The old revision's deployment is PRIMARY again, updated when it took over: after the rollout began.
+    let service = bed.service("web").await;
+    let primary = &service.deployments()[0];
+    let seconds = |t: Option<&aws_sdk_ecs::primitives::DateTime>| t.map(|t| t.as_secs_f64());
+    assert!(
+        seconds(primary.updated_at()) > seconds(d.created_at()),
+        "{primary:?} {d:?}"
+    );
 }
 
 #[tokio::test]

@@ -719,6 +719,20 @@ pub async fn move_tag(ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str, to
     put_manifest(ecr, repository, tag, &manifest).await
 }
 
+/// Deletes `tag` from `repository`, as `aws ecr batch-delete-image` would: a pull by it fails after.
+pub async fn delete_tag(ecr: &aws_sdk_ecr::Client, repository: &str, tag: &str) {
+    ecr.batch_delete_image()
+        .repository_name(repository)
+        .image_ids(
+            aws_sdk_ecr::types::ImageIdentifier::builder()
+                .image_tag(tag)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("delete the tag");
+}
+
 async fn put_manifest(
     ecr: &aws_sdk_ecr::Client,
     repository: &str,

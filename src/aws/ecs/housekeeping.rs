@@ -29,7 +29,7 @@ impl Ecs {
     }
 
     /// The revisions every service of the cluster runs in any of its deployments, and the PRIMARY one of
-    /// each; `None` when the cluster has more than [`MAX_SERVICES`] services.
+    /// each; `None` when the cluster has more than `MAX_SERVICES` services.
     pub async fn revisions_in_use(
         &self,
     ) -> Result<Option<(BTreeSet<String>, Vec<String>)>, AwsError> {

@@ -29,6 +29,9 @@ pub struct StoppedTask {
     pub task_definition: String,
     /// ECS's stoppedReason with each container's exit code and reason.
     pub reason: String,
+    /// Whether it failed (`stopCode` TaskFailedToStart or EssentialContainerExited), rather than being
+    /// stopped by the scheduler or a user: what ECS's circuit breaker counts.
+    pub failed: bool,
 }
 
 /// A described service's events, newest first as ECS lists them.

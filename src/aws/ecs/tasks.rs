@@ -76,6 +76,10 @@ impl Ecs {
                 arn: t.task_arn().unwrap_or_default().to_owned(),
                 task_definition: task_definition.to_owned(),
                 reason: stopped_reason(t),
+                failed: matches!(
+                    t.stop_code().map(|c| c.as_str()),
+                    Some("TaskFailedToStart" | "EssentialContainerExited")
+                ),
             })
             .collect())
     }

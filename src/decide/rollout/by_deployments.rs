@@ -111,10 +111,13 @@ fn not_primary(
                 .into(),
         );
     }
-    // A newer PRIMARY: ECS's rollback of a failed deployment, or someone else's update.
+    // A newer PRIMARY: ECS's rollback of a failed deployment, or someone else's update. ECS rolls back
+    // "to the last deployment that completed successfully": the revision before, or for a redeploy (whose
+    // failing deployment a read may not have shown FAILED) the same revision.
     let back_to_previous =
         goal.previous_task_definition.as_deref() == Some(primary.task_definition.as_str());
-    if failed || (service.rules.ecs_rolls_back && back_to_previous) {
+    let back_to_itself = history.failing && primary.task_definition == goal.task_definition;
+    if failed || (service.rules.ecs_rolls_back && (back_to_previous || back_to_itself)) {
         return rolled_back();
     }
     Verdict::Failed(Failure::Superseded {
@@ -210,7 +213,7 @@ fn adopted(
     }
 }
 
-/// What the running tasks lack of the goal, when they lack anything (see [`adopted`]).
+/// What the running tasks lack of the goal, when they lack anything (see `adopted`).
 pub fn task_shortfall(
     service: &ServiceState,
     tasks: &[TaskState],

@@ -103,6 +103,7 @@ fn history() -> History {
         seen: Some(("ecs-svc/new".into(), Some(CREATED))),
         older: ["ecs-svc/old".to_owned()].into(),
         failed: false,
+        failing: false,
     }
 }
 

@@ -72,7 +72,7 @@ impl Deployer {
                     .await?;
                 Started::by_update(
                     revision.clone(),
-                    None,
+                    Some(revision.clone()),
                     after.as_ref(),
                     &current.service.state,
                 )

@@ -82,16 +82,18 @@ impl Watch<'_> {
 
     /// Logs and notes the stopped tasks of `deployment_id` (on the goal's task definition) not seen before;
     /// the read ends by `deadline` (or, when that has just passed, [`EVIDENCE_GRACE`] from now), whatever
-    /// ECS does. Without a deployment id, ECS never listed the deployment: there is nothing to read.
+    /// ECS does. Without a deployment id, ECS never listed the deployment: there is nothing to read. Says
+    /// whether any of them failed.
     pub(super) async fn report_stopped_tasks(
         &mut self,
         deployment_id: Option<&str>,
         goal: &Goal,
         deadline: Instant,
-    ) {
+    ) -> bool {
         let Some(deployment_id) = deployment_id else {
-            return;
+            return false;
         };
+        let mut failed = false;
         let by = deadline.max(Instant::now() + EVIDENCE_GRACE);
         let read = self
             .ecs
@@ -103,6 +105,7 @@ impl Watch<'_> {
             Ok(Err(e)) => warn!(error = %e, "cannot read the stopped tasks"),
             Ok(Ok(stopped)) => {
                 for task in stopped {
+                    failed |= task.failed;
                     if self.seen_stopped.insert(task.arn.clone()) {
                         warn!(task = %task.arn, task_definition = short_arn(&task.task_definition), reason = %task.reason, "task stopped");
                         self.evidence.stopped(&task.reason);
@@ -110,5 +113,6 @@ impl Watch<'_> {
                 }
             }
         }
+        failed
     }
 }

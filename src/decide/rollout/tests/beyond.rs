@@ -238,3 +238,43 @@ fn a_redeploy_is_done_only_once_every_task_is_its_own() {
         Verdict::Done
     );
 }
+
+#[test]
+fn a_newer_deployment_of_a_redeploy_s_revision_is_ecs_s_rollback_only_after_failed_tasks() {
+    // A redeploy: the revision is the one the service ran, so there is no other to go back to.
+    let redeploy = Goal {
+        previous_task_definition: None,
+        ..goal(&["web"])
+    };
+    let taken_over = || {
+        ruled(
+            observe(
+                2,
+                vec![deployment("later", "PRIMARY", NEW, Some("IN_PROGRESS"), 0)],
+                vec![],
+            ),
+            ecs_rolls_back(),
+        )
+    };
+    let cases = [
+        (
+            "someone's forced deployment of the same revision",
+            false,
+            false,
+        ),
+        ("after ECS counted failed tasks of the redeploy", true, true),
+    ];
+    for (name, failing, rolled_back) in cases {
+        let known = History {
+            failing,
+            ..history()
+        };
+        let verdict = judge(&taken_over(), &redeploy, &known);
+        let got = match verdict {
+            Verdict::Failed(Failure::RolledBackByEcs { .. }) => true,
+            Verdict::Failed(Failure::Superseded { .. }) => false,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert_eq!(got, rolled_back, "{name}");
+    }
+}

@@ -67,6 +67,7 @@ fn ecs_s_own_verdict_decides_and_the_tasks_still_count() {
         seen: Some(("ecs-svc/old".into(), None)),
         older: ["ecs-svc/new".to_owned()].into(),
         failed: false,
+        failing: false,
     };
     let forward = history();
     let cases: Vec<(&str, Observation, &Goal, &History, Expect)> = vec![

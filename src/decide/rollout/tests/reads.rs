@@ -146,6 +146,7 @@ fn a_rollback_is_judged_by_the_previous_revision_s_health_checks() {
         seen: Some(("ecs-svc/rollback".into(), None)),
         older: ["ecs-svc/new".to_owned()].into(),
         failed: false,
+        failing: false,
     };
     assert!(matches!(
         judge(&observation, &back, &known),
