@@ -306,7 +306,7 @@ mod tests {
             None
         );
         let denied = control.on_call("DescribeServiceDeployments", both).error;
-        assert_eq!(denied.map(|e| e.code), Some("AccessDeniedException".into()));
+        assert_eq!(denied.map(|e| e.code), Some("AccessDeniedException"));
     }
 
     #[test]
