@@ -21,6 +21,7 @@ use crate::decide::rollout::Failure;
 use crate::decide::rollout::{
     Goal, Observation, Verdict, bound_record, judge, looks_settled, needs_tasks, remember,
 };
+use crate::decide::service::ServiceDeploymentState;
 use crate::runtime::retry::error_backoff;
 
 mod capacity;
@@ -66,6 +67,9 @@ pub struct Watch<'a> {
     record_every_poll: bool,
     /// Lifecycle hooks already reported as waiting.
     seen_waiting: BTreeSet<String>,
+    /// The task definition each record read so far deploys (by the record's ARN), so that a record read
+    /// again on its own needs no DescribeServiceRevisions.
+    revisions: BTreeMap<String, String>,
     /// When the message's hold ends: no watch outlasts it (see [`crate::decide::deadline::DEFAULT_HOLD`]).
     hold_until: Instant,
     /// Until when the time ECS spent finding capacity was given back to the clock.
@@ -96,6 +100,7 @@ impl<'a> Watch<'a> {
             deployments: BTreeMap::new(),
             record_every_poll: true,
             seen_waiting: BTreeSet::new(),
+            revisions: BTreeMap::new(),
             hold_until,
             credited_until: None,
             on_waiting,
@@ -343,6 +348,12 @@ impl<'a> Watch<'a> {
             tasks: None,
             deployment: observed.deployment,
         };
+        // A record's revision never changes: what it deploys, once read, needs no reading again.
+        if let Some(record) = &observation.deployment
+            && let Some(td) = &record.target_task_definition
+        {
+            self.revisions.insert(record.arn.clone(), td.clone());
+        }
         self.record_every_poll = observation
             .service
             .as_ref()
@@ -353,12 +364,24 @@ impl<'a> Watch<'a> {
         {
             // A rolling deployment's record is read once the service shows it settled; a record that
             // cannot be read leaves the service's deployments to judge, as the poller does.
-            observation.deployment = self
-                .ecs
-                .service_deployment_of_revision(&of.arn)
-                .await
-                .ok()
-                .flatten();
+            observation.deployment = match self.revisions.get(&of.arn) {
+                Some(td) => self
+                    .ecs
+                    .describe_service_deployment(&of.arn)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|record| ServiceDeploymentState {
+                        target_task_definition: Some(td.clone()),
+                        ..record
+                    }),
+                None => self
+                    .ecs
+                    .service_deployment_of_revision(&of.arn)
+                    .await
+                    .ok()
+                    .flatten(),
+            };
         }
         // With ECS's record, the record decides: the tasks are read only for detail, once it said so.
         if bound_record(&observation, goal).is_none() && needs_tasks(&observation, goal, history) {
