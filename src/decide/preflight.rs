@@ -28,6 +28,11 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Whether checking it asks AWS at all (an image in another registry is not looked up).
+    pub fn asks_aws(self) -> bool {
+        self != Self::OtherRegistry
+    }
+
     /// The AWS call that checks it, for logs and reasons.
     pub fn call(self) -> &'static str {
         match self {

@@ -24,8 +24,9 @@ pub const PREFLIGHT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many lookups the worker has in flight at once, across every deployment: a task definition naming
 /// hundreds of secrets must not fire hundreds of calls at IAM, SSM or Secrets Manager at once.
 pub const LOOKUPS_AT_ONCE: usize = 4;
-/// How many lookups the worker starts per second at most, across every deployment: under the lowest of
-/// the looked-up APIs' own rate limits (CloudWatch Logs' DescribeLogGroups allows 10 a second).
+/// How many lookups of one kind (one API: ECR, IAM, SSM, Secrets Manager, CloudWatch Logs) the worker
+/// starts per second at most, across every deployment: under the lowest of those APIs' own rate limits
+/// (CloudWatch Logs' DescribeLogGroups allows 10 a second).
 pub const LOOKUPS_PER_SECOND: u32 = 10;
 
 /// Runs the pre-flight checks.
@@ -39,8 +40,8 @@ pub struct Verifier {
     warned: Arc<Mutex<BTreeSet<Kind>>>,
     /// The lookups in flight, at most [`LOOKUPS_AT_ONCE`].
     slots: Arc<Semaphore>,
-    /// When the next lookup may start: one every 1/[`LOOKUPS_PER_SECOND`] of a second.
-    next_start: Arc<tokio::sync::Mutex<Instant>>,
+    /// When the next lookup of each kind may start: one every 1/[`LOOKUPS_PER_SECOND`] of a second.
+    next_start: Arc<tokio::sync::Mutex<BTreeMap<Kind, Instant>>>,
 }
 
 impl Verifier {
@@ -51,7 +52,7 @@ impl Verifier {
             account,
             warned: Arc::default(),
             slots: Arc::new(Semaphore::new(LOOKUPS_AT_ONCE)),
-            next_start: Arc::new(tokio::sync::Mutex::new(Instant::now())),
+            next_start: Arc::default(),
         }
     }
 
@@ -65,15 +66,23 @@ impl Verifier {
             let clients = self.lookups.clone();
             let (slots, next_start) = (self.slots.clone(), self.next_start.clone());
             lookups.spawn(async move {
+                let kind = target.kind();
                 // A closed semaphore never happens; a lookup without a slot would only go faster.
-                let _slot = slots.acquire_owned().await.ok();
-                let start = {
-                    let mut next = next_start.lock().await;
-                    let start = (*next).max(Instant::now());
-                    *next = start + Duration::from_secs(1) / LOOKUPS_PER_SECOND;
-                    start
+                let _slot = match kind.asks_aws() {
+                    true => slots.acquire_owned().await.ok(),
+                    false => None,
                 };
-                tokio::time::sleep_until(start).await;
+                if kind.asks_aws() {
+                    let start = {
+                        let mut next = next_start.lock().await;
+                        let now = Instant::now();
+                        let next = next.entry(kind).or_insert(now);
+                        let start = (*next).max(now);
+                        *next = start + Duration::from_secs(1) / LOOKUPS_PER_SECOND;
+                        start
+                    };
+                    tokio::time::sleep_until(start).await;
+                }
                 let finding = clients.find(&target).await;
                 (target, finding)
             });
