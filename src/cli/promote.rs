@@ -73,6 +73,7 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         redeploy: false,
         rollback: false,
         revision: None,
+        action: None,
         file: PathBuf::from("-"),
     };
     send::run(&send).await

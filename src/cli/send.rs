@@ -21,10 +21,10 @@ use crate::cli::validate::{judge, summary};
 use crate::decide::image_update::images_of;
 use crate::decide::message::{
     ACTION_ATTRIBUTE, CLUSTER_ATTRIBUTE, COMMIT_URL_ATTRIBUTE, REPLY_TO_ATTRIBUTE,
-    REVISION_ATTRIBUTE, SERVICE_ATTRIBUTE, Target, read,
+    REVISION_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
 };
-
 use crate::decide::names::{family_of, service_name};
+use crate::runtime::actions::{Action, Image, MessageAction, Redeploy, Rollback};
 
 /// The body of a rollback or redeploy: the worker ignores it.
 const NO_BODY: &str = "{}";
@@ -75,20 +75,24 @@ pub struct Args {
     #[arg(
         long = "image",
         value_name = "CONTAINER=IMAGE",
-        conflicts_with_all = ["rollback", "redeploy"]
+        conflicts_with_all = ["rollback", "redeploy", "action"]
     )]
     pub images: Vec<String>,
     /// Instead of a task definition: a new deployment of the revision the service runs, replacing every
     /// task (a `redeploy` message: moved image tags are pulled again). --wait needs --reply-to.
-    #[arg(long, conflicts_with = "rollback")]
+    #[arg(long, conflicts_with_all = ["rollback", "action"])]
     pub redeploy: bool,
     /// Instead of a task definition: roll the service back (a `rollback` message) to --revision, or to
     /// the revision it ran before the one it runs. --wait needs --reply-to.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "action")]
     pub rollback: bool,
     /// With --rollback: the revision to go back to (`web:12` or its ARN).
     #[arg(long, value_name = "REVISION", requires = "rollback")]
     pub revision: Option<String>,
+    /// Any action by name (its `action` attribute), with FILE as the body, checked as the worker reads
+    /// it. --wait needs --reply-to.
+    #[arg(long, value_name = "ACTION", value_parser = clap::builder::PossibleValuesParser::new(Action::NAMES))]
+    pub action: Option<String>,
     /// The message body: a task definition, or `aws ecs describe-task-definition` output; `-` reads
     /// standard input. Not read with --image.
     #[arg(value_name = "FILE", default_value = "-")]
@@ -116,8 +120,14 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
     if !args.images.is_empty() {
         return send_images(args).await;
     }
-    if args.rollback || args.redeploy {
-        return send_service_action(args).await;
+    if args.rollback {
+        return send_action(args, Rollback::NAME, NO_BODY).await;
+    }
+    if args.redeploy {
+        return send_action(args, Redeploy::NAME, NO_BODY).await;
+    }
+    if let Some(action) = &args.action {
+        return send_action(args, action, &read_input(&args.file)?).await;
     }
     let body = read_input(&args.file)?;
     let request = judge(
@@ -171,7 +181,7 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
         ));
     }
     let (sdk, sqs) = connect(args).await?;
-    let message_id = send_one(&sqs, args, Some(("image", None)), &body).await?;
+    let message_id = send_one(&sqs, args, Some((Image::NAME, None)), &body).await?;
     println!(
         "sent message {message_id}: set {} in service {service}",
         args.images.join(", ")
@@ -198,14 +208,9 @@ async fn send_images(args: &Args) -> Result<u8, Failure> {
     follow.run().await
 }
 
-/// Sends a `rollback` (`--rollback`) or `redeploy` (`--redeploy`) message, and with --wait follows it
-/// through the reply queue: no new revision shows it in the service.
-async fn send_service_action(args: &Args) -> Result<u8, Failure> {
-    let action = if args.rollback {
-        "rollback"
-    } else {
-        "redeploy"
-    };
+/// Sends a message of `action` with `body` (`--rollback`, `--redeploy`, `--action`), and with --wait follows
+/// it through the reply queue: it may register no revision to show it in the service.
+async fn send_action(args: &Args, action: &str, body: &str) -> Result<u8, Failure> {
     let mut attributes = BTreeMap::from([
         (SERVICE_ATTRIBUTE.to_owned(), args.service.clone()),
         (ACTION_ATTRIBUTE.to_owned(), action.to_owned()),
@@ -214,30 +219,25 @@ async fn send_service_action(args: &Args) -> Result<u8, Failure> {
         attributes.insert(REVISION_ATTRIBUTE.to_owned(), revision.clone());
     }
     // Checked as the worker reads it, so nothing it would reject is sent.
-    read(NO_BODY, &attributes).map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
+    let read = Action::read(body, &attributes)
+        .map_err(|reason| Failure::no(format!("invalid: {reason}")))?;
     if args.sending.wait && args.sending.reply_to.is_none() {
         return Err(Failure::usage(format!(
-            "--wait with --{action} needs --reply-to: it registers no revision to look for"
+            "--wait with action {action} needs --reply-to: the worker's reply is what it waits for"
         )));
     }
     let (sdk, sqs) = connect(args).await?;
-    let message_id = send_one(
-        &sqs,
-        args,
-        Some((action, args.revision.as_deref())),
-        NO_BODY,
-    )
-    .await?;
-    let what = if args.rollback {
-        format!(
-            "roll service {} back to {}",
-            args.service.trim(),
-            args.revision
+    let message_id = send_one(&sqs, args, Some((action, args.revision.as_deref())), body).await?;
+    let service = args.service.trim();
+    let what = match &read {
+        Action::Rollback(rollback) => format!(
+            "roll service {service} back to {}",
+            rollback
+                .revision
                 .as_deref()
                 .unwrap_or("the revision it ran before")
-        )
-    } else {
-        format!("redeploy service {}", args.service.trim())
+        ),
+        _ => format!("{action} service {service}"),
     };
     println!("sent message {message_id}: {what}");
     if !args.sending.wait {

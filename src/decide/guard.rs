@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::decide::escalation;
 use crate::decide::members::Members;
-use crate::decide::message::{DeploymentRequest, Message, Target};
+use crate::decide::message::{Asked, DeploymentRequest, Target};
 use crate::decide::names::{
     cluster_name, queue_endpoint_and_account, region_of_queue_url, service_arn, service_name,
 };
@@ -110,11 +110,11 @@ pub fn judge_target(
 pub fn judge_before_schedule(
     policy: &Policy,
     identity: &Identity,
-    message: &Message,
+    asked: Asked<'_>,
     cluster: &str,
 ) -> Result<(), Refusal> {
-    match message {
-        Message::Deploy(request) => {
+    match asked {
+        Asked::TaskDefinition(request) => {
             judge_target(policy, identity, request, cluster)?;
             let family = request.task_definition.family();
             let (name, subject) = subject(&request.target, family);
@@ -125,7 +125,7 @@ pub fn judge_before_schedule(
                 &subject,
             )
         }
-        Message::Image(change, _) | Message::Rollback(change, _) | Message::Redeploy(change) => {
+        Asked::ServiceChange(change) => {
             let target = Target::Service(change.service.clone());
             let attributes = Attributes {
                 target: &target,

@@ -1,20 +1,20 @@
-//! An SQS message read as a deployment request, or rejected with the reason why.
+//! An SQS message's attributes read as a deployment request, or rejected with the reason why.
 //!
 //! The contract is the old script's: the body is the task definition, the `service` attribute names the
 //! service (the literal `false` means register only), and the optional `commit_url` attribute travels with
 //! the deployment into every log line and report. The optional `cluster` and `reply_to` attributes pick a
 //! cluster other than `ECS_CLUSTER` and a queue for the outcome; the policy decides whether they may. The
-//! optional `action` attribute says what the message does: `deploy` (the default, as above), `image` (the
-//! body maps container names to images, set in the task definition the service runs) or `rollback` (an
-//! existing revision, the `revision` attribute's or the one before, deployed again).
+//! optional `action` attribute says what the message does; each action reads the body and attributes its
+//! own way (`crate::runtime::actions`), with the readers here.
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
-
-use crate::decide::image_update::images_of;
 use crate::decide::names::service_arn;
 use crate::decide::task_definition::TaskDefinition;
+
+mod summary;
+
+pub use summary::BodySummary;
 
 /// The message attribute that names the service.
 pub const SERVICE_ATTRIBUTE: &str = "service";
@@ -29,8 +29,6 @@ pub const CLUSTER_ATTRIBUTE: &str = "cluster";
 pub const ACTION_ATTRIBUTE: &str = "action";
 /// The optional message attribute naming the revision a `rollback` goes back to (`web:12` or an ARN).
 pub const REVISION_ATTRIBUTE: &str = "revision";
-/// The actions a message may ask for.
-pub const ACTIONS: [&str; 4] = ["deploy", "image", "redeploy", "rollback"];
 /// The longest `commit_url` taken.
 const MAX_COMMIT_URL: usize = 2048;
 /// The longest service or cluster name ECS takes.
@@ -65,21 +63,6 @@ pub enum Target {
     RegisterOnly,
 }
 
-/// A message, by its `action` attribute.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Message {
-    /// `deploy` (the default): the body is the task definition.
-    Deploy(DeploymentRequest),
-    /// `image`: new images (container name to image) for the task definition the service runs.
-    Image(ServiceChange, BTreeMap<String, String>),
-    /// `rollback`: an existing revision, deployed without registering anything: the one the `revision`
-    /// attribute names, or the one recorded as running before the service's current one.
-    Rollback(ServiceChange, Option<String>),
-    /// `redeploy`: a new deployment of the revision the service runs, replacing every task (images are
-    /// pulled again by tag); the body is ignored.
-    Redeploy(ServiceChange),
-}
-
 /// A message about a service that is resolved against what the service runs into a [`DeploymentRequest`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceChange {
@@ -106,85 +89,86 @@ impl ServiceChange {
     }
 }
 
-impl Message {
-    /// Its action, as the `action` attribute spells it.
-    pub fn action(&self) -> &'static str {
-        match self {
-            Self::Deploy(_) => "deploy",
-            Self::Image(..) => "image",
-            Self::Rollback(..) => "rollback",
-            Self::Redeploy(_) => "redeploy",
-        }
-    }
-
-    /// The target the message names.
-    pub fn target(&self) -> Target {
-        match self {
-            Self::Deploy(request) => request.target.clone(),
-            Self::Image(change, _) | Self::Rollback(change, _) | Self::Redeploy(change) => {
-                Target::Service(change.service.clone())
-            }
-        }
-    }
-
-    /// The cluster the message picks; `None` for `ECS_CLUSTER`.
-    pub fn cluster(&self) -> Option<&str> {
-        match self {
-            Self::Deploy(request) => request.cluster.as_deref(),
-            Self::Image(change, _) | Self::Rollback(change, _) | Self::Redeploy(change) => {
-                change.cluster.as_deref()
-            }
-        }
-    }
-}
-
-/// Reads a message of any action: its body and its String attributes (name -> value).
-///
-/// The error is the reason the message is rejected, naming the attribute or member at fault.
-pub fn read(body: &str, attributes: &BTreeMap<String, String>) -> Result<Message, String> {
-    let action = attributes
-        .get(ACTION_ATTRIBUTE)
-        .map(|a| a.trim())
-        .filter(|a| !a.is_empty())
-        .unwrap_or("deploy");
-    let change = || -> Result<ServiceChange, String> {
-        let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
-        let Target::Service(service) = target else {
+impl ServiceChange {
+    /// Reads the attributes of a message whose action (`action`, as spelled) changes what a service runs:
+    /// the `service` attribute must name one.
+    ///
+    /// The error is the reason the message is rejected, naming the attribute at fault.
+    pub fn read(action: &str, attributes: &BTreeMap<String, String>) -> Result<Self, String> {
+        let shared = SharedAttributes::read(attributes)?;
+        let Target::Service(service) = shared.target else {
             return Err(format!(
                 "message attribute '{SERVICE_ATTRIBUTE}' is false, but action '{action}' changes what a service runs: name the service"
             ));
         };
-        Ok(ServiceChange {
+        Ok(Self {
             service,
-            cluster,
-            commit_url,
-            reply_to,
+            cluster: shared.cluster,
+            commit_url: shared.commit_url,
+            reply_to: shared.reply_to,
         })
-    };
-    match action {
-        "deploy" => parse(body, attributes).map(Message::Deploy),
-        "image" => Ok(Message::Image(change()?, images_of(body)?)),
-        "redeploy" => Ok(Message::Redeploy(change()?)),
-        "rollback" => {
-            let revision = attributes
-                .get(REVISION_ATTRIBUTE)
-                .map(|r| r.trim())
-                .filter(|r| !r.is_empty());
-            if let Some(revision) = revision
-                && !valid_revision(revision)
-            {
-                return Err(format!(
-                    "message attribute '{REVISION_ATTRIBUTE}' ({}) is not a task definition revision: give family:revision (web:12) or its ARN",
-                    shown(revision)
-                ));
-            }
-            Ok(Message::Rollback(change()?, revision.map(str::to_owned)))
+    }
+}
+
+/// What a message asks for, as the guard judges it before any read of AWS: a task definition of its own,
+/// or a change to what a service runs that is resolved against the service later.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Asked<'a> {
+    /// The body is the task definition (or one made from it).
+    TaskDefinition(&'a DeploymentRequest),
+    /// A service's running revision is changed or deployed again.
+    ServiceChange(&'a ServiceChange),
+}
+
+impl<'a> Asked<'a> {
+    /// The target the message names.
+    pub fn target(self) -> Target {
+        match self {
+            Self::TaskDefinition(request) => request.target.clone(),
+            Self::ServiceChange(change) => Target::Service(change.service.clone()),
         }
-        other => Err(format!(
-            "message attribute '{ACTION_ATTRIBUTE}' ({}) is not one of {}",
-            shown(other),
-            ACTIONS.join(", ")
+    }
+
+    /// The cluster the message picks; `None` for `ECS_CLUSTER`.
+    pub fn cluster(self) -> Option<&'a str> {
+        match self {
+            Self::TaskDefinition(request) => request.cluster.as_deref(),
+            Self::ServiceChange(change) => change.cluster.as_deref(),
+        }
+    }
+}
+
+/// The `action` attribute, trimmed; `None` when it is missing or empty (the default action).
+pub fn action_attribute(attributes: &BTreeMap<String, String>) -> Option<&str> {
+    attributes
+        .get(ACTION_ATTRIBUTE)
+        .map(|a| a.trim())
+        .filter(|a| !a.is_empty())
+}
+
+/// The rejection of an `action` attribute that names none of `known`.
+pub fn unknown_action(action: &str, known: &[&str]) -> String {
+    format!(
+        "message attribute '{ACTION_ATTRIBUTE}' ({}) is not one of {}",
+        shown(action),
+        known.join(", ")
+    )
+}
+
+/// The `revision` attribute, when given: `family:revision` or a task definition ARN.
+///
+/// The error is the reason the message is rejected, naming the attribute.
+pub fn revision_attribute(attributes: &BTreeMap<String, String>) -> Result<Option<String>, String> {
+    let revision = attributes
+        .get(REVISION_ATTRIBUTE)
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty());
+    match revision {
+        Some(revision) if !valid_revision(revision) => Err(format!(
+            "message attribute '{REVISION_ATTRIBUTE}' ({}) is not a task definition revision: give family:revision (web:12) or its ARN",
+            shown(revision)
         )),
+        revision => Ok(revision.map(str::to_owned)),
     }
 }
 
@@ -195,21 +179,38 @@ pub fn parse(
     body: &str,
     attributes: &BTreeMap<String, String>,
 ) -> Result<DeploymentRequest, String> {
-    let (target, cluster, commit_url, reply_to) = read_attributes(attributes)?;
+    let shared = SharedAttributes::read(attributes)?;
     let task_definition = TaskDefinition::from_body(body)?;
     Ok(DeploymentRequest {
-        target,
-        cluster,
-        commit_url,
-        reply_to,
+        target: shared.target,
+        cluster: shared.cluster,
+        commit_url: shared.commit_url,
+        reply_to: shared.reply_to,
         task_definition,
     })
 }
 
-/// The attributes every action reads: the target, the cluster, `commit_url` and `reply_to`.
-type Common = (Target, Option<String>, Option<String>, Option<String>);
+/// The attributes every action reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedAttributes {
+    /// The `service` attribute: a service, or register-only (`false`).
+    pub target: Target,
+    /// The `cluster` attribute; `None` for `ECS_CLUSTER`.
+    pub cluster: Option<String>,
+    /// The `commit_url` attribute.
+    pub commit_url: Option<String>,
+    /// The `reply_to` attribute.
+    pub reply_to: Option<String>,
+}
 
-fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, String> {
+impl SharedAttributes {
+    /// Reads them from a message's String attributes (name -> value); the error names the one at fault.
+    pub fn read(attributes: &BTreeMap<String, String>) -> Result<Self, String> {
+        read_shared(attributes)
+    }
+}
+
+fn read_shared(attributes: &BTreeMap<String, String>) -> Result<SharedAttributes, String> {
     let service = attributes
         .get(SERVICE_ATTRIBUTE)
         .map(|s| s.trim())
@@ -268,7 +269,12 @@ fn read_attributes(attributes: &BTreeMap<String, String>) -> Result<Common, Stri
             shown(queue)
         ));
     }
-    Ok((target, cluster, commit_url, reply_to))
+    Ok(SharedAttributes {
+        target,
+        cluster,
+        commit_url,
+        reply_to,
+    })
 }
 
 /// The `commit_url` attribute when it is one the worker takes (an http(s) URL of at most 2048 printable
@@ -328,35 +334,6 @@ fn valid_service_arn(text: &str) -> bool {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
-}
-
-/// What the logs say of a body instead of the body itself, which may hold secrets.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BodySummary {
-    /// The task definition's family, when the body names one.
-    pub family: Option<String>,
-    /// The body's length in bytes.
-    pub bytes: usize,
-    /// The body's SHA-256, hex, to match it with what the producer sent.
-    pub sha256: String,
-}
-
-impl BodySummary {
-    /// Summarizes `body`, whatever it holds.
-    pub fn of(body: &str) -> Self {
-        let value: Option<serde_json::Value> = serde_json::from_str(body).ok();
-        let family = value.as_ref().and_then(|v| {
-            v.get("family")
-                .or_else(|| v.get("taskDefinition").and_then(|t| t.get("family")))
-                .and_then(serde_json::Value::as_str)
-                .map(|f| f.chars().take(MAX_NAME).collect())
-        });
-        Self {
-            family,
-            bytes: body.len(),
-            sha256: format!("{:x}", Sha256::digest(body.as_bytes())),
-        }
-    }
 }
 
 /// Whether `revision` names a task definition revision: `family:revision` or a task definition ARN.
@@ -445,20 +422,6 @@ mod tests {
     }
 
     #[test]
-    fn a_body_is_summarized_without_its_content() {
-        let summary = BodySummary::of(
-            r#"{"family": "web", "containerDefinitions": [{"environment": [{"name": "TOKEN", "value": "s3cr3t"}]}]}"#,
-        );
-        assert_eq!(summary.family.as_deref(), Some("web"));
-        assert_eq!(summary.sha256.len(), 64);
-        assert!(!format!("{summary:?}").contains("s3cr3t"));
-        let wrapped = BodySummary::of(r#"{"taskDefinition": {"family": "api"}}"#);
-        assert_eq!(wrapped.family.as_deref(), Some("api"));
-        let junk = BodySummary::of("not json");
-        assert_eq!((junk.family, junk.bytes), (None, 8));
-    }
-
-    #[test]
     fn rejections_name_what_is_wrong() {
         for (body, attributes, named) in [
             (BODY, attrs(&[]), "'service'"),
@@ -498,87 +461,6 @@ mod tests {
         ] {
             let err = parse(body, &attributes).expect_err("rejected");
             assert!(err.contains(named), "{err} should name {named}");
-        }
-    }
-
-    #[test]
-    fn the_action_attribute_picks_what_a_message_does() {
-        let deploy = read(BODY, &attrs(&[("service", "web")])).expect("valid");
-        assert!(matches!(deploy, Message::Deploy(_)), "{deploy:?}");
-        let explicit = read(BODY, &attrs(&[("service", "web"), ("action", " deploy ")]));
-        assert_eq!(explicit, Ok(deploy));
-
-        let image = read(
-            r#"{"web": "nginx:1.28"}"#,
-            &attrs(&[("service", "web"), ("action", "image"), ("cluster", "prod")]),
-        )
-        .expect("valid");
-        let Message::Image(_, images) = &image else {
-            panic!("{image:?}");
-        };
-        assert_eq!(images["web"], "nginx:1.28");
-        assert_eq!(
-            (image.target(), image.cluster()),
-            (Target::Service("web".into()), Some("prod"))
-        );
-
-        let cases = [
-            (
-                r#"{"web": "nginx"}"#,
-                vec![("service", "false"), ("action", "image")],
-                "action 'image' changes what a service runs",
-            ),
-            (
-                BODY,
-                vec![("service", "web"), ("action", "image")],
-                "the image must be a string",
-            ),
-            (
-                BODY,
-                vec![("service", "web"), ("action", "promote")],
-                "message attribute 'action' (\"promote\") is not one of deploy, image, redeploy, rollback",
-            ),
-            (
-                r#"{"web": "nginx"}"#,
-                vec![("action", "image")],
-                "message attribute 'service' is missing",
-            ),
-        ];
-        let rollback = |revision: &str| {
-            read(
-                "{}",
-                &attrs(&[
-                    ("service", "web"),
-                    ("action", "rollback"),
-                    ("revision", revision),
-                ]),
-            )
-        };
-        for good in ["web:12", "arn:aws:ecs:us-east-1:1:task-definition/web:12"] {
-            let Ok(Message::Rollback(_, Some(named))) = rollback(good) else {
-                panic!("{good}");
-            };
-            assert_eq!(named, good);
-        }
-        assert!(matches!(rollback(" "), Ok(Message::Rollback(_, None))));
-        let redeploy = read(
-            "ignored",
-            &attrs(&[("service", "web"), ("action", "redeploy")]),
-        );
-        assert!(matches!(redeploy, Ok(Message::Redeploy(_))), "{redeploy:?}");
-        for bad in [
-            "web",
-            "web:x",
-            "arn:aws:ecs:us-east-1:1:service/web:1",
-            ":3",
-            "a b:1",
-        ] {
-            let err = rollback(bad).expect_err(bad);
-            assert!(err.contains("message attribute 'revision'"), "{bad}: {err}");
-        }
-        for (body, attributes, part) in cases {
-            let err = read(body, &attrs(&attributes)).expect_err(part);
-            assert!(err.contains(part), "{attributes:?}: {err}");
         }
     }
 }

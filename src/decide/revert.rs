@@ -128,10 +128,10 @@ pub fn step(
     }
 }
 
-/// Why a rollback was not carried out: see [`Step::Superseded`].
-pub fn superseded_reason(now: &str) -> String {
+/// Why a message of `action` (a rollback, a redeploy) was not carried out: see [`Step::Superseded`].
+pub fn superseded_reason(action: &str, now: &str) -> String {
     format!(
-        "superseded: the service was updated to {} after this rollback was sent; rolling back now would undo that",
+        "superseded: the service was updated to {} after this {action} was sent; carrying it out now would undo that",
         short_arn(now)
     )
 }
@@ -233,6 +233,20 @@ mod tests {
             Step::Update,
             "no send time known"
         );
-        assert!(superseded_reason(V5).contains("updated to web:5 after this rollback was sent"));
+        assert!(
+            superseded_reason("rollback", V5)
+                .contains("updated to web:5 after this rollback was sent; carrying it out now")
+        );
+        // The action's name is said as given, and the revision's name is never rewritten.
+        let redeploy = superseded_reason(
+            "redeploy",
+            "arn:aws:ecs:us-east-1:1:task-definition/web-rollback:3",
+        );
+        assert!(
+            redeploy.contains(
+                "updated to web-rollback:3 after this redeploy was sent; carrying it out now"
+            ),
+            "{redeploy}"
+        );
     }
 }

@@ -11,7 +11,7 @@ use crate::decide::guard::{
     Attributes, Case, judge, judge_attributes, judge_before_schedule, judge_target,
 };
 use crate::decide::members::Members;
-use crate::decide::message::{DeploymentRequest, Message};
+use crate::decide::message::{Asked, DeploymentRequest};
 use crate::decide::outcome::Outcome;
 use crate::decide::policy::{Identity, Policy};
 use crate::decide::refusal::Refusal;
@@ -63,8 +63,8 @@ impl Guard {
     }
 
     /// What needs no read of AWS, asked before a message joins its service's schedule.
-    pub fn before_schedule(&self, message: &Message, cluster: &str) -> Result<(), NotAdmitted> {
-        judge_before_schedule(&self.policy, &self.identity, message, cluster)
+    pub fn before_schedule(&self, asked: Asked<'_>, cluster: &str) -> Result<(), NotAdmitted> {
+        judge_before_schedule(&self.policy, &self.identity, asked, cluster)
             .map_err(NotAdmitted::from)
     }
 

@@ -17,7 +17,7 @@ use crate::aws::limiter::ApiLimiter;
 use crate::aws::poller::ServicePoller;
 use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
-use crate::decide::message::{DeploymentRequest, Message, Target};
+use crate::decide::message::{DeploymentRequest, Target};
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::RecordOf;
 use crate::runtime::admission::{Guard, NotAdmitted};
@@ -30,13 +30,15 @@ mod change;
 mod digests;
 mod follow;
 mod record;
-mod redeploy;
-mod revert;
 mod started;
 
 pub use record::Record;
 
-use started::Started;
+pub(crate) use change::rejected;
+pub(crate) use started::Started;
+
+/// Who hears a deployment's milestones while it runs.
+pub type OnMilestone<'a> = &'a (dyn Fn(Milestone<'_>) + Send + Sync);
 
 /// What a deployment tells the outside while it runs.
 #[derive(Debug, Clone, Copy)]
@@ -64,21 +66,21 @@ pub struct Delivery {
 }
 
 /// What a rollout is watched with.
-pub(super) struct Watched<'a> {
+pub(crate) struct Watched<'a> {
     /// ECS in the service's cluster.
-    pub(super) ecs: &'a Ecs,
+    pub(crate) ecs: &'a Ecs,
     /// The service.
-    pub(super) service: &'a str,
+    pub(crate) service: &'a str,
     /// Its events from before the rollout, not reported again.
-    pub(super) seen_events: BTreeSet<String>,
+    pub(crate) seen_events: BTreeSet<String>,
     /// The revision the service ran before, as read, and its health-checked containers.
-    pub(super) baseline: (Option<String>, BTreeSet<String>),
+    pub(crate) baseline: (Option<String>, BTreeSet<String>),
     /// The health-checked containers of the revision rolled out.
-    pub(super) health_checked: BTreeSet<String>,
+    pub(crate) health_checked: BTreeSet<String>,
     /// Whether only tasks the rollout's own deployment started count (a redeploy).
-    pub(super) fresh_tasks: bool,
+    pub(crate) fresh_tasks: bool,
     /// When the message's hold ends.
-    pub(super) hold_until: tokio::time::Instant,
+    pub(crate) hold_until: tokio::time::Instant,
 }
 
 /// Runs deployments, each in the cluster its message picks.
@@ -91,7 +93,7 @@ pub struct Deployer {
     /// Service readings shared by every rollout being watched.
     poller: ServicePoller,
     /// Timeouts, poll interval and rollback policy.
-    settings: Settings,
+    pub(crate) settings: Settings,
     /// What messages may do, and who the worker is.
     guard: Guard,
     /// What image tags point to now, for a redeploy's digest check.
@@ -139,53 +141,13 @@ impl Deployer {
         cluster.unwrap_or(&self.cluster)
     }
 
-    /// Carries out one message and says how it ended; never panics, never returns early without an
-    /// outcome. `on_event` hears when the service points at the new revision, before the rollout is
-    /// watched, and when ECS waits at a lifecycle hook.
-    pub async fn deploy(
-        &self,
-        message: &Message,
-        delivery: &Delivery,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
-    ) -> Record {
-        let mut record = Record::untouched(Outcome::Deployed, None);
-        let result = match message {
-            Message::Deploy(request) => {
-                self.deploy_request(request, delivery, &mut record, on_event)
-                    .await
-            }
-            Message::Image(change, images) => match self.resolve_image(change, images).await {
-                Ok(request) => {
-                    self.deploy_request(&request, delivery, &mut record, on_event)
-                        .await
-                }
-                Err(not_admitted) => Err(not_admitted),
-            },
-            Message::Rollback(change, named) => {
-                self.revert(change, named.as_deref(), delivery, &mut record, on_event)
-                    .await
-            }
-            Message::Redeploy(change) => {
-                self.redeploy(change, delivery, &mut record, on_event).await
-            }
-        };
-        record.outcome = match result {
-            Ok(outcome) => outcome,
-            Err(not_admitted) => {
-                record.refused_by = not_admitted.rule;
-                not_admitted.outcome
-            }
-        };
-        record
-    }
-
     /// Carries out a deployment request: register-only, or a service's deployment.
-    async fn deploy_request(
+    pub(crate) async fn deploy_request(
         &self,
         request: &DeploymentRequest,
         delivery: &Delivery,
         record: &mut Record,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+        on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let ecs = self.ecs_in(self.cluster_of(request.cluster.as_deref()));
         self.guard.target(request, ecs.cluster())?;
@@ -236,7 +198,7 @@ impl Deployer {
         delivery: &Delivery,
         service: &str,
         record: &mut Record,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+        on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let patience = self.settings.timeout;
         let pace = (self.settings.poll_interval, patience);
@@ -388,7 +350,7 @@ impl Deployer {
 
     /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, for up to
     /// `ECS_TIMEOUT` of failures in a row.
-    async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, Outcome>
+    pub(crate) async fn retrying<T, F, Fut>(&self, call: F) -> Result<T, Outcome>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,

@@ -11,11 +11,12 @@ use tracing::{Instrument, Level, error, info, info_span};
 
 use crate::aws::sqs::Received;
 use crate::decide::guard::reply_queue;
-use crate::decide::message::{BodySummary, Message, commit_url_of, reply_to_of, service_of};
+use crate::decide::message::{BodySummary, commit_url_of, reply_to_of, service_of};
 use crate::decide::names::family_of;
 use crate::decide::outcome::{Disposition, Outcome, Report, disposition};
 use crate::ops::config::HOLD_SETTLING;
 use crate::ops::notify::Notice;
+use crate::runtime::actions::Action;
 use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::{Delivery, Milestone, Record};
 use crate::runtime::housekeeping::housekeep;
@@ -30,8 +31,8 @@ pub(super) struct Job {
     pub(super) received_at: Instant,
     /// The same moment on the wall clock, for the report.
     pub(super) received_wall: SystemTime,
-    /// Deploy it, or settle it with an outcome already known.
-    pub(super) action: Action,
+    /// Carry it out, or settle it with an outcome already known.
+    pub(super) handling: Handling,
     /// How it says that its service was updated, superseding what waits behind it.
     pub(super) admission: AdmissionSignal,
 }
@@ -68,14 +69,14 @@ impl AdmissionSignal {
     }
 }
 
-/// What a job does.
-pub(super) enum Action {
-    /// Run the deployment (or the image update).
-    Deploy(Message),
+/// What a job does with its message.
+pub(super) enum Handling {
+    /// Carry out the message's action.
+    Run(Action),
     /// Settle the message with an outcome decided without ECS (rejected, stale).
     Settle(Outcome),
     /// Settle a message the guard refused before it joined its service's schedule.
-    Refuse(Message, NotAdmitted),
+    Refuse(Action, NotAdmitted),
 }
 
 /// Deploys (or settles) one message, then reports.
@@ -95,11 +96,11 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         &ctx.guard.identity,
         reply_to_of(&message.attributes),
     );
-    let cluster = match &job.action {
-        Action::Deploy(request) | Action::Refuse(request, _) => {
-            ctx.deployer.cluster_of(request.cluster()).to_owned()
+    let cluster = match &job.handling {
+        Handling::Run(action) | Handling::Refuse(action, _) => {
+            ctx.deployer.cluster_of(action.cluster()).to_owned()
         }
-        Action::Settle(_) => ctx.config.cluster.clone(),
+        Handling::Settle(_) => ctx.config.cluster.clone(),
     };
     // What every notification of this message says, besides its event.
     let mut report = Report {
@@ -117,13 +118,15 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         duration: Duration::ZERO,
     };
     // What the message asked for, for the record written on the revision it deployed.
-    let action = match &job.action {
-        Action::Deploy(request) | Action::Refuse(request, _) => Some(request.action()),
-        Action::Settle(_) => None,
+    let action = match &job.handling {
+        Handling::Run(action) | Handling::Refuse(action, _) => {
+            Some((action.name(), action.reuses_revision()))
+        }
+        Handling::Settle(_) => None,
     };
     let (record, disposition, settled) = async {
-        let record = match job.action {
-            Action::Deploy(request) => {
+        let record = match job.handling {
+            Handling::Run(action) => {
                 info!(receive_count = message.receive_count, "deploying");
                 let delivery = Delivery {
                     message_id: message.message_id.clone(),
@@ -154,7 +157,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 // However a deployment is held up, its message is given back before SQS would let it go:
                 // a redelivery resumes it from the marks it left, as after a crash.
                 let settle_by = delivery.hold_until + HOLD_SETTLING / 2;
-                let deploy = ctx.deployer.deploy(&request, &delivery, &on_event);
+                let deploy = action.run(&ctx.deployer, &delivery, &on_event);
                 match tokio::time::timeout_at(settle_by, deploy).await {
                     Ok(record) => record,
                     Err(_) => Record::untouched(
@@ -165,15 +168,16 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     ),
                 }
             }
-            Action::Settle(outcome) => Record::untouched(outcome, None),
-            Action::Refuse(_, refused) => Record::untouched(refused.outcome, refused.rule),
+            Handling::Settle(outcome) => Record::untouched(outcome, None),
+            Handling::Refuse(_, refused) => Record::untouched(refused.outcome, refused.rule),
         };
         // The record goes on the revision before the message is settled: once it is gone, history has it.
-        if let Some(action) = action {
+        if let Some((action, reuses_revision)) = action {
             ledger::write(
                 &ctx.deployer.ecs_in(&report.cluster),
                 ledger::Deployed {
                     action,
+                    reuses_revision,
                     revision: record.new_task_definition.as_deref(),
                     outcome: &record.outcome,
                     received_at: report.received_at,

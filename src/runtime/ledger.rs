@@ -18,8 +18,11 @@ const RECORD_RETRY: Duration = Duration::from_millis(500);
 /// A deployment that ended, as its record needs it.
 #[derive(Debug, Clone, Copy)]
 pub struct Deployed<'a> {
-    /// The message's action.
-    pub action: &'a str,
+    /// The message's action, by name.
+    pub action: &'static str,
+    /// Whether the action deploys a revision that exists already (see
+    /// [`crate::runtime::actions::MessageAction::REUSES_REVISION`]).
+    pub reuses_revision: bool,
     /// The revision it deployed (or registered), if it got that far.
     pub revision: Option<&'a str>,
     /// How it ended.
@@ -45,7 +48,7 @@ pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
     if !matches!(outcome, "deployed" | "failed" | "timed_out" | "registered") {
         return;
     }
-    let reused = matches!(deployed.action, "rollback" | "redeploy");
+    let reused = deployed.reuses_revision;
     let record = Record {
         action: deployed.action.to_owned(),
         outcome: outcome.to_owned(),

@@ -2,6 +2,7 @@
 //! loop, running deployments at once, one job's run and settlement, the heartbeat, a deployment's steps,
 //! the watch and its rollback, and the drain on stop.
 
+pub mod actions;
 pub mod admission;
 pub mod clients;
 pub mod deploy;

@@ -11,11 +11,12 @@ use tokio::time::Instant;
 use tracing::{error, info};
 
 use crate::aws::sqs::{MAX_BATCH, Received};
-use crate::decide::message::{self, Target};
+use crate::decide::message::Target;
 use crate::decide::names::service_name;
 use crate::decide::outcome::Outcome;
 use crate::decide::schedule::{Admission, Schedule, Superseded};
-use crate::runtime::job::{Action, AdmissionSignal, Job, run_job};
+use crate::runtime::actions::Action;
+use crate::runtime::job::{AdmissionSignal, Handling, Job, run_job};
 use crate::runtime::startup::Context;
 
 /// Deployments running, and messages waiting for their service.
@@ -67,32 +68,32 @@ impl Workers {
         }
         // What needs no call to AWS is judged before the message joins its service's schedule, so that a
         // message refused by it never waits for, or displaces, another.
-        let action = match message::read(&message.body, &message.attributes) {
-            Ok(request) => {
-                let cluster = ctx.deployer.cluster_of(request.cluster());
-                match ctx.guard.before_schedule(&request, cluster) {
-                    Ok(()) => Action::Deploy(request),
-                    Err(refused) => Action::Refuse(request, refused),
+        let handling = match Action::read(&message.body, &message.attributes) {
+            Ok(action) => {
+                let cluster = ctx.deployer.cluster_of(action.cluster());
+                match ctx.guard.before_schedule(action.asked(), cluster) {
+                    Ok(()) => Handling::Run(action),
+                    Err(refused) => Handling::Refuse(action, refused),
                 }
             }
-            Err(reason) => Action::Settle(Outcome::Rejected { reason }),
+            Err(reason) => Handling::Settle(Outcome::Rejected { reason }),
         };
-        let service = match &action {
-            Action::Deploy(request) => match request.target() {
+        let service = match &handling {
+            Handling::Run(action) => match action.target() {
                 Target::Service(service) => Some(service_key(
-                    ctx.deployer.cluster_of(request.cluster()),
+                    ctx.deployer.cluster_of(action.cluster()),
                     service_name(&service),
                 )),
                 Target::RegisterOnly => None,
             },
-            Action::Settle(_) | Action::Refuse(..) => None,
+            Handling::Settle(_) | Handling::Refuse(..) => None,
         };
         let (sent_at, message_id) = (message.sent_at_ms, message.message_id.clone());
         let job = Job {
             message,
             received_at: Instant::now(),
             received_wall: SystemTime::now(),
-            action,
+            handling,
             admission: self.admissions.for_service(service.clone()),
         };
         let Some(service) = service else {
@@ -109,7 +110,7 @@ impl Workers {
                 mut job,
                 newer_message_id,
             } => {
-                job.action = Action::Settle(Outcome::Superseded {
+                job.handling = Handling::Settle(Outcome::Superseded {
                     reason: format!(
                         "message {newer_message_id}, sent after this one, was already deployed to service {shown}; deploying this older one would undo it"
                     ),
@@ -128,7 +129,7 @@ impl Workers {
             newer_message_id,
         } in self.schedule.admitted(&service, &message_id)
         {
-            job.action = Action::Settle(Outcome::Superseded {
+            job.handling = Handling::Settle(Outcome::Superseded {
                 reason: format!(
                     "message {newer_message_id}, sent after this one, was deployed to service {shown}; only the newest message waiting for a service is deployed"
                 ),

@@ -1,11 +1,10 @@
 //! Messages about a service that are resolved against what it runs: the guard's attribute rules before any
-//! call to ECS, then the service and its revision; an `image` message becomes the deployment it stands for.
+//! call to ECS, then the service and its revision, and a revision judged against the one it replaces.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::aws::ecs::{CurrentService, Ecs};
 use crate::decide::guard::Attributes;
-use crate::decide::image_update::with_images;
 use crate::decide::message::{DeploymentRequest, ServiceChange, Target};
 use crate::decide::outcome::Outcome;
 use crate::decide::task_definition::TaskDefinition;
@@ -13,24 +12,24 @@ use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::Deployer;
 
 /// A service a message changes, as it is now.
-pub(super) struct Current {
+pub(crate) struct Current {
     /// ECS in the service's cluster.
-    pub(super) ecs: Ecs,
+    pub(crate) ecs: Ecs,
     /// The service.
-    pub(super) service: CurrentService,
+    pub(crate) service: CurrentService,
     /// The revision it runs.
-    pub(super) revision: String,
+    pub(crate) revision: String,
 }
 
 /// A rejection with `reason`.
-pub(super) fn rejected(reason: String) -> NotAdmitted {
+pub(crate) fn rejected(reason: String) -> NotAdmitted {
     NotAdmitted::from(Outcome::Rejected { reason })
 }
 
 impl Deployer {
     /// The service `change` is about, once the guard's attribute rules allow the message (before any call
     /// to ECS); a service that is missing, cannot be deployed or runs nothing rejects the message.
-    pub(super) async fn service_of(&self, change: &ServiceChange) -> Result<Current, NotAdmitted> {
+    pub(crate) async fn service_of(&self, change: &ServiceChange) -> Result<Current, NotAdmitted> {
         let cluster = self.cluster_of(change.cluster.as_deref());
         let target = Target::Service(change.service.clone());
         self.guard.attributes(
@@ -71,7 +70,7 @@ impl Deployer {
     /// The revision described by `revision_json` as the deployment of `change`, judged by the guard
     /// against the one the service runs (`current_json`, already read); gives the request and the current
     /// revision's health-checked containers.
-    pub(super) fn judged(
+    pub(crate) fn judged(
         &self,
         ecs: &Ecs,
         change: &ServiceChange,
@@ -81,20 +80,5 @@ impl Deployer {
         let request = change.deploying(TaskDefinition::from_body(revision_json).map_err(rejected)?);
         let health_checked = self.guard.against(ecs, &request, Some(current_json))?;
         Ok((request, health_checked))
-    }
-
-    /// The deployment an `image` message stands for: the service's task definition with `images` set; a
-    /// container it lacks rejects the message.
-    pub(super) async fn resolve_image(
-        &self,
-        change: &ServiceChange,
-        images: &BTreeMap<String, String>,
-    ) -> Result<DeploymentRequest, NotAdmitted> {
-        let current = self.service_of(change).await?;
-        let json = self
-            .retrying(|| current.ecs.task_definition_json(&current.revision))
-            .await?;
-        let task_definition = with_images(&json, &current.revision, images).map_err(rejected)?;
-        Ok(change.deploying(task_definition))
     }
 }

@@ -14,7 +14,7 @@ impl Deployer {
     /// The outcome of a redeploy whose rollout to `revision` (deployment `deployment_id`, when known)
     /// completed: failed when a running container of it runs another digest than ECR gives for its tag
     /// now. Images not in ECR, and ECR unreachable or denied, are logged and do not fail it.
-    pub(super) async fn check_digests(
+    pub(crate) async fn check_digests(
         &self,
         ecs: &Ecs,
         service: &str,

@@ -8,18 +8,18 @@ use crate::decide::history::History;
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
 use crate::runtime::deploy::started::Started;
-use crate::runtime::deploy::{Deployer, Milestone, Record, Watched};
+use crate::runtime::deploy::{Deployer, Milestone, OnMilestone, Record, Watched};
 use crate::runtime::watch::Watch;
 
 impl Deployer {
     /// Tells that the rollout `started`, watches it to its end (rolling back a failed one) and gives its
     /// outcome, with what ECS said in `record`.
-    pub(super) async fn follow_started(
+    pub(crate) async fn follow_started(
         &self,
         watched: Watched<'_>,
         started: Started,
         record: &mut Record,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+        on_event: OnMilestone<'_>,
     ) -> Outcome {
         on_event(Milestone::Started(record));
         // A rollback is judged by the health checks of the revision it goes back to: the one read before,

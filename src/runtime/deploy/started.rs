@@ -9,23 +9,23 @@ use crate::decide::rollout::RecordOf;
 use crate::decide::service::ServiceState;
 
 /// The rollout a deployment watches, however it got there.
-pub(super) struct Started {
+pub(crate) struct Started {
     /// The revision the service was pointed at.
-    pub(super) task_definition: String,
+    pub(crate) task_definition: String,
     /// What the service ran before.
-    pub(super) previous_task_definition: Option<String>,
+    pub(crate) previous_task_definition: Option<String>,
     /// The deployment UpdateService started, when known.
-    pub(super) deployment_id: Option<String>,
+    pub(crate) deployment_id: Option<String>,
     /// The service deployment ECS keeps its record and verdict in, when UpdateService's answer named it.
-    pub(super) service_deployment: Option<RecordOf>,
+    pub(crate) service_deployment: Option<RecordOf>,
     /// What is known of the deployment and the ones before it, so a read behind is not taken for news.
-    pub(super) history: History,
+    pub(crate) history: History,
 }
 
 impl Started {
     /// The rollout an earlier delivery started: the deployment `deployment_id` of `task_definition`, in
     /// the service deployment ECS is on (`service_deployment`), with what it replaced unknown.
-    pub(super) fn resumed(
+    pub(crate) fn resumed(
         deployment_id: String,
         task_definition: String,
         service_deployment: Option<String>,
@@ -48,7 +48,7 @@ impl Started {
     /// The rollout UpdateService started to `task_definition`, as its answer `after` shows it, on a service
     /// a read showed as `before`, running `previous`. The answer outranks the read, which may be behind:
     /// what the service ran until the update is the answer's newest other deployment.
-    pub(super) fn by_update(
+    pub(crate) fn by_update(
         task_definition: String,
         previous: Option<String>,
         after: Option<&ServiceState>,

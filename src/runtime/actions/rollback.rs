@@ -1,34 +1,62 @@
-//! A `rollback` message carried out: the revision it goes back to found and judged by the guard against the
-//! one the service runs, the service pointed at it without registering anything, and the rollout watched.
+//! `rollback`: an existing revision deployed again without registering anything: the one the `revision`
+//! attribute names, or the one recorded as running before the service's current one. It is found and
+//! judged by the guard against the one the service runs, the service pointed at it, and the rollout
+//! watched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use tracing::info;
 
-use crate::decide::message::ServiceChange;
+use crate::decide::message::{Asked, ServiceChange, revision_attribute};
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::revert::{Step, check, revision, step, superseded_reason, target};
 use crate::decide::task_definition::TaskDefinition;
+use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::change::rejected;
-use crate::runtime::deploy::started::Started;
-use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
+use crate::runtime::deploy::{
+    Delivery, Deployer, OnMilestone, Record, Started, Watched, rejected,
+};
 use crate::runtime::retry::retrying;
 
-impl Deployer {
-    /// Rolls the service of `change` back to `named`, or to the revision recorded as running before the
-    /// one it runs; a redelivery watches the rollout an earlier delivery started.
-    pub(super) async fn revert(
+/// A `rollback` message: the service it rolls back, and the revision it names, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollback {
+    /// The service and the message's other attributes.
+    pub change: ServiceChange,
+    /// The `revision` attribute: the revision to go back to (`web:12` or an ARN); `None` for the one
+    /// recorded as running before the service's current one.
+    pub revision: Option<String>,
+}
+
+impl MessageAction for Rollback {
+    const NAME: &'static str = "rollback";
+    const REUSES_REVISION: bool = true;
+
+    fn read(_body: &str, attributes: &BTreeMap<String, String>) -> Result<Self, String> {
+        let revision = revision_attribute(attributes)?;
+        Ok(Self {
+            change: ServiceChange::read(Self::NAME, attributes)?,
+            revision,
+        })
+    }
+
+    fn asked(&self) -> Asked<'_> {
+        Asked::ServiceChange(&self.change)
+    }
+
+    /// Rolls the service back to the named revision, or to the one recorded as running before the one it
+    /// runs; a redelivery watches the rollout an earlier delivery started.
+    async fn run(
         &self,
-        change: &ServiceChange,
-        named: Option<&str>,
+        deployer: &Deployer,
         delivery: &Delivery,
         record: &mut Record,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+        on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
-        let patience = self.settings.timeout;
-        let current = self.service_of(change).await?;
+        let (change, named) = (&self.change, self.revision.as_deref());
+        let patience = deployer.settings.timeout;
+        let current = deployer.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let before = current.revision.clone();
         let (started, health_checked, before_health_checked) = match step(
@@ -40,7 +68,7 @@ impl Deployer {
             Step::Superseded { now } => {
                 record.new_task_definition = named.map(str::to_owned);
                 return Ok(Outcome::Superseded {
-                    reason: superseded_reason(&now),
+                    reason: superseded_reason(Self::NAME, &now),
                 });
             }
             Step::Watch {
@@ -49,7 +77,7 @@ impl Deployer {
             } => {
                 info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
                 record.new_task_definition = Some(task_definition.clone());
-                let health_checked = self
+                let health_checked = deployer
                     .retrying(|| ecs.task_definition_json(&task_definition))
                     .await
                     .ok()
@@ -64,23 +92,23 @@ impl Deployer {
                 (started, health_checked, BTreeSet::new())
             }
             Step::Update => {
-                let json = self.retrying(|| ecs.task_definition_json(&before)).await?;
+                let json = deployer.retrying(|| ecs.task_definition_json(&before)).await?;
                 let now = revision(&json).map_err(rejected)?;
                 let wanted = target(service, &now, named).map_err(rejected)?.to_owned();
-                let target_json = self.retrying(|| ecs.task_definition_json(&wanted)).await?;
+                let target_json = deployer.retrying(|| ecs.task_definition_json(&wanted)).await?;
                 let back = revision(&target_json).map_err(rejected)?;
                 check(service, &now, &back).map_err(rejected)?;
                 record.previous_task_definition = Some(before.clone());
                 record.new_task_definition = Some(back.arn.clone());
                 // The revision gone back to is judged as any message would be, against what runs now.
                 let (request, before_health_checked) =
-                    self.judged(ecs, change, &target_json, &json)?;
+                    deployer.judged(ecs, change, &target_json, &json)?;
                 info!(
                     from = short_arn(&before),
                     to = short_arn(&back.arn),
                     "rolling the service back as asked"
                 );
-                let after = retrying(self.settings.poll_interval, patience, || {
+                let after = retrying(deployer.settings.poll_interval, patience, || {
                     ecs.update_service(service, &back.arn)
                 })
                 .await?;
@@ -106,7 +134,7 @@ impl Deployer {
             fresh_tasks: false,
             hold_until: delivery.hold_until,
         };
-        Ok(self
+        Ok(deployer
             .follow_started(watched, started, record, on_event)
             .await)
     }

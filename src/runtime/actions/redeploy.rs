@@ -1,8 +1,8 @@
-//! A `redeploy` message carried out: a forced new deployment of the revision the service runs, so every
-//! task is replaced and images are pulled again by tag, done once every running task is one it started
+//! `redeploy`: a forced new deployment of the revision the service runs, so every task is replaced and
+//! images are pulled again by tag (the body is ignored); done once every running task is one it started
 //! and runs what its tag points to in ECR.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::info;
@@ -10,36 +10,52 @@ use tracing::info;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::decide::history::History;
-use crate::decide::message::ServiceChange;
+use crate::decide::message::{Asked, ServiceChange};
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::revert::{Step, step, superseded_reason};
 use crate::decide::service::ServiceState;
+use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::started::Started;
-use crate::runtime::deploy::{Delivery, Deployer, Milestone, Record, Watched};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record, Started, Watched};
 use crate::runtime::retry::retrying;
 
-impl Deployer {
-    /// Redeploys the service of `change`; a redelivery watches the deployment its earlier delivery
-    /// started, and a message sent before someone else deployed the service is superseded.
-    pub(super) async fn redeploy(
+/// A `redeploy` message: the service whose running revision is deployed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeploy(pub ServiceChange);
+
+impl MessageAction for Redeploy {
+    const NAME: &'static str = "redeploy";
+    const REUSES_REVISION: bool = true;
+
+    fn read(_body: &str, attributes: &BTreeMap<String, String>) -> Result<Self, String> {
+        ServiceChange::read(Self::NAME, attributes).map(Self)
+    }
+
+    fn asked(&self) -> Asked<'_> {
+        Asked::ServiceChange(&self.0)
+    }
+
+    /// Redeploys the service; a redelivery watches the deployment its earlier delivery started, and a
+    /// message sent before someone else deployed the service is superseded.
+    async fn run(
         &self,
-        change: &ServiceChange,
+        deployer: &Deployer,
         delivery: &Delivery,
         record: &mut Record,
-        on_event: &(dyn Fn(Milestone<'_>) + Send + Sync),
+        on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
-        let current = self.service_of(change).await?;
+        let change = &self.0;
+        let current = deployer.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let revision = current.revision.clone();
         record.previous_task_definition = Some(revision.clone());
         record.new_task_definition = Some(revision.clone());
-        let json = self
+        let json = deployer
             .retrying(|| ecs.task_definition_json(&revision))
             .await?;
         // What runs is judged as any message would be: the policy may have changed since it was deployed.
-        let (_, health_checked) = self.judged(ecs, change, &json, &json)?;
+        let (_, health_checked) = deployer.judged(ecs, change, &json, &json)?;
         let started = match step(
             &current.service.state,
             None,
@@ -48,7 +64,7 @@ impl Deployer {
         ) {
             Step::Superseded { now } => {
                 return Ok(Outcome::Superseded {
-                    reason: superseded_reason(&now).replace("rollback", "redeploy"),
+                    reason: superseded_reason(Self::NAME, &now),
                 });
             }
             Step::Watch {
@@ -67,8 +83,7 @@ impl Deployer {
                     task_definition = short_arn(&revision),
                     "forcing a new deployment of the revision the service runs"
                 );
-                let after = self
-                    .force_once(ecs, service, &revision, &current.service.state)
+                let after = force_once(deployer, ecs, service, &revision, &current.service.state)
                     .await?;
                 Started::by_update(
                     revision.clone(),
@@ -88,25 +103,24 @@ impl Deployer {
             fresh_tasks: true,
             hold_until: delivery.hold_until,
         };
-        let outcome = self
+        let outcome = deployer
             .follow_started(watched, started, record, on_event)
             .await;
         if outcome != Outcome::Deployed {
             return Ok(outcome);
         }
-        Ok(self
+        Ok(deployer
             .check_digests(ecs, service, &revision, deployment_id.as_deref())
             .await)
     }
 }
 
-impl Deployer {
-    /// Forces one new deployment of `revision` on `service`, which `before` shows as it was. A call whose
+/// Forces one new deployment of `revision` on `service`, which `before` shows as it was. A call whose
     /// answer was lost may have started it, and a forced deployment is not idempotent: before trying
     /// again, the service is read, and a deployment of the revision it did not list before is taken for
     /// the one asked for. (A throttled call, which ECS did not carry out, is simply tried again.)
-    async fn force_once(
-        &self,
+async fn force_once(
+        deployer: &Deployer,
         ecs: &Ecs,
         service: &str,
         revision: &str,
@@ -116,7 +130,7 @@ impl Deployer {
         let known = &known;
         // Whether an attempt failed in a way that leaves open whether ECS carried it out.
         let unsure = &AtomicBool::new(false);
-        retrying(self.settings.poll_interval, self.settings.timeout, || async move {
+        retrying(deployer.settings.poll_interval, deployer.settings.timeout, || async move {
             if unsure.load(Ordering::Relaxed)
                 && let Some(now) = ecs.describe_service(service).await?
                 && known.ours(&now.state, None, revision).is_some()
@@ -134,4 +148,3 @@ impl Deployer {
         })
         .await
     }
-}
