@@ -1,28 +1,26 @@
 //! The worker's configuration, read from the environment with the old script's variable names.
 //!
-//! Every variable is read as text by envy and then parsed here, so an error names the variable and says what
-//! was wrong with its value: `ECS_TIMEOUT: expected a duration such as 300, 30s, 500ms or 5m, got "soon"`.
+//! Every variable is read as text ([`crate::ops::vars::Vars`]) and then parsed here, or by the notification
+//! sink that reads it, so an error names the variable and says what was wrong with its value:
+//! `ECS_TIMEOUT: expected a duration such as 300, 30s, 500ms or 5m, got "soon"`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use crate::decide::budget::Budget;
 use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
+use crate::ops::notify;
+use crate::ops::vars::Vars;
 
 mod budget;
 pub mod hold;
 pub mod policy;
-mod sinks;
-mod values;
+pub mod values;
 mod variables;
 
 pub use budget::DEFAULT_API_SHARE;
 pub use policy::POLICY_VARIABLES;
-use sinks::RawSinks;
-pub use sinks::{Sinks, Slack, SnsFormat, Webhook};
 pub use variables::*;
 
 pub use values::parse_duration;
@@ -67,17 +65,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `LOG_FORMAT`: human-readable text or one JSON object per line.
     pub log_format: LogFormat,
-    /// `SLACK_WEBHOOK`, `SLACK_CHANNEL`, `SLACK_BOTNAME`, `SLACK_COLOR`: where Slack notifications go, when
-    /// set.
-    pub slack: Option<Slack>,
-    /// `SNS_TOPIC`: the topic ARN notifications are published to, when set.
-    pub sns_topic: Option<String>,
-    /// `SNS_FORMAT`: the notice as JSON, or the old script's subject, message and attributes.
-    pub sns_format: SnsFormat,
-    /// `TEAMS_WEBHOOK`: a Microsoft Teams Workflows webhook that gets Adaptive Cards, when set.
-    pub teams: Option<Webhook>,
-    /// `WEBHOOK_URL`, `WEBHOOK_SECRET`: where the JSON notice is posted, signed when a secret is set.
-    pub webhook: Option<Webhook>,
+    /// The notification sinks' variables (`SLACK_*`, `SNS_*`, `TEAMS_WEBHOOK`, `WEBHOOK_*`), each read by
+    /// its sink ([`crate::ops::notify`]).
+    pub notify: notify::Settings,
     /// `HTTP_LISTEN`: where `/healthz`, `/readyz` and `/metrics` are served, when set.
     pub http_listen: Option<SocketAddr>,
     /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
@@ -122,39 +112,6 @@ impl ConfigError {
     }
 }
 
-/// The variables as text, before parsing; envy maps each field to the upper-case variable of its name.
-#[derive(Debug, Default, Deserialize)]
-struct RawEnv {
-    sqs_url: Option<String>,
-    ecs_cluster: Option<String>,
-    ecs_timeout: Option<String>,
-    ecs_poll_interval: Option<String>,
-    sqs_wait_time: Option<String>,
-    sqs_visibility_timeout: Option<String>,
-    sqs_max_hold: Option<String>,
-    rollback_on_failure: Option<String>,
-    verify: Option<String>,
-    concurrency: Option<String>,
-    ecs_api_share: Option<String>,
-    ecs_api_limits: Option<String>,
-    keep_revisions: Option<String>,
-    shutdown_grace: Option<String>,
-    log_format: Option<String>,
-    slack_webhook: Option<String>,
-    slack_channel: Option<String>,
-    slack_botname: Option<String>,
-    slack_color: Option<String>,
-    sns_format: Option<String>,
-    teams_webhook: Option<String>,
-    webhook_url: Option<String>,
-    webhook_secret: Option<String>,
-    sns_topic: Option<String>,
-    http_listen: Option<String>,
-    unhealthy_after: Option<String>,
-    worker_service: Option<String>,
-    ecs_container_metadata_uri_v4: Option<String>,
-}
-
 impl Config {
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -165,37 +122,40 @@ impl Config {
     pub fn from_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        // Only variables of ours reach envy, so a malformed unrelated one cannot fail it.
-        let ours: Vec<(String, String)> =
-            vars.into_iter().filter(|(k, _)| is_variable(k)).collect();
-        let raw: RawEnv = envy::from_iter(ours.iter().cloned())
-            .map_err(|e| ConfigError::new("environment", e.to_string()))?;
-        Self::from_raw(raw, &ours)
+        Self::read(&Vars::new(vars))
     }
 
-    fn from_raw(raw: RawEnv, vars: &[(String, String)]) -> Result<Self, ConfigError> {
-        let queue_url = non_empty(raw.sqs_url).ok_or_else(|| {
+    /// Reads the configuration from `vars`.
+    pub fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let queue_url = vars.get("SQS_URL").ok_or_else(|| {
             ConfigError::new(
                 "SQS_URL",
                 "is not set; give the URL of the deployment queue",
             )
         })?;
         check_queue_url(&queue_url).map_err(|p| ConfigError::new("SQS_URL", p))?;
-        let cluster = non_empty(raw.ecs_cluster).unwrap_or_else(|| DEFAULT_CLUSTER.to_owned());
+        let cluster = vars
+            .get("ECS_CLUSTER")
+            .unwrap_or_else(|| DEFAULT_CLUSTER.to_owned());
 
-        let rollout_timeout = duration("ECS_TIMEOUT", raw.ecs_timeout, DEFAULT_ECS_TIMEOUT)?;
+        let rollout_timeout =
+            duration("ECS_TIMEOUT", vars.get("ECS_TIMEOUT"), DEFAULT_ECS_TIMEOUT)?;
         if rollout_timeout.is_zero() {
             return Err(ConfigError::new("ECS_TIMEOUT", "must be more than 0"));
         }
         let poll_interval = duration(
             "ECS_POLL_INTERVAL",
-            raw.ecs_poll_interval,
+            vars.get("ECS_POLL_INTERVAL"),
             DEFAULT_POLL_INTERVAL,
         )?;
         if poll_interval.is_zero() {
             return Err(ConfigError::new("ECS_POLL_INTERVAL", "must be more than 0"));
         }
-        let wait_time = duration("SQS_WAIT_TIME", raw.sqs_wait_time, DEFAULT_WAIT_TIME)?;
+        let wait_time = duration(
+            "SQS_WAIT_TIME",
+            vars.get("SQS_WAIT_TIME"),
+            DEFAULT_WAIT_TIME,
+        )?;
         if wait_time > MAX_WAIT_TIME || wait_time.subsec_nanos() != 0 {
             return Err(ConfigError::new(
                 "SQS_WAIT_TIME",
@@ -204,7 +164,7 @@ impl Config {
         }
         let visibility_timeout = duration(
             "SQS_VISIBILITY_TIMEOUT",
-            raw.sqs_visibility_timeout,
+            vars.get("SQS_VISIBILITY_TIMEOUT"),
             DEFAULT_VISIBILITY_TIMEOUT,
         )?;
         if visibility_timeout < Duration::from_secs(1)
@@ -216,9 +176,9 @@ impl Config {
                 "must be whole seconds from 1s to 12h (SQS's limits)",
             ));
         }
-        let max_hold = hold::max_hold(raw.sqs_max_hold)
+        let max_hold = hold::max_hold(vars.get("SQS_MAX_HOLD"))
             .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
-        let rollback_on_failure = match non_empty(raw.rollback_on_failure) {
+        let rollback_on_failure = match vars.get("ROLLBACK_ON_FAILURE") {
             None => true,
             Some(v) => parse_bool(&v).ok_or_else(|| {
                 ConfigError::new(
@@ -227,7 +187,7 @@ impl Config {
                 )
             })?,
         };
-        let verify = match non_empty(raw.verify) {
+        let verify = match vars.get("VERIFY") {
             None => true,
             Some(v) => parse_bool(&v).ok_or_else(|| {
                 ConfigError::new(
@@ -236,7 +196,7 @@ impl Config {
                 )
             })?,
         };
-        let concurrency = match non_empty(raw.concurrency) {
+        let concurrency = match vars.get("CONCURRENCY") {
             None => DEFAULT_CONCURRENCY,
             Some(v) => v
                 .parse::<usize>()
@@ -249,9 +209,9 @@ impl Config {
                     )
                 })?,
         };
-        let api_budget = budget::read(raw.ecs_api_share, raw.ecs_api_limits)
+        let api_budget = budget::read(vars.get("ECS_API_SHARE"), vars.get("ECS_API_LIMITS"))
             .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
-        let keep_revisions = match non_empty(raw.keep_revisions) {
+        let keep_revisions = match vars.get("KEEP_REVISIONS") {
             None => None,
             Some(v) => Some(
                 v.parse::<usize>()
@@ -267,9 +227,13 @@ impl Config {
                     })?,
             ),
         };
-        let shutdown_grace =
-            duration("SHUTDOWN_GRACE", raw.shutdown_grace, DEFAULT_SHUTDOWN_GRACE)?;
-        let log_format = match non_empty(raw.log_format)
+        let shutdown_grace = duration(
+            "SHUTDOWN_GRACE",
+            vars.get("SHUTDOWN_GRACE"),
+            DEFAULT_SHUTDOWN_GRACE,
+        )?;
+        let log_format = match vars
+            .get("LOG_FORMAT")
             .as_deref()
             .map(str::to_ascii_lowercase)
         {
@@ -283,31 +247,16 @@ impl Config {
                 ));
             }
         };
-        let Sinks {
-            slack,
-            sns_topic,
-            sns_format,
-            teams,
-            webhook,
-        } = sinks::read(RawSinks {
-            slack_webhook: raw.slack_webhook,
-            slack_channel: raw.slack_channel,
-            slack_botname: raw.slack_botname,
-            slack_color: raw.slack_color,
-            sns_topic: raw.sns_topic,
-            sns_format: raw.sns_format,
-            teams_webhook: raw.teams_webhook,
-            webhook_url: raw.webhook_url,
-            webhook_secret: raw.webhook_secret,
-        })
-        .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
-        let http_listen = non_empty(raw.http_listen)
+        let notify = notify::Settings::read(vars)
+            .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
+        let http_listen = vars
+            .get("HTTP_LISTEN")
             .map(|v| parse_listen(&v))
             .transpose()?;
         // A healthy worker reaches SQS at least every long poll, or every heartbeat while it is too busy to
         // receive.
         let quiet = wait_time.max(visibility_timeout / 3);
-        let unhealthy_after = match non_empty(raw.unhealthy_after) {
+        let unhealthy_after = match vars.get("UNHEALTHY_AFTER") {
             None => DEFAULT_UNHEALTHY_AFTER.max(2 * quiet),
             Some(v) => {
                 let after = duration("UNHEALTHY_AFTER", Some(v), Duration::ZERO)?;
@@ -323,10 +272,13 @@ impl Config {
                 after
             }
         };
-        let policy = policy::read(vars, &cluster)
-            .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
-        let worker_service = non_empty(raw.worker_service);
-        let task_metadata_uri = non_empty(raw.ecs_container_metadata_uri_v4);
+        let policy = policy::read(
+            &vars.pairs(|name| POLICY_VARIABLES.contains(&name)),
+            &cluster,
+        )
+        .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
+        let worker_service = vars.get("WORKER_SERVICE");
+        let task_metadata_uri = vars.get("ECS_CONTAINER_METADATA_URI_V4");
         Ok(Self {
             queue_url,
             cluster,
@@ -342,11 +294,7 @@ impl Config {
             keep_revisions,
             shutdown_grace,
             log_format,
-            slack,
-            sns_topic,
-            sns_format,
-            teams,
-            webhook,
+            notify,
             http_listen,
             unhealthy_after,
             task_metadata_uri,

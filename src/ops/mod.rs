@@ -6,3 +6,4 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod vars;

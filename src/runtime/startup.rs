@@ -19,7 +19,7 @@ use crate::ops::config::Config;
 use crate::ops::health::Health;
 use crate::ops::http;
 use crate::ops::metrics::Metrics;
-use crate::ops::notify::{Deliveries, Notifier};
+use crate::ops::notify::{AwsClients, Deliveries, Notifier};
 use crate::runtime::admission::Guard;
 use crate::runtime::clients::Clients;
 use crate::runtime::deploy::Deployer;
@@ -157,7 +157,11 @@ pub(super) async fn start(
         config.visibility_timeout,
         health.clone(),
     )));
-    let (notifier, deliveries) = Notifier::start(config, clients.sqs, clients.sns, metrics.clone());
+    let aws = AwsClients {
+        sqs: clients.sqs,
+        sns: clients.sns,
+    };
+    let (notifier, deliveries) = Notifier::start(&config.notify, &aws, metrics.clone());
     match &dead_letter_queue {
         Some(dlq) => {
             info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")

@@ -14,7 +14,7 @@ use crate::decide::resources::{cpu_units, memory_mib};
 use forms::{Amount, Families, OneOrMany, amount};
 
 /// Every variable of the policy.
-pub const POLICY_VARIABLES: [&str; 16] = [
+pub const POLICY_VARIABLES: &[&str] = &[
     "ALLOWED_SERVICES",
     "DENIED_SERVICES",
     "ALLOWED_CLUSTERS",

@@ -1,6 +1,8 @@
 //! Tests of reading the configuration: documented defaults, and errors that name the variable.
 
 use super::*;
+use crate::ops::notify::slack::DEFAULT_SLACK_BOTNAME;
+use crate::ops::notify::sns::SnsFormat;
 
 const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/deployments";
 
@@ -28,12 +30,38 @@ fn defaults_match_the_documented_ones() {
     assert_eq!(c.keep_revisions, None, "every revision kept");
     assert_eq!(c.shutdown_grace, Duration::from_secs(25));
     assert_eq!(c.log_format, LogFormat::Text);
-    assert_eq!(c.slack, None);
-    assert_eq!(c.sns_topic, None);
+    assert_eq!(c.notify.slack, None);
+    assert_eq!(c.notify.sns, None);
     assert_eq!(c.http_listen, None);
     assert_eq!(c.unhealthy_after, Duration::from_secs(120));
     let long = config(&[("SQS_URL", QUEUE), ("SQS_VISIBILITY_TIMEOUT", "12h")]).expect("valid");
     assert_eq!(long.unhealthy_after, Duration::from_secs(8 * 60 * 60));
+}
+
+#[test]
+fn the_list_of_variables_is_what_the_configuration_reads() {
+    // Every sink set up, so that each reads all of its variables.
+    let vars = crate::ops::vars::Vars::new(
+        [
+            ("SQS_URL", QUEUE),
+            ("SLACK_WEBHOOK", "https://hooks.slack.com/services/T0/B0/x"),
+            ("WEBHOOK_URL", "https://hooks.example.com/x"),
+            (
+                "TEAMS_WEBHOOK",
+                "https://example.webhook.office.com/workflows/1",
+            ),
+            (
+                "SNS_TOPIC",
+                "arn:aws:sns:eu-west-1:123456789012:deployments",
+            ),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    Config::read(&vars).expect("valid");
+    let listed: std::collections::BTreeSet<&str> = variables()
+        .filter(|v| !POLICY_VARIABLES.contains(v))
+        .collect();
+    assert_eq!(vars.asked(), listed);
 }
 
 #[test]
@@ -75,13 +103,16 @@ fn every_variable_is_read() {
     .expect("valid");
     assert_eq!(c.cluster, "prod");
     assert_eq!(
-        c.slack.as_ref().and_then(|s| s.color.as_deref()),
+        c.notify.slack.as_ref().and_then(|s| s.color.as_deref()),
         Some("#335EFF")
     );
-    assert_eq!(c.sns_format, SnsFormat::Legacy);
-    assert!(c.teams.is_some());
     assert_eq!(
-        c.webhook.as_ref().and_then(|w| w.secret.as_deref()),
+        c.notify.sns.as_ref().map(|s| s.format),
+        Some(SnsFormat::Legacy)
+    );
+    assert!(c.notify.teams.is_some());
+    assert_eq!(
+        c.notify.webhook.as_ref().and_then(|w| w.secret.as_deref()),
         Some("k3y")
     );
     assert!(
@@ -113,7 +144,7 @@ fn every_variable_is_read() {
     assert_eq!(c.keep_revisions, Some(5));
     assert_eq!(c.shutdown_grace, Duration::ZERO);
     assert_eq!(c.log_format, LogFormat::Json);
-    let slack = c.slack.expect("slack");
+    let slack = c.notify.slack.clone().expect("slack");
     assert_eq!(slack.channel.as_deref(), Some("#deploys"));
     assert_eq!(slack.botname, DEFAULT_SLACK_BOTNAME);
     assert!(
@@ -121,7 +152,7 @@ fn every_variable_is_read() {
         "the webhook is never shown"
     );
     assert_eq!(
-        c.sns_topic.as_deref(),
+        c.notify.sns.as_ref().map(|s| s.topic.as_str()),
         Some("arn:aws:sns:eu-west-1:123456789012:deployments")
     );
     assert_eq!(c.http_listen, Some(SocketAddr::from(([0, 0, 0, 0], 9090))));

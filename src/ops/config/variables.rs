@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::ops::config::policy::POLICY_VARIABLES;
+use crate::ops::notify;
 
 /// `ECS_CLUSTER` when unset: the cluster ECS itself calls `default`.
 pub const DEFAULT_CLUSTER: &str = "default";
@@ -31,12 +32,11 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(25);
 /// `UNHEALTHY_AFTER` when unset (unless twice the longest quiet time of a healthy worker is more).
 pub const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(120);
 
-/// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
-pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
-
-/// The worker's own variables (besides the AWS SDK's own and `RUST_LOG`): its settings, and the one ECS
-/// sets for the task metadata. The policy's are [`POLICY_VARIABLES`]; [`is_variable`] knows both.
-pub const VARIABLES: [&str; 28] = [
+/// The variables the configuration itself reads (besides the AWS SDK's own and `RUST_LOG`): the worker's
+/// settings, and the one ECS sets for the task metadata. The notification sinks list theirs
+/// ([`crate::ops::notify::variables`]) and the policy its own ([`POLICY_VARIABLES`]); [`variables`] gives
+/// them all.
+pub const CONFIG_VARIABLES: &[&str] = &[
     "SQS_URL",
     "ECS_CLUSTER",
     "ECS_TIMEOUT",
@@ -52,24 +52,24 @@ pub const VARIABLES: [&str; 28] = [
     "KEEP_REVISIONS",
     "SHUTDOWN_GRACE",
     "LOG_FORMAT",
-    "SLACK_WEBHOOK",
-    "SLACK_CHANNEL",
-    "SLACK_BOTNAME",
-    "SLACK_COLOR",
-    "SNS_TOPIC",
-    "SNS_FORMAT",
-    "TEAMS_WEBHOOK",
-    "WEBHOOK_URL",
-    "WEBHOOK_SECRET",
     "HTTP_LISTEN",
     "UNHEALTHY_AFTER",
     "WORKER_SERVICE",
     "ECS_CONTAINER_METADATA_URI_V4",
 ];
 
-/// Whether the worker reads `name`: one of its own variables or the policy's.
+/// Every variable the worker reads: the configuration's, the notification sinks' and the policy's.
+pub fn variables() -> impl Iterator<Item = &'static str> {
+    CONFIG_VARIABLES
+        .iter()
+        .copied()
+        .chain(notify::variables())
+        .chain(POLICY_VARIABLES.iter().copied())
+}
+
+/// Whether the worker reads `name`.
 pub fn is_variable(name: &str) -> bool {
-    VARIABLES.contains(&name) || POLICY_VARIABLES.contains(&name)
+    variables().any(|v| v == name)
 }
 
 /// The most revisions `KEEP_REVISIONS` keeps: housekeeping reads a family's newest 100.

@@ -3,7 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::decide::outcome::{Disposition, Outcome, Report};
-use crate::ops::config::Slack;
+use crate::ops::notify::slack::Slack;
 
 /// A deployment of `web` in `prod` from `web:4` to `web:5` that ended as `outcome`.
 pub fn report(outcome: Outcome) -> Report {

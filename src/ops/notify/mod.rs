@@ -11,30 +11,100 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::warn;
+use tracing::{error, warn};
 
-use crate::ops::config::Config;
 use crate::ops::metrics::Metrics;
+use crate::ops::vars::{Problem, Vars};
 
 pub mod legacy;
 pub mod markup;
 pub mod notice;
 pub mod post;
-pub mod reply;
-pub mod slack;
-pub mod sns;
-pub mod teams;
-pub mod webhook;
+pub mod sink;
 
 #[cfg(test)]
 mod fixtures;
 
 pub use notice::{Event, Notice};
-use reply::ReplySink;
-use slack::SlackSink;
-use sns::SnsSink;
-use teams::TeamsSink;
-use webhook::WebhookSink;
+pub use sink::{AwsClients, NotificationSink};
+
+/// Declares the sinks, each `Type in file`: the file's module, [`Settings`] with a field of each, the
+/// variables they read, and the dispatch to them.
+macro_rules! sinks {
+    ($($sink:ident in $file:ident),+ $(,)?) => {
+        $(pub mod $file;)+
+        $(pub use $file::$sink;)+
+
+        /// What the sinks' variables set: each sink's settings, `None` where its variables do not set it up.
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct Settings {
+            $(
+                #[doc = concat!("[`", stringify!($sink), "`]'s settings.")]
+                pub $file: Option<<$sink as NotificationSink>::Settings>,
+            )+
+        }
+
+        impl Settings {
+            /// Reads every sink's variables; the error names the variable at fault.
+            pub fn read(vars: &Vars) -> Result<Self, Problem> {
+                Ok(Self {
+                    $($file: $sink::settings(vars)?,)+
+                })
+            }
+        }
+
+        /// Every sink's name, as the `sink` label of the notification metric has it.
+        pub const SINK_NAMES: &[&str] = &[$($sink::NAME),+];
+
+        /// Every variable the sinks read, in the order they are listed.
+        pub fn variables() -> impl Iterator<Item = &'static str> {
+            [$($sink::VARIABLES),+].into_iter().flatten().copied()
+        }
+
+        /// One sink that runs, by its type's name.
+        #[allow(clippy::enum_variant_names)]
+        enum Sink {
+            $(
+                #[doc = concat!("[`", stringify!($sink), "`].")]
+                $sink($sink),
+            )+
+        }
+
+        impl Sink {
+            /// Every sink `settings` sets up, each given to `add` with its name and whether it takes
+            /// only replies; one that cannot run is logged and left out.
+            fn start_all(
+                settings: &Settings,
+                aws: &AwsClients,
+                add: &mut dyn FnMut(&'static str, bool, Sink),
+            ) {
+                $(
+                    if let Some(settings) = &settings.$file {
+                        match $sink::start(settings, aws) {
+                            Ok(sink) => add($sink::NAME, $sink::REPLIES_ONLY, Self::$sink(sink)),
+                            Err(e) => error!(sink = $sink::NAME, error = %e, "this sink's notifications are off"),
+                        }
+                    }
+                )+
+            }
+
+            /// Posts `notice` through the sink.
+            async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+                match self {
+                    $(Self::$sink(sink) => sink.deliver(notice).await,)+
+                }
+            }
+        }
+    };
+}
+
+sinks! {
+    SlackSink in slack,
+    TeamsSink in teams,
+    WebhookSink in webhook,
+    SnsSink in sns,
+    ReplySink in reply,
+}
 
 /// How many notifications may wait for one sink before new ones are dropped.
 const SINK_QUEUE: usize = 256;
@@ -50,7 +120,7 @@ pub struct Notifier {
 
 #[derive(Debug, Clone)]
 struct SinkQueue {
-    /// `slack`, `sns` or `reply`.
+    /// The sink's name (one of [`SINK_NAMES`]).
     name: &'static str,
     /// Whether the sink takes only notices that carry a `reply_to`.
     replies_only: bool,
@@ -79,32 +149,14 @@ impl Deliveries {
     }
 }
 
-/// Where one sink delivers.
-enum Sink {
-    /// `SLACK_WEBHOOK`.
-    Slack(SlackSink),
-    /// `SNS_TOPIC`.
-    Sns(SnsSink),
-    /// `TEAMS_WEBHOOK`.
-    Teams(TeamsSink),
-    /// `WEBHOOK_URL`.
-    Webhook(WebhookSink),
-    /// Each message's `reply_to` queue.
-    Reply(ReplySink),
-}
-
 impl Notifier {
-    /// A notifier for the sinks `config` sets up (replies always, since any message may ask for one).
-    /// The returned [`Deliveries`] finish once every clone of the notifier is dropped.
-    pub fn start(
-        config: &Config,
-        sqs: aws_sdk_sqs::Client,
-        sns: aws_sdk_sns::Client,
-        metrics: Metrics,
-    ) -> (Self, Deliveries) {
+    /// A notifier for the sinks `settings` sets up (replies always, since any message may ask for one),
+    /// posting through `aws` where a sink needs to. The returned [`Deliveries`] finish once every clone of
+    /// the notifier is dropped.
+    pub fn start(settings: &Settings, aws: &AwsClients, metrics: Metrics) -> (Self, Deliveries) {
         let mut sinks = Vec::new();
         let mut tasks = Vec::new();
-        let mut add = |name: &'static str, replies_only: bool, sink: Sink| {
+        Sink::start_all(settings, aws, &mut |name, replies_only, sink| {
             let (tx, rx) = mpsc::channel(SINK_QUEUE);
             tasks.push(tokio::spawn(deliver_all(name, sink, rx, metrics.clone())));
             sinks.push(SinkQueue {
@@ -112,43 +164,7 @@ impl Notifier {
                 replies_only,
                 tx,
             });
-        };
-        if let Some(slack) = &config.slack {
-            match SlackSink::new(slack) {
-                Ok(sink) => add("slack", false, Sink::Slack(sink)),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); Slack notifications are off")
-                }
-            }
-        }
-        if let Some(teams) = &config.teams {
-            match TeamsSink::new(teams) {
-                Ok(sink) => add("teams", false, Sink::Teams(sink)),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); Teams notifications are off")
-                }
-            }
-        }
-        if let Some(webhook) = &config.webhook {
-            match WebhookSink::new(webhook) {
-                Ok(sink) => add("webhook", false, Sink::Webhook(sink)),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot make an HTTPS client (are CA certificates installed?); webhook notifications are off")
-                }
-            }
-        }
-        if let Some(topic) = &config.sns_topic {
-            add(
-                "sns",
-                false,
-                Sink::Sns(SnsSink {
-                    client: sns,
-                    topic: topic.clone(),
-                    format: config.sns_format,
-                }),
-            );
-        }
-        add("reply", true, Sink::Reply(ReplySink { client: sqs }));
+        });
         (Self { sinks, metrics }, Deliveries { tasks })
     }
 
@@ -187,22 +203,11 @@ async fn deliver_all(
     }
 }
 
-impl Sink {
-    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
-        match self {
-            Self::Slack(sink) => sink.deliver(notice).await,
-            Self::Teams(sink) => sink.deliver(notice).await,
-            Self::Webhook(sink) => sink.deliver(notice).await,
-            Self::Sns(sink) => sink.deliver(notice).await,
-            Self::Reply(sink) => sink.deliver(notice).await,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::decide::outcome::Outcome;
+    use crate::ops::config::Config;
     use crate::ops::notify::fixtures::report;
 
     #[tokio::test]
@@ -226,6 +231,7 @@ mod tests {
             ("SLACK_WEBHOOK".to_owned(), format!("http://{address}/hook")),
         ])
         .expect("config");
+        let settings = config.notify.clone();
         let sqs = aws_sdk_sqs::Client::from_conf(
             aws_sdk_sqs::Config::builder()
                 .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
@@ -237,7 +243,8 @@ mod tests {
                 .build(),
         );
         let metrics = Metrics::new();
-        let (notifier, _deliveries) = Notifier::start(&config, sqs, sns, metrics.clone());
+        let (notifier, _deliveries) =
+            Notifier::start(&settings, &AwsClients { sqs, sns }, metrics.clone());
         let sent = SINK_QUEUE + 50;
         for _ in 0..sent {
             notifier.notify(Notice::finished(&report(Outcome::Deployed), None));

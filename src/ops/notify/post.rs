@@ -10,6 +10,24 @@ const POST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a request is tried when the receiver is unreachable or fails.
 const POST_ATTEMPTS: usize = 3;
 
+/// A webhook notifications are posted to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// Its URL. A secret (it carries the credentials): never logged.
+    pub url: String,
+    /// The key bodies are signed with (HMAC-SHA256), when set. A secret.
+    pub secret: Option<String>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &"(secret)")
+            .field("signed", &self.secret.is_some())
+            .finish()
+    }
+}
+
 /// An HTTPS client for one kind of webhook.
 #[derive(Debug, Clone)]
 pub struct Poster {
@@ -30,11 +48,14 @@ struct PostError {
 
 impl Poster {
     /// A poster for webhooks of `kind`; fails when no HTTPS client can be made (no CA certificates, say).
-    pub fn new(kind: &'static str) -> Result<Self, reqwest::Error> {
+    pub fn new(kind: &'static str) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(POST_TIMEOUT)
             .user_agent(concat!("ecs-deployment/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            .build()
+            .map_err(|e| {
+                format!("cannot make an HTTPS client (are CA certificates installed?): {e}")
+            })?;
         Ok(Self { http, kind })
     }
 

@@ -3,6 +3,8 @@
 
 use crate::aws::sqs::send_message;
 use crate::ops::notify::notice::{EVENT_ATTRIBUTE, Notice, ORIGINAL_MESSAGE_ID_ATTRIBUTE};
+use crate::ops::notify::sink::{AwsClients, NotificationSink};
+use crate::ops::vars::{Problem, Vars};
 
 /// Sends to whichever queue each notice names.
 #[derive(Debug)]
@@ -11,10 +13,26 @@ pub struct ReplySink {
     pub client: aws_sdk_sqs::Client,
 }
 
-impl ReplySink {
+impl NotificationSink for ReplySink {
+    const NAME: &'static str = "reply";
+    const VARIABLES: &'static [&'static str] = &[];
+    const REPLIES_ONLY: bool = true;
+    type Settings = ();
+
+    /// Always on: any message may ask for a reply.
+    fn settings(_: &Vars) -> Result<Option<()>, Problem> {
+        Ok(Some(()))
+    }
+
+    fn start((): &(), aws: &AwsClients) -> Result<Self, String> {
+        Ok(Self {
+            client: aws.sqs.clone(),
+        })
+    }
+
     /// Sends the notice to its `reply_to` queue, if it has one; a FIFO queue gets the original message id as
     /// its message group.
-    pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         let Some(queue) = notice.reply_to.as_deref() else {
             return Ok(());
         };

@@ -1,11 +1,41 @@
-//! The Slack sink: one post per notification to an incoming webhook (`SLACK_WEBHOOK`), a headline and a
-//! colored attachment with the details.
+//! The Slack sink: one post per notification to an incoming webhook (`SLACK_WEBHOOK`, with the old script's
+//! `SLACK_CHANNEL`, `SLACK_BOTNAME` and `SLACK_COLOR`), a headline and a colored attachment with the details.
 
 use serde_json::{Value, json};
 
-use crate::ops::config::Slack;
+use crate::ops::config::values::check_http_url;
 use crate::ops::notify::notice::{Event, Notice, Tone};
 use crate::ops::notify::post::Poster;
+use crate::ops::notify::sink::{AwsClients, NotificationSink};
+use crate::ops::vars::{Problem, Vars};
+
+/// `SLACK_BOTNAME` when unset: the name Slack shows the notifications under.
+pub const DEFAULT_SLACK_BOTNAME: &str = "ecs-deployment";
+
+/// A Slack incoming webhook, as the old script's variables name it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Slack {
+    /// `SLACK_WEBHOOK`: the incoming webhook's URL. A secret: it is never logged.
+    pub webhook: String,
+    /// `SLACK_CHANNEL`: the channel to post in, when not the webhook's own.
+    pub channel: Option<String>,
+    /// `SLACK_BOTNAME`: the name the posts appear under.
+    pub botname: String,
+    /// `SLACK_COLOR`: the color of started and succeeded posts, as the old script used it (`#RRGGBB` or
+    /// Slack's `good`, `warning`, `danger`); failures stay red.
+    pub color: Option<String>,
+}
+
+impl std::fmt::Debug for Slack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slack")
+            .field("webhook", &"(secret)")
+            .field("channel", &self.channel)
+            .field("botname", &self.botname)
+            .field("color", &self.color)
+            .finish()
+    }
+}
 
 /// Posts to one webhook.
 #[derive(Debug)]
@@ -16,9 +46,39 @@ pub struct SlackSink {
     slack: Slack,
 }
 
-impl SlackSink {
-    /// A sink for `slack`; fails when no HTTPS client can be made (no CA certificates, say).
-    pub fn new(slack: &Slack) -> Result<Self, reqwest::Error> {
+impl NotificationSink for SlackSink {
+    const NAME: &'static str = "slack";
+    const VARIABLES: &'static [&'static str] =
+        &["SLACK_WEBHOOK", "SLACK_CHANNEL", "SLACK_BOTNAME", "SLACK_COLOR"];
+    type Settings = Slack;
+
+    fn settings(vars: &Vars) -> Result<Option<Slack>, Problem> {
+        let (channel, botname, color) = (
+            vars.get("SLACK_CHANNEL"),
+            vars.get("SLACK_BOTNAME"),
+            vars.get("SLACK_COLOR"),
+        );
+        let Some(webhook) = vars.get("SLACK_WEBHOOK") else {
+            return Ok(None);
+        };
+        check_http_url(&webhook).map_err(|p| ("SLACK_WEBHOOK", p))?;
+        if let Some(color) = &color
+            && !slack_color(color)
+        {
+            return Err((
+                "SLACK_COLOR",
+                format!("expected #RRGGBB, good, warning or danger, got {color:?}"),
+            ));
+        }
+        Ok(Some(Slack {
+            webhook,
+            channel,
+            botname: botname.unwrap_or_else(|| DEFAULT_SLACK_BOTNAME.to_owned()),
+            color,
+        }))
+    }
+
+    fn start(slack: &Slack, _: &AwsClients) -> Result<Self, String> {
         Ok(Self {
             poster: Poster::new("Slack webhook")?,
             slack: slack.clone(),
@@ -26,10 +86,18 @@ impl SlackSink {
     }
 
     /// Posts the notice, trying again while Slack does not answer, answers 429 or fails.
-    pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         let payload = payload(notice, &self.slack).to_string();
         self.poster.post(&self.slack.webhook, &payload, &[]).await
     }
+}
+
+/// A color Slack takes for an attachment: `#RRGGBB` or one of its three names.
+fn slack_color(color: &str) -> bool {
+    matches!(color, "good" | "warning" | "danger")
+        || color.strip_prefix('#').is_some_and(|hex| {
+            (hex.len() == 6 || hex.len() == 3) && hex.chars().all(|c| c.is_ascii_hexdigit())
+        })
 }
 
 /// The message Slack shows: a headline, and the details as a colored attachment's fields.

@@ -2,12 +2,34 @@
 //! subscription filter policies.
 
 use crate::aws::sns::publish;
-use crate::ops::config::SnsFormat;
+use crate::ops::config::values::check_topic_arn;
 use crate::ops::notify::legacy::legacy;
 use crate::ops::notify::notice::{EVENT_ATTRIBUTE, Notice};
+use crate::ops::notify::sink::{AwsClients, NotificationSink};
+use crate::ops::vars::{Problem, Vars};
 
 /// SNS limits a subject to 100 ASCII characters.
 const MAX_SUBJECT: usize = 100;
+
+/// What an SNS notification looks like (`SNS_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SnsFormat {
+    /// The notice as JSON, with `event`, `service`, `cluster` and `outcome` attributes.
+    #[default]
+    Json,
+    /// The old script's subject, Markdown message and card attributes (`color`, `messagetype`,
+    /// `summary`, `order`, `items`, `buttons`) for started, succeeded and failed deployments.
+    Legacy,
+}
+
+/// The topic notifications are published to, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnsTopic {
+    /// `SNS_TOPIC`: the topic's ARN.
+    pub topic: String,
+    /// `SNS_FORMAT`: JSON, or the old script's messages.
+    pub format: SnsFormat,
+}
 
 /// Publishes to one topic.
 #[derive(Debug)]
@@ -20,10 +42,36 @@ pub struct SnsSink {
     pub format: SnsFormat,
 }
 
-impl SnsSink {
+impl NotificationSink for SnsSink {
+    const NAME: &'static str = "sns";
+    const VARIABLES: &'static [&'static str] = &["SNS_TOPIC", "SNS_FORMAT"];
+    type Settings = SnsTopic;
+
+    fn settings(vars: &Vars) -> Result<Option<SnsTopic>, Problem> {
+        let format = match vars.get("SNS_FORMAT").map(|f| f.to_ascii_lowercase()) {
+            None => SnsFormat::Json,
+            Some(f) if f == "json" => SnsFormat::Json,
+            Some(f) if f == "legacy" => SnsFormat::Legacy,
+            Some(f) => return Err(("SNS_FORMAT", format!("expected json or legacy, got {f:?}"))),
+        };
+        let Some(topic) = vars.get("SNS_TOPIC") else {
+            return Ok(None);
+        };
+        check_topic_arn(&topic).map_err(|p| ("SNS_TOPIC", p))?;
+        Ok(Some(SnsTopic { topic, format }))
+    }
+
+    fn start(settings: &SnsTopic, aws: &AwsClients) -> Result<Self, String> {
+        Ok(Self {
+            client: aws.sns.clone(),
+            topic: settings.topic.clone(),
+            format: settings.format,
+        })
+    }
+
     /// Publishes the notice (in the legacy format, only the events the old script had); a FIFO topic
     /// gets the service as its message group.
-    pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         let deduplication_id = notice.deduplication_id();
         let fifo = self
             .topic

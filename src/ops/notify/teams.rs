@@ -3,10 +3,12 @@
 
 use serde_json::{Value, json};
 
-use crate::ops::config::Webhook;
+use crate::ops::config::values::check_http_url;
 use crate::ops::notify::markup::markdown_text;
 use crate::ops::notify::notice::{Notice, Tone};
-use crate::ops::notify::post::Poster;
+use crate::ops::notify::post::{Poster, Webhook};
+use crate::ops::notify::sink::{AwsClients, NotificationSink};
+use crate::ops::vars::{Problem, Vars};
 
 /// Posts to one Workflows webhook.
 #[derive(Debug)]
@@ -17,9 +19,20 @@ pub struct TeamsSink {
     webhook: Webhook,
 }
 
-impl TeamsSink {
-    /// A sink for `webhook`; fails when no HTTPS client can be made.
-    pub fn new(webhook: &Webhook) -> Result<Self, reqwest::Error> {
+impl NotificationSink for TeamsSink {
+    const NAME: &'static str = "teams";
+    const VARIABLES: &'static [&'static str] = &["TEAMS_WEBHOOK"];
+    type Settings = Webhook;
+
+    fn settings(vars: &Vars) -> Result<Option<Webhook>, Problem> {
+        let Some(url) = vars.get("TEAMS_WEBHOOK") else {
+            return Ok(None);
+        };
+        check_http_url(&url).map_err(|p| ("TEAMS_WEBHOOK", p))?;
+        Ok(Some(Webhook { url, secret: None }))
+    }
+
+    fn start(webhook: &Webhook, _: &AwsClients) -> Result<Self, String> {
         Ok(Self {
             poster: Poster::new("Teams webhook")?,
             webhook: webhook.clone(),
@@ -27,7 +40,7 @@ impl TeamsSink {
     }
 
     /// Posts the notice as a card.
-    pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         let card = card(notice).to_string();
         self.poster.post(&self.webhook.url, &card, &[]).await
     }

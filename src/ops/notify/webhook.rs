@@ -4,9 +4,11 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::ops::config::Webhook;
+use crate::ops::config::values::check_http_url;
 use crate::ops::notify::notice::Notice;
-use crate::ops::notify::post::Poster;
+use crate::ops::notify::post::{Poster, Webhook};
+use crate::ops::notify::sink::{AwsClients, NotificationSink};
+use crate::ops::vars::{Problem, Vars};
 
 /// The header the signature travels in: `sha256=` and the hex HMAC-SHA256 of the body.
 pub const SIGNATURE_HEADER: &str = "x-ecs-deployment-signature";
@@ -22,9 +24,27 @@ pub struct WebhookSink {
     webhook: Webhook,
 }
 
-impl WebhookSink {
-    /// A sink for `webhook`; fails when no HTTPS client can be made.
-    pub fn new(webhook: &Webhook) -> Result<Self, reqwest::Error> {
+impl NotificationSink for WebhookSink {
+    const NAME: &'static str = "webhook";
+    const VARIABLES: &'static [&'static str] = &["WEBHOOK_URL", "WEBHOOK_SECRET"];
+    type Settings = Webhook;
+
+    fn settings(vars: &Vars) -> Result<Option<Webhook>, Problem> {
+        let secret = vars.get("WEBHOOK_SECRET");
+        match vars.get("WEBHOOK_URL") {
+            None if secret.is_some() => Err((
+                "WEBHOOK_SECRET",
+                "is set without WEBHOOK_URL: set both, or neither".to_owned(),
+            )),
+            None => Ok(None),
+            Some(url) => {
+                check_http_url(&url).map_err(|p| ("WEBHOOK_URL", p))?;
+                Ok(Some(Webhook { url, secret }))
+            }
+        }
+    }
+
+    fn start(webhook: &Webhook, _: &AwsClients) -> Result<Self, String> {
         Ok(Self {
             poster: Poster::new("webhook")?,
             webhook: webhook.clone(),
@@ -32,7 +52,7 @@ impl WebhookSink {
     }
 
     /// Posts the notice as JSON, signed when a secret is set.
-    pub async fn deliver(&self, notice: &Notice) -> Result<(), String> {
+    async fn deliver(&self, notice: &Notice) -> Result<(), String> {
         let body = notice.to_json();
         let mut headers = vec![(EVENT_HEADER, notice.event.label().to_owned())];
         if let Some(secret) = &self.webhook.secret {
