@@ -22,7 +22,7 @@ const EXIT_FORCED: u8 = 130;
 /// Deploys Amazon ECS services from an Amazon SQS queue.
 ///
 /// Without a subcommand (or with `run`) the worker runs, configured from the environment: SQS_URL
-/// (required), ECS_CLUSTER (default `default`), ECS_TIMEOUT (300s) and the others README.md documents.
+/// (required), ECS_CLUSTER (default `default`), ECS_TIMEOUT (300s) and the others docs/configuration.md documents.
 /// The other subcommands help producers and operators; each has --help.
 #[derive(Debug, Parser)]
 #[command(version)]

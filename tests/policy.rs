@@ -1,7 +1,7 @@
 //! The hostile suite: one test per rule of the admission policy. Each sends a message that tries what the
 //! rule forbids and checks that it lands in the dead-letter queue with the rule named, that no revision
 //! was registered, that the service is untouched, and that a good message afterwards still deploys. With
-//! no setting given, everything under "The guard" in README.md is refused.
+//! no setting given, everything under "The guard" in docs/security.md is refused.
 
 mod common;
 

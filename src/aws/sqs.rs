@@ -57,6 +57,15 @@ pub struct Received {
     pub sender: Option<String>,
 }
 
+/// A held message as later calls name it: its id, and the receipt handle of its latest delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receipt {
+    /// The message id.
+    pub message_id: String,
+    /// The receipt handle SQS gave with the latest delivery, which every call about it must quote.
+    pub receipt_handle: String,
+}
+
 /// One message's visibility change that SQS refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisibilityFailure {
@@ -149,12 +158,12 @@ impl Queue {
             .collect())
     }
 
-    /// Sets the visibility of up to ten messages (message id, receipt handle) to `visibility` from now: a
+    /// Sets the visibility of up to ten messages to `visibility` from now: a
     /// heartbeat extends it, a release sets it to zero so another receiver gets the message at once.
     /// Returns the messages SQS refused, each with its reason.
     pub async fn change_visibility(
         &self,
-        messages: &[(String, String)],
+        messages: &[Receipt],
         visibility: Duration,
     ) -> Result<Vec<VisibilityFailure>, AwsError> {
         self.change_visibility_within(messages, visibility, None)
@@ -165,7 +174,7 @@ impl Queue {
     /// too late is of no use, and the next one should be tried while the visibility still lasts.
     pub async fn extend_visibility(
         &self,
-        messages: &[(String, String)],
+        messages: &[Receipt],
         visibility: Duration,
         within: Duration,
     ) -> Result<Vec<VisibilityFailure>, AwsError> {
@@ -175,7 +184,7 @@ impl Queue {
 
     async fn change_visibility_within(
         &self,
-        messages: &[(String, String)],
+        messages: &[Receipt],
         visibility: Duration,
         within: Option<Duration>,
     ) -> Result<Vec<VisibilityFailure>, AwsError> {
@@ -186,10 +195,10 @@ impl Queue {
         let entries = messages
             .iter()
             .enumerate()
-            .filter_map(|(i, (_, handle))| {
+            .filter_map(|(i, receipt)| {
                 ChangeMessageVisibilityBatchRequestEntry::builder()
                     .id(i.to_string())
-                    .receipt_handle(handle)
+                    .receipt_handle(&receipt.receipt_handle)
                     .visibility_timeout(seconds(visibility))
                     .build()
                     .ok()
@@ -223,7 +232,7 @@ impl Queue {
                     .parse::<usize>()
                     .ok()
                     .and_then(|i| messages.get(i))
-                    .map_or_else(|| f.id().to_owned(), |(id, _)| id.clone()),
+                    .map_or_else(|| f.id().to_owned(), |r| r.message_id.clone()),
                 code: f.code().to_owned(),
                 message: f.message().unwrap_or_default().to_owned(),
             })

@@ -324,7 +324,7 @@ pub fn class_of(path: &str) -> Class {
         })
 }
 
-/// The member paths of a group, for the README's table.
+/// The member paths of a group, for the security model's table (docs/security.md).
 pub fn paths_of(privilege: Privilege) -> &'static [&'static str] {
     POWERS
         .iter()
@@ -332,7 +332,8 @@ pub fn paths_of(privilege: Privilege) -> &'static [&'static str] {
         .map_or(&[], |(_, paths)| paths)
 }
 
-/// The README's table of the classification: what runs, then each group, its members and its setting.
+/// The security model's table (docs/security.md) of the classification: what runs, then each group, its
+/// members and its setting.
 pub fn table() -> String {
     let mut out =
         String::from("| class | members | a message may change them |\n| --- | --- | --- |\n");

@@ -65,7 +65,7 @@ pub enum Privilege {
 }
 
 impl Privilege {
-    /// Every group, in the order the settings and the README list them.
+    /// Every group, in the order the settings and docs/security.md list them.
     pub const ALL: [Self; 29] = [
         Self::FamilyChange,
         Self::TaskRole,

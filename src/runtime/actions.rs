@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::decide::message::{Asked, Target, action_attribute, unknown_action};
 use crate::decide::outcome::Outcome;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary};
 
 mod message_action;
 
@@ -77,11 +77,11 @@ macro_rules! actions {
                 &self,
                 deployer: &Deployer,
                 delivery: &Delivery,
-                record: &mut Record,
+                summary: &mut Summary,
                 on_event: OnMilestone<'_>,
             ) -> Result<Outcome, NotAdmitted> {
                 match self {
-                    $(Self::$variant(action) => action.run(deployer, delivery, record, on_event).await,)+
+                    $(Self::$variant(action) => action.run(deployer, delivery, summary, on_event).await,)+
                 }
             }
         }
@@ -104,16 +104,16 @@ impl Action {
         deployer: &Deployer,
         delivery: &Delivery,
         on_event: OnMilestone<'_>,
-    ) -> Record {
-        let mut record = Record::untouched(Outcome::Deployed, None);
-        record.outcome = match self.steps(deployer, delivery, &mut record, on_event).await {
+    ) -> Summary {
+        let mut summary = Summary::untouched(Outcome::Deployed, None);
+        summary.outcome = match self.steps(deployer, delivery, &mut summary, on_event).await {
             Ok(outcome) => outcome,
             Err(not_admitted) => {
-                record.refused_by = not_admitted.rule;
+                summary.refused_by = not_admitted.rule;
                 not_admitted.outcome
             }
         };
-        record
+        summary
     }
 
     /// Reads a message of any action: its body and its String attributes (name -> value). A message with

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::aws::ecs::Ecs;
 use crate::decide::guard::{
@@ -16,7 +15,7 @@ use crate::decide::outcome::Outcome;
 use crate::decide::policy::{Identity, Policy};
 use crate::decide::refusal::Refusal;
 use crate::decide::task_definition::{described_members, health_checked};
-use crate::runtime::retry::retrying;
+use crate::runtime::retry::Retry;
 
 /// The policy and the worker's identity, shared by every deployment; cheap to clone.
 #[derive(Debug, Clone)]
@@ -83,18 +82,13 @@ impl Guard {
     pub async fn service(
         &self,
         ecs: &Ecs,
-        (poll_interval, patience): (Duration, Duration),
+        retry: Retry,
         request: &DeploymentRequest,
         current: Option<&str>,
     ) -> Result<BTreeSet<String>, NotAdmitted> {
         let json = match current {
             None => None,
-            Some(revision) => Some(
-                retrying(poll_interval, patience, || {
-                    ecs.task_definition_json(revision)
-                })
-                .await?,
-            ),
+            Some(revision) => Some(retry.call(|| ecs.task_definition_json(revision)).await?),
         };
         self.against(ecs, request, json.as_deref())
     }
@@ -116,11 +110,11 @@ impl Guard {
     pub async fn registration(
         &self,
         ecs: &Ecs,
-        (poll_interval, patience): (Duration, Duration),
+        retry: Retry,
         request: &DeploymentRequest,
     ) -> Result<(), NotAdmitted> {
         let family = request.task_definition.family();
-        let json = retrying(poll_interval, patience, || ecs.latest_revision_json(family)).await?;
+        let json = retry.call(|| ecs.latest_revision_json(family)).await?;
         let baseline = json.as_deref().map(readable).transpose()?;
         self.judge(ecs, request, baseline.as_ref())
     }

@@ -23,16 +23,16 @@ use crate::decide::rollout::RecordOf;
 use crate::runtime::admission::{Guard, NotAdmitted};
 use crate::runtime::preflight::Verifier;
 use crate::runtime::register::{point_service, register};
-use crate::runtime::retry;
+use crate::runtime::retry::Retry;
 use crate::runtime::watch::Settings;
 
 mod change;
 mod digests;
 mod follow;
-mod record;
 mod started;
+mod summary;
 
-pub use record::Record;
+pub use summary::Summary;
 
 pub(crate) use change::rejected;
 pub(crate) use started::Started;
@@ -44,9 +44,9 @@ pub type OnMilestone<'a> = &'a (dyn Fn(Milestone<'_>) + Send + Sync);
 #[derive(Debug, Clone, Copy)]
 pub enum Milestone<'r> {
     /// The service points at the new revision; the rollout is being watched.
-    Started(&'r Record),
+    Started(&'r Summary),
     /// ECS waits at a lifecycle hook of the rollout; the text names it and how to go on.
-    Waiting(&'r Record, &'r str),
+    Waiting(&'r Summary, &'r str),
 }
 
 /// The delivery a deployment comes from: what marks its revision and whether it may have run before.
@@ -146,15 +146,15 @@ impl Deployer {
         &self,
         request: &DeploymentRequest,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let ecs = self.ecs_in(self.cluster_of(request.cluster.as_deref()));
         self.guard.target(request, ecs.cluster())?;
         match &request.target {
-            Target::RegisterOnly => self.register_only(&ecs, request, delivery, record).await,
+            Target::RegisterOnly => self.register_only(&ecs, request, delivery, summary).await,
             Target::Service(service) => {
-                self.deploy_service(&ecs, request, delivery, service, record, on_event)
+                self.deploy_service(&ecs, request, delivery, service, summary, on_event)
                     .await
             }
         }
@@ -165,10 +165,9 @@ impl Deployer {
         ecs: &Ecs,
         request: &DeploymentRequest,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
     ) -> Result<Outcome, NotAdmitted> {
-        let patience = self.settings.timeout;
-        let pace = (self.settings.poll_interval, patience);
+        let retry = self.retry();
         let family = request.task_definition.family();
         if delivery.redelivered
             && let Some(marked) = self
@@ -176,18 +175,18 @@ impl Deployer {
                 .await?
         {
             info!(task_definition = %marked.task_definition, "already registered on an earlier delivery");
-            record.new_task_definition = Some(marked.task_definition);
+            summary.new_task_definition = Some(marked.task_definition);
             return Ok(Outcome::Registered);
         }
-        self.guard.registration(ecs, pace, request).await?;
+        self.guard.registration(ecs, retry, request).await?;
         if let Some(verifier) = &self.verifier {
             verifier.admit(request).await?;
         }
         let tags =
             marker::registration_tags(&delivery.message_id, request.commit_url.as_deref(), None);
-        let arn = register(ecs, pace.0, request, &tags, &delivery.message_id, patience).await?;
+        let arn = register(ecs, retry, request, &tags, &delivery.message_id).await?;
         info!(task_definition = %arn, "registered the task definition; no service update asked for");
-        record.new_task_definition = Some(arn);
+        summary.new_task_definition = Some(arn);
         Ok(Outcome::Registered)
     }
 
@@ -197,11 +196,10 @@ impl Deployer {
         request: &DeploymentRequest,
         delivery: &Delivery,
         service: &str,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
-        let patience = self.settings.timeout;
-        let pace = (self.settings.poll_interval, patience);
+        let retry = self.retry();
         let current = self.retrying(|| ecs.describe_service(service)).await?;
         let current = match current {
             Some(current) => match current.state.not_deployable(service, ecs.cluster()) {
@@ -220,7 +218,7 @@ impl Deployer {
         };
         let current_health_checked = self
             .guard
-            .service(ecs, pace, request, current.task_definition.as_deref())
+            .service(ecs, retry, request, current.task_definition.as_deref())
             .await?;
         let family = request.task_definition.family();
         let marked = if delivery.redelivered {
@@ -231,7 +229,7 @@ impl Deployer {
         };
         let started = match marker::plan(marked.as_ref(), &current.state) {
             Plan::Register => {
-                record.previous_task_definition = current.task_definition.clone();
+                summary.previous_task_definition = current.task_definition.clone();
                 if let Some(verifier) = &self.verifier {
                     verifier.admit(request).await?;
                 }
@@ -240,18 +238,17 @@ impl Deployer {
                     request.commit_url.as_deref(),
                     current.task_definition.as_deref(),
                 );
-                let arn =
-                    register(ecs, pace.0, request, &tags, &delivery.message_id, patience).await?;
+                let arn = register(ecs, retry, request, &tags, &delivery.message_id).await?;
                 info!(task_definition = %arn, "registered the task definition");
-                record.new_task_definition = Some(arn.clone());
-                let after = point_service(ecs, pace.0, service, &arn, patience).await?;
+                summary.new_task_definition = Some(arn.clone());
+                let after = point_service(ecs, retry, service, &arn).await?;
                 let started = Started::by_update(
                     arn,
                     current.task_definition.clone(),
                     after.as_ref(),
                     &current.state,
                 );
-                record.previous_task_definition = started.previous_task_definition.clone();
+                summary.previous_task_definition = started.previous_task_definition.clone();
                 started
             }
             Plan::Update {
@@ -259,16 +256,16 @@ impl Deployer {
                 previous_task_definition,
             } => {
                 info!(task_definition = %task_definition, "resuming: registered on an earlier delivery, the service was not updated yet");
-                record.previous_task_definition = previous_task_definition.clone();
-                record.new_task_definition = Some(task_definition.clone());
-                let after = point_service(ecs, pace.0, service, &task_definition, patience).await?;
+                summary.previous_task_definition = previous_task_definition.clone();
+                summary.new_task_definition = Some(task_definition.clone());
+                let after = point_service(ecs, retry, service, &task_definition).await?;
                 let started = Started::by_update(
                     task_definition,
                     previous_task_definition,
                     after.as_ref(),
                     &current.state,
                 );
-                record.previous_task_definition = started.previous_task_definition.clone();
+                summary.previous_task_definition = started.previous_task_definition.clone();
                 started
             }
             Plan::Superseded {
@@ -276,8 +273,8 @@ impl Deployer {
                 previous_task_definition,
                 now,
             } => {
-                record.previous_task_definition = previous_task_definition.clone();
-                record.new_task_definition = Some(task_definition.clone());
+                summary.previous_task_definition = previous_task_definition.clone();
+                summary.new_task_definition = Some(task_definition.clone());
                 return Ok(Outcome::Superseded {
                     reason: marker::superseded_reason(
                         &task_definition,
@@ -292,8 +289,8 @@ impl Deployer {
                 deployment_id,
             } => {
                 info!(task_definition = %task_definition, deployment = deployment_id.as_deref().unwrap_or("unknown"), "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
-                record.previous_task_definition = previous_task_definition.clone();
-                record.new_task_definition = Some(task_definition.clone());
+                summary.previous_task_definition = previous_task_definition.clone();
+                summary.new_task_definition = Some(task_definition.clone());
                 // ECS listed the deployment to an earlier delivery: not finding it now means it is over.
                 // Which of the service's deployments are older is not known any more.
                 let history = History {
@@ -344,8 +341,17 @@ impl Deployer {
             hold_until: delivery.hold_until,
         };
         Ok(self
-            .follow_started(watched, started, record, on_event)
+            .follow_started(watched, started, summary, on_event)
             .await)
+    }
+
+    /// How the deployment's ECS calls are retried: from `ECS_POLL_INTERVAL`, for up to `ECS_TIMEOUT` of
+    /// failures in a row.
+    pub(crate) fn retry(&self) -> Retry {
+        Retry {
+            first_wait: self.settings.poll_interval,
+            give_up_after: self.settings.timeout,
+        }
     }
 
     /// Calls ECS until it answers, backing off while it fails for a reason worth retrying, for up to
@@ -355,6 +361,6 @@ impl Deployer {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AwsError>>,
     {
-        retry::retrying(self.settings.poll_interval, self.settings.timeout, call).await
+        self.retry().call(call).await
     }
 }

@@ -16,25 +16,25 @@ use crate::decide::names::service_name;
 use crate::decide::outcome::Outcome;
 use crate::decide::schedule::{Admission, Schedule, Superseded};
 use crate::runtime::actions::Action;
-use crate::runtime::job::{AdmissionSignal, Handling, Job, run_job};
+use crate::runtime::job::{AdmissionSignal, Admitted, Handling, Job, run_job};
 use crate::runtime::startup::Context;
 
 /// Deployments running, and messages waiting for their service.
-pub(super) struct Workers {
+pub(super) struct Deployments {
     /// One task per running deployment.
     pub(super) tasks: JoinSet<()>,
-    /// Per task: its service (when it holds one) and its message.
-    running: HashMap<tokio::task::Id, (Option<String>, String)>,
+    /// What each task runs.
+    running: HashMap<tokio::task::Id, RunningJob>,
     /// Which message runs when.
     pub(super) schedule: Schedule<Job>,
     /// Given to each deployment of a service, to say when the service was updated: only then does it
     /// supersede the messages waiting behind it.
     admissions: AdmissionSignal,
-    /// Where those signals arrive: (service, message id).
-    pub(super) admission_signals: UnboundedReceiver<(String, String)>,
+    /// Where those signals arrive.
+    pub(super) admission_signals: UnboundedReceiver<Admitted>,
 }
 
-impl Default for Workers {
+impl Default for Deployments {
     fn default() -> Self {
         let (to, admission_signals) = unbounded_channel();
         Self {
@@ -47,7 +47,7 @@ impl Default for Workers {
     }
 }
 
-impl Workers {
+impl Deployments {
     /// How many more messages to receive now: none while `CONCURRENCY` deployments run, and at most as
     /// many waiting messages again as deployments may run.
     pub(super) fn room(&self, ctx: &Context) -> usize {
@@ -122,7 +122,14 @@ impl Workers {
 
     /// A deployment updated its service: the messages waiting for it that were sent before it are
     /// settled as superseded.
-    pub(super) fn admitted(&mut self, ctx: &Arc<Context>, (service, message_id): (String, String)) {
+    pub(super) fn admitted(
+        &mut self,
+        ctx: &Arc<Context>,
+        Admitted {
+            service,
+            message_id,
+        }: Admitted,
+    ) {
         let shown = shown(&service);
         for Superseded {
             mut job,
@@ -141,7 +148,13 @@ impl Workers {
     fn spawn(&mut self, ctx: &Arc<Context>, service: Option<String>, job: Job) {
         let message_id = job.message.message_id.clone();
         let task = self.tasks.spawn(run_job(Arc::clone(ctx), job));
-        self.running.insert(task.id(), (service, message_id));
+        self.running.insert(
+            task.id(),
+            RunningJob {
+                service,
+                message_id,
+            },
+        );
     }
 
     /// A deployment task ended: frees its service for the next message waiting for it.
@@ -154,7 +167,11 @@ impl Workers {
             Ok((id, ())) => *id,
             Err(e) => e.id(),
         };
-        let Some((service, message_id)) = self.running.remove(&id) else {
+        let Some(RunningJob {
+            service,
+            message_id,
+        }) = self.running.remove(&id)
+        else {
             return;
         };
         if let Err(e) = joined
@@ -170,6 +187,15 @@ impl Workers {
             self.spawn(ctx, Some(service), next);
         }
     }
+}
+
+/// What one deployment task runs.
+struct RunningJob {
+    /// Its service as the schedule knows it, which the next message waiting for it may take once it
+    /// ends; `None` for a message that holds no service.
+    service: Option<String>,
+    /// Its message's id.
+    message_id: String,
 }
 
 /// How the schedule knows a service: its cluster and name, since one name in two clusters is two services.

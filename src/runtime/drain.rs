@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
-use crate::ops::notify::Deliveries;
+use crate::aws::sqs::Receipt;
+use crate::ops::notify::SinkTasks;
+use crate::runtime::deployments::Deployments;
 use crate::runtime::inflight::release;
 use crate::runtime::receive::{ReceiveResult, Receiving, in_flight};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::startup::Context;
-use crate::runtime::workers::Workers;
 
 /// How long a stopping worker waits for queued notifications to go out.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -31,20 +32,20 @@ pub enum Stop {
 /// that was in flight when the stop came.
 pub(super) async fn drain(
     ctx: Arc<Context>,
-    mut workers: Workers,
+    mut deployments: Deployments,
     mut shutdown: Shutdown,
-    deliveries: Deliveries,
+    sink_tasks: SinkTasks,
     mut receiving: Option<Receiving>,
 ) -> Stop {
     ctx.health.set_ready(false);
-    let waiting: Vec<String> = workers
+    let waiting: Vec<String> = deployments
         .schedule
         .take_waiting()
         .into_iter()
         .map(|job| job.message.message_id)
         .collect();
     info!(
-        in_flight = workers.tasks.len(),
+        in_flight = deployments.tasks.len(),
         waiting = waiting.len(),
         grace = %humantime::format_duration(ctx.config.shutdown_grace),
         "stop requested: no more messages are received; deployments in flight get SHUTDOWN_GRACE to settle"
@@ -63,25 +64,25 @@ pub(super) async fn drain(
         tokio::select! {
             biased;
             () = shutdown.forced() => {
-                warn!(in_flight = workers.tasks.len(), "second stop request: exiting now; unsettled messages reappear on the queue when their visibility timeout passes");
+                warn!(in_flight = deployments.tasks.len(), "second stop request: exiting now; unsettled messages reappear on the queue when their visibility timeout passes");
                 return Stop::Forced;
             }
             received = in_flight(&mut receiving) => {
                 receiving = None;
                 give_back(&ctx, received).await;
             }
-            joined = workers.tasks.join_next_with_id() => match joined {
-                Some(joined) => workers.joined(&ctx, joined),
+            joined = deployments.tasks.join_next_with_id() => match joined {
+                Some(joined) => deployments.joined(&ctx, joined),
                 None => break,
             },
             () = &mut grace => {
-                warn!(in_flight = workers.tasks.len(), "SHUTDOWN_GRACE passed; releasing the messages of deployments still in flight");
+                warn!(in_flight = deployments.tasks.len(), "SHUTDOWN_GRACE passed; releasing the messages of deployments still in flight");
                 break;
             }
         }
     }
-    workers.tasks.abort_all();
-    while workers.tasks.join_next().await.is_some() {}
+    deployments.tasks.abort_all();
+    while deployments.tasks.join_next().await.is_some() {}
     // SQS answers the receive in flight when its wait is over, whether or not anyone listens: wait for it
     // (at most SQS_WAIT_TIME), or what it brings, the messages given back below among them, would stay
     // hidden for the visibility timeout.
@@ -103,7 +104,7 @@ pub(super) async fn drain(
     tokio::select! {
         biased;
         () = shutdown.forced() => return Stop::Forced,
-        () = deliveries.finish(NOTIFY_TIMEOUT) => {}
+        () = sink_tasks.finish(NOTIFY_TIMEOUT) => {}
     }
     info!("stopped");
     Stop::Graceful
@@ -122,9 +123,12 @@ async fn give_back(ctx: &Context, received: ReceiveResult) {
         count = messages.len(),
         "received while stopping; giving the messages back"
     );
-    let handles: Vec<(String, String)> = messages
+    let handles: Vec<Receipt> = messages
         .into_iter()
-        .map(|m| (m.message_id, m.receipt_handle))
+        .map(|m| Receipt {
+            message_id: m.message_id,
+            receipt_handle: m.receipt_handle,
+        })
         .collect();
     release(&ctx.queue, &handles).await;
 }

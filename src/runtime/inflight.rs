@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use tracing::{debug, error, info, warn};
 
-use crate::aws::sqs::{MAX_BATCH, Queue};
+use crate::aws::sqs::{MAX_BATCH, Queue, Receipt};
 use crate::ops::health::Health;
 
 /// The shortest pause before the heartbeat tries again after SQS refused or failed an extension.
@@ -61,11 +61,14 @@ impl InFlight {
         self.lock().remove(message_id).map(|h| h.receipt_handle)
     }
 
-    /// Every held message (message id, receipt handle).
-    fn take_all(&self) -> Vec<(String, String)> {
+    /// Every held message.
+    fn take_all(&self) -> Vec<Receipt> {
         self.lock()
             .drain()
-            .map(|(id, h)| (id, h.receipt_handle))
+            .map(|(message_id, h)| Receipt {
+                message_id,
+                receipt_handle: h.receipt_handle,
+            })
             .collect()
     }
 
@@ -73,9 +76,14 @@ impl InFlight {
     /// finishes first.
     pub async fn release(&self, queue: &Queue, message_ids: &[String]) {
         let _gate = self.gate.lock().await;
-        let handles: Vec<(String, String)> = message_ids
+        let handles: Vec<Receipt> = message_ids
             .iter()
-            .filter_map(|id| Some((id.clone(), self.take(id)?)))
+            .filter_map(|id| {
+                Some(Receipt {
+                    message_id: id.clone(),
+                    receipt_handle: self.take(id)?,
+                })
+            })
             .collect();
         release(queue, &handles).await;
     }
@@ -100,11 +108,14 @@ impl InFlight {
     }
 
     /// Held messages whose visibility is still ours to extend.
-    fn extendable(&self) -> Vec<(String, String)> {
+    fn extendable(&self) -> Vec<Receipt> {
         self.lock()
             .iter()
             .filter(|(_, h)| !h.lost)
-            .map(|(id, h)| (id.clone(), h.receipt_handle.clone()))
+            .map(|(id, h)| Receipt {
+                message_id: id.clone(),
+                receipt_handle: h.receipt_handle.clone(),
+            })
             .collect()
     }
 
@@ -149,8 +160,8 @@ pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration, 
                     for failure in failures {
                         let handle = batch
                             .iter()
-                            .find(|(id, _)| id == &failure.message_id)
-                            .map_or("", |(_, handle)| handle.as_str());
+                            .find(|r| r.message_id == failure.message_id)
+                            .map_or("", |r| r.receipt_handle.as_str());
                         if !failure.lost() {
                             trouble = Some(format!("{}: {}", failure.code, failure.message));
                         } else if in_flight.mark_lost(&failure.message_id, handle) {
@@ -185,12 +196,12 @@ pub async fn heartbeat(queue: Queue, in_flight: InFlight, visibility: Duration, 
 
 /// Sets the messages' visibility to zero so another worker receives them at once; bounded in time, since a
 /// stopping worker must not hang on SQS.
-pub async fn release(queue: &Queue, messages: &[(String, String)]) {
+pub async fn release(queue: &Queue, messages: &[Receipt]) {
     let work = async {
         for batch in messages.chunks(MAX_BATCH) {
             match queue.change_visibility(batch, Duration::ZERO).await {
                 Ok(failures) => {
-                    for (id, _) in batch {
+                    for Receipt { message_id: id, .. } in batch {
                         match failures.iter().find(|f| &f.message_id == id) {
                             None => {
                                 warn!(message_id = %id, "released unsettled: another worker resumes it")
@@ -218,6 +229,13 @@ pub async fn release(queue: &Queue, messages: &[(String, String)]) {
 mod tests {
     use super::*;
 
+    fn receipt(message_id: &str, receipt_handle: &str) -> Receipt {
+        Receipt {
+            message_id: message_id.into(),
+            receipt_handle: receipt_handle.into(),
+        }
+    }
+
     #[test]
     fn a_second_delivery_replaces_the_receipt_handle() {
         let in_flight = InFlight::default();
@@ -226,10 +244,10 @@ mod tests {
         assert!(in_flight.hold("m2", "r3"));
         assert!(!in_flight.mark_lost("m2", "r-old"));
         assert!(in_flight.mark_lost("m2", "r3"));
-        assert_eq!(in_flight.extendable(), [("m1".into(), "r2".into())]);
+        assert_eq!(in_flight.extendable(), [receipt("m1", "r2")]);
         assert_eq!(in_flight.take("m1").as_deref(), Some("r2"));
         assert_eq!(in_flight.take("m1"), None);
-        assert_eq!(in_flight.take_all(), [("m2".into(), "r3".into())]);
+        assert_eq!(in_flight.take_all(), [receipt("m2", "r3")]);
         assert!(in_flight.is_empty());
     }
 }

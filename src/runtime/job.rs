@@ -18,7 +18,7 @@ use crate::ops::config::HOLD_SETTLING;
 use crate::ops::notify::Notice;
 use crate::runtime::actions::Action;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Milestone, Record};
+use crate::runtime::deploy::{Delivery, Milestone, Summary};
 use crate::runtime::housekeeping::housekeep;
 use crate::runtime::ledger;
 use crate::runtime::startup::Context;
@@ -44,12 +44,21 @@ pub(super) struct AdmissionSignal {
     /// The service, as the schedule knows it; `None` for a message that holds no service.
     service: Option<String>,
     /// The worker's receiving end.
-    to: UnboundedSender<(String, String)>,
+    to: UnboundedSender<Admitted>,
+}
+
+/// A deployment's word that its service was updated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Admitted {
+    /// The service, as the schedule knows it.
+    pub(super) service: String,
+    /// The message whose deployment updated it.
+    pub(super) message_id: String,
 }
 
 impl AdmissionSignal {
     /// Signals to `to`, for no service until [`AdmissionSignal::for_service`] names one.
-    pub(super) fn new(to: UnboundedSender<(String, String)>) -> Self {
+    pub(super) fn new(to: UnboundedSender<Admitted>) -> Self {
         Self { service: None, to }
     }
 
@@ -64,7 +73,10 @@ impl AdmissionSignal {
     /// Says that `message_id` was admitted; nobody listening (the worker stopping) is no error.
     pub(super) fn send(&self, message_id: &str) {
         if let Some(service) = &self.service {
-            let _ = self.to.send((service.clone(), message_id.to_owned()));
+            let _ = self.to.send(Admitted {
+                service: service.clone(),
+                message_id: message_id.to_owned(),
+            });
         }
     }
 }
@@ -124,8 +136,8 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         }
         Handling::Settle(_) => None,
     };
-    let (record, disposition, settled) = async {
-        let record = match job.handling {
+    let (summary, disposition, settled) = async {
+        let summary = match job.handling {
             Handling::Run(action) => {
                 info!(receive_count = message.receive_count, "deploying");
                 let delivery = Delivery {
@@ -139,16 +151,16 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                         job.admission.send(&message.message_id);
                     }
                     ctx.notifier.notify(match milestone {
-                        Milestone::Started(record) => Notice::started(
+                        Milestone::Started(summary) => Notice::started(
                             &report,
-                            record.previous_task_definition.as_deref(),
-                            record.new_task_definition.as_deref(),
+                            summary.previous_task_definition.as_deref(),
+                            summary.new_task_definition.as_deref(),
                             reply_to,
                         ),
-                        Milestone::Waiting(record, why) => Notice::waiting(
+                        Milestone::Waiting(summary, why) => Notice::waiting(
                             &report,
-                            record.previous_task_definition.as_deref(),
-                            record.new_task_definition.as_deref(),
+                            summary.previous_task_definition.as_deref(),
+                            summary.new_task_definition.as_deref(),
                             why,
                             reply_to,
                         ),
@@ -159,8 +171,8 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 let settle_by = delivery.hold_until + HOLD_SETTLING / 2;
                 let deploy = action.run(&ctx.deployer, &delivery, &on_event);
                 match tokio::time::timeout_at(settle_by, deploy).await {
-                    Ok(record) => record,
-                    Err(_) => Record::untouched(
+                    Ok(summary) => summary,
+                    Err(_) => Summary::untouched(
                         Outcome::RetryLater {
                             reason: "released: the deployment had not settled when the message's hold (SQS_MAX_HOLD) ended; the next delivery resumes it".into(),
                         },
@@ -168,8 +180,8 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                     ),
                 }
             }
-            Handling::Settle(outcome) => Record::untouched(outcome, None),
-            Handling::Refuse(_, refused) => Record::untouched(refused.outcome, refused.rule),
+            Handling::Settle(outcome) => Summary::untouched(outcome, None),
+            Handling::Refuse(_, refused) => Summary::untouched(refused.outcome, refused.rule),
         };
         // The record goes on the revision before the message is settled: once it is gone, history has it.
         if let Some((action, reuses_revision)) = action {
@@ -178,8 +190,8 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
                 ledger::Deployed {
                     action,
                     reuses_revision,
-                    revision: record.new_task_definition.as_deref(),
-                    outcome: &record.outcome,
+                    revision: summary.new_task_definition.as_deref(),
+                    outcome: &summary.outcome,
                     received_at: report.received_at,
                     message_id: &message.message_id,
                     sender: message.sender.as_deref(),
@@ -188,20 +200,20 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
             )
             .await;
         }
-        let disposition = disposition(&record.outcome, ctx.dead_letter_queue.is_some());
-        let settled = settle(&ctx, &message, &record.outcome, disposition).await;
-        (record, disposition, settled)
+        let disposition = disposition(&summary.outcome, ctx.dead_letter_queue.is_some());
+        let settled = settle(&ctx, &message, &summary.outcome, disposition).await;
+        (summary, disposition, settled)
     }
     .instrument(span)
     .await;
 
-    if let Some(rule) = record.refused_by {
+    if let Some(rule) = summary.refused_by {
         ctx.metrics.policy_refusal(rule);
     }
-    report.previous_task_definition = record.previous_task_definition;
-    report.new_task_definition = record.new_task_definition;
-    report.outcome = record.outcome;
-    report.ecs_said = record.ecs_said;
+    report.previous_task_definition = summary.previous_task_definition;
+    report.new_task_definition = summary.new_task_definition;
+    report.outcome = summary.outcome;
+    report.ecs_said = summary.ecs_said;
     report.disposition = disposition;
     report.settled = settled;
     report.duration = job.received_at.elapsed();

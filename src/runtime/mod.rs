@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admission;
 pub mod clients;
 pub mod deploy;
+pub mod deployments;
 pub mod drain;
 pub mod housekeeping;
 pub mod identity;
@@ -20,7 +21,6 @@ pub mod shutdown;
 pub mod startup;
 pub mod watch;
 pub mod worker;
-pub mod workers;
 
 pub use clients::Clients;
 pub use drain::Stop;

@@ -10,10 +10,10 @@ use tracing::{info, warn};
 
 use crate::aws::error::AwsError;
 use crate::aws::sqs::Received;
+use crate::runtime::deployments::Deployments;
 use crate::runtime::retry::{MAX_RECEIVE_BACKOFF, receive_backoff};
 use crate::runtime::shutdown::Shutdown;
 use crate::runtime::startup::Context;
-use crate::runtime::workers::Workers;
 
 /// What one ReceiveMessage call gives.
 pub(super) type ReceiveResult = Result<Vec<Received>, AwsError>;
@@ -21,12 +21,12 @@ pub(super) type ReceiveResult = Result<Vec<Received>, AwsError>;
 /// A ReceiveMessage call in flight.
 pub(super) type Receiving = Pin<Box<dyn Future<Output = ReceiveResult> + Send>>;
 
-/// Receives and deploys until `shutdown` asks to stop; deployments still running are left in `workers`.
+/// Receives and deploys until `shutdown` asks to stop; deployments still running are left in `deployments`.
 /// Returns the receive in flight, if any: SQS goes on with it whether or not anyone listens, so what it
 /// brings must be given back rather than left hidden.
 pub(super) async fn receive_until_stopped(
     ctx: &Arc<Context>,
-    workers: &mut Workers,
+    deployments: &mut Deployments,
     shutdown: &mut Shutdown,
 ) -> Option<Receiving> {
     let mut receiving: Option<Receiving> = None;
@@ -35,8 +35,8 @@ pub(super) async fn receive_until_stopped(
     let mut last_error: Option<String> = None;
     loop {
         ctx.metrics
-            .load(workers.tasks.len(), workers.schedule.waiting());
-        let room = workers.room(ctx);
+            .load(deployments.tasks.len(), deployments.schedule.waiting());
+        let room = deployments.room(ctx);
         if receiving.is_none() && retry_at.is_none() && room > 0 {
             let queue = ctx.queue.clone();
             let (wait, visibility) = (ctx.config.wait_time, ctx.config.visibility_timeout);
@@ -47,8 +47,8 @@ pub(super) async fn receive_until_stopped(
         tokio::select! {
             biased;
             () = shutdown.requested() => return receiving,
-            Some(joined) = workers.tasks.join_next_with_id() => workers.joined(ctx, joined),
-            Some(admitted) = workers.admission_signals.recv() => workers.admitted(ctx, admitted),
+            Some(joined) = deployments.tasks.join_next_with_id() => deployments.joined(ctx, joined),
+            Some(admitted) = deployments.admission_signals.recv() => deployments.admitted(ctx, admitted),
             received = in_flight(&mut receiving) => {
                 receiving = None;
                 match received {
@@ -60,7 +60,7 @@ pub(super) async fn receive_until_stopped(
                         }
                         backoff = receive_backoff();
                         for message in messages {
-                            workers.admit(ctx, message);
+                            deployments.admit(ctx, message);
                         }
                     }
                     Err(e) => {

@@ -2,7 +2,6 @@
 //! lost) and pointing the service at it, with the deployment recorded on the revision.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use tracing::{info, warn};
 
@@ -13,17 +12,16 @@ use crate::decide::message::DeploymentRequest;
 use crate::decide::names::short_arn;
 use crate::decide::outcome::Outcome;
 use crate::decide::service::ServiceState;
-use crate::runtime::retry::retrying;
+use crate::runtime::retry::Retry;
 
 /// Registers the request with the marker tags; retries throttled calls, and after any other failure
 /// looks for the marked revision before trying again, since the registration may have happened.
 pub async fn register(
     ecs: &Ecs,
-    poll_interval: Duration,
+    retry: Retry,
     request: &DeploymentRequest,
     tags: &[(String, String)],
     message_id: &str,
-    patience: Duration,
 ) -> Result<String, Outcome> {
     let task_definition = request
         .task_definition
@@ -32,7 +30,7 @@ pub async fn register(
     let family = task_definition.family();
     // After a failure other than throttling the registration may have happened: look before trying again.
     let look_first = AtomicBool::new(false);
-    retrying(poll_interval, patience, || async {
+    retry.call(|| async {
         if look_first.load(Ordering::Relaxed)
             && let Some(marked) = ecs.find_marked(family, message_id).await?
         {
@@ -50,15 +48,13 @@ pub async fn register(
 /// answer shows it.
 pub async fn point_service(
     ecs: &Ecs,
-    poll_interval: Duration,
+    retry: Retry,
     service: &str,
     task_definition: &str,
-    patience: Duration,
 ) -> Result<Option<ServiceState>, Outcome> {
-    let after = retrying(poll_interval, patience, || {
-        ecs.update_service(service, task_definition)
-    })
-    .await?;
+    let after = retry
+        .call(|| ecs.update_service(service, task_definition))
+        .await?;
     let deployment = after
         .as_ref()
         .and_then(|after| started(after, task_definition));
@@ -66,10 +62,9 @@ pub async fn point_service(
     // lists it, and otherwise settles as superseded instead of updating the service again.
     let tag = deployment.map(|d| marker::tag_value(&d.id));
     if let Some(tag) = &tag
-        && let Err(outcome) = retrying(poll_interval, patience, || {
-            ecs.tag(task_definition, marker::DEPLOYMENT_TAG, tag)
-        })
-        .await
+        && let Err(outcome) = retry
+            .call(|| ecs.tag(task_definition, marker::DEPLOYMENT_TAG, tag))
+            .await
     {
         warn!(error = %outcome.reason(), "cannot record the deployment on the revision; a redelivery finds it by the service's deployments while ECS lists it");
     }

@@ -18,6 +18,26 @@ pub const MAX_RECEIVE_BACKOFF: Duration = Duration::from_secs(60);
 /// The longest wait between two reads of a rollout while ECS keeps failing.
 const MAX_ERROR_BACKOFF: Duration = Duration::from_secs(30);
 
+/// How a deployment's ECS calls are retried while they fail for a reason worth retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    /// The first wait between attempts (`ECS_POLL_INTERVAL`), growing from there.
+    pub first_wait: Duration,
+    /// How long calls may keep failing before the message is given back (`ECS_TIMEOUT`).
+    pub give_up_after: Duration,
+}
+
+impl Retry {
+    /// Calls until it answers: [`retrying`] with these settings.
+    pub async fn call<T, F, Fut>(self, call: F) -> Result<T, Outcome>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AwsError>>,
+    {
+        retrying(self.first_wait, self.give_up_after, call).await
+    }
+}
+
 /// Waits between SQS calls that keep failing: exponential with jitter from half a second, capped at a
 /// minute.
 pub fn receive_backoff() -> impl Iterator<Item = Duration> {

@@ -19,7 +19,7 @@ use crate::ops::config::Config;
 use crate::ops::health::Health;
 use crate::ops::http;
 use crate::ops::metrics::Metrics;
-use crate::ops::notify::{AwsClients, Deliveries, Notifier};
+use crate::ops::notify::{AwsClients, Notifier, SinkTasks};
 use crate::runtime::admission::Guard;
 use crate::runtime::clients::Clients;
 use crate::runtime::deploy::Deployer;
@@ -69,11 +69,11 @@ pub(super) struct Context {
 }
 
 /// A started worker: the context its deployments share, and what lives as long as it.
-pub(super) struct Started {
+pub(super) struct RunningWorker {
     /// Shared by the receive loop and every deployment.
     pub(super) ctx: Arc<Context>,
     /// The notification sinks' tasks, to let them finish what is queued when the worker stops.
-    pub(super) deliveries: Deliveries,
+    pub(super) sink_tasks: SinkTasks,
     /// The tasks that run beside the deployments until the worker stops.
     pub(super) background: Background,
 }
@@ -94,7 +94,7 @@ pub(super) async fn start(
     clients: Clients,
     shutdown: &mut Shutdown,
     reports: Option<UnboundedSender<Report>>,
-) -> Result<Option<Started>, WorkerError> {
+) -> Result<Option<RunningWorker>, WorkerError> {
     let health = Health::new(config.unhealthy_after);
     let metrics = clients.metrics.clone();
     let _endpoint = match config.http_listen {
@@ -161,7 +161,7 @@ pub(super) async fn start(
         sqs: clients.sqs,
         sns: clients.sns,
     };
-    let (notifier, deliveries) = Notifier::start(&config.notify, &aws, metrics.clone());
+    let (notifier, sink_tasks) = Notifier::start(&config.notify, &aws, metrics.clone());
     match &dead_letter_queue {
         Some(dlq) => {
             info!(queue = %config.queue_url, dead_letter_queue = %dlq.url, cluster = %config.cluster, concurrency = config.concurrency, "receiving deployments")
@@ -187,9 +187,9 @@ pub(super) async fn start(
         metrics,
         health,
     });
-    Ok(Some(Started {
+    Ok(Some(RunningWorker {
         ctx,
-        deliveries,
+        sink_tasks,
         background: Background {
             _endpoint,
             _heartbeat,

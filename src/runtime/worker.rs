@@ -5,11 +5,11 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::decide::outcome::Report;
 use crate::ops::config::Config;
 use crate::runtime::clients::Clients;
+use crate::runtime::deployments::Deployments;
 use crate::runtime::drain::{Stop, drain};
 use crate::runtime::receive::receive_until_stopped;
 use crate::runtime::shutdown::Shutdown;
-use crate::runtime::startup::{Started, WorkerError, start};
-use crate::runtime::workers::Workers;
+use crate::runtime::startup::{RunningWorker, WorkerError, start};
 
 /// Runs the worker until `shutdown` asks it to stop.
 ///
@@ -25,18 +25,18 @@ pub async fn run(
     mut shutdown: Shutdown,
     reports: Option<UnboundedSender<Report>>,
 ) -> Result<Stop, WorkerError> {
-    let Some(Started {
+    let Some(RunningWorker {
         ctx,
-        deliveries,
+        sink_tasks,
         background,
     }) = start(config, clients, &mut shutdown, reports).await?
     else {
         return Ok(Stop::Graceful);
     };
-    let mut workers = Workers::default();
+    let mut deployments = Deployments::default();
     ctx.health.set_ready(true);
-    let receiving = receive_until_stopped(&ctx, &mut workers, &mut shutdown).await;
-    let stopped = drain(ctx, workers, shutdown, deliveries, receiving).await;
+    let receiving = receive_until_stopped(&ctx, &mut deployments, &mut shutdown).await;
+    let stopped = drain(ctx, deployments, shutdown, sink_tasks, receiving).await;
     // The endpoint and the heartbeat run until the very end.
     drop(background);
     Ok(stopped)

@@ -130,12 +130,12 @@ struct SinkQueue {
 
 /// The sinks' tasks, to let them finish what is queued when the worker stops.
 #[derive(Debug, Default)]
-pub struct Deliveries {
+pub struct SinkTasks {
     /// One per sink.
     tasks: Vec<JoinHandle<()>>,
 }
 
-impl Deliveries {
+impl SinkTasks {
     /// Waits until every queued notification was delivered or failed, or `limit` passed.
     pub async fn finish(self, limit: Duration) {
         let all = async {
@@ -151,9 +151,9 @@ impl Deliveries {
 
 impl Notifier {
     /// A notifier for the sinks `settings` sets up (replies always, since any message may ask for one),
-    /// posting through `aws` where a sink needs to. The returned [`Deliveries`] finish once every clone of
+    /// posting through `aws` where a sink needs to. The returned [`SinkTasks`] finish once every clone of
     /// the notifier is dropped.
-    pub fn start(settings: &Settings, aws: &AwsClients, metrics: Metrics) -> (Self, Deliveries) {
+    pub fn start(settings: &Settings, aws: &AwsClients, metrics: Metrics) -> (Self, SinkTasks) {
         let mut sinks = Vec::new();
         let mut tasks = Vec::new();
         Sink::start_all(settings, aws, &mut |name, replies_only, sink| {
@@ -165,7 +165,7 @@ impl Notifier {
                 tx,
             });
         });
-        (Self { sinks, metrics }, Deliveries { tasks })
+        (Self { sinks, metrics }, SinkTasks { tasks })
     }
 
     /// Queues `notice` for every sink that takes it; returns at once.
@@ -243,7 +243,7 @@ mod tests {
                 .build(),
         );
         let metrics = Metrics::new();
-        let (notifier, _deliveries) =
+        let (notifier, _sink_tasks) =
             Notifier::start(&settings, &AwsClients { sqs, sns }, metrics.clone());
         let sent = SINK_QUEUE + 50;
         for _ in 0..sent {

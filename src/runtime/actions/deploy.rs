@@ -7,7 +7,7 @@ use crate::decide::message::{Asked, DeploymentRequest, parse};
 use crate::decide::outcome::Outcome;
 use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary};
 
 /// A `deploy` message: the deployment its body and attributes ask for.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,11 +29,11 @@ impl MessageAction for Deploy {
         &self,
         deployer: &Deployer,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         deployer
-            .deploy_request(&self.0, delivery, record, on_event)
+            .deploy_request(&self.0, delivery, summary, on_event)
             .await
     }
 }

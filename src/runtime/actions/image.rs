@@ -8,7 +8,7 @@ use crate::decide::message::{Asked, DeploymentRequest, ServiceChange};
 use crate::decide::outcome::Outcome;
 use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record, rejected};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary, rejected};
 
 /// An `image` message: the service it changes, and the new image of each container it names.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,12 +38,12 @@ impl MessageAction for Image {
         &self,
         deployer: &Deployer,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let request = self.resolve(deployer).await?;
         deployer
-            .deploy_request(&request, delivery, record, on_event)
+            .deploy_request(&request, delivery, summary, on_event)
             .await
     }
 }

@@ -7,7 +7,7 @@ use std::future::Future;
 use crate::decide::message::Asked;
 use crate::decide::outcome::Outcome;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary};
 
 /// What every message action is.
 pub trait MessageAction: Sized {
@@ -24,13 +24,13 @@ pub trait MessageAction: Sized {
     /// What the guard judges of it before any read of AWS.
     fn asked(&self) -> Asked<'_>;
 
-    /// Carries it out for `delivery`, writing what it did in `record` and telling `on_event` of its
+    /// Carries it out for `delivery`, writing what it did in `summary` and telling `on_event` of its
     /// milestones; gives how it ended, or why it was not admitted.
     fn run(
         &self,
         deployer: &Deployer,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> impl Future<Output = Result<Outcome, NotAdmitted>> + Send;
 }

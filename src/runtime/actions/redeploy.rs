@@ -17,7 +17,7 @@ use crate::decide::revert::{Step, step, superseded_reason};
 use crate::decide::service::ServiceState;
 use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
-use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Record, Started, Watched};
+use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary, Started, Watched};
 use crate::runtime::retry::retrying;
 
 /// A `redeploy` message: the service whose running revision is deployed again.
@@ -42,15 +42,15 @@ impl MessageAction for Redeploy {
         &self,
         deployer: &Deployer,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let change = &self.0;
         let current = deployer.service_of(change).await?;
         let (ecs, service) = (&current.ecs, change.service.as_str());
         let revision = current.revision.clone();
-        record.previous_task_definition = Some(revision.clone());
-        record.new_task_definition = Some(revision.clone());
+        summary.previous_task_definition = Some(revision.clone());
+        summary.new_task_definition = Some(revision.clone());
         let json = deployer
             .retrying(|| ecs.task_definition_json(&revision))
             .await?;
@@ -104,7 +104,7 @@ impl MessageAction for Redeploy {
             hold_until: delivery.hold_until,
         };
         let outcome = deployer
-            .follow_started(watched, started, record, on_event)
+            .follow_started(watched, started, summary, on_event)
             .await;
         if outcome != Outcome::Deployed {
             return Ok(outcome);

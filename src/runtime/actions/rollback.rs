@@ -15,7 +15,7 @@ use crate::decide::task_definition::TaskDefinition;
 use crate::runtime::actions::message_action::MessageAction;
 use crate::runtime::admission::NotAdmitted;
 use crate::runtime::deploy::{
-    Delivery, Deployer, OnMilestone, Record, Started, Watched, rejected,
+    Delivery, Deployer, OnMilestone, Summary, Started, Watched, rejected,
 };
 use crate::runtime::retry::retrying;
 
@@ -51,7 +51,7 @@ impl MessageAction for Rollback {
         &self,
         deployer: &Deployer,
         delivery: &Delivery,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Result<Outcome, NotAdmitted> {
         let (change, named) = (&self.change, self.revision.as_deref());
@@ -66,7 +66,7 @@ impl MessageAction for Rollback {
             delivery.redelivered,
         ) {
             Step::Superseded { now } => {
-                record.new_task_definition = named.map(str::to_owned);
+                summary.new_task_definition = named.map(str::to_owned);
                 return Ok(Outcome::Superseded {
                     reason: superseded_reason(Self::NAME, &now),
                 });
@@ -76,7 +76,7 @@ impl MessageAction for Rollback {
                 task_definition,
             } => {
                 info!(task_definition = %task_definition, deployment = %deployment_id, "resuming: the service was pointed at the revision on an earlier delivery; watching that rollout");
-                record.new_task_definition = Some(task_definition.clone());
+                summary.new_task_definition = Some(task_definition.clone());
                 let health_checked = deployer
                     .retrying(|| ecs.task_definition_json(&task_definition))
                     .await
@@ -98,8 +98,8 @@ impl MessageAction for Rollback {
                 let target_json = deployer.retrying(|| ecs.task_definition_json(&wanted)).await?;
                 let back = revision(&target_json).map_err(rejected)?;
                 check(service, &now, &back).map_err(rejected)?;
-                record.previous_task_definition = Some(before.clone());
-                record.new_task_definition = Some(back.arn.clone());
+                summary.previous_task_definition = Some(before.clone());
+                summary.new_task_definition = Some(back.arn.clone());
                 // The revision gone back to is judged as any message would be, against what runs now.
                 let (request, before_health_checked) =
                     deployer.judged(ecs, change, &target_json, &json)?;
@@ -135,7 +135,7 @@ impl MessageAction for Rollback {
             hold_until: delivery.hold_until,
         };
         Ok(deployer
-            .follow_started(watched, started, record, on_event)
+            .follow_started(watched, started, summary, on_event)
             .await)
     }
 }

@@ -8,20 +8,20 @@ use crate::decide::history::History;
 use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
 use crate::runtime::deploy::started::Started;
-use crate::runtime::deploy::{Deployer, Milestone, OnMilestone, Record, Watched};
+use crate::runtime::deploy::{Deployer, Milestone, OnMilestone, Summary, Watched};
 use crate::runtime::watch::Watch;
 
 impl Deployer {
     /// Tells that the rollout `started`, watches it to its end (rolling back a failed one) and gives its
-    /// outcome, with what ECS said in `record`.
+    /// outcome, with what ECS said in `summary`.
     pub(crate) async fn follow_started(
         &self,
         watched: Watched<'_>,
         started: Started,
-        record: &mut Record,
+        summary: &mut Summary,
         on_event: OnMilestone<'_>,
     ) -> Outcome {
-        on_event(Milestone::Started(record));
+        on_event(Milestone::Started(summary));
         // A rollback is judged by the health checks of the revision it goes back to: the one read before,
         // unless the service turned out to run another (a read behind UpdateService's answer).
         let (before, before_health_checked) = watched.baseline;
@@ -48,10 +48,10 @@ impl Deployer {
                 watched.hold_until,
                 goal,
                 started.history,
-                &|why: &str| on_event(Milestone::Waiting(record, why)),
+                &|why: &str| on_event(Milestone::Waiting(summary, why)),
             )
             .await;
-        record.ecs_said = ecs_said;
+        summary.ecs_said = ecs_said;
         outcome
     }
 

@@ -4,7 +4,7 @@ use crate::decide::outcome::Outcome;
 
 /// What a deployment did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
+pub struct Summary {
     /// The task definition the service ran before.
     pub previous_task_definition: Option<String>,
     /// The task definition registered from the message.
@@ -17,7 +17,7 @@ pub struct Record {
     pub refused_by: Option<&'static str>,
 }
 
-impl Record {
+impl Summary {
     /// A message settled without touching ECS: `outcome`, and the policy's rule when it refused it.
     pub fn untouched(outcome: Outcome, refused_by: Option<&'static str>) -> Self {
         Self {
