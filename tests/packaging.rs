@@ -496,6 +496,7 @@ fn the_iam_policy_allows_what_the_worker_calls_and_nothing_else() {
         "sqs:SendMessage",
         "sns:Publish",
         "ecs:TagResource",
+        "ecs:UntagResource",
     ] {
         for statement in statements
             .iter()

@@ -313,6 +313,19 @@ impl Ecs {
         Ok(())
     }
 
+    /// Removes tags from a resource (a task definition revision) by key.
+    pub async fn untag(&self, arn: &str, keys: &[String]) -> Result<(), AwsError> {
+        self.call("UntagResource", || {
+            self.client
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+        })
+        .await?;
+        Ok(())
+    }
+
     /// The family's newest ACTIVE revision as DescribeTaskDefinition answers it (JSON with tags), or `None`
     /// when the family has no ACTIVE revision.
     pub async fn latest_revision_json(&self, family: &str) -> Result<Option<String>, AwsError> {

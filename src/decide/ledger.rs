@@ -10,9 +10,59 @@ const MAX_RECORD: usize = 256;
 
 /// The record of the deployment that registered the revision (`deploy`, `image`).
 pub const RECORD_TAG: &str = "ecs-deployment:record";
-/// The record of the latest deployment of an existing revision (`rollback`, `redeploy`); earlier ones
-/// show in ECS's service deployments without it.
+/// Each later deployment of the revision (`rollback`, `redeploy`) keeps its record under this prefix and
+/// its message id, so that one deployment's record never replaces another's.
+pub const DEPLOYMENT_RECORD_PREFIX: &str = "ecs-deployment:record:";
+/// The one record of a later deployment that older workers kept, read still.
 pub const LAST_RECORD_TAG: &str = "ecs-deployment:last-record";
+/// The most records of later deployments a revision keeps; the oldest give way.
+pub const MAX_DEPLOYMENT_RECORDS: usize = 10;
+/// ECS's limit on the tags of one resource.
+pub const MAX_TAGS: usize = 50;
+/// ECS's limit on a tag key.
+const MAX_KEY: usize = 128;
+
+/// The tag key of the record of a later deployment of a revision, by its message's id (only the
+/// characters a tag key may hold are kept).
+pub fn deployment_record_key(message_id: &str) -> String {
+    let id: String = message_id
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "_.:/=+-@".contains(*c))
+        .take(MAX_KEY - DEPLOYMENT_RECORD_PREFIX.len())
+        .collect();
+    format!("{DEPLOYMENT_RECORD_PREFIX}{id}")
+}
+
+/// Which record tags to remove from a revision tagged `existing` before `key` is added, so that it keeps
+/// at most [`MAX_DEPLOYMENT_RECORDS`] records of later deployments and ECS's [`MAX_TAGS`]: the oldest
+/// first (by when they finished; one that cannot be read is older than all). Rewriting a key it has
+/// already (a redelivery) removes nothing. `None` when the revision's other tags leave no room for it.
+pub fn records_to_remove(existing: &[(String, String)], key: &str) -> Option<Vec<String>> {
+    if existing.iter().any(|(k, _)| k == key) {
+        return Some(Vec::new());
+    }
+    let mut records: Vec<(u64, &str)> = existing
+        .iter()
+        .filter(|(k, _)| k.starts_with(DEPLOYMENT_RECORD_PREFIX) || k == LAST_RECORD_TAG)
+        .map(|(k, v)| {
+            let finished = Record::from_tag_value(v).map_or(0, |r| r.finished_ms);
+            (finished, k.as_str())
+        })
+        .collect();
+    records.sort_unstable();
+    let others = existing.len() - records.len();
+    let room = MAX_TAGS.saturating_sub(others).min(MAX_DEPLOYMENT_RECORDS);
+    // One place is for the record being added.
+    let keep = room.checked_sub(1)?;
+    let surplus = records.len().saturating_sub(keep);
+    Some(
+        records
+            .iter()
+            .take(surplus)
+            .map(|(_, k)| (*k).to_owned())
+            .collect(),
+    )
+}
 
 /// One deployment's record, as the worker writes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -141,9 +191,13 @@ pub fn entries(
                     message_id: tag(MESSAGE_ID_TAG),
                     ..r
                 });
-            let reused = tag(LAST_RECORD_TAG)
-                .and_then(|v| Record::from_tag_value(&v))
-                .filter(during);
+            // Of the later deployments' records, the newest made while this deployment was started.
+            let reused = tags
+                .iter()
+                .filter(|(k, _)| k.starts_with(DEPLOYMENT_RECORD_PREFIX) || k == LAST_RECORD_TAG)
+                .filter_map(|(_, v)| Record::from_tag_value(v))
+                .filter(during)
+                .max_by_key(|r| r.received_ms);
             let commit_url = match (&registered, &reused) {
                 (Some(_), _) => tag(COMMIT_URL_TAG),
                 (None, Some(record)) => record.commit_url.clone(),
@@ -264,5 +318,118 @@ mod tests {
         );
         assert_eq!(history[2].sender, None);
         assert_eq!(history[0].revision, "web:1");
+    }
+
+    #[test]
+    fn every_later_deployment_of_a_revision_keeps_its_own_record() {
+        let v2 = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+        let v1 = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+        let deployment = |td: &str, created: u64| Deployment {
+            task_definition: td.into(),
+            status: "SUCCESSFUL".into(),
+            created_ms: created,
+            finished_ms: Some(created + 50),
+        };
+        // newest first: a rollback to web:2, a rollback to web:1, a redeploy of web:2, web:2's image update
+        let deployments = [
+            deployment(v2, 4_100),
+            deployment(v1, 3_100),
+            deployment(v2, 2_100),
+            deployment(v2, 1_100),
+        ];
+        let with = |action: &str, at: u64, message: &str| {
+            let mut r = record(action, at, at + 400);
+            r.message_id = Some(message.into());
+            (deployment_record_key(message), r.to_tag_value())
+        };
+        let tags = |td: &str| -> Vec<(String, String)> {
+            if td == v2 {
+                vec![
+                    (
+                        RECORD_TAG.into(),
+                        record("image", 1_000, 1_500).to_tag_value(),
+                    ),
+                    with("redeploy", 2_000, "m-redeploy"),
+                    with("rollback", 4_000, "m-back-again"),
+                ]
+            } else {
+                vec![with("rollback", 3_000, "m-back")]
+            }
+        };
+        let history = entries(&deployments, tags);
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> = history
+            .iter()
+            .map(|e| {
+                (
+                    e.revision.as_str(),
+                    e.action.as_deref(),
+                    e.message_id.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("web:2", Some("rollback"), Some("m-back-again")),
+                ("web:1", Some("rollback"), Some("m-back")),
+                ("web:2", Some("redeploy"), Some("m-redeploy")),
+                ("web:2", Some("image"), None),
+            ]
+        );
+        // A record an older worker kept is read as well.
+        let old = |_: &str| {
+            vec![(
+                LAST_RECORD_TAG.to_owned(),
+                record("redeploy", 2_000, 2_400).to_tag_value(),
+            )]
+        };
+        assert_eq!(
+            entries(&deployments[2..3], old)[0].action.as_deref(),
+            Some("redeploy")
+        );
+    }
+
+    #[test]
+    fn a_revision_keeps_a_bounded_number_of_records_within_ecs_s_tag_limit() {
+        let records = |n: u64| -> Vec<(String, String)> {
+            (0..n)
+                .map(|i| {
+                    (
+                        deployment_record_key(&format!("m{i}")),
+                        record("redeploy", i * 10, i * 10 + 5).to_tag_value(),
+                    )
+                })
+                .collect()
+        };
+        let key = deployment_record_key("new");
+        assert_eq!(records_to_remove(&records(3), &key), Some(vec![]));
+        // Full: the oldest gives way.
+        assert_eq!(
+            records_to_remove(&records(10), &key),
+            Some(vec![deployment_record_key("m0")])
+        );
+        // Rewritten on a redelivery: nothing gives way.
+        assert_eq!(
+            records_to_remove(&records(10), &deployment_record_key("m4")),
+            Some(vec![])
+        );
+        // Within ECS's 50 tags: a producer's 44 and the worker's 4 leave room for two records.
+        let mut tagged: Vec<(String, String)> = (0..48)
+            .map(|i| (format!("team-{i}"), "x".to_owned()))
+            .collect();
+        tagged.extend(records(3));
+        let removed = records_to_remove(&tagged, &key).expect("room");
+        assert_eq!(
+            removed,
+            [deployment_record_key("m0"), deployment_record_key("m1")]
+        );
+        assert_eq!(tagged.len() - removed.len() + 1, MAX_TAGS);
+        // No room at all: nothing is written.
+        let full: Vec<(String, String)> = (0..50)
+            .map(|i| (format!("team-{i}"), "x".to_owned()))
+            .collect();
+        assert_eq!(records_to_remove(&full, &key), None);
+        // A key holds only what a tag key may.
+        assert_eq!(deployment_record_key("a b\nc"), "ecs-deployment:record:abc");
     }
 }

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::warn;
 
 use crate::aws::ecs::Ecs;
-use crate::decide::ledger::{LAST_RECORD_TAG, RECORD_TAG, Record};
+use crate::decide::ledger::{RECORD_TAG, Record, deployment_record_key, records_to_remove};
 use crate::decide::outcome::Outcome;
 use crate::runtime::retry::retrying;
 
@@ -38,8 +38,9 @@ pub struct Deployed<'a> {
 }
 
 /// Records `deployed` on the revision it deployed: in `ecs-deployment:record` when the message registered
-/// that revision, in `ecs-deployment:last-record` when it deployed an existing one (a rollback or a
-/// redeploy). Only deployments that reached ECS are recorded.
+/// that revision, in `ecs-deployment:record:<message id>` when it deployed an existing one (a rollback or
+/// a redeploy), the oldest such records giving way to keep their number bounded. Only deployments that
+/// reached ECS are recorded.
 pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
     let Some(revision) = deployed.revision else {
         return;
@@ -59,17 +60,41 @@ pub async fn write(ecs: &Ecs, deployed: Deployed<'_>) {
         // A registered revision has the commit URL in a tag of its own.
         commit_url: deployed.commit_url.filter(|_| reused).map(str::to_owned),
     };
-    let key = if reused { LAST_RECORD_TAG } else { RECORD_TAG };
     let value = record.to_tag_value();
-    let tagged = retrying(RECORD_RETRY, RECORD_TIMEOUT, || {
-        ecs.tag(revision, key, &value)
-    });
+    let tagged = async {
+        let key = if reused {
+            let key = deployment_record_key(deployed.message_id);
+            let tags = retrying(RECORD_RETRY, RECORD_TIMEOUT, || {
+                ecs.task_definition_tags(revision)
+            })
+            .await
+            .map_err(|outcome| outcome.reason())?;
+            let Some(remove) = records_to_remove(&tags, &key) else {
+                return Err("the revision has no room for another tag".to_owned());
+            };
+            if !remove.is_empty() {
+                retrying(RECORD_RETRY, RECORD_TIMEOUT, || {
+                    ecs.untag(revision, &remove)
+                })
+                .await
+                .map_err(|outcome| outcome.reason())?;
+            }
+            key
+        } else {
+            RECORD_TAG.to_owned()
+        };
+        retrying(RECORD_RETRY, RECORD_TIMEOUT, || {
+            ecs.tag(revision, &key, &value)
+        })
+        .await
+        .map_err(|outcome| outcome.reason())
+    };
     match tokio::time::timeout(RECORD_TIMEOUT, tagged).await {
         Err(_elapsed) => {
             warn!(%revision, "recording the deployment took too long; history will not show who sent it")
         }
-        Ok(Err(e)) => {
-            warn!(%revision, error = %e.reason(), "cannot record the deployment; history will not show who sent it")
+        Ok(Err(reason)) => {
+            warn!(%revision, error = %reason, "cannot record the deployment; history will not show who sent it")
         }
         Ok(Ok(())) => {}
     }

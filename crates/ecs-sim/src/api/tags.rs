@@ -7,9 +7,15 @@ use crate::json::{str_of, strings_of};
 use crate::state::State;
 use crate::task_definition::split_revision;
 
-/// TagResource: adds or replaces tags by key.
+/// The most tags a resource holds. API reference, `TagResource`: "Maximum number of tags per resource -
+/// 50", and "Tags with this prefix [aws:] do not count against your tags per resource limit."
+const MAX_TAGS: usize = 50;
+
+/// TagResource: adds or replaces tags by key; a resource that would hold more than [`MAX_TAGS`] is left
+/// as it was (*inferred:* the error's code and wording).
 pub fn tag_resource(state: &mut State, req: &Value) -> Result<Value, ApiError> {
     let tags = tags_mut(state, str_of(req, "resourceArn"))?;
+    let mut merged = tags.clone();
     for tag in req
         .get("tags")
         .and_then(Value::as_array)
@@ -17,9 +23,19 @@ pub fn tag_resource(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         .flatten()
     {
         let key = str_of(tag, "key");
-        tags.retain(|t| str_of(t, "key") != key);
-        tags.push(tag.clone());
+        merged.retain(|t| str_of(t, "key") != key);
+        merged.push(tag.clone());
     }
+    let counted = merged
+        .iter()
+        .filter(|t| !str_of(t, "key").to_ascii_lowercase().starts_with("aws:"))
+        .count();
+    if counted > MAX_TAGS {
+        return Err(ApiError::invalid_parameter(format!(
+            "The resource would have {counted} tags; the maximum number of tags per resource is {MAX_TAGS}."
+        )));
+    }
+    *tags = merged;
     Ok(json!({}))
 }
 
