@@ -5,43 +5,10 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
+use common::ecs::{merged, strategy_configuration};
 use common::{Bed, WorkerProcess, short, task_definition};
-use ecs_deployment::decide::outcome::{Outcome, Report, Rollback};
+use ecs_deployment::decide::outcome::{Outcome, Rollback};
 use serde_json::{Value, json};
-
-/// A deployment configuration of `strategy` whose bakes add up to `minutes` (LINEAR and CANARY: half in
-/// the step or canary bake, half in the final bake).
-fn configuration(strategy: &str, minutes: u32) -> Value {
-    let half = minutes / 2;
-    match strategy {
-        "BLUE_GREEN" => json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": minutes}),
-        "LINEAR" => json!({"strategy": "LINEAR", "bakeTimeInMinutes": minutes - half,
-            "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": half}}),
-        "CANARY" => json!({"strategy": "CANARY", "bakeTimeInMinutes": minutes - half,
-            "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": half}}),
-        _ => json!({"strategy": "ROLLING"}),
-    }
-}
-
-/// `config` with more members.
-fn with(mut config: Value, more: Value) -> Value {
-    if let (Some(config), Some(more)) = (config.as_object_mut(), more.as_object()) {
-        config.extend(more.clone());
-    }
-    config
-}
-
-/// Waits for `count` reports and gives them by service.
-async fn reports(worker: &mut common::RunningWorker, count: usize) -> BTreeMap<String, Report> {
-    let mut by_service = BTreeMap::new();
-    for _ in 0..count {
-        let report = worker.next_report().await;
-        by_service.insert(report.service.clone(), report);
-    }
-    by_service
-}
 
 /// Each of four services of `strategy` meets one fate: it succeeds after bakes longer than ECS_TIMEOUT,
 /// trips the circuit breaker, trips a deployment alarm, or outlasts ECS_TIMEOUT and is rolled back by the
@@ -54,20 +21,24 @@ async fn every_fate(strategy: &str) {
     let alarms = json!({"alarms": {"alarmNames": [alarm], "enable": true, "rollback": true}});
     // Bakes of 6 minutes (3.6 s here) against an ECS_TIMEOUT of 3 s: done only if the bakes count.
     let ok = bed
-        .service_configured("ok", Some(2), configuration(strategy, 6))
+        .service_configured("ok", Some(2), strategy_configuration(strategy, 6))
         .await;
     let tripped = bed
         .service_configured(
             "tripped",
             Some(2),
-            with(configuration(strategy, 0), breaker),
+            merged(strategy_configuration(strategy, 0), breaker),
         )
         .await;
     let alarmed = bed
-        .service_configured("alarmed", Some(2), with(configuration(strategy, 0), alarms))
+        .service_configured(
+            "alarmed",
+            Some(2),
+            merged(strategy_configuration(strategy, 0), alarms),
+        )
         .await;
     let stuck = bed
-        .service_configured("stuck", Some(2), configuration(strategy, 0))
+        .service_configured("stuck", Some(2), strategy_configuration(strategy, 0))
         .await;
     bed.bed.sim.set_alarm(&alarm, "ALARM");
     bed.bed.sim.reset_stats();
@@ -81,7 +52,7 @@ async fn every_fate(strategy: &str) {
         let body = task_definition(service, "nginx:1.28", behaviour).to_string();
         bed.send(&body, &[("service", service)]).await;
     }
-    let reports = reports(&mut worker, 4).await;
+    let reports = worker.reports_by_service(4).await;
 
     let report = &reports["ok"];
     assert_eq!(report.outcome, Outcome::Deployed, "{strategy}: {report:?}");
@@ -194,7 +165,7 @@ async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead()
         .service_configured(
             "gated",
             Some(2),
-            with(configuration("BLUE_GREEN", 0), pause),
+            merged(strategy_configuration("BLUE_GREEN", 0), pause),
         )
         .await;
     let reply_queue = bed.queue("replies").await;
@@ -280,8 +251,12 @@ async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead()
 async fn daemon_services_are_deployed_and_rolled_back_by_ecs() {
     let bed = Bed::start(true).await;
     let breaker = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}});
-    bed.service_configured("agent", None, with(configuration("ROLLING", 0), breaker))
-        .await;
+    bed.service_configured(
+        "agent",
+        None,
+        merged(strategy_configuration("ROLLING", 0), breaker),
+    )
+    .await;
     let mut worker = bed.start_worker(bed.config(&[]));
 
     bed.send(
@@ -318,10 +293,10 @@ async fn daemon_services_are_deployed_and_rolled_back_by_ecs() {
 #[tokio::test(flavor = "multi_thread")]
 async fn without_leave_to_read_service_deployments_the_service_s_deployments_judge() {
     let bed = Bed::start(true).await;
-    bed.service_configured("ok", Some(2), configuration("BLUE_GREEN", 1))
+    bed.service_configured("ok", Some(2), strategy_configuration("BLUE_GREEN", 1))
         .await;
     let stuck = bed
-        .service_configured("stuck", Some(2), configuration("BLUE_GREEN", 0))
+        .service_configured("stuck", Some(2), strategy_configuration("BLUE_GREEN", 0))
         .await;
     let sim = &bed.bed.sim;
     sim.inject_fault(json!({"operation": "DescribeServiceDeployments", "kind": "denied"}));
@@ -333,7 +308,7 @@ async fn without_leave_to_read_service_deployments_the_service_s_deployments_jud
         let body = task_definition(service, "nginx:1.28", behaviour).to_string();
         bed.send(&body, &[("service", service)]).await;
     }
-    let reports = reports(&mut worker, 2).await;
+    let reports = worker.reports_by_service(2).await;
     assert_eq!(
         reports["ok"].outcome,
         Outcome::Deployed,
@@ -373,7 +348,7 @@ async fn a_worker_that_resumes_a_paused_deployment_reads_ecs_s_verdict_too() {
     bed.service_configured(
         "gated",
         Some(1),
-        with(configuration("BLUE_GREEN", 0), pause),
+        merged(strategy_configuration("BLUE_GREEN", 0), pause),
     )
     .await;
     bed.bed.sim.reset_stats();

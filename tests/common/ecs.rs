@@ -5,12 +5,45 @@ use std::collections::BTreeMap;
 
 use aws_sdk_ecs::types::{
     ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
+    ServiceDeployment,
 };
 use serde_json::{Value, json};
 
 use super::{Bed, REPORT_DEADLINE};
 
 impl Bed {
+    /// ECS's record of the service's current deployment.
+    pub async fn current_record(&self, service: &str) -> Option<ServiceDeployment> {
+        let described = self.describe(service).await?;
+        let arn = described.current_service_deployment()?;
+        let out = self
+            .ecs
+            .describe_service_deployments()
+            .service_deployment_arns(arn)
+            .send()
+            .await
+            .ok()?;
+        out.service_deployments().first().cloned()
+    }
+
+    /// The `family:revision` of every task the service runs.
+    pub async fn running_revisions(&self, service: &str) -> Vec<String> {
+        self.running_task_definitions(service)
+            .await
+            .iter()
+            .map(|t| short(t).to_owned())
+            .collect()
+    }
+
+    /// What the worker asked of ECS that changes a service: (UpdateService, StopServiceDeployment) calls.
+    pub fn changes(&self) -> (u64, u64) {
+        let sim = &self.bed.sim;
+        (
+            sim.calls("UpdateService"),
+            sim.calls("StopServiceDeployment"),
+        )
+    }
+
     /// Registers a task definition for `family` whose tasks behave as `behaviour`, with a health check.
     pub async fn register(&self, family: &str, image: &str, behaviour: &str) -> String {
         self.ecs
@@ -231,4 +264,26 @@ pub fn task_definition(family: &str, image: &str, behaviour: &str) -> Value {
 /// `family:revision` of a task definition ARN.
 pub fn short(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, name)| name)
+}
+
+/// A deployment configuration of `strategy` whose bakes add up to `minutes` (LINEAR and CANARY: half in
+/// the step or canary bake, half in the final bake).
+pub fn strategy_configuration(strategy: &str, minutes: u32) -> Value {
+    let half = minutes / 2;
+    match strategy {
+        "BLUE_GREEN" => json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": minutes}),
+        "LINEAR" => json!({"strategy": "LINEAR", "bakeTimeInMinutes": minutes - half,
+            "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": half}}),
+        "CANARY" => json!({"strategy": "CANARY", "bakeTimeInMinutes": minutes - half,
+            "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": half}}),
+        _ => json!({"strategy": "ROLLING"}),
+    }
+}
+
+/// `config` with more members.
+pub fn merged(mut config: Value, more: Value) -> Value {
+    if let (Some(config), Some(more)) = (config.as_object_mut(), more.as_object()) {
+        config.extend(more.clone());
+    }
+    config
 }

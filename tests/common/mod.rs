@@ -1,8 +1,8 @@
 //! The end-to-end harness: moto (SQS) and ecs-sim (ECS, real-time ticks) per test, a deployment queue,
 //! services to deploy, and the worker running through the library's entry point. By job: [`queue`]
 //! (queues, sending, queue assertions), [`ecs`] (task definitions and services), [`worker`] (the worker in
-//! this process or as the real binary, and other runs of the binary), [`http`] (a local webhook receiver),
-//! [`proxy`] (a recording proxy in front of SQS or ECS).
+//! this process), [`process`] (the worker as the real binary), [`cli`] (other runs of the binary),
+//! [`http`] (a local webhook receiver), [`proxy`] (a recording proxy in front of SQS or ECS).
 
 #![allow(dead_code)]
 
@@ -10,26 +10,39 @@ use std::time::Duration;
 
 use testbed::TestBed;
 
+pub mod calls;
+pub mod cli;
 pub mod ecs;
+pub mod files;
+pub mod hostile;
 pub mod http;
+pub mod process;
 pub mod proxy;
 pub mod queue;
+pub mod scan;
 pub mod worker;
 
 // Each test binary uses its own part of the harness.
+#[allow(unused_imports)]
+pub use cli::{CliRun, cli};
 #[allow(unused_imports)]
 pub use ecs::{short, task_definition};
 #[allow(unused_imports)]
 pub use http::{HttpReceiver, denying_endpoint};
 #[allow(unused_imports)]
+pub use process::WorkerProcess;
+#[allow(unused_imports)]
 pub use proxy::{Event, Hold, Proxy};
 #[allow(unused_imports)]
-pub use worker::{CliRun, RunningWorker, WorkerProcess, cli};
+pub use worker::RunningWorker;
 
 use queue::deployment_queue;
 
 /// Real time per simulated second: a healthy two-task rollout takes about a tenth of a second.
 pub const TICK: Duration = Duration::from_millis(10);
+/// Real time per simulated second where a bake of ECS's own must clearly outlast ECS_TIMEOUT while the
+/// tasks' own start stays well within it.
+pub const SLOWER: Duration = Duration::from_millis(50);
 /// How long a test waits for a deployment's report before failing.
 pub const REPORT_DEADLINE: Duration = Duration::from_secs(60);
 

@@ -49,6 +49,15 @@ pub async fn deployment_queue(
 }
 
 impl Bed {
+    /// A `rollback` message for service `web`, naming `revision` when given; gives its id.
+    pub async fn send_rollback(&self, revision: Option<&str>) -> String {
+        let mut attributes = vec![("service", "web"), ("action", "rollback")];
+        if let Some(revision) = revision {
+            attributes.push(("revision", revision));
+        }
+        self.send("{}", &attributes).await
+    }
+
     /// Creates a standard queue; returns its URL.
     pub async fn queue(&self, name: &str) -> String {
         self.sqs

@@ -13,11 +13,14 @@
 
 mod estimates;
 mod machine;
+mod plan;
 mod process;
 mod proxy;
 mod report;
+mod requests;
 mod results;
 mod scenarios;
+mod setup;
 mod stats;
 mod wave_rows;
 mod waves;
@@ -28,8 +31,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 
+use crate::plan::Plan;
 use crate::results::{Measurements, human};
-use crate::scenarios::{Bench, Plan};
+use crate::scenarios::Bench;
 
 /// Measure ecs-deployment's overhead against moto (SQS) and ecs-sim (ECS) on loopback.
 ///

@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::estimates::PerMessage;
+use crate::plan::Plan;
 use crate::report::{Row, mb, ms};
-use crate::scenarios::{Fleet, Idle, Latency, Plan};
+use crate::scenarios::{Fleet, Idle, Latency};
 use crate::stats::{describe_calls_needed, median, percentile};
 use crate::waves::{Watch, Wave};
 

@@ -10,15 +10,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_ecs::types::{
-    ContainerDefinition, DeploymentCircuitBreaker, DeploymentConfiguration, HealthCheck,
-};
-use aws_sdk_sqs::types::MessageAttributeValue;
-use serde_json::json;
 use testbed::TestBed;
 
+use crate::plan::Plan;
 use crate::process::WorkerProcess;
 use crate::proxy::{self, Proxy};
+use crate::requests::{string, task_definition};
 use crate::stats::burst_sizes;
 
 /// How long any one wait may take before the run is abandoned as broken (not slow: a slow machine
@@ -26,91 +23,6 @@ use crate::stats::burst_sizes;
 pub(crate) const DEADLINE: Duration = Duration::from_secs(300);
 /// How long a stopping worker gets to exit.
 pub(crate) const STOP_GRACE: Duration = Duration::from_secs(10);
-
-/// The sizes and speeds of a run.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    /// A few seconds to check the harness works, or the full run.
-    pub quick: bool,
-    /// Real time per simulated second in ecs-sim.
-    pub tick: Duration,
-    /// The same for the release waves, slower: the worker's fixed costs in real time (receiving 300
-    /// messages from moto) would otherwise weigh more in simulated time than they do for real.
-    pub wave_tick: Duration,
-    /// The same for the rollouts watched at once, slower still: ecs-sim keeping a thousand services
-    /// must keep pace.
-    pub watch_tick: Duration,
-    /// `ECS_POLL_INTERVAL` of the measured workers.
-    pub poll_interval: Duration,
-    /// Deployments sent one at a time for pick-up latency and detection overhead.
-    pub samples: usize,
-    /// Simulated seconds the fleets' new tasks spend in PENDING: sets one rollout's length.
-    pub pending_secs: u64,
-    /// Services deployed at once, smallest first.
-    pub fleets: [usize; 3],
-    /// `CONCURRENCY` of the fleet workers.
-    pub concurrency: usize,
-    /// Tasks per service.
-    pub desired: i32,
-    /// How long the idle worker is watched.
-    pub idle: Duration,
-    /// Workers started and stopped only to time their start.
-    pub starts: usize,
-    /// Services in a release wave against ECS's API limits.
-    pub wave: usize,
-    /// Worker processes sharing the wave's FIFO queue, one run each.
-    pub wave_workers: [usize; 2],
-    /// Rollouts watched at once against ECS's API limits.
-    pub watched: usize,
-    /// How long their reads are counted, simulated seconds.
-    pub watch_window: u64,
-}
-
-impl Plan {
-    /// The run BENCHMARKS.md reports.
-    pub fn full() -> Self {
-        Self {
-            quick: false,
-            tick: Duration::from_millis(100),
-            wave_tick: Duration::from_millis(250),
-            watch_tick: Duration::from_millis(500),
-            poll_interval: Duration::from_secs(1),
-            samples: 50,
-            pending_secs: 100,
-            fleets: [1, 10, 50],
-            concurrency: 50,
-            desired: 2,
-            idle: Duration::from_secs(60),
-            starts: 20,
-            wave: 300,
-            wave_workers: [1, 3],
-            watched: 1000,
-            watch_window: 60,
-        }
-    }
-
-    /// A few seconds, to show the harness still works.
-    pub fn quick() -> Self {
-        Self {
-            quick: true,
-            tick: Duration::from_millis(20),
-            wave_tick: Duration::from_millis(20),
-            watch_tick: Duration::from_millis(20),
-            poll_interval: Duration::from_millis(200),
-            samples: 5,
-            pending_secs: 20,
-            fleets: [1, 3, 6],
-            concurrency: 50,
-            desired: 2,
-            idle: Duration::from_secs(1),
-            starts: 2,
-            wave: 12,
-            wave_workers: [1, 3],
-            watched: 20,
-            watch_window: 10,
-        }
-    }
-}
 
 /// Deployments sent one at a time.
 #[derive(Debug, Clone, Default)]
@@ -173,9 +85,9 @@ pub struct Bench {
     /// The worker's way to ecs-sim.
     pub(crate) ecs_proxy: Proxy,
     /// The `ecs-deployment` binary measured.
-    worker: PathBuf,
+    pub(crate) worker: PathBuf,
     /// Where worker logs go.
-    logs: PathBuf,
+    pub(crate) logs: PathBuf,
     /// Start → first ReceiveMessage of every worker started, seconds.
     pub starts: Vec<f64>,
 }
@@ -376,188 +288,6 @@ impl Bench {
         }
         Ok(())
     }
-
-    /// Starts a worker on `queue` and waits for its first ReceiveMessage, noting how long that took.
-    pub(crate) async fn start_worker(
-        &mut self,
-        name: &str,
-        queue: &str,
-        settings: &[(&str, String)],
-    ) -> Result<WorkerProcess, String> {
-        let mut env: BTreeMap<String, String> = self
-            .bed
-            .env()
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect();
-        env.insert(
-            "AWS_ENDPOINT_URL_SQS".into(),
-            self.sqs_proxy.endpoint.clone(),
-        );
-        env.insert(
-            "AWS_ENDPOINT_URL_ECS".into(),
-            self.ecs_proxy.endpoint.clone(),
-        );
-        env.insert("SQS_URL".into(), queue.to_owned());
-        env.insert("LOG_FORMAT".into(), "json".into());
-        // ecs-sim's behaviour label (`dockerLabels`) is how a scenario makes a rollout crash.
-        env.insert("ALLOWED_PRIVILEGES".into(), "labels".into());
-        for (key, value) in settings {
-            env.insert((*key).to_owned(), value.clone());
-        }
-        let env: Vec<(String, String)> = env.into_iter().collect();
-        let mark = self.sqs_proxy.recorder.mark();
-        let worker =
-            WorkerProcess::start(&self.worker, &env, self.logs.join(format!("{name}.log")))?;
-        let received = self
-            .sqs_proxy
-            .recorder
-            .wait_for(mark, "ReceiveMessage", 1, DEADLINE)
-            .await
-            .map_err(|e| failed(&worker, &e))?;
-        self.starts.push(
-            received[0]
-                .instant
-                .saturating_duration_since(worker.spawned)
-                .as_secs_f64(),
-        );
-        Ok(worker)
-    }
-
-    /// A standard queue named `name`.
-    pub(crate) async fn queue(&self, name: &str) -> Result<String, String> {
-        self.sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .map_err(|e| format!("CreateQueue {name}: {e:?}"))?
-            .queue_url
-            .ok_or_else(|| format!("CreateQueue {name} answered no URL"))
-    }
-
-    /// A FIFO queue named `name.fifo`, as several workers share one: each service its own message group.
-    pub(crate) async fn fifo_queue(&self, name: &str) -> Result<String, String> {
-        self.sqs
-            .create_queue()
-            .queue_name(format!("{name}.fifo"))
-            .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
-            .send()
-            .await
-            .map_err(|e| format!("CreateQueue {name}.fifo: {e:?}"))?
-            .queue_url
-            .ok_or_else(|| format!("CreateQueue {name}.fifo answered no URL"))
-    }
-
-    /// Creates services `{prefix}-0` .. `{prefix}-{n-1}` on healthy first revisions with the circuit
-    /// breaker, and waits until each has finished its first rollout.
-    pub(crate) async fn services(&self, prefix: &str, n: usize) -> Result<Vec<String>, String> {
-        let names: Vec<String> = (0..n).map(|i| format!("{prefix}-{i}")).collect();
-        for name in &names {
-            self.ecs
-                .register_task_definition()
-                .family(name)
-                .container_definitions(container(name, "nginx:1.27.0", "healthy")?)
-                .send()
-                .await
-                .map_err(|e| format!("RegisterTaskDefinition {name}: {e:?}"))?;
-            let breaker = DeploymentCircuitBreaker::builder()
-                .enable(true)
-                .rollback(true)
-                .build();
-            self.ecs
-                .create_service()
-                .service_name(name)
-                .task_definition(format!("{name}:1"))
-                .desired_count(self.plan.desired)
-                .deployment_configuration(
-                    DeploymentConfiguration::builder()
-                        .maximum_percent(200)
-                        .minimum_healthy_percent(100)
-                        .deployment_circuit_breaker(breaker)
-                        .build(),
-                )
-                .send()
-                .await
-                .map_err(|e| format!("CreateService {name}: {e:?}"))?;
-        }
-        let give_up = Instant::now() + DEADLINE;
-        for batch in names.chunks(10) {
-            loop {
-                let described = self.describe(batch).await?;
-                let settled = described.iter().all(|s| {
-                    s.deployments().len() == 1
-                        && s.deployments()[0].rollout_state().map(|r| r.as_str())
-                            == Some("COMPLETED")
-                });
-                if settled && described.len() == batch.len() {
-                    break;
-                }
-                if Instant::now() > give_up {
-                    return Err(format!(
-                        "services {batch:?} did not finish their first rollout"
-                    ));
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        Ok(names)
-    }
-
-    async fn describe(&self, names: &[String]) -> Result<Vec<aws_sdk_ecs::types::Service>, String> {
-        Ok(self
-            .ecs
-            .describe_services()
-            .set_services(Some(names.to_vec()))
-            .send()
-            .await
-            .map_err(|e| format!("DescribeServices: {e:?}"))?
-            .services
-            .unwrap_or_default())
-    }
-
-    /// When ecs-sim registered `family:revision`, epoch seconds.
-    async fn registered_at(&self, revision: &str) -> Result<f64, String> {
-        self.ecs
-            .describe_task_definition()
-            .task_definition(revision)
-            .send()
-            .await
-            .map_err(|e| format!("DescribeTaskDefinition {revision}: {e:?}"))?
-            .task_definition
-            .and_then(|d| d.registered_at)
-            .map(|at| at.as_secs_f64())
-            .ok_or_else(|| format!("{revision} has no registeredAt"))
-    }
-
-    /// When the service's deployment to `family:revision` was created and when it completed, epoch
-    /// seconds.
-    pub(crate) async fn completed_rollout(
-        &self,
-        service: &str,
-        revision: &str,
-    ) -> Result<(f64, f64), String> {
-        let described = self.describe(&[service.to_owned()]).await?;
-        let deployment = described
-            .first()
-            .into_iter()
-            .flat_map(|s| s.deployments())
-            .find(|d| {
-                d.task_definition()
-                    .is_some_and(|t| t.ends_with(&format!("/{revision}")))
-            })
-            .ok_or_else(|| format!("{service} has no deployment of {revision}"))?;
-        let state = deployment.rollout_state().map(|r| r.as_str().to_owned());
-        if state.as_deref() != Some("COMPLETED") {
-            return Err(format!(
-                "{service}'s deployment of {revision} is {state:?}, not COMPLETED"
-            ));
-        }
-        match (deployment.created_at(), deployment.updated_at()) {
-            (Some(created), Some(updated)) => Ok((created.as_secs_f64(), updated.as_secs_f64())),
-            _ => Err(format!("{service}'s deployment has no createdAt/updatedAt")),
-        }
-    }
 }
 
 /// The error, with the end of the worker's log.
@@ -589,52 +319,4 @@ fn by_operation<'a>(operations: impl Iterator<Item = &'a str>) -> BTreeMap<Strin
         *counts.entry(operation.to_owned()).or_default() += 1;
     }
     counts
-}
-
-pub(crate) fn string(value: &str) -> Result<MessageAttributeValue, String> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .map_err(|e| e.to_string())
-}
-
-/// The one container of the measured services, with a health check, behaving as `behaviour` in ecs-sim.
-fn container(name: &str, image: &str, behaviour: &str) -> Result<ContainerDefinition, String> {
-    Ok(ContainerDefinition::builder()
-        .name(name)
-        .image(image)
-        .essential(true)
-        .memory(256)
-        .port_mappings(
-            aws_sdk_ecs::types::PortMapping::builder()
-                .container_port(80)
-                .build(),
-        )
-        .docker_labels("ecs-sim.behaviour", behaviour)
-        .health_check(
-            HealthCheck::builder()
-                .command("CMD-SHELL")
-                .command("curl -f http://localhost/ || exit 1")
-                .build()
-                .map_err(|e| e.to_string())?,
-        )
-        .build())
-}
-
-/// A message body as a producer sends it.
-pub(crate) fn task_definition(family: &str, image: &str, behaviour: &str) -> String {
-    json!({
-        "family": family,
-        "containerDefinitions": [{
-            "name": family,
-            "image": image,
-            "essential": true,
-            "memory": 256,
-            "portMappings": [{"containerPort": 80}],
-            "dockerLabels": {"ecs-sim.behaviour": behaviour},
-            "healthCheck": {"command": ["CMD-SHELL", "curl -f http://localhost/ || exit 1"]}
-        }]
-    })
-    .to_string()
 }

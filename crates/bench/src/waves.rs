@@ -14,7 +14,8 @@ use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use serde_json::{Value, json};
 
 use crate::process::log_lines;
-use crate::scenarios::{Bench, DEADLINE, STOP_GRACE, failed, string, task_definition};
+use crate::requests::{string, task_definition};
+use crate::scenarios::{Bench, DEADLINE, STOP_GRACE, failed};
 use crate::stats::median;
 
 /// The ECS API categories the worker calls, with AWS's burst and sustained rate per second: the same

@@ -3,31 +3,14 @@
 
 mod common;
 
-use aws_sdk_ecs::types::{
-    DeploymentLifecycleHookAction, DeploymentLifecycleHookStatus, ServiceDeploymentStatus,
-    StopServiceDeploymentStopType,
-};
+use aws_sdk_ecs::types::{ServiceDeploymentStatus, StopServiceDeploymentStopType};
 use common::Stepped;
 use serde_json::{Value, json};
-
-/// `web` on a healthy `web:1`, then updated to a `web:2` whose tasks behave as `behaviour`, with the
-/// deployment configuration `config` from that update on.
-async fn started(bed: &Stepped, config: Value, behaviour: &str) -> (String, String) {
-    let v1 = bed.register("web", "nginx:1", "healthy", true).await;
-    let v2 = bed.register("web", "nginx:2", behaviour, true).await;
-    bed.create_web(&v1, 2, json!({}));
-    bed.step_to(ServiceDeploymentStatus::Successful, 60).await;
-    bed.sim.call(
-        "UpdateService",
-        &json!({"service": "web", "taskDefinition": v2, "deploymentConfiguration": config}),
-    );
-    (v1, v2)
-}
 
 #[tokio::test]
 async fn a_rolling_deployment_is_recorded_from_pending_to_successful() {
     let bed = Stepped::start().await;
-    let (v1, v2) = started(&bed, json!({}), "healthy").await;
+    let (v1, v2) = bed.started(json!({}), "healthy").await;
 
     let d = bed.current().await;
     assert_eq!(d.status(), Some(&ServiceDeploymentStatus::Pending));
@@ -89,7 +72,7 @@ async fn a_rolling_deployment_is_recorded_from_pending_to_successful() {
 async fn the_circuit_breaker_rolls_back_and_says_so() {
     let bed = Stepped::start().await;
     let breaker = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": true}});
-    let (v1, _) = started(&bed, breaker, "crash").await;
+    let (v1, _) = bed.started(breaker, "crash").await;
 
     bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 200)
         .await;
@@ -121,7 +104,7 @@ async fn without_rollback_a_failure_stops_the_deployment() {
     let bed = Stepped::start().await;
     let config = json!({"deploymentCircuitBreaker": {"enable": true, "rollback": false,
         "thresholdConfiguration": {"type": "COUNT", "value": 1}}});
-    started(&bed, config, "crash").await;
+    bed.started(config, "crash").await;
 
     // ECS stops it: STOP_REQUESTED ("ongoing"), then STOPPED ("completed").
     let stages = bed
@@ -139,7 +122,7 @@ async fn without_rollback_a_failure_stops_the_deployment() {
 #[tokio::test]
 async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_one() {
     let bed = Stepped::start().await;
-    let (v1, _) = started(&bed, json!({}), "slow:600").await;
+    let (v1, _) = bed.started(json!({}), "slow:600").await;
     let first = bed.current().await;
     bed.sim.advance(3);
 
@@ -215,12 +198,12 @@ async fn stop_service_deployment_rolls_back_and_a_newer_update_stops_the_older_o
 #[tokio::test]
 async fn blue_green_scales_up_beside_the_old_revision_bakes_and_cleans_up() {
     let bed = Stepped::start().await;
-    let (v1, v2) = started(
-        &bed,
-        json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}),
-        "healthy",
-    )
-    .await;
+    let (v1, v2) = bed
+        .started(
+            json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1}),
+            "healthy",
+        )
+        .await;
 
     let stages = bed.step_to(ServiceDeploymentStatus::Successful, 200).await;
     assert_eq!(
@@ -253,7 +236,7 @@ async fn during_the_bake_both_revisions_run_and_an_alarm_rolls_back() {
     let bed = Stepped::start().await;
     let config = json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 10,
         "alarms": {"alarmNames": ["errors"], "enable": true, "rollback": true}});
-    let (v1, v2) = started(&bed, config, "healthy").await;
+    let (v1, v2) = bed.started(config, "healthy").await;
     for _ in 0..100 {
         if bed.current().await.lifecycle_stage().map(|s| s.as_str()) == Some("BAKE_TIME") {
             break;
@@ -301,7 +284,7 @@ async fn linear_and_canary_shift_traffic_in_steps_with_their_bakes() {
         ),
     ] {
         let bed = Stepped::start().await;
-        let (_, v2) = started(&bed, config.clone(), "healthy").await;
+        let (_, v2) = bed.started(config.clone(), "healthy").await;
         let mut in_shift = 0;
         for _ in 0..400 {
             let d = bed.current().await;
@@ -333,104 +316,10 @@ async fn linear_and_canary_shift_traffic_in_steps_with_their_bakes() {
 }
 
 #[tokio::test]
-async fn a_pause_hook_waits_for_continue_or_rolls_back() {
-    for (action, expected) in [
-        (
-            DeploymentLifecycleHookAction::Continue,
-            ServiceDeploymentStatus::Successful,
-        ),
-        (
-            DeploymentLifecycleHookAction::Rollback,
-            ServiceDeploymentStatus::RollbackSuccessful,
-        ),
-    ] {
-        let bed = Stepped::start().await;
-        let config = json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0,
-            "lifecycleHooks": [{"targetType": "PAUSE", "lifecycleStages": ["POST_SCALE_UP"]}]});
-        let (v1, v2) = started(&bed, config, "healthy").await;
-        let mut hook = None;
-        for _ in 0..100 {
-            let d = bed.current().await;
-            if let Some(h) = d.lifecycle_hook_details().first() {
-                hook = Some(h.clone());
-                break;
-            }
-            bed.sim.advance(1);
-        }
-        let hook = hook.expect("the hook runs");
-        assert_eq!(
-            hook.status(),
-            Some(&DeploymentLifecycleHookStatus::AwaitingAction)
-        );
-        bed.sim.advance(30);
-        let d = bed.current().await;
-        assert_eq!(
-            d.lifecycle_stage().map(|s| s.as_str()),
-            Some("POST_SCALE_UP"),
-            "paused"
-        );
-        let err = bed
-            .ecs
-            .continue_service_deployment()
-            .service_deployment_arn(d.service_deployment_arn().expect("arn"))
-            .hook_id("no-such-hook")
-            .send()
-            .await
-            .expect_err("an unknown hook");
-        assert!(err.into_service_error().is_invalid_parameter_exception());
-        bed.ecs
-            .continue_service_deployment()
-            .service_deployment_arn(d.service_deployment_arn().expect("arn"))
-            .hook_id(hook.hook_id().expect("hook id"))
-            .action(action.clone())
-            .send()
-            .await
-            .expect("continue");
-        bed.step_to(expected.clone(), 100).await;
-        let runs = bed.running().await;
-        let on = if action == DeploymentLifecycleHookAction::Continue {
-            &v2
-        } else {
-            &v1
-        };
-        assert_eq!(runs, [on.clone(), on.clone()], "{action:?}");
-    }
-}
-
-#[tokio::test]
-async fn lambda_hooks_answer_as_told_and_hooks_time_out() {
-    let function = "arn:aws:lambda:us-east-1:123456789012:function:smoke-test";
-    let bed = Stepped::start().await;
-    bed.sim.set_lambda(function, "FAILED");
-    let config = json!({"strategy": "CANARY", "lifecycleHooks": [
-        {"hookTargetArn": function, "roleArn": "arn:aws:iam::123456789012:role/hooks",
-         "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"]}]});
-    let (v1, _) = started(&bed, config, "healthy").await;
-    bed.step_to(ServiceDeploymentStatus::RollbackSuccessful, 100)
-        .await;
-    assert!(
-        bed.current()
-            .await
-            .status_reason()
-            .unwrap_or_default()
-            .contains("smoke-test"),
-    );
-    assert_eq!(bed.running().await, [v1.clone(), v1]);
-
-    let bed = Stepped::start().await;
-    let config = json!({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": [
-        {"targetType": "PAUSE", "lifecycleStages": ["PRE_SCALE_UP"],
-         "timeoutConfiguration": {"timeoutInMinutes": 1, "action": "CONTINUE"}}]});
-    let (_, v2) = started(&bed, config, "healthy").await;
-    bed.step_to(ServiceDeploymentStatus::Successful, 200).await;
-    assert_eq!(bed.running().await, [v2.clone(), v2]);
-}
-
-#[tokio::test]
 async fn a_rolling_deployment_with_alarms_completes_only_after_the_alarm_bake() {
     let bed = Stepped::start().await;
     let config = json!({"alarms": {"alarmNames": ["latency"], "enable": true, "rollback": true}});
-    let (v1, v2) = started(&bed, config, "healthy").await;
+    let (v1, v2) = bed.started(config, "healthy").await;
     let mut steady_at = None;
     let mut completed_at = None;
     for second in 0..400 {

@@ -19,6 +19,20 @@ pub struct Stepped {
 }
 
 impl Stepped {
+    /// `web` on a healthy `web:1`, then updated to a `web:2` whose tasks behave as `behaviour`, with the
+    /// deployment configuration `config` from that update on.
+    pub async fn started(&self, config: Value, behaviour: &str) -> (String, String) {
+        let v1 = self.register("web", "nginx:1", "healthy", true).await;
+        let v2 = self.register("web", "nginx:2", behaviour, true).await;
+        self.create_web(&v1, 2, json!({}));
+        self.step_to(ServiceDeploymentStatus::Successful, 60).await;
+        self.sim.call(
+            "UpdateService",
+            &json!({"service": "web", "taskDefinition": v2, "deploymentConfiguration": config}),
+        );
+        (v1, v2)
+    }
+
     /// Starts a simulator without a ticker and creates the `default` cluster.
     pub async fn start() -> Self {
         let sim = Sim::start(None);
