@@ -36,6 +36,13 @@ fn the_action_attribute_picks_what_a_message_does() {
         (Target::Service("web".into()), Some("prod"))
     );
 
+    let unknown = format!(
+        "message attribute 'action' (\"promote\") is not one of {}",
+        Action::NAMES.join(", ")
+    );
+    for name in ["deploy", "image", "redeploy", "rollback"] {
+        assert!(unknown.contains(name), "{unknown}");
+    }
     let cases = [
         (
             r#"{"web": "nginx"}"#,
@@ -50,7 +57,7 @@ fn the_action_attribute_picks_what_a_message_does() {
         (
             BODY,
             vec![("service", "web"), ("action", "promote")],
-            "message attribute 'action' (\"promote\") is not one of deploy, image, redeploy, rollback",
+            unknown.as_str(),
         ),
         (
             r#"{"web": "nginx"}"#,
