@@ -233,6 +233,19 @@ pub fn entries(
 mod tests {
     use super::*;
 
+    const V1: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
+    const V2: &str = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
+
+    /// A SUCCESSFUL service deployment of `td`, created at `created` and done 50 ms later.
+    fn deployment(td: &str, created: u64) -> Deployment {
+        Deployment {
+            task_definition: td.into(),
+            status: "SUCCESSFUL".into(),
+            created_ms: created,
+            finished_ms: Some(created + 50),
+        }
+    }
+
     fn record(action: &str, received: u64, finished: u64) -> Record {
         Record {
             action: action.into(),
@@ -275,22 +288,14 @@ mod tests {
 
     #[test]
     fn each_deployment_gets_the_record_made_while_it_ran() {
-        let v1 = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
-        let v2 = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
-        let deployment = |td: &str, created: u64| Deployment {
-            task_definition: td.into(),
-            status: "SUCCESSFUL".into(),
-            created_ms: created,
-            finished_ms: Some(created + 50),
-        };
         // newest first: a rollback to web:1, the deploy of web:2, and web:1's first deployment by hand
         let deployments = [
-            deployment(v1, 3_100),
-            deployment(v2, 2_100),
-            deployment(v1, 100),
+            deployment(V1, 3_100),
+            deployment(V2, 2_100),
+            deployment(V1, 100),
         ];
         let tags = |td: &str| -> Vec<(String, String)> {
-            if td == v2 {
+            if td == V2 {
                 vec![
                     (
                         RECORD_TAG.into(),
@@ -322,20 +327,12 @@ mod tests {
 
     #[test]
     fn every_later_deployment_of_a_revision_keeps_its_own_record() {
-        let v2 = "arn:aws:ecs:us-east-1:1:task-definition/web:2";
-        let v1 = "arn:aws:ecs:us-east-1:1:task-definition/web:1";
-        let deployment = |td: &str, created: u64| Deployment {
-            task_definition: td.into(),
-            status: "SUCCESSFUL".into(),
-            created_ms: created,
-            finished_ms: Some(created + 50),
-        };
         // newest first: a rollback to web:2, a rollback to web:1, a redeploy of web:2, web:2's image update
         let deployments = [
-            deployment(v2, 4_100),
-            deployment(v1, 3_100),
-            deployment(v2, 2_100),
-            deployment(v2, 1_100),
+            deployment(V2, 4_100),
+            deployment(V1, 3_100),
+            deployment(V2, 2_100),
+            deployment(V2, 1_100),
         ];
         let with = |action: &str, at: u64, message: &str| {
             let mut r = record(action, at, at + 400);
@@ -343,7 +340,7 @@ mod tests {
             (deployment_record_key(message), r.to_tag_value())
         };
         let tags = |td: &str| -> Vec<(String, String)> {
-            if td == v2 {
+            if td == V2 {
                 vec![
                     (
                         RECORD_TAG.into(),
