@@ -16,7 +16,7 @@ OPERATIONS = [
     "CreateCluster", "DescribeClusters",
     "RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions", "DeregisterTaskDefinition",
     "CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices",
-    "ListTasks", "DescribeTasks",
+    "RunTask", "ListTasks", "DescribeTasks",
     "TagResource", "UntagResource", "ListTagsForResource",
     "ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
     "StopServiceDeployment", "ContinueServiceDeployment",

@@ -8,6 +8,7 @@ use crate::state::State;
 use ecs_model::model;
 
 mod clusters;
+mod run_task;
 mod service_deployments;
 mod service_reads;
 mod services;
@@ -30,6 +31,7 @@ pub fn call(state: &mut State, operation: &str, request: &Value) -> Result<Value
         "DeleteService" => services::delete_service(state, &req),
         "DescribeServices" => service_reads::describe_services(state, &req),
         "ListServices" => service_reads::list_services(state, &req),
+        "RunTask" => run_task::run_task(state, &req),
         "ListTasks" => tasks::list_tasks(state, &req),
         "DescribeTasks" => tasks::describe_tasks(state, &req),
         "TagResource" => tags::tag_resource(state, &req),

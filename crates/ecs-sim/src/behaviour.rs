@@ -8,6 +8,9 @@ use std::str::FromStr;
 pub const LABEL: &str = "ecs-sim.behaviour";
 /// Simulated seconds after RUNNING at which a `crash` container exits.
 pub const CRASH_SECS: u64 = 2;
+/// The first word of a command that makes a container exit: `["ecs-sim-exit", "<code>"]`, optionally
+/// with `"<seconds>"` after it ([`CRASH_SECS`] by default).
+pub const EXIT_COMMAND: &str = "ecs-sim-exit";
 
 /// How one container behaves once ECS starts its task (`unplaceable` and `slow` hold up the whole task).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,9 +30,35 @@ pub enum Behaviour {
     /// Its task waits this many simulated seconds in PROVISIONING, as for capacity being scaled out (then
     /// it behaves as `Healthy`).
     Provisioning(u64),
+    /// It reaches RUNNING, then exits with this code after this many simulated seconds (`exit:CODE:SECS`,
+    /// or the command `["ecs-sim-exit", "CODE", "SECS"]`): a one-off task's migration or smoke test.
+    Exit(i32, u64),
 }
 
 impl Behaviour {
+    /// The behaviour a container's command asks for: `["ecs-sim-exit", "<code>"]`, optionally with
+    /// `"<seconds>"`; `None` for any other command, the error for a malformed one.
+    pub fn from_command(command: &[&str]) -> Option<Result<Behaviour, String>> {
+        let (first, rest) = command.split_first()?;
+        if *first != EXIT_COMMAND {
+            return None;
+        }
+        let parsed = match rest {
+            [code] => code.parse().ok().map(|code| Self::Exit(code, CRASH_SECS)),
+            [code, seconds] => code
+                .parse()
+                .ok()
+                .zip(seconds.parse().ok())
+                .map(|(code, seconds)| Self::Exit(code, seconds)),
+            _ => None,
+        };
+        Some(parsed.ok_or_else(|| {
+            format!(
+                "command {command:?}: expected [\"{EXIT_COMMAND}\", \"<exit code>\"] or [\"{EXIT_COMMAND}\", \"<exit code>\", \"<seconds>\"]"
+            )
+        }))
+    }
+
     /// How a task of containers labelled `behaviours` is placed and started: `unplaceable` when any
     /// container is, else the longest `provisioning`, else the slowest `slow`, else as any task.
     pub fn placement(behaviours: impl IntoIterator<Item = Behaviour>) -> Behaviour {
@@ -64,10 +93,16 @@ impl FromStr for Behaviour {
                     Ok(Self::Provisioning(seconds))
                 } else if let Some(seconds) = seconds("crash:") {
                     Ok(Self::Crash(seconds))
+                } else if let Some(Some(Ok(exit))) = other.strip_prefix("exit:").map(|rest| {
+                    let mut command = vec![EXIT_COMMAND];
+                    command.extend(rest.split(':'));
+                    Self::from_command(&command)
+                }) {
+                    Ok(exit)
                 } else {
                     Err(format!(
                         "docker label {LABEL} is '{other}'; expected healthy, crash, crash:<seconds>, \
-                         unhealthy, unplaceable, slow:<seconds> or provisioning:<seconds>"
+                         unhealthy, unplaceable, slow:<seconds>, provisioning:<seconds> or exit:<code>[:<seconds>]"
                     ))
                 }
             }
@@ -85,6 +120,7 @@ impl fmt::Display for Behaviour {
             Self::Unplaceable => f.write_str("unplaceable"),
             Self::Slow(seconds) => write!(f, "slow:{seconds}"),
             Self::Provisioning(seconds) => write!(f, "provisioning:{seconds}"),
+            Self::Exit(code, seconds) => write!(f, "exit:{code}:{seconds}"),
         }
     }
 }
@@ -103,13 +139,39 @@ mod tests {
             ("unplaceable", Behaviour::Unplaceable),
             ("slow:30", Behaviour::Slow(30)),
             ("provisioning:90", Behaviour::Provisioning(90)),
+            ("exit:3:5", Behaviour::Exit(3, 5)),
         ] {
             assert_eq!(label.parse::<Behaviour>(), Ok(behaviour));
             assert_eq!(behaviour.to_string(), label);
         }
-        for bad in ["", "Crash", "slow:", "slow:x", "slow:-1", "crash:"] {
+        for bad in [
+            "", "Crash", "slow:", "slow:x", "slow:-1", "crash:", "exit:", "exit:x",
+        ] {
             let err = bad.parse::<Behaviour>().expect_err(bad);
             assert!(err.contains(LABEL), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_command_may_ask_a_container_to_exit() {
+        let exit = |command: &[&str]| Behaviour::from_command(command);
+        assert_eq!(exit(&["bin/migrate"]), None);
+        assert_eq!(exit(&[]), None);
+        assert_eq!(
+            exit(&[EXIT_COMMAND, "0"]),
+            Some(Ok(Behaviour::Exit(0, CRASH_SECS)))
+        );
+        assert_eq!(
+            exit(&[EXIT_COMMAND, "3", "30"]),
+            Some(Ok(Behaviour::Exit(3, 30)))
+        );
+        for bad in [
+            &[EXIT_COMMAND][..],
+            &[EXIT_COMMAND, "x"],
+            &[EXIT_COMMAND, "1", "2", "3"],
+        ] {
+            let err = exit(bad).and_then(Result::err).expect("an error");
+            assert!(err.contains(EXIT_COMMAND), "{err}");
         }
     }
 }

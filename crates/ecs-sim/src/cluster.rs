@@ -23,6 +23,8 @@ pub struct Cluster {
     pub services: BTreeMap<String, Service>,
     /// Tasks by id; stopped tasks stay for an hour of simulated time, as in ECS.
     pub tasks: BTreeMap<String, Task>,
+    /// RunTask's client tokens used in the cluster, and the ids of the tasks each started.
+    pub client_tokens: BTreeMap<String, Vec<String>>,
 }
 
 impl Cluster {

@@ -144,14 +144,20 @@ pub struct Task {
     pub task_definition: String,
     /// The family of that task definition (ListTasks filters by it).
     pub family: String,
-    /// The deployment that started it (`startedBy`).
+    /// The deployment that started it, or RunTask's `startedBy` (empty when none was given): `startedBy`.
     pub deployment_id: String,
     /// The service revision of that deployment, whose image digests it runs.
     pub revision: String,
     /// Why its image could not be pulled, if so: it stops instead of starting.
     pub pull_error: Option<String>,
-    /// The service that owns it.
+    /// The service that owns it; empty for a task RunTask started.
     pub service: String,
+    /// Its task group: `service:NAME` for a service's, `family:FAMILY` or RunTask's `group` otherwise.
+    pub group: String,
+    /// RunTask's `overrides`, as given (`{}` for a service's task).
+    pub overrides: Value,
+    /// Its tags, as given to RunTask.
+    pub tags: Vec<Value>,
     /// lastStatus.
     pub last_status: TaskStatus,
     /// False once it has been asked to stop (desiredStatus STOPPED).
@@ -190,6 +196,11 @@ pub struct Task {
 }
 
 impl Task {
+    /// Whether a service started it (rather than RunTask).
+    pub fn is_service_task(&self) -> bool {
+        !self.service.is_empty()
+    }
+
     /// PROVISIONING or PENDING while still wanted: what ECS counts as pending.
     pub fn is_pending(&self) -> bool {
         self.desired_running
@@ -267,14 +278,17 @@ impl Task {
             "lastStatus": self.last_status.as_str(),
             "desiredStatus": if self.desired_running { "RUNNING" } else { "STOPPED" },
             "healthStatus": self.health.as_str(),
-            "startedBy": self.deployment_id,
-            "group": format!("service:{}", self.service),
+            "group": self.group,
             "createdAt": self.created_at,
             "containers": containers,
+            "overrides": self.overrides,
             "version": 1,
             "attachments": [],
-            "tags": [],
+            "tags": self.tags,
         });
+        if !self.deployment_id.is_empty() {
+            out["startedBy"] = json!(self.deployment_id);
+        }
         for (name, value) in [
             ("startedAt", self.started_at),
             ("stoppingAt", self.stopping_at),

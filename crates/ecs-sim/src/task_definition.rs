@@ -60,8 +60,8 @@ impl TaskDefinition {
                     .map(|def| ContainerSpec {
                         health_check: def.get("healthCheck").is_some(),
                         essential: def.get("essential").and_then(Value::as_bool) != Some(false),
-                        behaviour: label_of(def)
-                            .and_then(|l| l.parse().ok())
+                        behaviour: command_of(def)
+                            .or_else(|| label_of(def).and_then(|l| l.parse().ok()))
                             .unwrap_or_default(),
                         consistent: str_of(def, "versionConsistency") != "disabled",
                         ..ContainerSpec::new(str_of(def, "name"), str_of(def, "image"))
@@ -70,6 +70,17 @@ impl TaskDefinition {
             })
             .unwrap_or_default()
     }
+}
+
+/// The behaviour a container definition's own `command` asks for (`["ecs-sim-exit", "<code>"]`), if any.
+fn command_of(definition: &Value) -> Option<Behaviour> {
+    let command: Vec<&str> = definition
+        .get("command")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    Behaviour::from_command(&command)?.ok()
 }
 
 /// A container definition's `ecs-sim.behaviour` label, if it has one.

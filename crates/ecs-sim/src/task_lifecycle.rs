@@ -67,7 +67,9 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
                 enter(task, TaskStatus::Stopped);
                 task.stopped_at = Some(epoch_now());
                 task.stopped_since = Some(now);
-                failures.push(failure_of(task, false));
+                if task.is_service_task() {
+                    failures.push(failure_of(task, false));
+                }
             }
             // A task starts once it knows every image digest it pulls (see crate::registry).
             TaskStatus::Provisioning
@@ -110,6 +112,10 @@ fn run_containers(task: &mut Task, age: u64) -> Option<Failure> {
                 container.exit_code = Some(1);
                 essential_exited |= container.essential;
             }
+            Behaviour::Exit(code, after) if age >= after => {
+                container.exit_code = Some(code);
+                essential_exited |= container.essential;
+            }
             Behaviour::Unhealthy if age >= UNHEALTHY_SECS => container.health = Health::Unhealthy,
             Behaviour::Unhealthy => {}
             // Until a `crash:N` container exits, its health check passes like any other.
@@ -127,9 +133,9 @@ fn run_containers(task: &mut Task, age: u64) -> Option<Failure> {
             "EssentialContainerExited",
             Some(STOPPED_EXIT_CODE),
         );
-        return Some(failure_of(task, false));
+        return task.is_service_task().then(|| failure_of(task, false));
     }
-    if task.health == Health::Unhealthy {
+    if task.health == Health::Unhealthy && task.is_service_task() {
         // "For tasks that are part of a service, if the task reports as unhealthy then the task will be
         // stopped and the service scheduler will replace it." (HealthCheck)
         task.stop(

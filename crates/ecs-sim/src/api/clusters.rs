@@ -26,6 +26,7 @@ pub fn create_cluster(state: &mut State, req: &Value) -> Result<Value, ApiError>
             extra: members_except(req, &["clusterName", "tags"]),
             services: Default::default(),
             tasks: Default::default(),
+            client_tokens: Default::default(),
         });
     Ok(json!({"cluster": cluster.render(true)}))
 }
