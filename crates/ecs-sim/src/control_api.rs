@@ -1,5 +1,5 @@
 //! The `/_sim/` control API: statistics, injected faults, services deleted behind callers' backs, simulated
-//! time, lagging reads, alarms, Lambda answers, the registry and the API limits.
+//! time, lagging reads, alarms, Lambda answers, the registry, the log sink and the API limits.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::control::FaultSpec;
 use crate::lag::StaleReads;
 use crate::limits::{Limits, Rate};
+use crate::logs::LogSink;
 use crate::registry::Registry;
 use crate::service::ServiceStatus;
 use crate::shared::{Shared, lock};
@@ -38,6 +39,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/_sim/alarms", post(set_alarm))
         .route("/_sim/lambda", post(set_lambda))
         .route("/_sim/registry", post(set_registry))
+        .route("/_sim/logs", post(set_logs))
         .route("/_sim/api-limits", get(api_limits).post(set_api_limits))
 }
 
@@ -236,6 +238,23 @@ async fn set_registry(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) ->
     };
     lock(&shared.state).registry = request.ecr_endpoint.is_some();
     *lock(&shared.registry) = request.ecr_endpoint.as_deref().map(Registry::new);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `POST /_sim/logs`: the CloudWatch Logs endpoint the awslogs containers' output goes to from now on.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct LogsEndpoint {
+    /// The endpoint URL; `null` sends the output nowhere.
+    logs_endpoint: Option<String>,
+}
+
+async fn set_logs(AxumState(shared): AxumState<Arc<Shared>>, body: Bytes) -> Response {
+    let request: LogsEndpoint = match control_body(&body) {
+        Ok(request) => request,
+        Err(message) => return control_error(message),
+    };
+    *lock(&shared.logs) = request.logs_endpoint.as_deref().map(LogSink::new);
     StatusCode::NO_CONTENT.into_response()
 }
 

@@ -37,6 +37,7 @@ pub mod json;
 pub mod lag;
 pub mod lifecycle;
 pub mod limits;
+pub mod logs;
 pub mod registry;
 pub mod request;
 pub mod rolling;

@@ -41,6 +41,10 @@ struct Args {
     /// without it, an image's digest is a stable digest of its name.
     #[arg(long, value_name = "URL")]
     ecr_endpoint: Option<String>,
+    /// A CloudWatch Logs endpoint (moto's server) that the output of containers using the awslogs driver
+    /// is written to; without it, their output goes nowhere.
+    #[arg(long, value_name = "URL")]
+    logs_endpoint: Option<String>,
     /// ECS's API rate limits: `aws` enforces AWS's per-account token buckets (refilled in simulated time,
     /// throttled calls answered ThrottlingException), `none` none.
     #[arg(long, value_name = "LIMITS", default_value = "none", value_parser = ["none", "aws"])]
@@ -90,6 +94,7 @@ async fn main() -> ExitCode {
         }),
         instances: args.instances,
         ecr_endpoint: args.ecr_endpoint,
+        logs_endpoint: args.logs_endpoint,
         api_limits: (args.api_limits == "aws").then(|| args.api_limit.into_iter().collect()),
     };
     match ecs_sim::serve(listener, config, stop).await {

@@ -135,6 +135,7 @@ impl Scheduler<'_> {
             launch_type: service.launch_type.clone(),
             cpu: optional("cpu"),
             memory: optional("memory"),
+            output: Vec::new(),
         }
     }
 

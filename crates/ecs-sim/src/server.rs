@@ -24,6 +24,7 @@ use crate::error::ApiError;
 use crate::identity::Identity;
 use crate::lag::{LAGGED_READS, StaleReads};
 use crate::limits::{Limits, Rate};
+use crate::logs::LogSink;
 use crate::registry::Registry;
 use crate::shared::{Shared, lock};
 use crate::state::State;
@@ -50,6 +51,9 @@ pub struct Config {
     /// An ECR endpoint (moto's server) that resolves ECR images' tags to digests, if any;
     /// `POST /_sim/registry` changes it later.
     pub ecr_endpoint: Option<String>,
+    /// A CloudWatch Logs endpoint (moto's server) the awslogs containers' output is written to, if any;
+    /// `POST /_sim/logs` changes it later.
+    pub logs_endpoint: Option<String>,
     /// ECS's API rate limits, with these categories' rates overridden, when on; `POST /_sim/api-limits`
     /// changes them later.
     pub api_limits: Option<BTreeMap<String, Rate>>,
@@ -61,6 +65,7 @@ impl Default for Config {
             stale_reads: None,
             instances: crate::state::DEFAULT_INSTANCES,
             ecr_endpoint: None,
+            logs_endpoint: None,
             api_limits: None,
             tick: Some(Duration::from_secs(1)),
             identity: Identity {
@@ -89,6 +94,7 @@ pub async fn serve(
         state: Mutex::new(state),
         control: Mutex::new(control),
         registry: Mutex::new(config.ecr_endpoint.as_deref().map(Registry::new)),
+        logs: Mutex::new(config.logs_endpoint.as_deref().map(LogSink::new)),
     });
     let ticker = config
         .tick

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::control::Control;
+use crate::logs::LogSink;
 use crate::registry::Registry;
 use crate::state::State;
 
@@ -16,6 +17,8 @@ pub struct Shared {
     pub control: Mutex<Control>,
     /// Where ECR images' digests are asked, outside the state's lock.
     pub registry: Mutex<Option<Registry>>,
+    /// Where the awslogs containers' output is written, outside the state's lock.
+    pub logs: Mutex<Option<LogSink>>,
 }
 
 /// Locks `mutex`, keeping on after a panic elsewhere.
@@ -31,6 +34,25 @@ impl Shared {
         self.resolve_digests().await;
         lock(&self.state).tick();
         lock(&self.control).tick();
+        self.write_logs().await;
+    }
+
+    /// Sends what the awslogs containers wrote to the log sink, if any (and forgets it otherwise), without
+    /// holding the state's lock while it is written.
+    async fn write_logs(&self) {
+        let (lines, region) = {
+            let mut state = lock(&self.state);
+            (
+                std::mem::take(&mut state.pending_logs),
+                state.identity.region.clone(),
+            )
+        };
+        let Some(sink) = lock(&self.logs).clone() else {
+            return;
+        };
+        if !lines.is_empty() {
+            sink.write(lines, &region).await;
+        }
     }
 
     /// Asks the registry, if any, for the image digests the simulation waits for, without holding the

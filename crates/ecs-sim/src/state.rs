@@ -1,6 +1,7 @@
 //! The whole simulated control plane: the clusters, the task definitions, the simulated clock, and what the
 //! control API set (alarms, Lambda answers, lagging reads, the registry).
 
+use crate::logs::LogLine;
 use std::collections::BTreeMap;
 
 use crate::cluster::Cluster;
@@ -34,6 +35,8 @@ pub struct State {
     /// Whether an ECR endpoint resolves ECR images' tags (see [`crate::registry`]); otherwise their
     /// digests are stable digests of their names.
     pub registry: bool,
+    /// What the awslogs containers wrote since the lines were last sent (see [`crate::logs`]).
+    pub pending_logs: Vec<LogLine>,
 }
 
 impl State {
@@ -49,6 +52,7 @@ impl State {
             lambdas: BTreeMap::new(),
             instances: DEFAULT_INSTANCES,
             registry: false,
+            pending_logs: Vec::new(),
         }
     }
 }

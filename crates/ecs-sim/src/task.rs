@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use crate::behaviour::Behaviour;
 use crate::json::epoch_now;
+use crate::logs::AwsLogs;
 
 /// One container of a task: what its definition says, and how it is doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,10 @@ pub struct ContainerSpec {
     pub health: Health,
     /// Its exit code, once it exited.
     pub exit_code: Option<i32>,
+    /// Its command (the definition's, or RunTask's override), as its first log line says it.
+    pub command: Vec<String>,
+    /// Where its output goes, when it uses the awslogs driver.
+    pub logs: Option<AwsLogs>,
 }
 
 impl ContainerSpec {
@@ -43,6 +48,8 @@ impl ContainerSpec {
             digest: None,
             health: Health::Unknown,
             exit_code: None,
+            command: Vec::new(),
+            logs: None,
         }
     }
 }
@@ -193,6 +200,8 @@ pub struct Task {
     pub cpu: Option<String>,
     /// Task-level memory.
     pub memory: Option<String>,
+    /// What its containers wrote since the last tick, (container, line), for their log streams.
+    pub output: Vec<(String, String)>,
 }
 
 impl Task {

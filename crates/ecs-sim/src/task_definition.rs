@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::behaviour::{self, Behaviour};
 use crate::json::str_of;
+use crate::logs::AwsLogs;
 use crate::task::ContainerSpec;
 
 /// The revision named by a task definition ARN (or `family:revision`) among `families`.
@@ -64,6 +65,17 @@ impl TaskDefinition {
                             .or_else(|| label_of(def).and_then(|l| l.parse().ok()))
                             .unwrap_or_default(),
                         consistent: str_of(def, "versionConsistency") != "disabled",
+                        command: def
+                            .get("command")
+                            .and_then(Value::as_array)
+                            .map(|c| {
+                                c.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                        logs: AwsLogs::of(def),
                         ..ContainerSpec::new(str_of(def, "name"), str_of(def, "image"))
                     })
                     .collect()

@@ -81,6 +81,19 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
             TaskStatus::Pending if age >= pending_secs(task.behaviour) => {
                 enter(task, TaskStatus::Running);
                 task.started_at = Some(epoch_now());
+                let started: Vec<(String, String)> = task
+                    .containers
+                    .iter()
+                    .map(|c| {
+                        let line = if c.command.is_empty() {
+                            format!("ecs-sim: {} started", c.name)
+                        } else {
+                            format!("ecs-sim: {} started: {}", c.name, c.command.join(" "))
+                        };
+                        (c.name.clone(), line)
+                    })
+                    .collect();
+                task.output.extend(started);
             }
             TaskStatus::Running if !task.desired_running => enter(task, TaskStatus::Stopping),
             TaskStatus::Running => {
@@ -106,15 +119,18 @@ pub fn advance_tasks<'a>(tasks: impl Iterator<Item = &'a mut Task>, now: u64) ->
 /// container exited or the task's health turned UNHEALTHY and ECS stops it.
 fn run_containers(task: &mut Task, age: u64) -> Option<Failure> {
     let mut essential_exited = false;
+    let mut exited = Vec::new();
     for container in task.containers.iter_mut().filter(|c| c.exit_code.is_none()) {
         match container.behaviour {
             Behaviour::Crash(after) if age >= after => {
                 container.exit_code = Some(1);
                 essential_exited |= container.essential;
+                exited.push((container.name.clone(), 1));
             }
             Behaviour::Exit(code, after) if age >= after => {
                 container.exit_code = Some(code);
                 essential_exited |= container.essential;
+                exited.push((container.name.clone(), code));
             }
             Behaviour::Unhealthy if age >= UNHEALTHY_SECS => container.health = Health::Unhealthy,
             Behaviour::Unhealthy => {}
@@ -122,6 +138,10 @@ fn run_containers(task: &mut Task, age: u64) -> Option<Failure> {
             _ if age >= SETTLE_SECS && container.health_check => container.health = Health::Healthy,
             _ => {}
         }
+    }
+    for (name, code) in exited {
+        let line = format!("ecs-sim: {name} exited with code {code}");
+        task.output.push((name, line));
     }
     task.health = task_health(&task.containers);
     task.settled |= age >= UNCHECKED_GRACE_SECS;

@@ -2,9 +2,12 @@
 //! against their deployments, and each service's scheduler runs its service deployment and rolling update.
 
 use crate::cluster::Cluster;
+use crate::json::epoch_now;
+use crate::logs::LogLine;
 use crate::scheduler::Scheduler;
 use crate::service::{Service, ServiceStatus};
 use crate::state::State;
+use crate::task::Task;
 use crate::task_lifecycle::{STOPPED_RETENTION_SECS, advance_tasks};
 
 impl State {
@@ -22,10 +25,13 @@ impl State {
             alarms,
             lambdas,
             registry,
+            pending_logs,
             ..
         } = self;
         for cluster in clusters.values_mut() {
-            for failure in advance_tasks(cluster.tasks.values_mut(), now) {
+            let failures = advance_tasks(cluster.tasks.values_mut(), now);
+            collect_output(cluster.tasks.values_mut(), pending_logs);
+            for failure in failures {
                 let Some(service) = cluster.services.get_mut(&failure.service) else {
                     continue;
                 };
@@ -105,6 +111,31 @@ fn note_healthy_runs(cluster: &mut Cluster) {
                     d.failed_tasks = 0;
                 }
             }
+        }
+    }
+}
+
+/// Moves what the tasks' containers wrote into `pending`, as lines of the log streams of the containers that
+/// use the awslogs driver (what the others write goes nowhere): `prefix/container/task-id`.
+fn collect_output<'a>(tasks: impl Iterator<Item = &'a mut Task>, pending: &mut Vec<LogLine>) {
+    // Epoch milliseconds, whole: a float's fraction of a millisecond is no part of a log event's time.
+    let at = (epoch_now() * 1000.0) as i64;
+    for task in tasks {
+        for (container, message) in std::mem::take(&mut task.output) {
+            let Some(logs) = task
+                .containers
+                .iter()
+                .find(|c| c.name == container)
+                .and_then(|c| c.logs.clone())
+            else {
+                continue;
+            };
+            pending.push(LogLine {
+                stream: format!("{}/{container}/{}", logs.prefix, task.id),
+                logs,
+                message,
+                timestamp_ms: at,
+            });
         }
     }
 }

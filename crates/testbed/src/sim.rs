@@ -162,6 +162,12 @@ impl Sim {
         );
     }
 
+    /// Writes the output of containers that use the awslogs driver to the CloudWatch Logs at `endpoint`
+    /// (moto's server).
+    pub fn use_logs(&self, endpoint: &str) {
+        self.control("/_sim/logs", serde_json::json!({"logsEndpoint": endpoint}));
+    }
+
     /// Turns ECS's API rate limits on (AWS's buckets with `overrides`, as `{"service-read": {"burst": 200,
     /// "rate": 40}}`), or off with `None`.
     pub fn api_limits(&self, overrides: Option<Value>) {

@@ -166,6 +166,9 @@ fn overridden(
         if let Some(behaviour) = Behaviour::from_command(&command) {
             container.behaviour = behaviour.map_err(ApiError::invalid_parameter)?;
         }
+        if o.get("command").is_some() {
+            container.command = command.iter().map(|c| (*c).to_owned()).collect();
+        }
     }
     for container in &mut containers {
         container.digest = known_digest(&container.image, registry);
@@ -221,6 +224,7 @@ impl Started {
             launch_type: self.launch_type.clone(),
             cpu: self.cpu.clone(),
             memory: self.memory.clone(),
+            output: Vec::new(),
         }
     }
 }
