@@ -15,7 +15,7 @@
 //!      says what logs show of a body instead of the body), [`decide::task_definition`] checks the body
 //!      against ECS's request shape and passes it on unchanged, [`decide::image_update`] reads an `image`
 //!      message and [`decide::revert`] where a `rollback` goes; [`decide::promotion`] what a promotion
-//!      pins.
+//!      pins; [`decide::one_off`] a one-off task's container and command, and whether it succeeded.
 //!    - [`decide::guard`]: **is this request allowed** ([`decide::guard::judge`]) by the policy
 //!      ([`decide::policy`]), against the revision it replaces; [`decide::classes`] puts every member of
 //!      ECS's request model in a class (what runs, or a [`decide::privilege`] group of what the task may
@@ -52,7 +52,8 @@
 //!      ([`aws::ecs::Ecs::register`]) and the marked-revision search ([`aws::ecs::Ecs::find_marked`]);
 //!      `aws::ecs::shapes` reads ECS's answers into plain values, `aws::ecs::tasks` lists a service's
 //!      tasks, `aws::ecs::service_deployments` reads ECS's records and rolls one back,
-//!      `aws::ecs::housekeeping` reads and deregisters old revisions.
+//!      `aws::ecs::housekeeping` reads and deregisters old revisions, [`aws::ecs::one_off`] starts one-off
+//!      tasks placed as a service's and reads how they ended.
 //!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices and
 //!      DescribeServiceDeployments calls every watched rollout shares (`aws::poller::records` for the
 //!      records).

@@ -18,6 +18,7 @@ use crate::decide::service::ServiceState;
 use crate::decide::task_definition::TaskDefinition;
 
 mod housekeeping;
+pub mod one_off;
 mod service_deployments;
 mod shapes;
 mod tasks;

@@ -22,6 +22,7 @@ pub mod marker;
 pub mod members;
 pub mod message;
 pub mod names;
+pub mod one_off;
 pub mod outcome;
 pub mod policy;
 pub mod preflight;

@@ -15,6 +15,8 @@ pub enum Outcome {
     Deployed,
     /// The task definition was registered; the message asked for no service update (`service` = `false`).
     Registered,
+    /// A one-off task (`run`) ran to its end, every essential container exiting 0.
+    Ran,
     /// The message can never succeed as it is: bad body or attributes, or ECS refused its task definition,
     /// service or cluster.
     Rejected {
@@ -81,6 +83,7 @@ impl Outcome {
         match self {
             Self::Deployed => "deployed",
             Self::Registered => "registered",
+            Self::Ran => "ran",
             Self::Rejected { .. } => "rejected",
             Self::Failed { .. } => "failed",
             Self::TimedOut { .. } => "timed_out",
@@ -92,7 +95,7 @@ impl Outcome {
     /// Why, in words; empty for success.
     pub fn reason(&self) -> String {
         match self {
-            Self::Deployed | Self::Registered => String::new(),
+            Self::Deployed | Self::Registered | Self::Ran => String::new(),
             Self::Rejected { reason }
             | Self::Superseded { reason }
             | Self::RetryLater { reason } => reason.clone(),
@@ -112,9 +115,10 @@ impl Outcome {
         }
     }
 
-    /// Whether the message's task definition is in place: the service runs it, or it was registered.
+    /// Whether the message did what it asked: the service runs its task definition, it was registered,
+    /// or its one-off task succeeded.
     pub fn succeeded(&self) -> bool {
-        matches!(self, Self::Deployed | Self::Registered)
+        matches!(self, Self::Deployed | Self::Registered | Self::Ran)
     }
 
     /// The rollback, where there was a failure.
@@ -145,6 +149,7 @@ pub fn disposition(outcome: &Outcome, has_dead_letter_queue: bool) -> Dispositio
     match outcome {
         Outcome::Deployed
         | Outcome::Registered
+        | Outcome::Ran
         | Outcome::Failed { .. }
         | Outcome::TimedOut { .. }
         | Outcome::Superseded { .. } => Disposition::Delete,
@@ -210,6 +215,7 @@ mod tests {
             (&Outcome::Deployed, false, Disposition::Delete),
             (&Outcome::Deployed, true, Disposition::Delete),
             (&Outcome::Registered, true, Disposition::Delete),
+            (&Outcome::Ran, true, Disposition::Delete),
             (&rejected, true, Disposition::DeadLetter),
             (&rejected, false, Disposition::LogAndDelete),
             (&failed, true, Disposition::Delete),

@@ -65,6 +65,13 @@ macro_rules! actions {
                 }
             }
 
+            /// Whether it leaves a record on the revision for `history`.
+            pub fn recorded(&self) -> bool {
+                match self {
+                    $(Self::$variant(_) => $variant::RECORDED,)+
+                }
+            }
+
             /// What the guard judges of it before any read of AWS.
             pub fn asked(&self) -> Asked<'_> {
                 match self {
@@ -93,6 +100,7 @@ actions! {
     Image in image,
     Redeploy in redeploy,
     Rollback in rollback,
+    Run in run,
 }
 
 impl Action {

@@ -131,9 +131,9 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     };
     // What the message asked for, for the record written on the revision it deployed.
     let action = match &job.handling {
-        Handling::Run(action) | Handling::Refuse(action, _) => {
-            Some((action.name(), action.reuses_revision()))
-        }
+        Handling::Run(action) | Handling::Refuse(action, _) => action
+            .recorded()
+            .then(|| (action.name(), action.reuses_revision())),
         Handling::Settle(_) => None,
     };
     let (summary, disposition, settled) = async {
@@ -312,7 +312,7 @@ fn log_report(report: &Report, message: &Received) {
         };
     }
     match report.outcome {
-        Outcome::Deployed | Outcome::Registered => line!(Level::INFO),
+        Outcome::Deployed | Outcome::Registered | Outcome::Ran => line!(Level::INFO),
         Outcome::Superseded { .. } | Outcome::RetryLater { .. } => line!(Level::WARN),
         Outcome::Rejected { .. } | Outcome::Failed { .. } | Outcome::TimedOut { .. } => {
             line!(Level::ERROR)

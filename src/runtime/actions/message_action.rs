@@ -16,6 +16,9 @@ pub trait MessageAction: Sized {
     /// Whether it deploys a revision that exists already (rather than one it registers), so that its
     /// record goes on that revision beside the record of the deployment that registered it.
     const REUSES_REVISION: bool;
+    /// Whether it deploys anything, and so leaves a record on the revision for `history` (a one-off run
+    /// does not: history is of the service's deployments).
+    const RECORDED: bool = true;
 
     /// Reads a message that asks for it: its body and its String attributes (name -> value). The error is
     /// the reason the message is rejected, naming the attribute or member at fault.

@@ -1,0 +1,129 @@
+//! End to end: `run` messages: a one-off task of the service's revision with a command, waited for to its
+//! end and judged by its essential containers' exit codes, leaving the service as it was.
+
+mod common;
+
+use common::{Bed, short};
+use ecs_deployment::decide::outcome::{Disposition, Outcome, Rollback};
+use serde_json::json;
+
+/// A `run` message for service `web`: `command` in its container `app`.
+fn run_body(command: &[&str]) -> String {
+    json!({"container": "app", "command": command}).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_one_off_task_runs_on_the_service_s_revision_and_its_exit_code_decides() {
+    let bed = Bed::start(true).await;
+    let v1 = bed.service("web", 2, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+
+    let ok = bed
+        .send(
+            &run_body(&["ecs-sim-exit", "0"]),
+            &[("service", "web"), ("action", "run")],
+        )
+        .await;
+    let report = worker.next_report().await;
+    assert_eq!(report.message_id, ok);
+    assert_eq!(report.outcome, Outcome::Ran, "{report:?}");
+    assert_eq!(
+        report.new_task_definition.as_deref().map(short),
+        Some("web:1"),
+        "the revision the service runs"
+    );
+
+    bed.send(
+        &run_body(&["ecs-sim-exit", "3"]),
+        &[("service", "web"), ("action", "run")],
+    )
+    .await;
+    let report = worker.next_report().await;
+    let Outcome::Failed { reason, rollback } = &report.outcome else {
+        panic!("a non-zero exit fails: {report:?}");
+    };
+    assert!(
+        reason.contains("container app exited with code 3")
+            && reason.contains("Essential container in task exited"),
+        "{reason}"
+    );
+    assert!(matches!(rollback, Rollback::NotPossible(_)), "{rollback:?}");
+    assert_eq!(report.disposition, Disposition::Delete);
+
+    // Two one-off tasks, each started by the worker, and the service untouched.
+    let stopped = bed.bed.sim.call(
+        "ListTasks",
+        &json!({"startedBy": "ecs-deployment", "desiredStatus": "STOPPED"}),
+    );
+    assert_eq!(
+        stopped["taskArns"].as_array().map(Vec::len),
+        Some(2),
+        "{stopped}"
+    );
+    assert_eq!(bed.bed.sim.calls("RunTask"), 2);
+    assert_eq!(bed.bed.sim.calls("UpdateService"), 0);
+    assert_eq!(bed.running_revisions("web").await, ["web:1", "web:1"]);
+    assert_eq!(bed.revisions("web"), 1, "nothing registered");
+    let service = bed.describe("web").await.expect("web");
+    assert_eq!(service.task_definition(), Some(v1.as_str()));
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_naming_what_the_revision_lacks_is_rejected_before_any_task() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    bed.service("api", 1, (true, true)).await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    for (body, attributes, says) in [
+        (
+            json!({"container": "worker", "command": ["x"]}).to_string(),
+            vec![("service", "web"), ("action", "run")],
+            "member 'container' (worker) is not a container of web:1",
+        ),
+        (
+            run_body(&["x"]),
+            vec![("service", "web"), ("action", "run"), ("revision", "api:1")],
+            "message attribute 'revision' (api:1) is not of the family service web runs",
+        ),
+        (
+            json!({"container": "app"}).to_string(),
+            vec![("service", "web"), ("action", "run")],
+            "member 'command'",
+        ),
+    ] {
+        bed.send(&body, &attributes).await;
+        let report = worker.next_report().await;
+        let Outcome::Rejected { reason } = &report.outcome else {
+            panic!("{says}: {report:?}");
+        };
+        assert!(reason.contains(says), "{reason} should say {says}");
+    }
+    assert_eq!(bed.bed.sim.calls("RunTask"), 0);
+    worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn send_action_run_sends_a_one_off_task_and_follows_it() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let replies = bed.queue("replies").await;
+    let mut worker = bed.start_worker(bed.config(&[]));
+    let body = common::cli::file("run.json", &run_body(&["ecs-sim-exit", "0"]));
+    let run = bed
+        .waiting(&[
+            "send",
+            "--service",
+            "web",
+            "--action",
+            "run",
+            "--reply-to",
+            &replies,
+            &body,
+        ])
+        .await;
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert!(run.stdout.contains("run service web"), "{run:#?}");
+    assert_eq!(worker.next_report().await.outcome, Outcome::Ran);
+    worker.stop().await;
+}
