@@ -34,7 +34,8 @@
 //!      still while ECS waits on its own schedule; [`decide::digests`]: whether running containers run
 //!      what their tags point to now.
 //!    - [`decide::ending`]: how a watch's end becomes an outcome, and whether to roll back;
-//!      [`decide::evidence`]: ECS's words worth quoting.
+//!      [`decide::evidence`]: ECS's words worth quoting; [`decide::log_tail`]: which log streams explain a
+//!      failed task, and their last lines, bounded.
 //!    - [`decide::outcome`]: how a deployment ended, and **what happens to this message**
 //!      ([`decide::outcome::disposition`]); the [`decide::outcome::Report`] logs and notifications are
 //!      made from.
@@ -57,7 +58,7 @@
 //!    - [`aws::sqs`] and [`aws::sns`]: the SQS and SNS calls; [`aws::poller`]: the DescribeServices and
 //!      DescribeServiceDeployments calls every watched rollout shares (`aws::poller::records` for the
 //!      records).
-//!    - [`aws::ecr`]: what image tags point to now; [`aws::lookups`]: the pre-flight checks' read-only
+//!    - [`aws::ecr`]: what image tags point to now; [`aws::logs`]: a log stream's last lines; [`aws::lookups`]: the pre-flight checks' read-only
 //!      calls (ECR, IAM, SSM, Secrets Manager, CloudWatch Logs).
 //!    - [`aws::limiter`]: the worker's share of the API budget, which every ECS call waits its turn in.
 //!    - [`aws::sdk`]: the SDK's configuration (region, endpoints, timeouts); [`aws::error`]: AWS errors

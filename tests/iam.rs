@@ -48,13 +48,14 @@ fn actions_the_worker_calls() -> BTreeSet<String> {
     ];
     const SNS: [&str; 2] = ["publish", "publish_batch"];
     // The pre-flight checks' and the digest check's read-only calls, by service.
-    const READS: [(&str, &str); 6] = [
+    const READS: [(&str, &str); 7] = [
         ("batch_get_image", "ecr:BatchGetImage"),
         ("describe_images", "ecr:DescribeImages"),
         ("get_role", "iam:GetRole"),
         ("get_parameters", "ssm:GetParameters"),
         ("describe_secret", "secretsmanager:DescribeSecret"),
         ("describe_log_groups", "logs:DescribeLogGroups"),
+        ("get_log_events", "logs:GetLogEvents"),
     ];
     // STS's GetCallerIdentity needs no permission: no policy can deny it.
     const NO_PERMISSION: [&str; 1] = ["get_caller_identity"];

@@ -127,3 +127,51 @@ async fn send_action_run_sends_a_one_off_task_and_follows_it() {
     assert_eq!(worker.next_report().await.outcome, Outcome::Ran);
     worker.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_one_off_task_s_last_log_lines_reach_the_report_and_the_reply() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let logs = testbed::logs_client(&bed.bed.moto.endpoint());
+    logs.create_log_group()
+        .log_group_name("/ecs/web")
+        .send()
+        .await
+        .expect("create the log group");
+    bed.bed.sim.use_logs(&bed.bed.moto.endpoint());
+    // web:2 logs through awslogs; the service still runs web:1.
+    let mut logged = common::task_definition("web", "nginx:1.27", "healthy");
+    logged["containerDefinitions"][0]["logConfiguration"] = json!({"logDriver": "awslogs", "options": {
+        "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"
+    }});
+    bed.bed.sim.call("RegisterTaskDefinition", &logged);
+    let replies = bed.queue("replies").await;
+    // Logging is what the task may do: the guard lets the revision add it only when allowed.
+    let mut worker = bed.start_worker(bed.config(&[
+        ("ALLOWED_REPLY_QUEUES", replies.as_str()),
+        ("ALLOWED_PRIVILEGES", "labels,logging"),
+    ]));
+    bed.send(
+        &run_body(&["ecs-sim-exit", "3"]),
+        &[
+            ("service", "web"),
+            ("action", "run"),
+            ("revision", "web:2"),
+            ("reply_to", replies.as_str()),
+        ],
+    )
+    .await;
+    let report = worker.next_report().await;
+    assert!(
+        matches!(report.outcome, Outcome::Failed { .. }),
+        "{report:?}"
+    );
+    let expected = [
+        "[app] ecs-sim: app started: ecs-sim-exit 3",
+        "[app] ecs-sim: app exited with code 3",
+    ];
+    assert_eq!(report.logs, expected);
+    let notices = bed.replies(&replies, 1).await;
+    assert_eq!(notices[0]["logs"], json!(expected), "{}", notices[0]);
+    worker.stop().await;
+}

@@ -8,7 +8,7 @@ mod common;
 use common::ecs::{merged, strategy_configuration};
 use common::{Bed, WorkerProcess, short, task_definition};
 use ecs_deployment::decide::outcome::{Outcome, Rollback};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// Each of four services of `strategy` meets one fate: it succeeds after bakes longer than ECS_TIMEOUT,
 /// trips the circuit breaker, trips a deployment alarm, or outlasts ECS_TIMEOUT and is rolled back by the
@@ -146,15 +146,6 @@ async fn rolling_deployments_are_judged_by_ecs() {
     every_fate("ROLLING").await;
 }
 
-/// The notices on the reply queue `replies`, waiting for `count`.
-async fn replies(bed: &Bed, replies: &str, count: usize) -> Vec<Value> {
-    bed.receive_all(replies, count)
-        .await
-        .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("a JSON notice"))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead() {
     let bed = Bed::start(true).await;
@@ -186,7 +177,7 @@ async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead()
                 &[("service", "gated"), ("reply_to", reply_queue.as_str())],
             )
             .await;
-        let notices = replies(&bed, &reply_queue, 2).await;
+        let notices = bed.replies(&reply_queue, 2).await;
         let waiting = notices
             .iter()
             .find(|n| n["event"] == "waiting" && n["message_id"] == id.as_str())
@@ -237,7 +228,7 @@ async fn a_paused_deployment_waits_for_continue_and_can_be_rolled_back_instead()
             );
             assert_eq!(report.outcome, Outcome::Deployed, "{report:?}");
         }
-        let _finished = replies(&bed, &reply_queue, 1).await;
+        let _finished = bed.replies(&reply_queue, 1).await;
     }
     let v2 = format!("{}:2", v1.rsplit_once(':').map_or("", |(head, _)| head));
     assert_eq!(

@@ -11,6 +11,7 @@ pub mod ecs;
 pub mod error;
 pub mod identity;
 pub mod limiter;
+pub mod logs;
 pub mod lookups;
 pub mod poller;
 pub mod sdk;

@@ -18,6 +18,7 @@ pub mod history;
 pub mod housekeeping;
 pub mod image_update;
 pub mod ledger;
+pub mod log_tail;
 pub mod marker;
 pub mod members;
 pub mod message;

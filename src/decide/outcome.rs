@@ -178,6 +178,8 @@ pub struct Report {
     pub outcome: Outcome,
     /// On failure, ECS's own words: notable service events and stopped tasks' reasons, newest last.
     pub ecs_said: Vec<String>,
+    /// On a failed task's account, the last lines its essential containers logged, oldest first.
+    pub logs: Vec<String>,
     /// What was done with the message.
     pub disposition: Disposition,
     /// Whether that was done; `false` means SQS will deliver the message again.

@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::decide::budget::Budget;
+use crate::decide::log_tail::DEFAULT_LINES;
 use crate::decide::names::region_of_queue_url;
 use crate::decide::policy::Policy;
 use crate::ops::notify;
@@ -70,6 +71,9 @@ pub struct Config {
     pub notify: notify::Settings,
     /// `HTTP_LISTEN`: where `/healthz`, `/readyz` and `/metrics` are served, when set.
     pub http_listen: Option<SocketAddr>,
+    /// `LOG_TAIL_LINES`: how many of the last log lines of a failed one-off task's essential containers
+    /// its report carries (0: none).
+    pub log_tail_lines: usize,
     /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
     /// unhealthy; by default 2 minutes, or twice the longest quiet time of a healthy worker if that is more.
     pub unhealthy_after: Duration,
@@ -277,6 +281,21 @@ impl Config {
             &cluster,
         )
         .map_err(|(variable, problem)| ConfigError::new(variable, problem))?;
+        let log_tail_lines = match vars.get("LOG_TAIL_LINES") {
+            None => DEFAULT_LINES,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= MAX_LOG_TAIL_LINES)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "LOG_TAIL_LINES",
+                        format!(
+                            "expected a whole number from 0 to {MAX_LOG_TAIL_LINES}, got {v:?}"
+                        ),
+                    )
+                })?,
+        };
         let worker_service = vars.get("WORKER_SERVICE");
         let task_metadata_uri = vars.get("ECS_CONTAINER_METADATA_URI_V4");
         Ok(Self {
@@ -297,6 +316,7 @@ impl Config {
             notify,
             http_listen,
             unhealthy_after,
+            log_tail_lines,
             task_metadata_uri,
             worker_service,
             policy,

@@ -14,6 +14,7 @@ use crate::aws::ecr::Ecr;
 use crate::aws::ecs::{Ecs, one_attempt_per_call};
 use crate::aws::error::AwsError;
 use crate::aws::limiter::ApiLimiter;
+use crate::aws::logs::LogTail;
 use crate::aws::poller::ServicePoller;
 use crate::decide::history::History;
 use crate::decide::marker::{self, Plan};
@@ -39,6 +40,17 @@ pub(crate) use started::Started;
 
 /// Who hears a deployment's milestones while it runs.
 pub type OnMilestone<'a> = &'a (dyn Fn(Milestone<'_>) + Send + Sync);
+
+/// What a deployment reads besides ECS.
+#[derive(Debug, Clone)]
+pub struct Readers {
+    /// What image tags point to now, for a redeploy's digest check.
+    pub ecr: Ecr,
+    /// The last lines of a failed task's logs.
+    pub logs: LogTail,
+    /// The pre-flight checks, unless `VERIFY` is off.
+    pub verifier: Option<Verifier>,
+}
 
 /// What a deployment tells the outside while it runs.
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +110,8 @@ pub struct Deployer {
     guard: Guard,
     /// What image tags point to now, for a redeploy's digest check.
     ecr: Ecr,
+    /// The last lines of a failed task's logs.
+    pub(crate) logs: LogTail,
     /// The pre-flight checks before registering, unless `VERIFY` is off.
     verifier: Option<Verifier>,
     /// The worker's share of the account's ECS API budget, shared by every call of every deployment.
@@ -113,7 +127,11 @@ impl Deployer {
         cluster: &str,
         settings: Settings,
         guard: Guard,
-        (ecr, verifier): (Ecr, Option<Verifier>),
+        Readers {
+            ecr,
+            logs,
+            verifier,
+        }: Readers,
         limiter: ApiLimiter,
     ) -> Self {
         // Every attempt of the worker's ECS calls takes its turn in the budget: no SDK retries.
@@ -126,6 +144,7 @@ impl Deployer {
             settings,
             guard,
             ecr,
+            logs,
             verifier,
             limiter,
         }

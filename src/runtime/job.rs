@@ -124,6 +124,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
         commit_url,
         outcome: Outcome::Deployed,
         ecs_said: Vec::new(),
+        logs: Vec::new(),
         disposition: Disposition::Delete,
         settled: false,
         received_at: job.received_wall,
@@ -214,6 +215,7 @@ pub(super) async fn run_job(ctx: Arc<Context>, job: Job) {
     report.new_task_definition = summary.new_task_definition;
     report.outcome = summary.outcome;
     report.ecs_said = summary.ecs_said;
+    report.logs = summary.logs;
     report.disposition = disposition;
     report.settled = settled;
     report.duration = job.received_at.elapsed();

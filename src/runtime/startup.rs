@@ -12,6 +12,7 @@ use crate::aws::ecr::Ecr;
 use crate::aws::ecs::Ecs;
 use crate::aws::error::AwsError;
 use crate::aws::limiter::ApiLimiter;
+use crate::aws::logs::LogTail;
 use crate::aws::sqs::{DeadLetterQueue, Queue};
 use crate::decide::outcome::Report;
 use crate::decide::policy::Identity;
@@ -22,7 +23,7 @@ use crate::ops::metrics::Metrics;
 use crate::ops::notify::{AwsClients, Notifier, SinkTasks};
 use crate::runtime::admission::Guard;
 use crate::runtime::clients::Clients;
-use crate::runtime::deploy::Deployer;
+use crate::runtime::deploy::{Deployer, Readers};
 use crate::runtime::identity::discover;
 use crate::runtime::inflight::{InFlight, heartbeat};
 use crate::runtime::preflight::Verifier;
@@ -145,9 +146,14 @@ pub(super) async fn start(
             timeout: config.rollout_timeout,
             poll_interval: config.poll_interval,
             rollback_on_failure: config.rollback_on_failure,
+            log_tail_lines: config.log_tail_lines,
         },
         guard.clone(),
-        (Ecr::new(clients.lookups.ecr.clone()), verifier),
+        Readers {
+            ecr: Ecr::new(clients.lookups.ecr.clone()),
+            logs: LogTail::new(clients.lookups.logs.clone()),
+            verifier,
+        },
         ApiLimiter::new(config.api_budget.clone(), Some(metrics.api_observer())),
     );
     let in_flight = InFlight::default();

@@ -42,6 +42,8 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// Whether a failed or timed-out rollout is rolled back.
     pub rollback_on_failure: bool,
+    /// How many of a failed one-off task's last log lines a report carries (`LOG_TAIL_LINES`).
+    pub log_tail_lines: usize,
 }
 
 /// Watching one service's rollouts: remembers which events and stopped tasks were already reported.

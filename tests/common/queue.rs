@@ -49,6 +49,15 @@ pub async fn deployment_queue(
 }
 
 impl Bed {
+    /// The notices on the reply queue `replies`, waiting for `count`.
+    pub async fn replies(&self, replies: &str, count: usize) -> Vec<serde_json::Value> {
+        self.receive_all(replies, count)
+            .await
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("a JSON notice"))
+            .collect()
+    }
+
     /// A `rollback` message for service `web`, naming `revision` when given; gives its id.
     pub async fn send_rollback(&self, revision: Option<&str>) -> String {
         let mut attributes = vec![("service", "web"), ("action", "rollback")];

@@ -54,6 +54,7 @@ pub const CONFIG_VARIABLES: &[&str] = &[
     "LOG_FORMAT",
     "HTTP_LISTEN",
     "UNHEALTHY_AFTER",
+    "LOG_TAIL_LINES",
     "WORKER_SERVICE",
     "ECS_CONTAINER_METADATA_URI_V4",
 ];
@@ -71,6 +72,10 @@ pub fn variables() -> impl Iterator<Item = &'static str> {
 pub fn is_variable(name: &str) -> bool {
     variables().any(|v| v == name)
 }
+
+/// The most lines `LOG_TAIL_LINES` asks for: GetLogEvents answers at most 10,000, and a report is no place
+/// for more than a screenful.
+pub const MAX_LOG_TAIL_LINES: usize = 100;
 
 /// The most revisions `KEEP_REVISIONS` keeps: housekeeping reads a family's newest 100.
 pub const MAX_KEEP_REVISIONS: usize = 99;

@@ -16,6 +16,7 @@ pub fn report(outcome: Outcome) -> Report {
         commit_url: Some("https://git.example/c/1?a=<b>&c".into()),
         outcome,
         ecs_said: vec!["service web deployment failed: tasks failed to start".into()],
+        logs: vec!["[app] migration failed: relation \"users\" already exists".into()],
         disposition: Disposition::Delete,
         settled: true,
         received_at: SystemTime::UNIX_EPOCH,

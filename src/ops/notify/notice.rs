@@ -81,6 +81,9 @@ pub struct Notice {
     /// ECS's own words on a failure: notable service events and stopped tasks' reasons, newest last.
     #[serde(default)]
     pub ecs_said: Vec<String>,
+    /// A failed task's last log lines, `[container] line`, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub logs: Vec<String>,
     /// From receipt to settlement (`finished` and `retrying` only).
     pub duration_ms: Option<u64>,
     /// When the worker received the message (RFC 3339).
@@ -113,6 +116,7 @@ impl Notice {
             rollback: None,
             reason: None,
             ecs_said: Vec::new(),
+            logs: Vec::new(),
             duration_ms: None,
             received_at: rfc3339(report.received_at),
             at: rfc3339(SystemTime::now()),
@@ -149,6 +153,7 @@ impl Notice {
             rollback: report.outcome.rollback().map(|r| r.label().to_owned()),
             reason: (!reason.is_empty()).then_some(reason),
             ecs_said: report.ecs_said.clone(),
+            logs: report.logs.clone(),
             duration_ms: Some(u64::try_from(report.duration.as_millis()).unwrap_or(u64::MAX)),
             ..Self::started(
                 report,
@@ -207,6 +212,9 @@ impl Notice {
         }
         if !self.ecs_said.is_empty() {
             facts.push(("ECS said", self.ecs_said.join("\n"), false));
+        }
+        if !self.logs.is_empty() {
+            facts.push(("Last log lines", self.logs.join("\n"), false));
         }
         if let Some(url) = &self.commit_url {
             facts.push(("Commit", url.clone(), false));

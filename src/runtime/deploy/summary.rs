@@ -15,6 +15,8 @@ pub struct Summary {
     pub ecs_said: Vec<String>,
     /// The policy's rule, when the policy refused the message.
     pub refused_by: Option<&'static str>,
+    /// On a failed task's account, the last lines its essential containers logged.
+    pub logs: Vec<String>,
 }
 
 impl Summary {
@@ -26,6 +28,7 @@ impl Summary {
             outcome,
             ecs_said: Vec::new(),
             refused_by,
+            logs: Vec::new(),
         }
     }
 }
