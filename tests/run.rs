@@ -125,6 +125,44 @@ async fn send_action_run_sends_a_one_off_task_and_follows_it() {
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.stdout.contains("run service web"), "{run:#?}");
     assert_eq!(worker.next_report().await.outcome, Outcome::Ran);
+
+    // The same with the command on the command line, after `--`; its exit code is the outcome's.
+    let run = bed
+        .cli(
+            &[
+                "send",
+                "--service",
+                "web",
+                "--run",
+                "--container",
+                "app",
+                "--reply-to",
+                &replies,
+                "--wait",
+                "--timeout",
+                "60s",
+                "--poll-interval",
+                "200ms",
+                "--",
+                "ecs-sim-exit",
+                "4",
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(run.code, 1, "the task failed: {run:#?}");
+    assert!(
+        run.stderr.contains("exited with code 4") || run.stdout.contains("exited with code 4"),
+        "{run:#?}"
+    );
+    assert!(matches!(
+        worker.next_report().await.outcome,
+        Outcome::Failed { .. }
+    ));
+    let usage = bed
+        .cli(&["send", "--service", "web", "--run", "--", "true"], None)
+        .await;
+    assert_eq!(usage.code, 2, "--run needs --container: {usage:#?}");
     worker.stop().await;
 }
 

@@ -73,6 +73,9 @@ pub async fn run(args: &Args) -> Result<u8, Failure> {
         redeploy: false,
         rollback: false,
         revision: None,
+        run: false,
+        container: None,
+        command: Vec::new(),
         action: None,
         file: PathBuf::from("-"),
     };

@@ -24,7 +24,7 @@ use crate::decide::message::{
     REVISION_ATTRIBUTE, SERVICE_ATTRIBUTE, Target,
 };
 use crate::decide::names::{family_of, service_name};
-use crate::runtime::actions::{Action, Image, MessageAction, Redeploy, Rollback};
+use crate::runtime::actions::{Action, Image, MessageAction, Redeploy, Rollback, Run};
 
 /// The body of a rollback or redeploy: the worker ignores it.
 const NO_BODY: &str = "{}";
@@ -86,9 +86,16 @@ pub struct Args {
     /// the revision it ran before the one it runs. --wait needs --reply-to.
     #[arg(long, conflicts_with = "action")]
     pub rollback: bool,
-    /// With --rollback: the revision to go back to (`web:12` or its ARN).
-    #[arg(long, value_name = "REVISION", requires = "rollback")]
+    /// With --rollback: the revision to go back to; with --run: the revision to run (`web:12` or its ARN).
+    #[arg(long, value_name = "REVISION")]
     pub revision: Option<String>,
+    /// Instead of a task definition: a one-off task of the service (a `run` message) running the command
+    /// after `--` in --container; with --revision, of that revision. --wait needs --reply-to.
+    #[arg(long, requires = "container", conflicts_with_all = ["rollback", "redeploy", "action", "images"])]
+    pub run: bool,
+    /// With --run: the container whose command is replaced.
+    #[arg(long, value_name = "NAME", requires = "run")]
+    pub container: Option<String>,
     /// Any action by name (its `action` attribute), with FILE as the body, checked as the worker reads
     /// it. --wait needs --reply-to.
     #[arg(long, value_name = "ACTION", value_parser = clap::builder::PossibleValuesParser::new(Action::NAMES))]
@@ -97,6 +104,9 @@ pub struct Args {
     /// standard input. Not read with --image.
     #[arg(value_name = "FILE", default_value = "-")]
     pub file: InputFile,
+    /// With --run: the command, after `--`.
+    #[arg(last = true, value_name = "COMMAND", num_args = 1.., allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 /// The body of an `image` message from `--image CONTAINER=IMAGE` arguments, checked as the worker reads it.
@@ -119,6 +129,18 @@ fn image_body(images: &[String]) -> Result<String, Failure> {
 pub async fn run(args: &Args) -> Result<u8, Failure> {
     if !args.images.is_empty() {
         return send_images(args).await;
+    }
+    if args.revision.is_some() && !(args.rollback || args.run || args.action.is_some()) {
+        return Err(Failure::usage(
+            "--revision goes with --rollback, --run or --action",
+        ));
+    }
+    if args.run {
+        let body = serde_json::json!({
+            "container": args.container.as_deref().unwrap_or_default(),
+            "command": args.command,
+        });
+        return send_action(args, Run::NAME, &body.to_string()).await;
     }
     if args.rollback {
         return send_action(args, Rollback::NAME, NO_BODY).await;
@@ -335,7 +357,41 @@ async fn check_queue(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<(), AwsErro
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
+
+    /// `send`'s arguments as the binary reads them.
+    #[derive(Debug, Parser)]
+    struct Send {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    #[test]
+    fn a_run_s_command_is_every_word_after_the_double_dash() {
+        let parsed = Send::try_parse_from([
+            "send",
+            "--service",
+            "web",
+            "--run",
+            "--container",
+            "app",
+            "--",
+            "bin/rake",
+            "-T",
+            "db:migrate",
+        ])
+        .expect("valid");
+        assert_eq!(
+            parsed.args.file,
+            std::path::PathBuf::from("-"),
+            "{parsed:?}"
+        );
+        assert_eq!(parsed.args.command, ["bin/rake", "-T", "db:migrate"]);
+        assert_eq!(parsed.args.container.as_deref(), Some("app"));
+        assert!(Send::try_parse_from(["send", "--service", "web", "--run", "--", "x"]).is_err());
+    }
 
     #[test]
     fn a_retried_send_has_the_same_deduplication_id() {
