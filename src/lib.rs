@@ -93,11 +93,11 @@
 //!      [`runtime::preflight`] looks up what a task definition refers to, [`runtime::register`] registers
 //!      and updates the service, `runtime::deploy::change` resolves a message against what its service
 //!      runs, `runtime::deploy::started` is the rollout watched, `runtime::deploy::follow` watches it,
-//!      `runtime::deploy::digests` checks a redeploy's images, `runtime::deploy::summary` is what it did;
+//!      `runtime::deploy::digests` checks a redeploy's images, `runtime::deploy::summary` is what it did, `runtime::deploy::tail` reads a failed task's last log lines;
 //!      [`runtime::watch`] watches and rolls back (never over a deployment it did not start), within the
 //!      message's hold ([`ops::config::hold`]): `runtime::watch::timekeeping` keeps `ECS_TIMEOUT`'s
 //!      clock, `runtime::watch::capacity` gives time finding capacity back, `runtime::watch::report` tells
-//!      what happens, `runtime::watch::rollback` rolls back. [`runtime::retry`]: backoff while AWS fails;
+//!      what happens, `runtime::watch::rollback` rolls back, `runtime::watch::ended` is how a watch ended, `runtime::watch::observe` one reading of it. [`runtime::retry`]: backoff while AWS fails;
 //!      [`runtime::identity`]: who the worker is, at start.
 //!    - [`runtime::clients`] and [`runtime::shutdown`]: the clients and the stop requests the worker is
 //!      given.

@@ -227,3 +227,54 @@ async fn a_service_deleted_mid_rollout_fails_without_rollback() {
         worker.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crashed_rollout_s_last_log_lines_reach_the_reply_queue() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 2, (true, true)).await;
+    let logs = testbed::logs_client(&bed.bed.moto.endpoint());
+    logs.create_log_group()
+        .log_group_name("/ecs/web")
+        .send()
+        .await
+        .expect("create the log group");
+    bed.bed.sim.use_logs(&bed.bed.moto.endpoint());
+    let replies = bed.queue("replies").await;
+    let mut worker = bed.start_worker(bed.config(&[
+        ("ALLOWED_REPLY_QUEUES", replies.as_str()),
+        ("ALLOWED_PRIVILEGES", "labels,logging"),
+    ]));
+    let mut crashing = common::task_definition("web", "nginx:broken", "crash");
+    crashing["containerDefinitions"][0]["logConfiguration"] = serde_json::json!({
+        "logDriver": "awslogs",
+        "options": {"awslogs-group": "/ecs/web", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "web"}
+    });
+    bed.send(
+        &crashing.to_string(),
+        &[("service", "web"), ("reply_to", replies.as_str())],
+    )
+    .await;
+    let report = worker.next_report().await;
+    assert!(
+        matches!(report.outcome, Outcome::Failed { .. }),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.logs,
+        [
+            "[app] ecs-sim: app started",
+            "[app] ecs-sim: app exited with code 1"
+        ],
+        "{report:?}"
+    );
+    let notices = bed.replies(&replies, 2).await;
+    let finished = notices
+        .iter()
+        .find(|n| n["event"] == "finished")
+        .expect("the finished notice");
+    assert_eq!(
+        finished["logs"][1], "[app] ecs-sim: app exited with code 1",
+        "{finished}"
+    );
+    worker.stop().await;
+}

@@ -71,8 +71,8 @@ pub struct Config {
     pub notify: notify::Settings,
     /// `HTTP_LISTEN`: where `/healthz`, `/readyz` and `/metrics` are served, when set.
     pub http_listen: Option<SocketAddr>,
-    /// `LOG_TAIL_LINES`: how many of the last log lines of a failed one-off task's essential containers
-    /// its report carries (0: none).
+    /// `LOG_TAIL_LINES`: how many of the last log lines of a failed task's essential containers (a
+    /// one-off task's, or a failed rollout's last failed task's) its report carries (0: none).
     pub log_tail_lines: usize,
     /// `UNHEALTHY_AFTER`: how long the worker may go without reaching SQS before `/healthz` says it is
     /// unhealthy; by default 2 minutes, or twice the longest quiet time of a healthy worker if that is more.

@@ -32,6 +32,7 @@ mod digests;
 mod follow;
 mod started;
 mod summary;
+mod tail;
 
 pub use summary::Summary;
 

@@ -9,8 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{info, warn};
 
-use crate::aws::ecs::{Ecs, service_events, service_state};
-use crate::aws::error::AwsError;
+use crate::aws::ecs::{Ecs, StoppedTask, service_state};
 use crate::aws::poller::ServicePoller;
 use crate::decide::deadline::Clock;
 use crate::decide::ending::{Next, WatchEnd, after_watch, ecs_said};
@@ -18,16 +17,17 @@ use crate::decide::evidence::Evidence;
 use crate::decide::history::History;
 use crate::decide::outcome::{Outcome, Rollback};
 use crate::decide::rollout::Failure;
-use crate::decide::rollout::{
-    Goal, Observation, Verdict, bound_record, judge, looks_settled, needs_tasks, remember,
-};
-use crate::decide::service::ServiceDeploymentState;
+use crate::decide::rollout::{Goal, Observation, Verdict, judge, remember};
 use crate::runtime::retry::error_backoff;
 
 mod capacity;
+mod ended;
+mod observe;
 mod report;
 mod rollback;
 mod timekeeping;
+
+pub use ended::Ended;
 
 /// How long reading the stopped tasks may take past a deadline that just passed: enough to quote ECS.
 pub(crate) const EVIDENCE_GRACE: Duration = Duration::from_secs(5);
@@ -42,7 +42,7 @@ pub struct Settings {
     pub poll_interval: Duration,
     /// Whether a failed or timed-out rollout is rolled back.
     pub rollback_on_failure: bool,
-    /// How many of a failed one-off task's last log lines a report carries (`LOG_TAIL_LINES`).
+    /// How many of a failed task's last log lines a report carries (`LOG_TAIL_LINES`).
     pub log_tail_lines: usize,
 }
 
@@ -80,6 +80,8 @@ pub struct Watch<'a> {
     on_waiting: &'a (dyn Fn(&str) + Send + Sync),
     /// ECS's words worth quoting in a failure.
     pub evidence: Evidence,
+    /// The rollout's last task that failed, whose logs may say why.
+    pub(super) last_failed: Option<StoppedTask>,
 }
 
 impl<'a> Watch<'a> {
@@ -107,12 +109,13 @@ impl<'a> Watch<'a> {
             credited_until: None,
             on_waiting,
             evidence: Evidence::default(),
+            last_failed: None,
         }
     }
 
     /// Watches the rollout to `goal` to its end, knowing what `history` says of it, and rolls back a failed
-    /// one; gives the outcome and, on failure, what ECS said.
-    pub async fn to_outcome(mut self, goal: Goal, mut history: History) -> (Outcome, Vec<String>) {
+    /// one; gives the outcome and, on failure, what ECS said and the last task that failed.
+    pub async fn to_outcome(mut self, goal: Goal, mut history: History) -> Ended {
         let arn = goal.task_definition.clone();
         let end = self.run(&goal, &mut history).await;
         let mut next = after_watch(end, &self.evidence, self.settings.timeout);
@@ -181,8 +184,13 @@ impl<'a> Watch<'a> {
                 failed.with(rollback)
             }
         };
-        let said = ecs_said(&outcome, &self.evidence);
-        (outcome, said)
+        let ecs_said = ecs_said(&outcome, &self.evidence);
+        let last_failed = self.last_failed.filter(|_| !outcome.succeeded());
+        Ended {
+            outcome,
+            ecs_said,
+            last_failed,
+        }
     }
 
     /// The rollout judged by a fresh read of the service and ECS's record (no tasks), before the worker
@@ -328,67 +336,5 @@ impl<'a> Watch<'a> {
                 tokio::time::sleep(pause.min(until.saturating_duration_since(now))).await;
             }
         }
-    }
-
-    /// The service at the poller's next tick, with its running tasks once ECS says the rollout is done.
-    async fn observe(&mut self, goal: &Goal, history: &History) -> Result<Observation, AwsError> {
-        let every_poll = goal
-            .service_deployment
-            .as_ref()
-            .map(|r| r.arn.as_str())
-            .filter(|_| self.record_every_poll);
-        let observed = self
-            .poller
-            .next(self.ecs.cluster(), self.service, every_poll)
-            .await?;
-        let Some(described) = observed.service else {
-            return Ok(Observation::default());
-        };
-        self.report_events(service_events(&described));
-        let mut observation = Observation {
-            service: Some(service_state(&described)),
-            tasks: None,
-            deployment: observed.deployment,
-        };
-        // A record's revision never changes: what it deploys, once read, needs no reading again.
-        if let Some(record) = &observation.deployment
-            && let Some(td) = &record.target_task_definition
-        {
-            self.revisions.insert(record.arn.clone(), td.clone());
-        }
-        self.record_every_poll = observation
-            .service
-            .as_ref()
-            .is_some_and(|s| s.record_every_poll());
-        if let Some(of) = &goal.service_deployment
-            && every_poll.is_none()
-            && looks_settled(&observation, goal, history)
-        {
-            // A rolling deployment's record is read once the service shows it settled; a record that
-            // cannot be read leaves the service's deployments to judge, as the poller does.
-            observation.deployment = match self.revisions.get(&of.arn) {
-                Some(td) => self
-                    .ecs
-                    .describe_service_deployment(&of.arn)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|record| ServiceDeploymentState {
-                        target_task_definition: Some(td.clone()),
-                        ..record
-                    }),
-                None => self
-                    .ecs
-                    .service_deployment_of_revision(&of.arn)
-                    .await
-                    .ok()
-                    .flatten(),
-            };
-        }
-        // With ECS's record, the record decides: the tasks are read only for detail, once it said so.
-        if bound_record(&observation, goal).is_none() && needs_tasks(&observation, goal, history) {
-            observation.tasks = Some(self.ecs.running_tasks(self.service).await?);
-        }
-        Ok(observation)
     }
 }

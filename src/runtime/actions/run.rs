@@ -4,14 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use std::time::Duration;
-
-use serde_json::{Map, Value};
 use tokio::time::Instant;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::aws::ecs::one_off::Start;
-use crate::decide::log_tail::{MAX_BYTES, bounded, streams};
 use crate::decide::message::{Asked, ServiceChange, revision_attribute};
 use crate::decide::names::{family_of, short_arn};
 use crate::decide::one_off::{Ended, OneOff, essential_containers, has_container, judge};
@@ -23,8 +19,6 @@ use crate::runtime::deploy::{Delivery, Deployer, OnMilestone, Summary, rejected}
 
 /// The `startedBy` of every one-off task the worker starts, which ListTasks finds them by.
 pub const STARTED_BY: &str = "ecs-deployment";
-/// How long reading one log stream may take: the report waits for it.
-const LOG_READ_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A `run` message: the service, the container and command, and the revision named, if any.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +121,7 @@ impl MessageAction for Run {
                     return Ok(Outcome::Ran);
                 }
                 Ended::Failed(why) => {
-                    summary.logs = log_tail(deployer, members, &task).await;
+                    summary.logs = deployer.log_tail(members, &task).await;
                     return Ok(Outcome::Failed {
                         reason: format!("one-off task {task} failed: {why}"),
                         rollback: not_rolled_back(),
@@ -146,36 +140,4 @@ impl MessageAction for Run {
             }
         }
     }
-}
-
-/// The last lines (`LOG_TAIL_LINES` of each) that the essential containers of `task` logged with the
-/// awslogs driver, bounded in bytes; a stream that cannot be read is named in their place.
-async fn log_tail(deployer: &Deployer, members: &Map<String, Value>, task: &str) -> Vec<String> {
-    let wanted = deployer.settings.log_tail_lines;
-    if wanted == 0 {
-        return Vec::new();
-    }
-    let task_id = task.rsplit('/').next().unwrap_or(task);
-    let mut tail = Vec::new();
-    let mut left = MAX_BYTES;
-    for stream in streams(members, task_id) {
-        let read = tokio::time::timeout(LOG_READ_TIMEOUT, deployer.logs.last_lines(&stream, wanted));
-        let lines = match read.await {
-            Ok(Ok(lines)) => bounded(&stream.container, &lines, left),
-            Ok(Err(e)) => {
-                warn!(group = %stream.group, stream = %stream.stream, error = %e, "a failed task's log stream could not be read");
-                vec![format!(
-                    "[{}] log stream {} of {} not read: {e}",
-                    stream.container, stream.stream, stream.group
-                )]
-            }
-            Err(_) => vec![format!(
-                "[{}] log stream {} of {} not read within {LOG_READ_TIMEOUT:?}",
-                stream.container, stream.stream, stream.group
-            )],
-        };
-        left = left.saturating_sub(lines.iter().map(String::len).sum());
-        tail.extend(lines);
-    }
-    tail
 }

@@ -9,7 +9,7 @@ use crate::decide::outcome::Outcome;
 use crate::decide::rollout::Goal;
 use crate::runtime::deploy::started::Started;
 use crate::runtime::deploy::{Deployer, Milestone, OnMilestone, Summary, Watched};
-use crate::runtime::watch::Watch;
+use crate::runtime::watch::{Ended, Watch};
 
 impl Deployer {
     /// Tells that the rollout `started`, watches it to its end (rolling back a failed one) and gives its
@@ -41,7 +41,8 @@ impl Deployer {
             ecs_rolls_back: false,
             fresh_tasks: watched.fresh_tasks,
         };
-        let (outcome, ecs_said) = self
+        let ecs = watched.ecs;
+        let ended = self
             .watch_rollout(
                 watched.ecs,
                 (watched.service, watched.seen_events),
@@ -51,12 +52,15 @@ impl Deployer {
                 &|why: &str| on_event(Milestone::Waiting(summary, why)),
             )
             .await;
-        summary.ecs_said = ecs_said;
-        outcome
+        summary.ecs_said = ended.ecs_said;
+        if let Some(task) = &ended.last_failed {
+            summary.logs = self.failed_task_logs(ecs, task).await;
+        }
+        ended.outcome
     }
 
     /// Watches the rollout to `goal` to its end and rolls back a failed one; on failure also gives what ECS
-    /// said.
+    /// said and the last task that failed.
     async fn watch_rollout(
         &self,
         ecs: &Ecs,
@@ -65,7 +69,7 @@ impl Deployer {
         goal: Goal,
         history: History,
         on_waiting: &(dyn Fn(&str) + Send + Sync),
-    ) -> (Outcome, Vec<String>) {
+    ) -> Ended {
         Watch::new(
             ecs,
             &self.poller,

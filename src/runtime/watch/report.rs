@@ -106,6 +106,9 @@ impl Watch<'_> {
             Ok(Ok(stopped)) => {
                 for task in stopped {
                     failed |= task.failed;
+                    if task.failed && task.task_definition == goal.task_definition {
+                        self.last_failed = Some(task.clone());
+                    }
                     if self.seen_stopped.insert(task.arn.clone()) {
                         warn!(task = %task.arn, task_definition = short_arn(&task.task_definition), reason = %task.reason, "task stopped");
                         self.evidence.stopped(&task.reason);
