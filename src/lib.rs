@@ -25,7 +25,7 @@
 //!      definition refers to outside ECS, looked up before registering.
 //!    - [`decide::rollout`]: **is this rollout done** ([`decide::rollout::judge`]), from one observation of
 //!      the service ([`decide::service`]), its tasks and ECS's record of the service deployment
-//!      ([`decide::rollout::goal`]): the record decides when it is the rollout's
+//!      (`decide::rollout::goal`): the record decides when it is the rollout's
 //!      ([`decide::rollout::by_record`]), the service's deployments and tasks under ECS's documented rules
 //!      otherwise ([`decide::rollout::by_deployments`]); the worker, `send --wait` and `status` share it.
 //!      [`decide::ecs_verdict`] reads ECS's own verdict from a record; [`decide::history`] remembers what

@@ -55,7 +55,7 @@ pub fn streams(members: &Map<String, Value>, task_id: &str) -> Vec<LogStream> {
 }
 
 /// The last of `lines` (oldest first) that fit in `max_bytes`, each prefixed with its container and cut
-/// at [`MAX_LINE`] bytes.
+/// at `MAX_LINE` bytes.
 pub fn bounded(container: &str, lines: &[String], max_bytes: usize) -> Vec<String> {
     let mut kept = Vec::new();
     let mut used = 0;

@@ -1,4 +1,4 @@
-//! The actions a message may ask for, each a file of its own, listed once in the [`actions!`] call below.
+//! The actions a message may ask for, each a file of its own, listed once in the `actions!` call below.
 //!
 //! A message's `action` attribute (`deploy` when missing) is read once into an [`Action`]; what every
 //! action is asked (its name, what the guard judges before the service's schedule, its steps) is the
