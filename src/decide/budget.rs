@@ -29,7 +29,7 @@ pub struct Limit {
 }
 
 /// The categories of the operations the worker and its subcommands call, with AWS's default limits.
-pub const AWS: [Category; 9] = [
+pub const AWS: [Category; 10] = [
     category(
         "cluster-read",
         &["DescribeClusters", "ListClusters"],
@@ -55,6 +55,7 @@ pub const AWS: [Category; 9] = [
         100,
         20,
     ),
+    category("cluster-resource-modify", &["RunTask", "StopTask"], 100, 40),
     category("service-modify", &["UpdateService"], 50, 5),
     category(
         "service-read",

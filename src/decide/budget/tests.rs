@@ -27,6 +27,7 @@ fn the_categories_are_those_of_the_throttling_page() {
         ("DescribeServices", "service-read", 100.0, 20.0),
         ("DescribeTasks", "cluster-resource-read", 100.0, 20.0),
         ("ListTasks", "cluster-resource-read", 100.0, 20.0),
+        ("RunTask", "cluster-resource-modify", 100.0, 40.0),
         (
             "DescribeServiceDeployments",
             "service-deployment-read",
