@@ -16,7 +16,7 @@ OPERATIONS = [
     "CreateCluster", "DescribeClusters",
     "RegisterTaskDefinition", "DescribeTaskDefinition", "ListTaskDefinitions", "DeregisterTaskDefinition",
     "CreateService", "UpdateService", "DeleteService", "DescribeServices", "ListServices",
-    "RunTask", "ListTasks", "DescribeTasks",
+    "RunTask", "StopTask", "ListTasks", "DescribeTasks",
     "TagResource", "UntagResource", "ListTagsForResource",
     "ListServiceDeployments", "DescribeServiceDeployments", "DescribeServiceRevisions",
     "StopServiceDeployment", "ContinueServiceDeployment",

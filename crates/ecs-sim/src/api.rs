@@ -32,6 +32,7 @@ pub fn call(state: &mut State, operation: &str, request: &Value) -> Result<Value
         "DescribeServices" => service_reads::describe_services(state, &req),
         "ListServices" => service_reads::list_services(state, &req),
         "RunTask" => run_task::run_task(state, &req),
+        "StopTask" => run_task::stop_task(state, &req),
         "ListTasks" => tasks::list_tasks(state, &req),
         "DescribeTasks" => tasks::describe_tasks(state, &req),
         "TagResource" => tags::tag_resource(state, &req),

@@ -28,7 +28,7 @@ const UNHEALTHY_SECS: u64 = 3;
 /// healthy percent total" (`DeploymentConfiguration.minimumHealthyPercent`).
 const UNCHECKED_GRACE_SECS: u64 = 40;
 /// The exit code of a container stopped by ECS (SIGTERM); *inferred*, ECS documents no code.
-const STOPPED_EXIT_CODE: i32 = 143;
+pub const STOPPED_EXIT_CODE: i32 = 143;
 /// Simulated seconds a task spends in STOPPING and then in DEPROVISIONING.
 const STOP_STEP_SECS: u64 = 1;
 /// Simulated seconds a stopped task stays visible to ListTasks and DescribeTasks.

@@ -165,3 +165,33 @@ async fn run_task_refuses_what_ecs_refuses() {
         "nothing started"
     );
 }
+
+#[tokio::test]
+async fn stop_task_stops_a_task_with_the_caller_s_reason() {
+    let bed = Stepped::start().await;
+    two_containers(&bed);
+    let run = bed.sim.call(
+        "RunTask",
+        &json!({"taskDefinition": "svc", "startedBy": "ecs-deployment/before/svc"}),
+    );
+    let arn = run["tasks"][0]["taskArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let stopping = bed.sim.call(
+        "StopTask",
+        &json!({"task": arn, "reason": "another task of the lock started first"}),
+    );
+    assert_eq!(stopping["task"]["desiredStatus"], "STOPPED");
+    let task = stopped(&bed, &arn, 60);
+    assert_eq!(task["stopCode"], "UserInitiated");
+    assert_eq!(
+        task["stoppedReason"],
+        "another task of the lock started first"
+    );
+    let err = bed
+        .sim
+        .try_call("StopTask", &json!({"task": "0000"}))
+        .expect_err("no such task");
+    assert_eq!(err["__type"], "InvalidParameterException", "{err}");
+}

@@ -1,4 +1,4 @@
-//! RunTask: standalone tasks of a task definition, started by a caller rather than a service, with their
+//! RunTask and StopTask: standalone tasks of a task definition, started by a caller rather than a service, with their
 //! command overrides, `startedBy`, group and tags, and a client token that makes a retry start nothing more.
 
 use serde_json::{Value, json};
@@ -12,6 +12,7 @@ use crate::request::cluster_name;
 use crate::state::State;
 use crate::task::{ContainerSpec, Health, Task, TaskStatus};
 use crate::task_definition::TaskDefinition;
+use crate::task_lifecycle::STOPPED_EXIT_CODE;
 
 /// API reference, `RunTask.count`: "You can specify up to 10 tasks for each call."
 const MAX_COUNT: i64 = 10;
@@ -121,6 +122,33 @@ pub fn run_task(state: &mut State, req: &Value) -> Result<Value, ApiError> {
         .map(|t| t.render(&cluster.arn))
         .collect();
     Ok(json!({"tasks": tasks, "failures": []}))
+}
+
+/// StopTask: asks a task to stop ("When StopTask is called on a task, the equivalent of docker stop is
+/// issued to the containers running in the task"), with the caller's reason; stopCode UserInitiated.
+pub fn stop_task(state: &mut State, req: &Value) -> Result<Value, ApiError> {
+    let name = cluster_name(req).to_owned();
+    let cluster = state
+        .clusters
+        .get_mut(&name)
+        .ok_or_else(ApiError::cluster_not_found)?;
+    let id = str_of(req, "task")
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let task = cluster
+        .tasks
+        .get_mut(&id)
+        .ok_or_else(|| ApiError::invalid_parameter("The referenced task was not found."))?;
+    let reason = req
+        .get("reason")
+        .and_then(Value::as_str)
+        .unwrap_or("Task stopped by user");
+    task.stop(reason.to_owned(), "UserInitiated", Some(STOPPED_EXIT_CODE));
+    let arn = cluster.arn.clone();
+    let task = cluster.tasks.get(&id).map(|t| t.render(&arn));
+    Ok(json!({"task": task}))
 }
 
 /// A task definition's member as text, when it has one.
