@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::decide::names::service_arn;
+use crate::decide::one_off::OneOff;
 use crate::decide::task_definition::TaskDefinition;
 
 mod summary;
@@ -27,6 +28,9 @@ pub const REPLY_TO_ATTRIBUTE: &str = "reply_to";
 pub const CLUSTER_ATTRIBUTE: &str = "cluster";
 /// The optional message attribute saying what the message does with the service (default `deploy`).
 pub const ACTION_ATTRIBUTE: &str = "action";
+/// The optional message attribute of a `deploy` message naming a one-off task to run on the new revision
+/// before the service is updated: `{"container": "app", "command": ["bin/migrate"]}`.
+pub const BEFORE_ATTRIBUTE: &str = "before";
 /// The optional message attribute naming the revision a `rollback` goes back to (`web:12` or an ARN).
 pub const REVISION_ATTRIBUTE: &str = "revision";
 /// The longest `commit_url` taken.
@@ -52,6 +56,9 @@ pub struct DeploymentRequest {
     pub reply_to: Option<String>,
     /// The task definition to register.
     pub task_definition: TaskDefinition,
+    /// The one-off task to run on the new revision before the service is updated (its `before`
+    /// attribute); its failure leaves the service as it was.
+    pub before: Option<OneOff>,
 }
 
 /// Where a task definition goes.
@@ -85,6 +92,7 @@ impl ServiceChange {
             commit_url: self.commit_url.clone(),
             reply_to: self.reply_to.clone(),
             task_definition,
+            before: None,
         }
     }
 }
@@ -181,12 +189,25 @@ pub fn parse(
 ) -> Result<DeploymentRequest, String> {
     let shared = SharedAttributes::read(attributes)?;
     let task_definition = TaskDefinition::from_body(body)?;
+    let before = attributes
+        .get(BEFORE_ATTRIBUTE)
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| {
+            OneOff::read(b).map_err(|e| format!("message attribute '{BEFORE_ATTRIBUTE}': {e}"))
+        })
+        .transpose()?;
+    if before.is_some() && shared.target == Target::RegisterOnly {
+        return Err(format!(
+            "message attribute '{BEFORE_ATTRIBUTE}' runs a task before a service is updated, but '{SERVICE_ATTRIBUTE}' is false: name the service"
+        ));
+    }
     Ok(DeploymentRequest {
         target: shared.target,
         cluster: shared.cluster,
         commit_url: shared.commit_url,
         reply_to: shared.reply_to,
         task_definition,
+        before,
     })
 }
 
@@ -462,5 +483,35 @@ mod tests {
             let err = parse(body, &attributes).expect_err("rejected");
             assert!(err.contains(named), "{err} should name {named}");
         }
+    }
+
+    #[test]
+    fn a_deploy_may_name_a_task_to_run_before_the_update() {
+        let with = |before: &str, service: &str| {
+            parse(BODY, &attrs(&[("service", service), ("before", before)]))
+        };
+        let request =
+            with(r#"{"container": "web", "command": ["bin/migrate"]}"#, "web").expect("valid");
+        assert_eq!(
+            request.before.map(|b| (b.container, b.command)),
+            Some(("web".to_owned(), vec!["bin/migrate".to_owned()]))
+        );
+        for (before, service, says) in [
+            ("{", "web", "message attribute 'before': not JSON"),
+            (
+                r#"{"container": "web"}"#,
+                "web",
+                "message attribute 'before': member 'command'",
+            ),
+            (
+                r#"{"container": "web", "command": ["x"]}"#,
+                "false",
+                "'service' is false",
+            ),
+        ] {
+            let err = with(before, service).expect_err(before);
+            assert!(err.contains(says), "{err} should say {says}");
+        }
+        assert_eq!(with(" ", "web").map(|r| r.before), Ok(None));
     }
 }

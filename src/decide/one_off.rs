@@ -21,9 +21,7 @@ impl OneOff {
     /// Reads `{"container": "app", "command": ["bin/migrate"]}`; the error names the member at fault.
     pub fn read(body: &str) -> Result<Self, String> {
         let value: Value = serde_json::from_str(body).map_err(|e| {
-            format!(
-                "the body is not JSON ({e}): give {{\"container\": NAME, \"command\": [WORDS...]}}"
-            )
+            format!("not JSON ({e}): give {{\"container\": NAME, \"command\": [WORDS...]}}")
         })?;
         Self::from_value(&value)
     }

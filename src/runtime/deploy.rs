@@ -27,6 +27,7 @@ use crate::runtime::register::{point_service, register};
 use crate::runtime::retry::Retry;
 use crate::runtime::watch::Settings;
 
+mod before;
 mod change;
 mod digests;
 mod follow;
@@ -261,6 +262,12 @@ impl Deployer {
                 let arn = register(ecs, retry, request, &tags, &delivery.message_id).await?;
                 info!(task_definition = %arn, "registered the task definition");
                 summary.new_task_definition = Some(arn.clone());
+                if let Err(outcome) = self
+                    .run_before(ecs, service, &arn, request, (delivery, summary))
+                    .await
+                {
+                    return Ok(outcome);
+                }
                 let after = point_service(ecs, retry, service, &arn).await?;
                 let started = Started::by_update(
                     arn,
@@ -278,6 +285,12 @@ impl Deployer {
                 info!(task_definition = %task_definition, "resuming: registered on an earlier delivery, the service was not updated yet");
                 summary.previous_task_definition = previous_task_definition.clone();
                 summary.new_task_definition = Some(task_definition.clone());
+                if let Err(outcome) = self
+                    .run_before(ecs, service, &task_definition, request, (delivery, summary))
+                    .await
+                {
+                    return Ok(outcome);
+                }
                 let after = point_service(ecs, retry, service, &task_definition).await?;
                 let started = Started::by_update(
                     task_definition,

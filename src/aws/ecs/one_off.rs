@@ -137,4 +137,56 @@ impl Ecs {
                 .collect(),
         }))
     }
+
+    /// The tasks started by `started_by` that ECS still wants running, oldest first (by createdAt, then
+    /// ARN): who holds a lock of one-off tasks.
+    pub async fn holders(&self, started_by: &str) -> Result<Vec<String>, AwsError> {
+        let listed = self
+            .call("ListTasks", || {
+                self.client
+                    .list_tasks()
+                    .cluster(&self.cluster)
+                    .started_by(started_by)
+                    .send()
+            })
+            .await?;
+        let arns = listed.task_arns().to_vec();
+        if arns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let described = self
+            .call("DescribeTasks", || {
+                self.client
+                    .describe_tasks()
+                    .cluster(&self.cluster)
+                    .set_tasks(Some(arns.clone()))
+                    .send()
+            })
+            .await?;
+        let mut holders: Vec<(i64, String)> = described
+            .tasks()
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .filter_map(|t| {
+                let created = t.created_at().map_or(0, |at| at.to_millis().unwrap_or(0));
+                Some((created, t.task_arn()?.to_owned()))
+            })
+            .collect();
+        holders.sort();
+        Ok(holders.into_iter().map(|(_, arn)| arn).collect())
+    }
+
+    /// Asks ECS to stop the task `task_arn`, saying `reason`.
+    pub async fn stop_task(&self, task_arn: &str, reason: &str) -> Result<(), AwsError> {
+        self.call("StopTask", || {
+            self.client
+                .stop_task()
+                .cluster(&self.cluster)
+                .task(task_arn)
+                .reason(reason)
+                .send()
+        })
+        .await?;
+        Ok(())
+    }
 }
