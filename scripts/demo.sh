@@ -4,7 +4,8 @@
 # It creates a deployment queue with a dead-letter queue, a reply queue, a cluster and a 3-task service with
 # the deployment circuit breaker, starts the worker with its HTTP endpoint, then sends three deployments: a
 # good one with `aws sqs send-message` as the old script's producers do, a good one and one whose containers
-# crash with `ecs-deployment send --wait`, which shows each rollout's progress and exits with its outcome
+# crash with `ecs-deployment send --wait`, which shows each rollout's progress and exits with its outcome,
+# and (after an image update, a rollback and a redeploy) a migration that gates a deployment
 # (ECS's circuit breaker rolls the crashing one back); then an image update and a rollback; then an image
 # tag in ECR (moto) that the service runs is moved, `ecs-deployment status` shows its tasks `no_match`, a
 # redeploy replaces them and `status` shows `match`; then the service's history. It ends with the health
@@ -202,6 +203,29 @@ target/debug/ecs-deployment status --service web | tee "$work/status-redeployed.
 if grep -q 'no_match' "$work/status-redeployed.txt"; then
   echo "demo: status should show match after the redeploy" >&2; exit 1
 fi
+
+# Sends td.json for web with a `before` migration running `$@` in its web container, with the aws CLI.
+send_with_migration() { # command words...
+  python3 - "$work/attributes.json" "$@" <<'PY3'
+import json, sys
+before = json.dumps({"container": "web", "command": sys.argv[2:]})
+json.dump({"service": {"DataType": "String", "StringValue": "web"},
+           "before": {"DataType": "String", "StringValue": before}}, open(sys.argv[1], "w"))
+PY3
+  sqs send-message --queue-url "$queue_url" --message-body "file://$work/td.json" \
+    --message-attributes "file://$work/attributes.json" --query MessageId --output text | sed 's/^/    sent message /'
+}
+
+say "deployment 8, a migration that fails: its before task exits 3 on the new revision, the service is not updated"
+write_td "$prod_image" healthy
+send_with_migration ecs-sim-exit 3
+wait_for 60 finished 8
+grep 'deployment finished' "$work/worker.log" | tail -1 | grep -q 'exited with code 3' ||
+  { echo "demo: the failed migration should be reported with its exit code" >&2; exit 1; }
+
+say "deployment 9, the migration fixed: its before task exits 0, then the service is updated"
+send_with_migration ecs-sim-exit 0
+wait_for 60 finished 9
 
 say "ecs-deployment history --service web"
 target/debug/ecs-deployment history --service web | sed 's/^/    /'

@@ -195,3 +195,35 @@ async fn stop_task_stops_a_task_with_the_caller_s_reason() {
         .expect_err("no such task");
     assert_eq!(err["__type"], "InvalidParameterException", "{err}");
 }
+
+#[tokio::test]
+async fn a_standalone_task_resolves_its_own_ecr_images() {
+    let bed = Stepped::start().await;
+    let moto = testbed::Moto::start();
+    let ecr = testbed::ecr_client(&moto.endpoint());
+    let digest = testbed::push_image(&ecr, "web", "prod", "one").await;
+    bed.sim.use_ecr(&moto.endpoint());
+    bed.sim.call(
+        "RegisterTaskDefinition",
+        &json!({"family": "svc", "containerDefinitions": [
+            {"name": "app", "image": testbed::ecr_image("web", "prod")}
+        ]}),
+    );
+    let run = bed.sim.call(
+        "RunTask",
+        &json!({"taskDefinition": "svc", "overrides": {"containerOverrides": [
+            {"name": "app", "command": ["ecs-sim-exit", "0"]}
+        ]}}),
+    );
+    let arn = run["tasks"][0]["taskArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let task = stopped(&bed, &arn, 60);
+    assert_eq!(
+        task["containers"][0]["imageDigest"],
+        digest.as_str(),
+        "{task}"
+    );
+    assert_eq!(task["containers"][0]["exitCode"], 0);
+}

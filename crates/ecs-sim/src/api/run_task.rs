@@ -198,7 +198,10 @@ fn overridden(
             container.command = command.iter().map(|c| (*c).to_owned()).collect();
         }
     }
+    // A standalone task belongs to no service deployment, whose images are resolved once for all its
+    // tasks: it resolves its own, as a task of `versionConsistency` disabled does.
     for container in &mut containers {
+        container.consistent = false;
         container.digest = known_digest(&container.image, registry);
     }
     Ok(containers)
