@@ -94,7 +94,8 @@
 //!      and updates the service, `runtime::deploy::change` resolves a message against what its service
 //!      runs, `runtime::deploy::started` is the rollout watched, `runtime::deploy::follow` watches it,
 //!      `runtime::deploy::digests` checks a redeploy's images, `runtime::deploy::summary` is what it did, `runtime::deploy::before` runs a message's task before the
-//!      update (one per family at a time), `runtime::deploy::tail` reads a failed task's last log lines;
+//!      update (one per family at a time), `runtime::deploy::tail` reads a failed task's last log lines, `runtime::deploy::one_off` waits for a
+//!      one-off task's end;
 //!      [`runtime::watch`] watches and rolls back (never over a deployment it did not start), within the
 //!      message's hold ([`ops::config::hold`]): `runtime::watch::timekeeping` keeps `ECS_TIMEOUT`'s
 //!      clock, `runtime::watch::capacity` gives time finding capacity back, `runtime::watch::report` tells

@@ -232,13 +232,7 @@ async fn a_service_deleted_mid_rollout_fails_without_rollback() {
 async fn a_crashed_rollout_s_last_log_lines_reach_the_reply_queue() {
     let bed = Bed::start(true).await;
     bed.service("web", 2, (true, true)).await;
-    let logs = testbed::logs_client(&bed.bed.moto.endpoint());
-    logs.create_log_group()
-        .log_group_name("/ecs/web")
-        .send()
-        .await
-        .expect("create the log group");
-    bed.bed.sim.use_logs(&bed.bed.moto.endpoint());
+    bed.task_logs_in("/ecs/web").await;
     let replies = bed.queue("replies").await;
     let mut worker = bed.start_worker(bed.config(&[
         ("ALLOWED_REPLY_QUEUES", replies.as_str()),

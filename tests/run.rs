@@ -170,13 +170,7 @@ async fn send_action_run_sends_a_one_off_task_and_follows_it() {
 async fn a_failed_one_off_task_s_last_log_lines_reach_the_report_and_the_reply() {
     let bed = Bed::start(true).await;
     bed.service("web", 1, (true, true)).await;
-    let logs = testbed::logs_client(&bed.bed.moto.endpoint());
-    logs.create_log_group()
-        .log_group_name("/ecs/web")
-        .send()
-        .await
-        .expect("create the log group");
-    bed.bed.sim.use_logs(&bed.bed.moto.endpoint());
+    bed.task_logs_in("/ecs/web").await;
     // web:2 logs through awslogs; the service still runs web:1.
     let mut logged = common::task_definition("web", "nginx:1.27", "healthy");
     logged["containerDefinitions"][0]["logConfiguration"] = json!({"logDriver": "awslogs", "options": {

@@ -31,6 +31,7 @@ mod before;
 mod change;
 mod digests;
 mod follow;
+mod one_off;
 mod started;
 mod summary;
 mod tail;

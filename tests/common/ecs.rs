@@ -12,6 +12,18 @@ use serde_json::{Value, json};
 use super::{Bed, REPORT_DEADLINE};
 
 impl Bed {
+    /// Makes ecs-sim write the output of containers using awslogs to moto, whose log group `group` is
+    /// made here.
+    pub async fn task_logs_in(&self, group: &str) {
+        testbed::logs_client(&self.bed.moto.endpoint())
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("create the log group");
+        self.bed.sim.use_logs(&self.bed.moto.endpoint());
+    }
+
     /// ECS's record of the service's current deployment.
     pub async fn current_record(&self, service: &str) -> Option<ServiceDeployment> {
         let described = self.describe(service).await?;

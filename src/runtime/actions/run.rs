@@ -10,7 +10,7 @@ use tracing::info;
 use crate::aws::ecs::one_off::Start;
 use crate::decide::message::{Asked, ServiceChange, revision_attribute};
 use crate::decide::names::{family_of, short_arn};
-use crate::decide::one_off::{Ended, OneOff, essential_containers, has_container, judge};
+use crate::decide::one_off::{Ended, OneOff, has_container};
 use crate::decide::outcome::{Outcome, Rollback};
 use crate::decide::revert::revision;
 use crate::runtime::actions::message_action::MessageAction;
@@ -92,7 +92,6 @@ impl MessageAction for Run {
                 short_arn(&target)
             )));
         }
-        let essential = essential_containers(members);
         let placement = deployer
             .retrying(|| ecs.placement(&self.change.service))
             .await?
@@ -109,35 +108,25 @@ impl MessageAction for Run {
             .await?;
         let not_rolled_back = || Rollback::NotPossible("a one-off task changes no service".into());
         let deadline = Instant::now() + deployer.settings.timeout;
-        loop {
-            let end = deployer.retrying(|| ecs.one_off_end(&task)).await?;
-            let ended = match end {
-                Some(end) => judge(&end, &essential),
-                None => Ended::Failed("ECS no longer knows it".into()),
-            };
-            match ended {
-                Ended::Succeeded => {
-                    info!(%task, "the one-off task succeeded");
-                    return Ok(Outcome::Ran);
-                }
-                Ended::Failed(why) => {
-                    summary.logs = deployer.log_tail(members, &task).await;
-                    return Ok(Outcome::Failed {
-                        reason: format!("one-off task {task} failed: {why}"),
-                        rollback: not_rolled_back(),
-                    });
-                }
-                Ended::Running if Instant::now() >= deadline => {
-                    return Ok(Outcome::TimedOut {
-                        reason: format!(
-                            "one-off task {task} had not stopped within ECS_TIMEOUT ({}); it was left running",
-                            humantime::format_duration(deployer.settings.timeout)
-                        ),
-                        rollback: not_rolled_back(),
-                    });
-                }
-                Ended::Running => tokio::time::sleep(deployer.settings.poll_interval).await,
+        match deployer
+            .await_one_off(ecs, &task, members, deadline, summary)
+            .await?
+        {
+            Ended::Succeeded => {
+                info!(%task, "the one-off task succeeded");
+                Ok(Outcome::Ran)
             }
+            Ended::Failed(why) => Ok(Outcome::Failed {
+                reason: format!("one-off task {task} failed: {why}"),
+                rollback: not_rolled_back(),
+            }),
+            Ended::Running => Ok(Outcome::TimedOut {
+                reason: format!(
+                    "one-off task {task} had not stopped within ECS_TIMEOUT ({}); it was left running",
+                    humantime::format_duration(deployer.settings.timeout)
+                ),
+                rollback: not_rolled_back(),
+            }),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::aws::ecs::Ecs;
 use crate::aws::ecs::one_off::Start;
 use crate::decide::message::DeploymentRequest;
 use crate::decide::names::{family_of, short_arn};
-use crate::decide::one_off::{Ended, OneOff, essential_containers, has_container, judge};
+use crate::decide::one_off::{Ended, OneOff, has_container};
 use crate::decide::outcome::{Outcome, Rollback};
 use crate::runtime::deploy::{Delivery, Deployer, Summary};
 
@@ -117,36 +117,25 @@ impl Deployer {
         summary: &mut Summary,
     ) -> Result<(), Outcome> {
         let members = request.task_definition.request();
-        let essential = essential_containers(members);
         let not_updated = || Rollback::NotPossible("the service was not updated".into());
-        loop {
-            let end = self.retrying(|| ecs.one_off_end(task)).await?;
-            let ended = match end {
-                Some(end) => judge(&end, &essential),
-                None => Ended::Failed("ECS no longer knows it".into()),
-            };
-            match ended {
-                Ended::Succeeded => {
-                    info!(%task, container = %one_off.container, "the task before the update succeeded");
-                    return Ok(());
-                }
-                Ended::Failed(why) => {
-                    summary.logs = self.log_tail(members, task).await;
-                    return Err(Outcome::Failed {
-                        reason: format!("the task before the update ({task}) failed: {why}"),
-                        rollback: not_updated(),
-                    });
-                }
-                Ended::Running if Instant::now() >= deadline => {
-                    return Err(Outcome::TimedOut {
-                        reason: format!(
-                            "the task before the update ({task}) had not stopped within ECS_TIMEOUT; it was left running"
-                        ),
-                        rollback: not_updated(),
-                    });
-                }
-                Ended::Running => tokio::time::sleep(self.settings.poll_interval).await,
+        match self
+            .await_one_off(ecs, task, members, deadline, summary)
+            .await?
+        {
+            Ended::Succeeded => {
+                info!(%task, container = %one_off.container, "the task before the update succeeded");
+                Ok(())
             }
+            Ended::Failed(why) => Err(Outcome::Failed {
+                reason: format!("the task before the update ({task}) failed: {why}"),
+                rollback: not_updated(),
+            }),
+            Ended::Running => Err(Outcome::TimedOut {
+                reason: format!(
+                    "the task before the update ({task}) had not stopped within ECS_TIMEOUT; it was left running"
+                ),
+                rollback: not_updated(),
+            }),
         }
     }
 }
