@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Bed, short, task_definition};
+use common::{Bed, WorkerProcess, short, task_definition};
 use ecs_deployment::decide::outcome::{Outcome, Rollback};
 use serde_json::{Value, json};
 
@@ -143,4 +143,40 @@ async fn two_migrations_of_one_family_run_one_after_the_other() {
         "the second ran ({second_started}) only after the first stopped ({first_stopped})"
     );
     worker.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_killed_while_its_migration_runs_is_resumed_and_the_migration_runs_once() {
+    let bed = Bed::start(true).await;
+    bed.service("web", 1, (true, true)).await;
+    let visibility = [("SQS_VISIBILITY_TIMEOUT", "2")];
+    let mut first = WorkerProcess::start(&bed, &visibility);
+    // 300 simulated seconds: the migration still runs when the worker is killed.
+    bed.send(
+        &task_definition("web", "nginx:1.28", "healthy").to_string(),
+        &[
+            ("service", "web"),
+            ("before", &before(&["ecs-sim-exit", "0", "300"])),
+        ],
+    )
+    .await;
+    first.wait_for("running the task before the update", |_| true);
+    testbed::wait_until(
+        "the RunTask call",
+        std::time::Duration::from_secs(30),
+        || async { (bed.bed.sim.calls("RunTask") >= 1).then_some(()) },
+    )
+    .await;
+    first.signal("KILL");
+    assert_eq!(first.wait_exit(), None, "killed by the signal");
+
+    let mut second = WorkerProcess::start(&bed, &visibility);
+    let finished = second.wait_for("deployment finished", |_| true);
+    assert_eq!(finished["outcome"], "deployed", "{}", second.log_text());
+    let tasks = before_tasks(&bed, "web");
+    assert_eq!(tasks.len(), 1, "the migration ran once: {tasks:#?}");
+    assert_eq!(bed.revisions("web"), 2, "one revision registered");
+    assert_eq!(bed.running_revisions("web").await, ["web:2"]);
+    second.signal("TERM");
+    assert_eq!(second.wait_exit(), Some(0));
 }
