@@ -111,16 +111,8 @@ impl Ecs {
 
     /// The one-off task `task_arn` as it is now, or `None` when ECS no longer has it.
     pub async fn one_off_end(&self, task_arn: &str) -> Result<Option<TaskEnd>, AwsError> {
-        let out = self
-            .call("DescribeTasks", || {
-                self.client
-                    .describe_tasks()
-                    .cluster(&self.cluster)
-                    .tasks(task_arn)
-                    .send()
-            })
-            .await?;
-        Ok(out.tasks().first().map(|t| TaskEnd {
+        let described = self.describe(&[task_arn.to_owned()]).await?;
+        Ok(described.first().map(|t| TaskEnd {
             last_status: t.last_status().unwrap_or_default().to_owned(),
             stop_code: t.stop_code().map(|c| c.as_str().to_owned()),
             stopped_reason: t.stopped_reason().map(str::to_owned),
@@ -136,44 +128,6 @@ impl Ecs {
                 })
                 .collect(),
         }))
-    }
-
-    /// The tasks started by `started_by` that ECS still wants running, oldest first (by createdAt, then
-    /// ARN): who holds a lock of one-off tasks.
-    pub async fn holders(&self, started_by: &str) -> Result<Vec<String>, AwsError> {
-        let listed = self
-            .call("ListTasks", || {
-                self.client
-                    .list_tasks()
-                    .cluster(&self.cluster)
-                    .started_by(started_by)
-                    .send()
-            })
-            .await?;
-        let arns = listed.task_arns().to_vec();
-        if arns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let described = self
-            .call("DescribeTasks", || {
-                self.client
-                    .describe_tasks()
-                    .cluster(&self.cluster)
-                    .set_tasks(Some(arns.clone()))
-                    .send()
-            })
-            .await?;
-        let mut holders: Vec<(i64, String)> = described
-            .tasks()
-            .iter()
-            .filter(|t| t.last_status() != Some("STOPPED"))
-            .filter_map(|t| {
-                let created = t.created_at().map_or(0, |at| at.to_millis().unwrap_or(0));
-                Some((created, t.task_arn()?.to_owned()))
-            })
-            .collect();
-        holders.sort();
-        Ok(holders.into_iter().map(|(_, arn)| arn).collect())
     }
 
     /// Asks ECS to stop the task `task_arn`, saying `reason`.

@@ -1,5 +1,6 @@
 //! The tasks of a service ECS has: the ones it wants running, for judging a rollout and showing it, and
-//! the ones of one deployment that stopped, for why; every listing read for a bounded number of pages.
+//! the ones of one deployment that stopped, for why, and the one-off tasks holding a lock; every listing
+//! read for a bounded number of pages.
 
 use std::collections::BTreeSet;
 
@@ -106,6 +107,31 @@ impl Ecs {
             .min())
     }
 
+    /// The tasks started by `started_by` that ECS still wants running and that have not stopped, oldest
+    /// first (by createdAt, then ARN): who holds a lock of one-off tasks. A lock has a task or two, so
+    /// the first page of the listing is all of them.
+    pub async fn holders(&self, started_by: &str) -> Result<Vec<String>, AwsError> {
+        let arns = self
+            .task_arns(
+                Listing::StartedBy(started_by),
+                DesiredStatus::Running,
+                Pages::AtMost(1),
+            )
+            .await?;
+        let mut holders: Vec<(i64, String)> = self
+            .describe(&arns)
+            .await?
+            .iter()
+            .filter(|t| t.last_status() != Some("STOPPED"))
+            .filter_map(|t| {
+                let created = t.created_at().map_or(0, |at| at.to_millis().unwrap_or(0));
+                Some((created, t.task_arn()?.to_owned()))
+            })
+            .collect();
+        holders.sort();
+        Ok(holders.into_iter().map(|(_, arn)| arn).collect())
+    }
+
     /// The service's tasks that ECS wants running, as ECS describes them.
     pub async fn running_task_details(
         &self,
@@ -171,7 +197,10 @@ impl Ecs {
         Ok(arns)
     }
 
-    async fn describe(&self, arns: &[String]) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
+    pub(super) async fn describe(
+        &self,
+        arns: &[String],
+    ) -> Result<Vec<aws_sdk_ecs::types::Task>, AwsError> {
         let mut tasks = Vec::with_capacity(arns.len());
         for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
             let out = self
@@ -194,7 +223,7 @@ impl Ecs {
 enum Listing<'a> {
     /// A service's.
     Service(&'a str),
-    /// One deployment's (the deployment id is the tasks' `startedBy`).
+    /// Those of one `startedBy`: a deployment's (its id), or a lock's one-off tasks.
     StartedBy(&'a str),
 }
 
